@@ -1,0 +1,163 @@
+"""Command line: `python -m model train | list | delete | build-data`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from .config import PRESETS, ConfigError, TrainConfig
+from .data import EMBEDDED_MONTHLY, DataError, build_embedded, load_monthly
+from .store import Store, StoreError
+from .training import EpochReport, TrainingCancelled
+
+USER_ERRORS = (ConfigError, DataError, StoreError, TrainingCancelled, OSError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a config, or reuse it from the cache")
+    train.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                       help="start from a named config; the options below override it")
+    for name in ("window", "horizon", "epochs", "units", "seed", "batch-size", "ensemble",
+                 "patience"):
+        train.add_argument(f"--{name}", type=int)
+    for name in ("dropout", "learning-rate"):
+        train.add_argument(f"--{name}", type=float)
+    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--anomalies", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--calendar", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--cell", choices=("gru", "lstm"))
+    train.add_argument("--variable")
+    train.add_argument("--cutoff", help="last training month, YYYY-MM")
+    train.add_argument("--data", help="daily weatherAUS CSV (plain or .gz); default: embedded")
+    train.add_argument("--cache-dir", help="store folder (default: $TEMPERATURE_FORECAST_CACHE "
+                                           "or the per-user cache folder)")
+    train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    listing = commands.add_parser("list", help="list the cached networks")
+    listing.add_argument("--cache-dir")
+    listing.add_argument("--json", action="store_true")
+
+    delete = commands.add_parser("delete", help="delete a cached network by key")
+    delete.add_argument("key")
+    delete.add_argument("--cache-dir")
+
+    build = commands.add_parser("build-data", help="regenerate the embedded monthly file")
+    build.add_argument("raw", help="path of weatherAUS.csv.gz")
+    build.add_argument("--out", default=str(EMBEDDED_MONTHLY))
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The preset with every given option applied."""
+    changes = {
+        name: getattr(args, name)
+        for name in ("window", "horizon", "epochs", "units", "seed", "batch_size", "ensemble",
+                     "patience", "dropout", "learning_rate", "bidirectional", "anomalies",
+                     "calendar", "cell", "variable", "cutoff")
+        if getattr(args, name) is not None
+    }
+    return PRESETS[args.preset].replace(**changes)
+
+
+def _progress_bar(report: EpochReport) -> None:
+    filled = int(30 * report.epoch / report.epochs)
+    val = f" val_loss {report.val_loss:.4f}" if report.val_loss is not None else ""
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {report.epoch}/"
+                     f"{report.epochs} loss {report.loss:.4f}{val}")
+    sys.stderr.flush()
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    monthly = load_monthly(args.data)
+    store = Store(args.cache_dir)
+    started = time.perf_counter()
+    record, hit = store.get_or_train(config, monthly, None if args.json else _progress_bar)
+    elapsed = time.perf_counter() - started
+    if not hit and not args.json:
+        sys.stderr.write("\n")
+    if args.json:
+        print(json.dumps(summary_json(record, hit)))
+        return 0
+    metrics = record["metrics"]
+    print(f"key {record['key']}  ({'cache hit' if hit else 'trained'} in {elapsed:.1f} s; "
+          f"training took {record['train_seconds']:.1f} s)")
+    print(f"cutoff {record['cutoff']}, holdout {config.horizon} months, "
+          f"{len(record['per_location'])} stations")
+    print(f"{'method':<16}{'MAE':>8}{'RMSE':>8}")
+    for method in ("model", "climatology", "seasonal_naive"):
+        print(f"{method:<16}{_fmt(metrics[method]['mae']):>8}{_fmt(metrics[method]['rmse']):>8}")
+    coverage = record.get("interval_coverage")
+    print(f"{int(record['interval_level'] * 100)}% interval coverage on the holdout: "
+          f"{_fmt(coverage and coverage * 100, 1)}%")
+    return 0
+
+
+def summary_json(record: dict[str, Any], hit: bool) -> dict[str, Any]:
+    """The `train --json` object."""
+    return {
+        "key": record["key"],
+        "cache_hit": hit,
+        "train_seconds": record["train_seconds"],
+        "config": record["config"],
+        "cutoff": record["cutoff"],
+        "metrics": {method: {"mae": values["mae"], "rmse": values["rmse"]}
+                    for method, values in record["metrics"].items()},
+        "per_location": record["per_location"],
+        "interval_coverage": record["interval_coverage"],
+    }
+
+
+def _list(args: argparse.Namespace) -> int:
+    entries = Store(args.cache_dir).entries()
+    if args.json:
+        print(json.dumps(entries))
+        return 0
+    if not entries:
+        print("no cached networks")
+        return 0
+    print(f"{'key':<22}{'created':<27}{'window':>7}{'horizon':>8}{'cell':>6}{'MAE':>8}")
+    for entry in entries:
+        config = entry["config"]
+        print(f"{entry['key']:<22}{entry['created']:<27}{config['window']:>7}"
+              f"{config['horizon']:>8}{config['cell']:>6}{_fmt(entry['metrics']['model']['mae']):>8}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    if not Store(args.cache_dir).delete(args.key):
+        raise StoreError(f"no store entry with key {args.key}")
+    print(f"deleted {args.key}")
+    return 0
+
+
+def _build_data(args: argparse.Namespace) -> int:
+    monthly = build_embedded(args.raw, args.out)
+    print(f"wrote {args.out}: {len(monthly)} station-months, "
+          f"{monthly['location'].nunique()} stations")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; user mistakes print one line on stderr and exit 2."""
+    args = build_parser().parse_args(argv)
+    handlers = {"train": _train, "list": _list, "delete": _delete, "build-data": _build_data}
+    try:
+        return handlers[args.command](args)
+    except USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

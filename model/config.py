@@ -1,0 +1,136 @@
+"""The training configuration: one frozen, validated dataclass, and the named presets."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .data import VARIABLES
+
+FORMAT_VERSION = 1
+CELLS = ("gru", "lstm")
+INT_RANGES = {
+    "window": (3, 60),
+    "horizon": (1, 36),
+    "units": (1, 512),
+    "batch_size": (1, 4096),
+    "epochs": (1, 1000),
+    "patience": (0, 1000),
+    "ensemble": (1, 10),
+    "seed": (0, 2**31 - 1),
+}
+FLOAT_RANGES = {
+    "dropout": (0.0, 0.9),
+    "learning_rate": (1e-6, 1.0),
+    "validation_fraction": (0.05, 0.5),
+}
+BOOL_FIELDS = ("bidirectional", "anomalies", "calendar")
+CUTOFF_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class ConfigError(ValueError):
+    """A configuration value out of range, with a message naming the field and value."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained network; its hash is part of the cache key.
+
+    Args:
+        anomalies: model each station's departure from its calendar-month climatology.
+        calendar: feed month-of-year (sine, cosine) to the encoder and the decoder.
+        ensemble: number of independently initialised networks whose forecasts are averaged.
+        patience: epochs without validation improvement before stopping (0 = never stop early).
+        cutoff: last training month as YYYY-MM; None = last month of the data minus horizon.
+    """
+
+    variable: str = "temp"
+    window: int = 18
+    horizon: int = 18
+    cell: str = "gru"
+    bidirectional: bool = True
+    units: int = 32
+    dropout: float = 0.0
+    batch_size: int = 32
+    learning_rate: float = 0.001
+    epochs: int = 100
+    patience: int = 10
+    validation_fraction: float = 0.2
+    anomalies: bool = True
+    calendar: bool = True
+    ensemble: int = 3
+    seed: int = 0
+    cutoff: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, (low, high) in INT_RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+            if not low <= value <= high:
+                raise ConfigError(f"{name} ({value}) must be between {low} and {high}")
+        for name, (low, high) in FLOAT_RANGES.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"{name} must be a number, got {value!r}")
+            if not low <= value <= high:  # also rejects NaN
+                raise ConfigError(f"{name} ({value}) must be between {low} and {high}")
+            object.__setattr__(self, name, float(value))
+        for name in BOOL_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ConfigError(f"{name} must be true or false, got {value!r}")
+        if self.cell not in CELLS:
+            raise ConfigError(f"cell ({self.cell!r}) must be one of {', '.join(CELLS)}")
+        if self.variable not in VARIABLES:
+            raise ConfigError(f"variable ({self.variable!r}) must be one of {', '.join(VARIABLES)}")
+        if self.cutoff is not None and (
+            not isinstance(self.cutoff, str) or not CUTOFF_PATTERN.match(self.cutoff)
+        ):
+            raise ConfigError(f"cutoff ({self.cutoff!r}) must be a month as YYYY-MM")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fields as a plain dict (JSON-serialisable)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        """Build a config from a dict, rejecting unknown fields by name."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"config must be a mapping, got {type(values).__name__}")
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown config field(s): {', '.join(map(str, unknown))}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT = TrainConfig()
+PRESETS: dict[str, TrainConfig] = {
+    "default": DEFAULT,
+    # The published notebook recipe, kept unchanged for comparison (see design.md).
+    "seed": TrainConfig(
+        window=18, horizon=18, cell="gru", bidirectional=True, units=32, dropout=0.0,
+        batch_size=1, learning_rate=0.001, epochs=50, patience=0, validation_fraction=0.2,
+        anomalies=False, calendar=False, ensemble=1,
+    ),
+}
+
+
+def cache_key(config: TrainConfig, cutoff: str, data_fingerprint: str) -> str:
+    """Hash the config (with its resolved cutoff), the data fingerprint and the format version."""
+    payload = {
+        "config": config.replace(cutoff=cutoff).to_dict(),
+        "data": data_fingerprint,
+        "format": FORMAT_VERSION,
+    }
+    text = json.dumps(payload, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]

@@ -1,0 +1,221 @@
+"""Load daily weatherAUS observations, validate them and aggregate them to monthly series."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+EMBEDDED_MONTHLY = Path(__file__).with_name("embedded") / "monthly.csv"
+VARIABLES = {
+    "temp": ("MinTemp", "MaxTemp"),
+    "min_temp": ("MinTemp",),
+    "max_temp": ("MaxTemp",),
+    "rainfall": ("Rainfall",),
+}
+VARIABLE_LABELS = {
+    "temp": "Mean daily temperature (°C)",
+    "min_temp": "Mean minimum temperature (°C)",
+    "max_temp": "Mean maximum temperature (°C)",
+    "rainfall": "Total rainfall (mm)",
+}
+NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
+REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
+MIN_DAYS_PER_MONTH = 10
+MAX_INTERPOLATED_GAP = 3
+MISSING_MARKERS = ("", "NA", "NaN", "nan")
+
+
+class DataError(ValueError):
+    """A data file that cannot be used, with a message naming file, column, row and value."""
+
+
+def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
+    """Read and validate a daily CSV in the weatherAUS schema (plain or gzip, path or bytes).
+
+    Returns a frame with Date (datetime64), Location (str) and the numeric source columns.
+    Raises DataError naming the file, column, row and value of the first problem.
+    """
+    raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
+    name = name or (str(source) if not isinstance(source, bytes) else "uploaded file")
+    text = _decode(raw, name)
+    frame = _parse_csv(text, name)
+    return _validate_daily(frame, name)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as error:
+            raise DataError(f"{name}: not a readable gzip file ({error})") from None
+    if not raw.strip():
+        raise DataError(f"{name}: the file is empty")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:1000]:
+        raise DataError(f"{name}: the file is UTF-16 or binary; save it as UTF-8 CSV")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"{name}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
+            "save it as UTF-8 CSV"
+        ) from None
+
+
+def _parse_csv(text: str, name: str) -> pd.DataFrame:
+    header = next(csv.reader(io.StringIO(text)), [])
+    header = [column.strip() for column in header]
+    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    if missing:
+        found = ", ".join(header[:6]) + (" ..." if len(header) > 6 else "")
+        raise DataError(
+            f"{name}: missing required column(s) {', '.join(missing)} "
+            f"(header has: {found or 'nothing'}); is it a comma-separated weatherAUS file?"
+        )
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            usecols=list(REQUIRED_COLUMNS),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        raise DataError(f"{name}: not a readable CSV file ({error})") from None
+    if frame.empty:
+        raise DataError(f"{name}: the file has a header but no data rows")
+    return frame
+
+
+def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    def fail(column: str, position: int, value: object, problem: str) -> DataError:
+        # Row numbers are the file's line numbers (header is line 1).
+        return DataError(f"{name}: column {column}, row {position + 2}: {problem} ({value!r})")
+
+    dates = pd.to_datetime(frame["Date"], format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        raise fail("Date", bad[0], frame["Date"].iat[bad[0]], "not a date in YYYY-MM-DD form")
+    locations = frame["Location"].str.strip()
+    bad = np.flatnonzero((locations == "").to_numpy())
+    if bad.size:
+        raise fail("Location", bad[0], frame["Location"].iat[bad[0]], "empty location")
+    bad = np.flatnonzero(locations.str.match(r"^[=+\-@]").to_numpy())
+    if bad.size:
+        raise fail("Location", bad[0], locations.iat[bad[0]], "looks like a spreadsheet formula")
+    result = pd.DataFrame({"Date": dates, "Location": locations})
+    for column in NUMERIC_COLUMNS:
+        text = frame[column].str.strip()
+        values = pd.to_numeric(text.where(~text.isin(MISSING_MARKERS)), errors="coerce")
+        not_numeric = values.isna() & ~text.isin(MISSING_MARKERS)
+        bad = np.flatnonzero((not_numeric | np.isinf(values)).to_numpy())
+        if bad.size:
+            raise fail(column, bad[0], frame[column].iat[bad[0]], "not a finite number")
+        result[column] = values.astype(float)
+    duplicated = result.duplicated(["Date", "Location"])
+    bad = np.flatnonzero(duplicated.to_numpy())
+    if bad.size:
+        row = bad[0]
+        raise fail(
+            "Date", row, f"{frame['Date'].iat[row]} {locations.iat[row]}",
+            "duplicate (Date, Location) row",
+        )
+    return result
+
+
+def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate daily rows to one row per (location, month) with every variable.
+
+    A month with fewer than MIN_DAYS_PER_MONTH observations of a variable is missing (NaN).
+    """
+    daily = daily.assign(
+        month=daily["Date"].dt.to_period("M").dt.to_timestamp(),
+        temp=(daily["MinTemp"] + daily["MaxTemp"]) / 2,
+        min_temp=daily["MinTemp"],
+        max_temp=daily["MaxTemp"],
+        rainfall=daily["Rainfall"],
+    )
+    grouped = daily.groupby(["Location", "month"])
+    counts = grouped[list(VARIABLES)].count()
+    monthly = grouped[["temp", "min_temp", "max_temp"]].mean()
+    monthly["rainfall"] = grouped["rainfall"].sum(min_count=1)
+    monthly = monthly.where(counts >= MIN_DAYS_PER_MONTH)
+    monthly = monthly.dropna(how="all").reset_index().rename(columns={"Location": "location"})
+    return monthly.sort_values(["location", "month"], ignore_index=True)
+
+
+def write_monthly(monthly: pd.DataFrame, path: str | Path) -> None:
+    """Write a monthly frame as CSV with fixed formatting, so regeneration is byte-identical."""
+    out = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
+    out.to_csv(path, index=False, float_format="%.4f", lineterminator="\n")
+
+
+def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
+    """Read a monthly frame written by write_monthly (the embedded default when no path)."""
+    monthly = pd.read_csv(path)
+    monthly["month"] = pd.to_datetime(monthly["month"], format="%Y-%m")
+    return monthly
+
+
+def load_monthly(path: str | Path | None = None) -> pd.DataFrame:
+    """Load monthly data: the embedded default, a monthly CSV, or a daily CSV to aggregate."""
+    if path is None:
+        return read_monthly()
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data path {str(path)!r} does not exist")
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    if head != b"\x1f\x8b":
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            first_line = handle.readline()
+        if first_line.startswith("location,month,"):
+            return read_monthly(path)
+    return aggregate_monthly(read_daily_csv(path))
+
+
+def build_embedded(raw_path: str | Path, out_path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
+    """Regenerate the embedded monthly file from the raw weatherAUS daily CSV."""
+    monthly = aggregate_monthly(read_daily_csv(raw_path))
+    write_monthly(monthly, out_path)
+    return monthly
+
+
+def series_table(monthly: pd.DataFrame, variable: str) -> pd.DataFrame:
+    """Pivot one variable to a month x location table on a complete monthly index."""
+    if variable not in VARIABLES:
+        raise DataError(f"variable {variable!r} is not one of {', '.join(VARIABLES)}")
+    table = monthly.pivot(index="month", columns="location", values=variable)
+    months = pd.date_range(table.index.min(), table.index.max(), freq="MS")
+    return table.reindex(months).sort_index(axis=1)
+
+
+def fill_short_gaps(table: pd.DataFrame, max_gap: int = MAX_INTERPOLATED_GAP) -> pd.DataFrame:
+    """Linearly interpolate interior gaps of at most max_gap months; longer gaps stay missing."""
+    filled = table.copy()
+    for location in table.columns:
+        series = table[location]
+        missing = series.isna()
+        run_id = (missing != missing.shift()).cumsum()
+        run_length = missing.groupby(run_id).transform("sum")
+        interpolated = series.interpolate(method="linear", limit_area="inside")
+        short = missing & (run_length <= max_gap)
+        filled.loc[short, location] = interpolated[short]
+    return filled
+
+
+def fingerprint(monthly: pd.DataFrame, variable: str) -> str:
+    """Hash the monthly values of one variable, so any change to the data changes the key."""
+    used = monthly[["location", "month", variable]].dropna().sort_values(["location", "month"])
+    text = used.to_csv(index=False, float_format="%.6g", date_format="%Y-%m")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def locations_in(monthly: pd.DataFrame) -> list[str]:
+    """Return the sorted location names of a monthly frame."""
+    return sorted(monthly["location"].unique())

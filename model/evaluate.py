@@ -1,0 +1,122 @@
+"""Score forecasts after the cutoff against the baselines, and attach conformal intervals."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .windows import Prepared, Windows
+
+INTERVAL_LEVEL = 0.8
+METHODS = ("model", "seasonal_naive", "climatology")
+
+
+def target_rows(windows: Windows, horizon: int) -> np.ndarray:
+    """Month row of every (window, step) cell, shape (n, horizon)."""
+    return windows.start[:, None] + np.arange(horizon)[None, :]
+
+
+def observed(prepared: Prepared, rows: np.ndarray, location: np.ndarray) -> np.ndarray:
+    """Observed values at month rows of the given locations; NaN beyond the data or missing."""
+    inside = rows < len(prepared.months)
+    values = np.full(rows.shape, np.nan)
+    locations = np.broadcast_to(location[:, None], rows.shape)
+    values[inside] = prepared.actual[rows[inside], locations[inside]]
+    return values
+
+
+def seasonal_naive(prepared: Prepared, windows: Windows, horizon: int) -> np.ndarray:
+    """Repeat the last 12 months before each window's first target month."""
+    rows = target_rows(windows, horizon)
+    last_input = windows.start[:, None] - 1
+    source = rows - 12 * np.ceil((rows - last_input) / 12).astype(int)
+    return prepared.filled[source, np.broadcast_to(windows.location[:, None], rows.shape)]
+
+
+def climatology(prepared: Prepared, windows: Windows, horizon: int) -> np.ndarray:
+    """Each station's calendar-month mean over the training months."""
+    rows = target_rows(windows, horizon)
+    return prepared.climatology[prepared.calendar_month(rows), windows.location[:, None]]
+
+
+def errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float | None]:
+    """MAE and RMSE over the finite cells (None when there are none)."""
+    difference = (predicted - actual)[np.isfinite(predicted - actual)]
+    if not difference.size:
+        return {"mae": None, "rmse": None, "cells": 0}
+    return {
+        "mae": float(np.mean(np.abs(difference))),
+        "rmse": float(np.sqrt(np.mean(difference**2))),
+        "cells": int(difference.size),
+    }
+
+
+def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -> np.ndarray:
+    """Split-conformal half-width per horizon step from absolute validation residuals (n, h)."""
+    widths = []
+    for column in np.abs(residuals).T:
+        column = column[np.isfinite(column)]
+        if not column.size:
+            widths.append(np.nan)
+            continue
+        rank = min(1.0, math.ceil((column.size + 1) * level) / column.size)
+        widths.append(float(np.quantile(column, rank, method="higher")))
+    return np.array(widths)
+
+
+def score_holdout(prepared: Prepared, windows: Windows, model: np.ndarray,
+                  halfwidths: np.ndarray, horizon: int) -> dict[str, Any]:
+    """Metrics of the model and both baselines on exactly the same holdout cells."""
+    actual = observed(prepared, target_rows(windows, horizon), windows.location)
+    predictions = {
+        "model": model,
+        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
+        "climatology": climatology(prepared, windows, horizon),
+    }
+    usable = np.isfinite(actual)
+    for values in predictions.values():
+        usable &= np.isfinite(values)
+    masked = {name: np.where(usable, values, np.nan) for name, values in predictions.items()}
+    per_location = {}
+    for row, index in enumerate(windows.location):
+        name = prepared.locations[index]
+        per_location[name] = {
+            method: errors(values[row], actual[row]) for method, values in masked.items()
+        }
+    per_step = {
+        method: [errors(values[:, step], actual[:, step])["mae"] for step in range(horizon)]
+        for method, values in masked.items()
+    }
+    inside = np.abs(masked["model"] - actual) <= halfwidths[None, :]
+    return {
+        "metrics": {method: errors(values, actual) for method, values in masked.items()},
+        "per_location": per_location,
+        "per_step_mae": per_step,
+        "interval_coverage": float(inside[usable].mean()) if usable.any() else None,
+        "predictions": _table(prepared, windows, horizon, actual=actual, **predictions,
+                              lower=model - halfwidths, upper=model + halfwidths),
+    }
+
+
+def forecast_table(prepared: Prepared, windows: Windows, model: np.ndarray,
+                   halfwidths: np.ndarray, horizon: int) -> dict[str, list]:
+    """The forecast beyond the data with its interval, as columns."""
+    return _table(prepared, windows, horizon, model=model,
+                  lower=model - halfwidths, upper=model + halfwidths)
+
+
+def _table(prepared: Prepared, windows: Windows, horizon: int, **columns: np.ndarray) -> dict:
+    """Flatten (window, step) arrays into JSON columns: location, month, step and values."""
+    rows = target_rows(windows, horizon)
+    first = prepared.months[0]
+    month_numbers = first.year * 12 + first.month - 1 + rows.ravel()
+    table: dict[str, list] = {
+        "location": [prepared.locations[i] for i in np.repeat(windows.location, horizon)],
+        "month": [f"{number // 12:04d}-{number % 12 + 1:02d}" for number in month_numbers],
+        "step": np.tile(np.arange(1, horizon + 1), len(windows)).tolist(),
+    }
+    for name, values in columns.items():
+        table[name] = [None if not np.isfinite(v) else round(float(v), 4) for v in values.ravel()]
+    return table

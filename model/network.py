@@ -1,0 +1,55 @@
+"""Build the encoder-decoder network from a TrainConfig (Keras functional API, named layers)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .config import TrainConfig
+
+if TYPE_CHECKING:
+    import keras
+
+
+def _recurrent(config: TrainConfig, name: str, return_sequences: bool) -> keras.layers.Layer:
+    import keras
+
+    cell = keras.layers.GRU if config.cell == "gru" else keras.layers.LSTM
+    layer = cell(config.units, dropout=config.dropout, return_sequences=return_sequences,
+                 name=name if not config.bidirectional else f"{name}_{config.cell}")
+    return keras.layers.Bidirectional(layer, name=name) if config.bidirectional else layer
+
+
+def build_member(config: TrainConfig, inputs: list, index: int) -> keras.KerasTensor:
+    """Encoder RNN -> RepeatVector(horizon) [+ target calendar] -> decoder RNN -> Dense(1)."""
+    import keras
+
+    prefix = f"member{index}_"
+    encoded = _recurrent(config, prefix + "encoder", return_sequences=False)(inputs[0])
+    repeated = keras.layers.RepeatVector(config.horizon, name=prefix + "repeat")(encoded)
+    if config.calendar:
+        repeated = keras.layers.Concatenate(name=prefix + "with_calendar")([repeated, inputs[1]])
+    decoded = _recurrent(config, prefix + "decoder", return_sequences=True)(repeated)
+    dense = keras.layers.Dense(1, name=prefix + "dense")
+    return keras.layers.TimeDistributed(dense, name=prefix + "output")(decoded)
+
+
+def build_networks(config: TrainConfig, features: int) -> tuple[keras.Model, keras.Model]:
+    """Return (training model with one output per ensemble member, forecaster averaging them).
+
+    The members share inputs but no weights, so training them together with one loss each
+    is the same as training them apart, in one pass over the data.
+    """
+    import keras
+
+    inputs = [keras.Input((config.window, features), name="history")]
+    if config.calendar:
+        inputs.append(keras.Input((config.horizon, 2), name="target_calendar"))
+    members = [build_member(config, inputs, index) for index in range(config.ensemble)]
+    trainer = keras.Model(inputs, members, name="trainer")
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+        loss=["mse"] * len(members),
+    )
+    forecast = members[0] if len(members) == 1 else keras.layers.Average(name="ensemble")(members)
+    forecaster = keras.Model(inputs, forecast, name="forecaster")
+    return trainer, forecaster

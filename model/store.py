@@ -1,0 +1,211 @@
+"""A cache of trained networks and their JSON records, keyed by config + data fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import platformdirs
+from filelock import FileLock
+
+from .config import FORMAT_VERSION, TrainConfig, cache_key
+from .data import fingerprint
+from .training import ProgressCallback, StopCheck
+from .windows import default_cutoff
+
+if TYPE_CHECKING:
+    import keras
+
+CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
+RECORD_FIELDS = ("key", "format_version", "config", "cutoff", "data_fingerprint", "metrics",
+                 "per_location", "predictions", "forecast", "network_sha256")
+SUMMARY_FIELDS = ("key", "config", "cutoff", "data_fingerprint", "metrics", "created",
+                  "train_seconds", "interval_coverage", "epochs_run")
+log = logging.getLogger(__name__)
+
+
+class StoreError(RuntimeError):
+    """A store entry that cannot be used (missing, damaged or not recorded by the store)."""
+
+
+def default_cache_dir() -> Path:
+    """The cache folder: $TEMPERATURE_FORECAST_CACHE, else the per-user cache folder."""
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) if override else Path(platformdirs.user_cache_dir("temperature-forecast"))
+
+
+def resolve_cutoff(config: TrainConfig, monthly: pd.DataFrame) -> str:
+    """The cutoff a config trains to on this data, as YYYY-MM."""
+    if config.cutoff is not None:
+        return config.cutoff
+    months = pd.DatetimeIndex(sorted(monthly["month"].unique()))
+    return default_cutoff(months, config.horizon).strftime("%Y-%m")
+
+
+def key_for(config: TrainConfig, monthly: pd.DataFrame) -> str:
+    """The cache key of a config on this data."""
+    return cache_key(config, resolve_cutoff(config, monthly), fingerprint(monthly, config.variable))
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename it into place."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+                                         + path.suffix)
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("tensorflow", "keras", "numpy", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+class Store:
+    """Trained networks on disk: `<key>.keras` plus `<key>.json`, the JSON written last."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        if not key.isalnum():
+            raise StoreError(f"key {key!r} is not a store key")
+        return self.folder / f"{key}.json", self.folder / f"{key}.keras"
+
+    def record(self, key: str) -> dict[str, Any]:
+        """Read a record; StoreError if it is missing, unreadable or incomplete."""
+        record_path, _ = self._paths(key)
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StoreError(f"no store entry with key {key}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise StoreError(f"store entry {key}: unreadable record ({error})") from None
+        if not isinstance(record, dict):
+            raise StoreError(f"store entry {key}: record is not a JSON object")
+        missing = [name for name in RECORD_FIELDS if name not in record]
+        if missing:
+            raise StoreError(f"store entry {key}: record lacks {', '.join(missing)}")
+        if record["key"] != key or record["format_version"] != FORMAT_VERSION:
+            raise StoreError(f"store entry {key}: record is for key {record['key']} "
+                             f"format {record['format_version']}")
+        return record
+
+    def verify(self, key: str) -> dict[str, Any]:
+        """Read a record and check its network file's sha256; StoreError if anything is off."""
+        record = self.record(key)
+        _, network_path = self._paths(key)
+        if not network_path.is_file():
+            raise StoreError(f"store entry {key}: network file is missing")
+        if sha256_of(network_path) != record["network_sha256"]:
+            raise StoreError(f"store entry {key}: network file does not match its recorded sha256")
+        return record
+
+    def lookup(self, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:
+        """The verified record for this config and data, or None (damaged entries are logged)."""
+        key = key_for(config, monthly)
+        try:
+            return self.verify(key)
+        except StoreError as error:
+            if self._paths(key)[0].exists():
+                log.warning("ignoring damaged entry, it will be retrained: %s", error)
+            return None
+
+    def get_or_train(self, config: TrainConfig, monthly: pd.DataFrame,
+                     progress: ProgressCallback | None = None,
+                     should_stop: StopCheck | None = None) -> tuple[dict[str, Any], bool]:
+        """Return (record, cache_hit); train and store on a miss, one process per key at a time."""
+        record = self.lookup(config, monthly)
+        if record is not None:
+            return record, True
+        key = key_for(config, monthly)
+        with FileLock(str(self.folder / f"{key}.lock")):
+            record = self.lookup(config, monthly)  # another process may have trained it meanwhile
+            if record is not None:
+                return record, True
+            return self._train(key, config, monthly, progress, should_stop), False
+
+    def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame,
+               progress: ProgressCallback | None, should_stop: StopCheck | None) -> dict[str, Any]:
+        from .pipeline import train_and_evaluate
+
+        results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
+        record_path, network_path = self._paths(key)
+        _write_atomic(network_path, lambda path: forecaster.save(path))
+        record = {
+            "key": key,
+            "format_version": FORMAT_VERSION,
+            "config": config.to_dict(),
+            "data_fingerprint": fingerprint(monthly, config.variable),
+            "network_sha256": sha256_of(network_path),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": _library_versions(),
+            **results,
+        }
+        text = json.dumps(record, allow_nan=False)
+        _write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
+        return record
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Summaries of every readable entry, newest first; damaged ones are skipped and logged."""
+        summaries = []
+        for record_path in self.folder.glob("*.json"):
+            try:
+                record = self.verify(record_path.stem)
+            except StoreError as error:
+                log.warning("skipping damaged entry: %s", error)
+                continue
+            summaries.append({name: record.get(name) for name in SUMMARY_FIELDS})
+        return sorted(summaries, key=lambda summary: summary["created"] or "", reverse=True)
+
+    def delete(self, key: str) -> bool:
+        """Remove an entry's files; True if there was anything to remove."""
+        removed = False
+        for path in self._paths(key):
+            if path.exists():
+                path.unlink()
+                removed = True
+        return removed
+
+    def load_network(self, key: str) -> keras.Model:
+        """Load a recorded network after checking its sha256, with Keras safe_mode on."""
+        import keras
+
+        self.verify(key)
+        _, network_path = self._paths(key)
+        try:
+            return keras.saving.load_model(network_path, safe_mode=True, compile=False)
+        except Exception as error:  # Keras raises many types for a bad archive
+            raise StoreError(f"store entry {key}: network refused ({error})") from None
+

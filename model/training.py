@@ -1,0 +1,119 @@
+"""Fit the network with a fixed seed, per-epoch progress reports and cancellation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .config import TrainConfig
+from .network import build_networks
+from .windows import Windows
+
+if TYPE_CHECKING:
+    import keras
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What a progress callback receives after every epoch."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    val_loss: float | None
+
+
+ProgressCallback = Callable[[EpochReport], None]
+StopCheck = Callable[[], bool]
+
+
+class TrainingCancelled(Exception):
+    """Raised when should_stop() asked training to stop; nothing is kept."""
+
+
+@dataclass
+class Trained:
+    """A fitted forecaster and how it got there."""
+
+    forecaster: keras.Model
+    history: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Split time-ordered windows: the latest `fraction` validate, the rest train."""
+    count = len(windows)
+    validation = max(1, int(round(count * fraction))) if count > 1 else 0
+    indices = np.arange(count)
+    return indices[: count - validation], indices[count - validation :]
+
+
+def seed_everything(seed: int) -> None:
+    """Make Python, NumPy and TensorFlow draw the same numbers, and ops run deterministically."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | None = None,
+          should_stop: StopCheck | None = None) -> Trained:
+    """Fit a fresh network on the windows; report each epoch; raise TrainingCancelled on stop."""
+    import keras
+
+    seed_everything(config.seed)
+    trainer, forecaster = build_networks(config, windows.history.shape[-1])
+    fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
+
+    def arrays(rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        inputs = [array[rows] for array in windows.inputs(config)]
+        return inputs, [windows.target[rows]] * config.ensemble
+
+    class Reporter(keras.callbacks.Callback):
+        cancelled = False
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            members = config.ensemble  # Keras sums the members' losses; report their mean
+            val_loss = logs.get("val_loss")
+            if progress is not None:
+                progress(EpochReport(
+                    epoch + 1, config.epochs, float(logs["loss"]) / members,
+                    None if val_loss is None else float(val_loss) / members,
+                ))
+            if should_stop is not None and should_stop():
+                Reporter.cancelled = True
+                self.model.stop_training = True
+
+    callbacks: list = [Reporter()]
+    if config.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            patience=config.patience, restore_best_weights=True))
+    started = time.perf_counter()
+    x_fit, y_fit = arrays(fit_rows)
+    fit = trainer.fit(
+        x_fit, y_fit,
+        validation_data=arrays(validation_rows) if len(validation_rows) else None,
+        epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
+        callbacks=callbacks, verbose=0,
+    )
+    if Reporter.cancelled:
+        raise TrainingCancelled(f"training cancelled after epoch {len(fit.history['loss'])}")
+    history = {
+        name: [float(value) / config.ensemble for value in fit.history[name]]
+        for name in ("loss", "val_loss") if name in fit.history
+    }
+    return Trained(forecaster, history, time.perf_counter() - started)
+
+
+def predict(forecaster: keras.Model, windows: Windows, config: TrainConfig) -> np.ndarray:
+    """Forecast on the network's scale, shape (n, horizon)."""
+    if not len(windows):
+        return np.zeros((0, config.horizon))
+    output = forecaster.predict(windows.inputs(config), verbose=0, batch_size=256)
+    return np.asarray(output)[..., 0]

@@ -1,0 +1,193 @@
+"""Cut per-location training windows and model inputs, scaled on training months only."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .config import ConfigError, TrainConfig
+from .data import DataError, fill_short_gaps, series_table
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Month x location arrays for one variable, with the climatology and scaler of a cutoff."""
+
+    months: pd.DatetimeIndex
+    locations: list[str]
+    actual: np.ndarray  # observed values, NaN where missing
+    filled: np.ndarray  # short gaps interpolated; NaN marks a gap that splits the series
+    cutoff_index: int
+    climatology: np.ndarray  # (12, locations): calendar-month mean of observed training months
+    anomalies: bool
+    scale_low: float
+    scale_high: float
+
+    @property
+    def cutoff(self) -> str:
+        return self.months[self.cutoff_index].strftime("%Y-%m")
+
+    def calendar_month(self, rows: np.ndarray) -> np.ndarray:
+        """Calendar month (0-11) of month rows counted from the first month (also past the end)."""
+        return (self.months[0].month - 1 + rows) % 12
+
+    def level(self, rows: np.ndarray, location: np.ndarray | None = None) -> np.ndarray:
+        """The level subtracted before scaling: the climatology for anomalies, else zero."""
+        cal = self.calendar_month(rows)
+        level = self.climatology[cal] if location is None else self.climatology[cal, location]
+        return level if self.anomalies else np.zeros_like(level)
+
+    def to_scaled(self, table: np.ndarray) -> np.ndarray:
+        """Map a month x location table (from the first month) to the network's (-1, 1) scale."""
+        shifted = table - self.level(np.arange(len(table)))
+        return (shifted - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
+
+    def from_scaled(self, scaled: np.ndarray, rows: np.ndarray, location: np.ndarray) -> np.ndarray:
+        """Invert to_scaled for values at month rows of the given locations (broadcast)."""
+        shifted = (scaled + 1) / 2 * (self.scale_high - self.scale_low) + self.scale_low
+        return shifted + self.level(rows, location)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Network inputs and targets; row i belongs to location[i], its target starting at start[i]."""
+
+    history: np.ndarray  # (n, window, features)
+    calendar: np.ndarray  # (n, horizon, 2) month-of-year of the target months
+    target: np.ndarray  # (n, horizon, 1), scaled; NaN where not observed
+    location: np.ndarray  # (n,) index into Prepared.locations
+    start: np.ndarray  # (n,) month index of the first target month
+
+    def inputs(self, config: TrainConfig) -> list[np.ndarray]:
+        """The arrays the network takes, in the order of its inputs."""
+        return [self.history, self.calendar] if config.calendar else [self.history]
+
+    def __len__(self) -> int:
+        return len(self.location)
+
+
+def default_cutoff(months: pd.DatetimeIndex, horizon: int) -> pd.Timestamp:
+    """Return the last month of the data minus the horizon."""
+    return months[-1] - pd.DateOffset(months=horizon)
+
+
+def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
+    """Build the arrays for config.variable and check the config fits the data."""
+    table = series_table(monthly, config.variable)
+    months = table.index
+    if config.cutoff is None:
+        cutoff = default_cutoff(months, config.horizon)
+    else:
+        cutoff = pd.Timestamp(config.cutoff + "-01")
+    if not months[0] <= cutoff <= months[-1]:
+        raise ConfigError(
+            f"cutoff ({cutoff:%Y-%m}) must lie inside the data "
+            f"({months[0]:%Y-%m} to {months[-1]:%Y-%m})"
+        )
+    cutoff_index = months.get_loc(cutoff)
+    actual = table.to_numpy(dtype=float)
+    filled = fill_short_gaps(table).to_numpy(dtype=float)
+    climatology = _climatology(actual[: cutoff_index + 1], months[: cutoff_index + 1])
+    prepared = Prepared(months, list(table.columns), actual, filled, cutoff_index,
+                        climatology, config.anomalies, 0.0, 1.0)
+    training_rows = np.arange(cutoff_index + 1)
+    shifted = filled[: cutoff_index + 1] - prepared.level(training_rows)
+    if not np.isfinite(shifted).any():
+        raise DataError(f"no observed {config.variable} values before cutoff {cutoff:%Y-%m}")
+    low, high = float(np.nanmin(shifted)), float(np.nanmax(shifted))
+    if high - low < 1e-9:
+        high = low + 1.0
+    prepared = dataclasses.replace(prepared, scale_low=low, scale_high=high)
+    if not len(training_windows(prepared, config)):
+        raise ConfigError(
+            f"window {config.window} + horizon {config.horizon} leave no training window "
+            f"before cutoff {prepared.cutoff}"
+        )
+    return prepared
+
+
+def _climatology(training: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
+    """Calendar-month mean per station; a month never observed falls back to the station mean."""
+    calendar_month = months.month.to_numpy() - 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, handled below
+        climatology = np.stack(
+            [np.nanmean(training[calendar_month == month], axis=0) for month in range(12)]
+        )
+        station_mean = np.nanmean(training, axis=0)
+    return np.where(np.isfinite(climatology), climatology, station_mean)
+
+
+def month_features(month_rows: np.ndarray, first_month: pd.Timestamp) -> np.ndarray:
+    """Encode the month of year of month rows (counted from first_month) as (sine, cosine)."""
+    angle = 2 * np.pi * ((first_month.month - 1 + month_rows) % 12) / 12
+    return np.stack([np.sin(angle), np.cos(angle)], axis=-1)
+
+
+def _window_starts(valid: np.ndarray, span: int, last_end: int) -> np.ndarray:
+    """Starts s of every run valid[s : s + span] that is all True and ends at or before last_end."""
+    valid = valid[: last_end + 1].astype(int)
+    if len(valid) < span:
+        return np.empty(0, dtype=int)
+    sums = np.convolve(valid, np.ones(span, dtype=int), mode="valid")
+    return np.flatnonzero(sums == span)
+
+
+def _cut(prepared: Prepared, config: TrainConfig, location: np.ndarray, start: np.ndarray,
+         targets: np.ndarray) -> Windows:
+    """Windows whose targets begin at month `start`; inputs come from the gap-filled series."""
+    in_rows = start[:, None] + np.arange(-config.window, 0)[None, :]
+    out_rows = start[:, None] + np.arange(config.horizon)[None, :]
+    total = len(prepared.months)
+    history = prepared.to_scaled(prepared.filled)[in_rows, location[:, None]]
+    history = history[..., None]
+    if config.calendar:
+        history = np.concatenate([history, month_features(in_rows, prepared.months[0])], axis=-1)
+    scaled_targets = prepared.to_scaled(targets)
+    inside = out_rows < total
+    target = np.full(out_rows.shape, np.nan)
+    columns = np.broadcast_to(location[:, None], out_rows.shape)
+    target[inside] = scaled_targets[out_rows[inside], columns[inside]]
+    calendar = month_features(out_rows, prepared.months[0])
+    return Windows(history.astype("float32"), calendar.astype("float32"),
+                   target[..., None].astype("float32"), location, start)
+
+
+def training_windows(prepared: Prepared, config: TrainConfig) -> Windows:
+    """Every gap-free window of one location whose target ends at or before the cutoff."""
+    span = config.window + config.horizon
+    locations, starts = [], []
+    for index in range(len(prepared.locations)):
+        valid = np.isfinite(prepared.filled[:, index])
+        window_starts = _window_starts(valid, span, prepared.cutoff_index)
+        locations.append(np.full(len(window_starts), index))
+        starts.append(window_starts + config.window)
+    location = np.concatenate(locations).astype(int)
+    start = np.concatenate(starts).astype(int)
+    order = np.lexsort((location, start))  # time-ordered, so validation can take the latest
+    return _cut(prepared, config, location[order], start[order], prepared.filled)
+
+
+def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | None) -> Windows:
+    """Inputs of the `window` months ending at end_index (None: each station's latest month).
+
+    A station is included only when those months are gap-free; targets are the observed values.
+    """
+    locations, starts = [], []
+    for index in range(len(prepared.locations)):
+        valid = np.isfinite(prepared.filled[:, index])
+        end = end_index if end_index is not None else len(valid) - 1
+        if end_index is None and not valid[end]:
+            continue  # a station that stopped reporting has no forecast from the latest data
+        if not np.isfinite(prepared.climatology[:, index]).all():
+            continue  # no training months: nothing to scale its inputs with
+        first = end - config.window + 1
+        if first >= 0 and valid[first : end + 1].all():
+            locations.append(index)
+            starts.append(end + 1)
+    location, start = np.array(locations, dtype=int), np.array(starts, dtype=int)
+    return _cut(prepared, config, location, start, prepared.actual)
