@@ -41,6 +41,11 @@ class Prepared:
         level = self.climatology[cal] if location is None else self.climatology[cal, location]
         return level if self.anomalies else np.zeros_like(level)
 
+    @property
+    def zero_scaled(self) -> float:
+        """The network-scale value of zero after the level is removed (the climatology)."""
+        return (0.0 - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
+
     def to_scaled(self, table: np.ndarray) -> np.ndarray:
         """Map a month x location table (from the first month) to the network's (-1, 1) scale."""
         shifted = table - self.level(np.arange(len(table)))
@@ -91,6 +96,8 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
     cutoff_index = months.get_loc(cutoff)
     actual = table.to_numpy(dtype=float)
     filled = fill_short_gaps(table).to_numpy(dtype=float)
+    # Up to the cutoff, interpolate from training months only: no value after it leaks back.
+    filled[: cutoff_index + 1] = fill_short_gaps(table.iloc[: cutoff_index + 1]).to_numpy(float)
     climatology = _climatology(actual[: cutoff_index + 1], months[: cutoff_index + 1])
     prepared = Prepared(months, list(table.columns), actual, filled, cutoff_index,
                         climatology, config.anomalies, 0.0, 1.0)

@@ -1,0 +1,57 @@
+"""The validated training configuration and its cache key."""
+
+from __future__ import annotations
+
+import pytest
+
+from model import DEFAULT, PRESETS, ConfigError, TrainConfig, key_for
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"window": 2}, "window (2) must be between 3 and 60"),
+        ({"window": 61}, "window (61)"),
+        ({"horizon": 0}, "horizon (0)"),
+        ({"horizon": 37}, "horizon (37)"),
+        ({"epochs": 10**9}, "epochs (1000000000)"),
+        ({"epochs": "50"}, "epochs must be a whole number, got '50'"),
+        ({"window": True}, "window must be a whole number"),
+        ({"dropout": float("nan")}, "dropout (nan)"),
+        ({"learning_rate": -1.0}, "learning_rate (-1.0)"),
+        ({"bidirectional": "yes"}, "bidirectional must be true or false"),
+        ({"cell": "rnn"}, "cell ('rnn') must be one of gru, lstm"),
+        ({"variable": "humidity"}, "variable ('humidity')"),
+        ({"cutoff": "2015-13"}, "cutoff ('2015-13') must be a month as YYYY-MM"),
+    ],
+)
+def test_invalid_values_name_the_field_and_value(changes, message):
+    with pytest.raises(ConfigError) as raised:
+        TrainConfig(**changes)
+    assert message in str(raised.value)
+
+
+def test_from_dict_round_trips_and_rejects_unknown_fields():
+    config = TrainConfig(window=12, cell="lstm")
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ConfigError, match="unknown config field"):
+        TrainConfig.from_dict({"window": 12, "layers": 9})
+
+
+def test_seed_preset_is_the_published_recipe():
+    seed = PRESETS["seed"]
+    assert (seed.window, seed.horizon, seed.units, seed.batch_size, seed.epochs) == (
+        18, 18, 32, 1, 50)
+    assert seed.bidirectional and seed.cell == "gru"
+    assert not seed.anomalies and not seed.calendar and seed.patience == 0
+
+
+def test_cache_key_depends_on_config_and_data(small_monthly):
+    key = key_for(DEFAULT, small_monthly)
+    assert key == key_for(TrainConfig(), small_monthly)
+    assert key != key_for(DEFAULT.replace(window=12), small_monthly)
+    changed = small_monthly.copy()
+    changed.loc[0, "temp"] += 1
+    assert key != key_for(DEFAULT, changed)
+    # An explicit cutoff equal to the default one is the same network.
+    assert key == key_for(DEFAULT.replace(cutoff="2015-12"), small_monthly)

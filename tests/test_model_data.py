@@ -1,0 +1,110 @@
+"""Loading, validating and aggregating the daily data; the embedded monthly file."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import DataError, aggregate_monthly, fingerprint, load_monthly, read_daily_csv
+from model.data import EMBEDDED_MONTHLY, build_embedded, fill_short_gaps, series_table
+
+HEADER = "Date,Location,MinTemp,MaxTemp,Rainfall,Humidity9am\n"
+
+
+def daily_csv(tmp_path, body: str, header: str = HEADER, name: str = "daily.csv"):
+    path = tmp_path / name
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def test_embedded_file_regenerates_identically_from_the_raw_data(raw_data, tmp_path):
+    rebuilt = tmp_path / "monthly.csv"
+    build_embedded(raw_data, rebuilt)
+    assert rebuilt.read_bytes() == EMBEDDED_MONTHLY.read_bytes()
+
+
+def test_embedded_data_covers_every_station_and_known_gaps(monthly):
+    assert monthly["location"].nunique() == 49
+    assert monthly["month"].min() == pd.Timestamp("2007-11-01")
+    assert monthly["month"].max() == pd.Timestamp("2017-06-01")
+    table = series_table(monthly, "temp")
+    # Three months are missing for every station in the raw data.
+    for month in ("2011-04-01", "2012-12-01", "2013-02-01"):
+        assert table.loc[month].isna().all()
+
+
+def test_monthly_values_are_means_of_daily_medians_and_rain_totals(tmp_path):
+    days = pd.date_range("2010-01-01", "2010-01-12")
+    body = "".join(f"{day:%Y-%m-%d},Alpha,{i},{i + 10},1.5,50\n" for i, day in enumerate(days))
+    monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body)))
+    row = monthly.iloc[0]
+    assert row["temp"] == pytest.approx(np.mean([(i + i + 10) / 2 for i in range(12)]))
+    assert row["min_temp"] == pytest.approx(5.5)
+    assert row["rainfall"] == pytest.approx(18.0)
+
+
+def test_month_with_fewer_than_ten_days_is_missing(tmp_path):
+    days = list(pd.date_range("2010-01-01", "2010-01-12")) + list(
+        pd.date_range("2010-02-01", "2010-02-09"))
+    body = "".join(f"{day:%Y-%m-%d},Alpha,10,20,0,50\n" for day in days)
+    monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body)))
+    assert list(monthly["month"]) == [pd.Timestamp("2010-01-01")]
+
+
+def test_gzip_and_plain_files_load_the_same(tmp_path):
+    body = "2010-01-01,Alpha,10,20,0,50\n2010-01-02,Alpha,11,21,NA,50\n"
+    plain = daily_csv(tmp_path, body)
+    zipped = tmp_path / "daily.csv.gz"
+    zipped.write_bytes(gzip.compress(plain.read_bytes()))
+    pd.testing.assert_frame_equal(read_daily_csv(plain), read_daily_csv(zipped))
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "expected"),
+    [
+        (HEADER, "", "no data rows"),
+        ("Date;Location;MinTemp;MaxTemp;Rainfall\n", "2010-01-01;A;1;2;0\n", "missing required"),
+        ("Date,Location,MinTemp,Rainfall\n", "2010-01-01,A,1,0\n", "MaxTemp"),
+        (HEADER, "2010-13-01,Alpha,10,20,0,50\n", "column Date, row 2"),
+        (HEADER, "2010-01-01,Alpha,10,20,0,50\n2010-01-01,Alpha,11,21,0,5\n", "duplicate"),
+        (HEADER, "2010-01-01,Alpha,ten,20,0,50\n", "column MinTemp, row 2"),
+        (HEADER, "2010-01-01,Alpha,10,inf,0,50\n", "column MaxTemp, row 2"),
+        (HEADER, "2010-01-01,=cmd|' /C calc'!A0,10,20,0,50\n", "formula"),
+    ],
+)
+def test_bad_files_raise_one_clear_error(tmp_path, header, body, expected):
+    with pytest.raises(DataError, match=expected) as raised:
+        read_daily_csv(daily_csv(tmp_path, body, header))
+    assert "daily.csv" in str(raised.value)
+
+
+def test_empty_and_non_text_files_are_refused(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match="empty"):
+        read_daily_csv(empty)
+    binary = tmp_path / "image.csv"
+    binary.write_bytes("Date,Location\n".encode("utf-16"))
+    with pytest.raises(DataError, match="UTF-16"):
+        read_daily_csv(binary)
+    with pytest.raises(DataError, match="does not exist"):
+        load_monthly(tmp_path / "absent.csv")
+
+
+def test_short_gaps_are_interpolated_and_long_gaps_split_the_series():
+    months = pd.date_range("2010-01-01", periods=12, freq="MS")
+    values = [1.0, np.nan, np.nan, 4.0, 5.0, np.nan, np.nan, np.nan, np.nan, 10.0, 11.0, 12.0]
+    filled = fill_short_gaps(pd.DataFrame({"A": values}, index=months))["A"]
+    assert filled.iloc[1:3].tolist() == [2.0, 3.0]
+    assert filled.iloc[5:9].isna().all()
+
+
+def test_fingerprint_changes_when_the_data_changes(small_monthly):
+    before = fingerprint(small_monthly, "temp")
+    changed = small_monthly.copy()
+    changed.loc[0, "temp"] += 0.1
+    assert fingerprint(changed, "temp") != before
+    assert fingerprint(small_monthly.copy(), "temp") == before

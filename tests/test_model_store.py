@@ -1,0 +1,122 @@
+"""The cache of trained networks: hits, damage detection, listing, deletion, safe loading."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from model import Store, StoreError, default_cache_dir, key_for
+from model.pipeline import forecast_values
+from model.store import CACHE_ENV
+from model.windows import forecast_inputs, prepare
+
+
+@pytest.fixture
+def copied(trained, tmp_path):
+    """A private copy of the session's trained store, safe to damage."""
+    session_store, record = trained
+    folder = tmp_path / "copy"
+    shutil.copytree(session_store.folder, folder, ignore=shutil.ignore_patterns("*.lock"))
+    return Store(folder), record
+
+
+def test_second_request_is_a_cache_hit_with_the_same_record(trained, tiny_config, small_monthly):
+    session_store, record = trained
+    again, hit = session_store.get_or_train(tiny_config, small_monthly)
+    assert hit and again == record
+    assert record["key"] == key_for(tiny_config, small_monthly)
+
+
+def test_record_holds_everything_a_chart_needs(trained, tiny_config):
+    _, record = trained
+    assert record["config"] == tiny_config.to_dict()
+    assert set(record["metrics"]) == {"model", "seasonal_naive", "climatology"}
+    assert set(record["per_location"]) == {"Cairns", "Canberra", "Darwin", "Hobart"}
+    predictions, forecast = record["predictions"], record["forecast"]
+    assert len(predictions["month"]) == 4 * tiny_config.horizon
+    assert {"actual", "model", "lower", "upper", "climatology"} <= set(predictions)
+    assert forecast["month"][: tiny_config.horizon] == ["2017-07", "2017-08", "2017-09"]
+    assert all(low < mid < high for low, mid, high in
+               zip(forecast["lower"], forecast["model"], forecast["upper"], strict=True))
+    assert len(record["history"]["loss"]) == tiny_config.epochs
+    assert len(record["network_sha256"]) == 64 and record["versions"]["keras"]
+
+
+def test_reading_results_does_not_import_tensorflow(trained):
+    session_store, record = trained
+    code = (
+        "import sys; from model import Store; "
+        f"store = Store({str(session_store.folder)!r}); "
+        f"assert store.entries()[0]['key'] == {record['key']!r}; "
+        f"store.record({record['key']!r}); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_loaded_network_reproduces_the_recorded_forecast(trained, tiny_config, small_monthly):
+    session_store, record = trained
+    network = session_store.load_network(record["key"])
+    prepared = prepare(small_monthly, tiny_config)
+    latest = forecast_inputs(prepared, tiny_config, None)
+    values = forecast_values(network, prepared, latest, tiny_config)
+    np.testing.assert_allclose(values.ravel(), record["forecast"]["model"], atol=1e-3)
+
+
+@pytest.mark.parametrize("damage", ["truncated network", "changed byte", "bad json", "no json key"])
+def test_damaged_entry_is_logged_and_retrained(copied, tiny_config, small_monthly, caplog,
+                                               damage):
+    store, record = copied
+    key = record["key"]
+    network, record_file = store.folder / f"{key}.keras", store.folder / f"{key}.json"
+    if damage == "truncated network":
+        network.write_bytes(network.read_bytes()[:1000])
+    elif damage == "changed byte":
+        data = bytearray(network.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        network.write_bytes(bytes(data))
+    elif damage == "bad json":
+        record_file.write_text(record_file.read_text()[:200])
+    else:
+        record_file.write_text(json.dumps({"key": key}))
+    assert store.entries() == []  # a damaged entry is never listed
+    with caplog.at_level(logging.WARNING, logger="model.store"):
+        fresh, hit = store.get_or_train(tiny_config, small_monthly)
+    assert not hit and "damaged" in caplog.text
+    assert fresh["forecast"] == record["forecast"]  # same seed, same machine
+    assert [entry["key"] for entry in store.entries()] == [key]
+
+
+def test_unrecorded_or_tampered_networks_are_refused(copied):
+    store, record = copied
+    with pytest.raises(StoreError, match="no store entry"):
+        store.load_network("0" * 20)
+    with pytest.raises(StoreError, match="not a store key"):
+        store.load_network("../etc/passwd")
+    network = store.folder / f"{record['key']}.keras"
+    network.write_bytes(network.read_bytes() + b"\0")
+    with pytest.raises(StoreError, match="does not match its recorded sha256"):
+        store.load_network(record["key"])
+
+
+def test_entries_list_and_delete(copied):
+    store, record = copied
+    entries = store.entries()
+    assert [entry["key"] for entry in entries] == [record["key"]]
+    assert entries[0]["metrics"] == record["metrics"]
+    assert store.delete(record["key"]) and not store.delete(record["key"])
+    assert store.entries() == []
+    assert not list(store.folder.glob("*.tmp*"))
+
+
+def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "elsewhere"))
+    assert default_cache_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv(CACHE_ENV)
+    assert "temperature-forecast" in str(default_cache_dir())
