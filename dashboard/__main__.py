@@ -1,0 +1,37 @@
+"""Command line: `python -m dashboard [--host H] [--port P] [--debug]` or `... build-default`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Options of the server, and the build-default command."""
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=("serve", "build-default"), default="serve",
+                        help="serve the page (default) or regenerate the shipped default model")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8050)
+    parser.add_argument("--debug", action="store_true",
+                        help="Dash debug mode (reloader, dev tools)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the dashboard, or rebuild dashboard/shipped/ from the default config."""
+    args = build_parser().parse_args(argv)
+    if args.command == "build-default":
+        from .shipped import build_default
+
+        record = build_default()
+        print(f"shipped {record['key']}: model MAE {record['metrics']['model']['mae']:.3f} "
+              f"in {record['train_seconds']:.0f} s")
+        return 0
+    from . import create_app
+
+    create_app().run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

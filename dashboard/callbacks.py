@@ -1,0 +1,495 @@
+"""Callback bodies: validate what the browser sent, ask the model API, build the output.
+
+Each function takes the Settings first and plain values after, so tests call it directly;
+`register` wires them to the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import html, no_update
+
+from model import VARIABLE_LABELS, DataError, aggregate_monthly, fingerprint, read_daily_csv
+
+from . import ids
+from .figures import (
+    forecast_figure,
+    loss_figure,
+    message_figure,
+    station_map,
+    step_figure,
+    use_small_multiples,
+)
+from .settings import Settings
+from .sources import (
+    STATE_NAMES,
+    VARIABLE,
+    InputError,
+    default_key,
+    entries,
+    find_record,
+    is_shipped,
+    load_dataset,
+    lookup,
+    save_upload,
+    stations_of,
+    user_store,
+)
+from .tables import (
+    actuals_frame,
+    export_frame,
+    forecast_frame,
+    predictions_frame,
+    skill,
+    station_scores,
+    step_errors,
+)
+from .validate import STATE_PREFIX, build_query, parse_form, parse_query, parse_stations
+
+BASELINE_CHOICES = ("climatology", "seasonal_naive")
+CHART_MODES = ("auto", "overlay", "panels")
+Progress = Callable[[tuple], None]
+
+
+def alert(message: str, color: str = "danger") -> dbc.Alert:
+    """A dismissable message box."""
+    return dbc.Alert(message, color=color, dismissable=True, className="py-2 small")
+
+
+# Stations and the URL ------------------------------------------------------------------------
+
+
+def sync_view(settings: Settings, trigger: str | None, search: Any, stations: Any, key: Any,
+              dataset: Any) -> tuple:
+    """Keep the URL, station selection, model and data set in step.
+
+    On page load (or back/forward) the URL decides; afterwards the selection writes the URL.
+    The station options are sent with the selection, so the list never lacks a chosen value.
+    Returns (search, stations, key, dataset, notice, options).
+    """
+    try:
+        monthly = load_dataset(settings, dataset)
+    except InputError as error:
+        view = _view_from_url(settings, search, load_dataset(settings, None), None)
+        return (*view[:4], alert(str(error)), view[5])
+    if trigger in (None, ids.URL):
+        return _view_from_url(settings, search, monthly, dataset)
+    options = station_options(monthly) if trigger == ids.DATASET else no_update
+    try:
+        chosen = parse_stations(stations, stations_of(monthly))
+    except InputError as error:
+        return no_update, no_update, no_update, no_update, alert(str(error)), options
+    query = build_query(chosen, key if isinstance(key, str) else None)
+    return (query if query != search else no_update, chosen if chosen != stations else no_update,
+            no_update, no_update, None, options)
+
+
+def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
+                   dataset: Any) -> tuple:
+    wanted, key = parse_query(search)
+    notices = []
+    if key is not None:
+        try:
+            record = find_record(settings, key)
+            dataset = _dataset_of(settings, record, dataset)
+            monthly = load_dataset(settings, dataset)
+        except InputError as error:
+            notices.append(f"The link's model could not be opened: {error}.")
+            key = None
+    if key is None:
+        key = default_key(settings, monthly)
+    known = set(monthly["location"])
+    if wanted is None:
+        wanted = [s for s in settings.default_stations if s in known] or sorted(known)[:5]
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        notices.append(f"Unknown station(s) in the link ignored: {', '.join(unknown[:5])}.")
+    chosen = list(dict.fromkeys(s for s in wanted if s in known))
+    notice = alert(" ".join(notices), "warning") if notices else None
+    return build_query(chosen, key), chosen, key, dataset, notice, station_options(monthly)
+
+
+def _dataset_of(settings: Settings, record: dict, dataset: Any) -> Any:
+    """The data set a record was trained on: the session's, the embedded one or an upload."""
+    for candidate in dict.fromkeys([dataset, None, record["data_fingerprint"]]):
+        try:
+            data = load_dataset(settings, candidate)
+        except InputError:
+            continue
+        if fingerprint(data, VARIABLE) == record["data_fingerprint"]:
+            return candidate
+    raise InputError(f"the data set model {record['key']} was trained on is not on this server")
+
+
+def select_stations(settings: Settings, trigger: str | None, click: Any, current: Any,
+                    dataset: Any) -> tuple:
+    """Select all, clear, or toggle the station clicked on the map. Returns (stations, notice)."""
+    try:
+        stations = stations_of(load_dataset(settings, dataset))
+        chosen = parse_stations(current, stations)
+        if trigger == ids.SELECT_ALL:
+            return list(stations["location"]), None
+        if trigger == ids.CLEAR:
+            return [], None
+        clicked = _clicked_station(click)
+        parse_stations([clicked], stations)
+    except InputError as error:
+        return no_update, alert(str(error))
+    if clicked in chosen:
+        return [s for s in chosen if s != clicked], None
+    return [*chosen, clicked], None
+
+
+def _clicked_station(click: Any) -> str:
+    try:
+        station = click["points"][0]["customdata"]
+    except (TypeError, KeyError, IndexError):
+        raise InputError(f"map click {str(click)[:40]!r} names no station") from None
+    if not isinstance(station, str):
+        raise InputError(f"map click names {station!r}, not a station")
+    return station
+
+
+def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
+    """Dropdown options grouped by state: a 'whole state' entry, then its stations."""
+    stations = stations_of(monthly)
+    options = []
+    for state, group in stations.groupby("state", sort=True):
+        label = STATE_NAMES.get(state, state)
+        options.append({"label": f"{label}: all {len(group)} stations",
+                        "value": STATE_PREFIX + state})
+        options += [{"label": f"{row.name} ({state})", "value": row.location}
+                    for row in group.itertuples()]
+    return options
+
+
+def data_badge(settings: Settings, dataset: Any) -> Any:
+    """What data the page shows: built-in or uploaded, how many stations, which months."""
+    try:
+        monthly = load_dataset(settings, dataset)
+    except InputError as error:
+        return str(error)
+    months = monthly["month"]
+    source = "Built-in data" if dataset is None else "Your uploaded data"
+    return [html.Strong(source), html.Br(), f"{monthly['location'].nunique()} stations, "
+            f"{months.min():%b %Y} to {months.max():%b %Y}"]
+
+
+def update_map(settings: Settings, stations: Any, dataset: Any) -> Any:
+    """The station map with the selection highlighted."""
+    try:
+        table = stations_of(load_dataset(settings, dataset))
+        chosen = parse_stations(stations, table)
+    except InputError as error:
+        return message_figure(str(error), height=300)
+    return station_map(table, chosen)
+
+
+# Chart and scores ----------------------------------------------------------------------------
+
+
+def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
+    """Validated (monthly, station table, chosen stations, record or None)."""
+    monthly = load_dataset(settings, dataset)
+    table = stations_of(monthly)
+    chosen = parse_stations(stations, table)
+    if key is None:
+        return monthly, table, chosen, None
+    record = find_record(settings, key)
+    if record["data_fingerprint"] != fingerprint(monthly, VARIABLE):
+        raise InputError(f"model {key} was trained on another data set")
+    return monthly, table, chosen, record
+
+
+def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, baselines: Any,
+                 mode: Any) -> tuple:
+    """The forecast chart and a line about what it shows. Returns (figure, note)."""
+    try:
+        if mode not in CHART_MODES:
+            raise InputError(f"chart mode {mode!r} must be one of {', '.join(CHART_MODES)}")
+        if not isinstance(baselines, list) or any(b not in BASELINE_CHOICES for b in baselines):
+            raise InputError(f"baselines {baselines!r} must be a list of "
+                             f"{' and '.join(BASELINE_CHOICES)}")
+        monthly, table, chosen, record = _view(settings, stations, key, dataset)
+    except InputError as error:
+        return message_figure(str(error)), alert(str(error))
+    if not chosen:
+        return message_figure("Pick one or more stations, in the list or on the map."), None
+    names = dict(zip(table["location"], table["name"], strict=True))
+    actuals = actuals_frame(monthly, chosen)
+    empty = pd.DataFrame(columns=["location", "month", "model", "lower", "upper", "actual"])
+    predictions = predictions_frame(record, chosen) if record else empty
+    forecast = forecast_frame(record, chosen) if record else empty
+    figure = forecast_figure(actuals, predictions, forecast, chosen, names,
+                             record["cutoff"] if record else None, VARIABLE_LABELS[VARIABLE],
+                             tuple(baselines), use_small_multiples(mode, len(chosen)))
+    if record is None:
+        return figure, "No model trained on this data yet: train one in Retrain below."
+    missing = sorted(set(chosen) - set(forecast["location"]))
+    note = (f"Trained up to {record['cutoff']}; {record['config']['horizon']} held-out months "
+            f"follow, then the forecast beyond the data.")
+    if missing:
+        note += f" No forecast for {', '.join(names[m] for m in missing)} (too few recent months)."
+    return figure, note
+
+
+def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
+    """Overall score cards, their note, the per-station rows and the by-step chart."""
+    try:
+        _, table, chosen, record = _view(settings, stations, key, dataset)
+    except InputError as error:
+        return alert(str(error)), None, [], message_figure(str(error), height=260)
+    if record is None:
+        text = "Scores appear once a model is trained on this data."
+        return html.P(text, className="text-muted"), None, [], message_figure(text, height=260)
+    metrics = record["metrics"]
+    model, clim, naive = (metrics[m] for m in ("model", "climatology", "seasonal_naive"))
+    gain = skill(model["mae"], clim["mae"])
+    cards = dbc.Row([
+        _score("Network", model, "primary"),
+        _score("Climatology", clim, "secondary"),
+        _score("Seasonal naive", naive, "secondary"),
+        dbc.Col(html.Div([
+            html.Div("Skill vs climatology", className="score-label"),
+            html.Div("n/a" if gain is None else f"{gain:+.1f}%",
+                     className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}"),
+            html.Div("better" if (gain or 0) > 0 else "worse", className="score-sub"),
+        ], className="score"), xs=6, md=3),
+    ], className="g-2 mb-2")
+    coverage = record.get("interval_coverage")
+    note = (f"All {len(record['per_location'])} stations, {record['config']['horizon']} months "
+            f"after {record['cutoff']}, {model['cells']} station-months. MAE: mean absolute "
+            "error; RMSE: root mean square error.")
+    if coverage is not None:
+        note += (f" The {record['interval_level']:.0%} interval held {coverage:.0%} of the "
+                 "held-out values.")
+    rows = station_scores(record, table, chosen).to_dict("records")
+    return cards, note, rows, step_figure(step_errors(record))
+
+
+def _score(label: str, scores: dict, color: str) -> dbc.Col:
+    mae, rmse = scores["mae"], scores["rmse"]
+    return dbc.Col(html.Div([
+        html.Div(label, className="score-label"),
+        html.Div("n/a" if mae is None else f"{mae:.2f} °C", className=f"score-value {color}"),
+        html.Div("MAE" + ("" if rmse is None else f" · RMSE {rmse:.2f} °C"), className="score-sub"),
+    ], className="score"), xs=6, md=3)
+
+
+def download_csv(settings: Settings, clicks: Any, stations: Any, key: Any,
+                 dataset: Any) -> tuple:
+    """The displayed actuals, predictions and intervals as CSV. Returns (download, notice)."""
+    try:
+        monthly, _, chosen, record = _view(settings, stations, key, dataset)
+        if not chosen:
+            raise InputError("no stations selected: pick at least one to download")
+    except InputError as error:
+        return no_update, alert(str(error))
+    empty = pd.DataFrame(columns=["location", "month"])
+    table = export_frame(actuals_frame(monthly, chosen),
+                         predictions_frame(record, chosen) if record else empty,
+                         forecast_frame(record, chosen) if record else empty)
+    name = f"temperature-forecast-{key or 'observed'}.csv"
+    return dict(content=table.to_csv(index=False), filename=name, type="text/csv"), None
+
+
+# Models --------------------------------------------------------------------------------------
+
+
+def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> Any:
+    """The store's entries for this data set, newest first, with View and Delete buttons."""
+    try:
+        listed = entries(settings, load_dataset(settings, dataset))
+    except InputError as error:
+        return alert(str(error))
+    if not listed:
+        return html.P("No models for this data yet.", className="text-muted small")
+    return dbc.ListGroup([_model_item(entry, entry["key"] == key) for entry in listed],
+                         flush=True)
+
+
+def describe(config: dict) -> str:
+    """A one-line summary of a config's form fields."""
+    direction = "bidirectional " if config["bidirectional"] else ""
+    return (f"{direction}{config['cell'].upper()}, window {config['window']}, "
+            f"horizon {config['horizon']}, {config['units']} units")
+
+
+def _model_item(entry: dict, showing: bool) -> dbc.ListGroupItem:
+    metrics = entry["metrics"]
+    gain = skill(metrics["model"]["mae"], metrics["climatology"]["mae"])
+    created = datetime.fromisoformat(entry["created"]).strftime("%d %b %Y %H:%M UTC")
+    mae = metrics["model"]["mae"]
+    facts = [f"MAE {mae:.2f} °C" if mae is not None else "MAE n/a"]
+    if gain is not None:
+        facts.append(f"{gain:+.1f}% vs climatology")
+    facts += [f"{entry['epochs_run']} epochs", created]
+    badges = [dbc.Badge("showing", color="primary", className="me-1")] if showing else []
+    if entry["shipped"]:
+        badges.append(dbc.Badge("built-in", color="light", text_color="dark"))
+    return dbc.ListGroupItem([
+        html.Div([html.Span(describe(entry["config"]), className="model-title"), *badges]),
+        html.Div(" · ".join(facts), className="small text-muted"),
+        html.Div([
+            dbc.Button("View", id={"type": ids.VIEW_MODEL, "key": entry["key"]}, size="sm",
+                       color="primary", outline=True, disabled=showing),
+            dbc.Button("Delete", id={"type": ids.DELETE_MODEL, "key": entry["key"]}, size="sm",
+                       color="danger", outline=True, disabled=entry["shipped"]),
+        ], className="button-row mt-1"),
+    ], className="model-item" + (" showing" if showing else ""))
+
+
+def pick_model(settings: Settings, key: Any, clicks: Any) -> tuple:
+    """Show another stored model. Returns (key, message)."""
+    if not clicks:
+        return no_update, no_update
+    try:
+        find_record(settings, key)
+    except InputError as error:
+        return no_update, alert(str(error))
+    return key, None
+
+
+def delete_model(settings: Settings, key: Any, clicks: Any, current: Any, dataset: Any,
+                 version: Any) -> tuple:
+    """Delete a stored model. Returns (store version, key shown, message)."""
+    if not clicks:
+        return no_update, no_update, no_update
+    try:
+        record = find_record(settings, key)
+        if is_shipped(settings, key):
+            raise InputError(f"model {key} is built in and cannot be deleted")
+        monthly = load_dataset(settings, dataset)
+    except InputError as error:
+        return no_update, no_update, alert(str(error))
+    user_store(settings).delete(key)
+    shown = default_key(settings, monthly) if key == current else no_update
+    bumped = version + 1 if isinstance(version, int) else 1
+    return bumped, shown, alert(f"Deleted {describe(record['config'])}.", "secondary")
+
+
+# Retrain -------------------------------------------------------------------------------------
+
+
+def check_form(settings: Settings, window: Any, horizon: Any, epochs: Any, units: Any,
+               cell: Any, bidirectional: Any, dataset: Any) -> tuple:
+    """Inline validation: 4 invalid flags, 6 messages, and a hint about the cache."""
+    values = _form_values(window, horizon, epochs, units, cell, bidirectional)
+    try:
+        monthly = load_dataset(settings, dataset)
+    except InputError as error:
+        return (False,) * 4 + (None,) * 6 + (alert(str(error)),)
+    config, errors = parse_form(values, settings.base_config, monthly)
+    flags = tuple(field in errors for field in ids.NUMBER_FIELDS)
+    messages = tuple(errors.get(field) for field in (*ids.NUMBER_FIELDS, ids.CELL,
+                                                      ids.BIDIRECTIONAL))
+    if config is None:
+        return (*flags, *messages, None)
+    cached = lookup(settings, config, monthly) is not None
+    hint = (html.Span("In the cache: Train shows it at once.", className="text-success") if cached
+            else html.Span("Not trained yet: training runs in the background.",
+                           className="text-muted"))
+    return (*flags, *messages, hint)
+
+
+def _form_values(window: Any, horizon: Any, epochs: Any, units: Any, cell: Any,
+                 bidirectional: Any) -> dict[str, Any]:
+    return {ids.WINDOW: window, ids.HORIZON: horizon, ids.EPOCHS: epochs, ids.UNITS: units,
+            ids.CELL: cell, ids.BIDIRECTIONAL: bidirectional}
+
+
+def train_model(settings: Settings, set_progress: Progress, window: Any, horizon: Any,
+                epochs: Any, units: Any, cell: Any, bidirectional: Any, dataset: Any) -> tuple:
+    """Train (or fetch from the cache) the form's config; runs as a background job.
+
+    Reports (percent, label, loss figure) after every epoch. Returns (key, message).
+    """
+    values = _form_values(window, horizon, epochs, units, cell, bidirectional)
+    try:
+        monthly = load_dataset(settings, dataset)
+    except InputError as error:
+        return no_update, alert(str(error))
+    config, errors = parse_form(values, settings.base_config, monthly)
+    if config is None:
+        return no_update, alert("Not trained: " + " ".join(errors.values()))
+    record = lookup(settings, config, monthly)
+    if record is not None:
+        set_progress((100, "cached", loss_figure(record.get("history", {}))))
+        return record["key"], alert(f"Cached: {describe(record['config'])} was trained before "
+                                    "and is shown now.", "info")
+    history: dict[str, list[float]] = {"loss": [], "val_loss": []}
+    set_progress((0, "starting...", loss_figure(history)))
+
+    def report(epoch) -> None:
+        history["loss"].append(epoch.loss)
+        if epoch.val_loss is not None:
+            history["val_loss"].append(epoch.val_loss)
+        set_progress((round(100 * epoch.epoch / epoch.epochs),
+                      f"epoch {epoch.epoch} of {epoch.epochs}", loss_figure(history)))
+
+    try:
+        record, _ = user_store(settings).get_or_train(config, monthly, progress=report)
+    except DataError as error:
+        return no_update, alert(f"Not trained: {error}")
+    set_progress((100, f"done: {record['epochs_run']} epochs", loss_figure(history)))
+    mae = record["metrics"]["model"]["mae"]
+    return record["key"], alert(
+        f"Trained {describe(record['config'])} in {record['train_seconds']:.0f} s: MAE "
+        f"{mae:.2f} °C. It is shown now.", "success")
+
+
+# Your data -----------------------------------------------------------------------------------
+
+
+def upload_data(settings: Settings, trigger: str | None, contents: Any, filename: Any) -> tuple:
+    """Validate and adopt an uploaded daily CSV, or go back to the built-in data.
+
+    Returns (dataset, stations, key, message); nothing changes on error.
+    """
+    if trigger == ids.RESET_DATA:
+        monthly = load_dataset(settings, None)
+        return (None, _first_stations(settings, monthly), default_key(settings, monthly),
+                alert("Using the built-in data.", "secondary"))
+    name = filename if isinstance(filename, str) and filename else "uploaded file"
+    name = name[:80]
+    try:
+        raw = _decode_upload(contents, name, settings.max_upload_bytes)
+        monthly = aggregate_monthly(read_daily_csv(raw, name=name))
+        if monthly.empty:
+            raise DataError(f"{name}: no month has 10 or more daily observations")
+    except (InputError, DataError) as error:
+        return no_update, no_update, no_update, alert(f"Not used: {error}")
+    dataset = save_upload(settings, monthly)
+    stations = monthly["location"].nunique()
+    text = (f"Using {name}: {stations} stations, {monthly['month'].min():%b %Y} to "
+            f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data.")
+    return (dataset, _first_stations(settings, monthly), default_key(settings, monthly),
+            alert(text, "success"))
+
+
+def _decode_upload(contents: Any, name: str, limit: int) -> bytes:
+    """Bytes of a dcc.Upload data URL, refusing anything over the limit before decoding."""
+    if not isinstance(contents, str) or "," not in contents:
+        raise InputError(f"{name}: the upload is not a file")
+    header, payload = contents.split(",", 1)
+    if not header.startswith("data:") or not header.endswith(";base64"):
+        raise InputError(f"{name}: the upload is not a base64 data URL")
+    size = len(payload) * 3 // 4
+    if size > limit:
+        raise InputError(f"{name} is {size / 2**20:.1f} MB; the limit is {limit / 2**20:g} MB")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{name}: the upload is not valid base64") from None
+
+
+def _first_stations(settings: Settings, monthly: pd.DataFrame) -> list[str]:
+    known = set(monthly["location"])
+    return [s for s in settings.default_stations if s in known] or sorted(known)[:5]

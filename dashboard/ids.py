@@ -1,0 +1,60 @@
+"""Component ids, one constant each, shared by the layout, the callbacks and the tests."""
+
+from __future__ import annotations
+
+URL = "url"
+NOTICE = "notice"
+DATA_BADGE = "data-badge"
+
+# Session state kept in the browser: only names, never data.
+DATASET = "dataset"  # fingerprint of an uploaded data set, or None for the embedded data
+MODEL_KEY = "model-key"  # store key of the model shown, or None
+STORE_VERSION = "store-version"  # bumped after a delete, so the model list reloads
+
+# Stations
+STATIONS = "stations"
+SELECT_ALL = "select-all"
+CLEAR = "clear"
+MAP = "station-map"
+
+# Chart
+CHART = "forecast-chart"
+CHART_NOTE = "chart-note"
+BASELINES = "baselines"
+CHART_MODE = "chart-mode"
+DOWNLOAD_BUTTON = "download-button"
+DOWNLOAD = "download"
+
+# Scores
+SCORE_CARDS = "score-cards"
+SCORE_NOTE = "score-note"
+STATION_TABLE = "station-table"
+STEP_CHART = "step-chart"
+
+# Retrain
+WINDOW = "window"
+HORIZON = "horizon"
+EPOCHS = "epochs"
+UNITS = "units"
+CELL = "cell"
+BIDIRECTIONAL = "bidirectional"
+FORM_HINT = "form-hint"
+TRAIN = "train"
+CANCEL = "cancel"
+PROGRESS = "progress"
+PROGRESS_BOX = "progress-box"
+LOSS_CHART = "loss-chart"
+TRAIN_MESSAGE = "train-message"
+
+# Models
+MODEL_LIST = "model-list"
+MODEL_MESSAGE = "model-message"
+VIEW_MODEL = "view-model"  # pattern-matching type: {"type": VIEW_MODEL, "key": key}
+DELETE_MODEL = "delete-model"
+
+# Your data
+UPLOAD = "upload"
+UPLOAD_MESSAGE = "upload-message"
+RESET_DATA = "reset-data"
+
+NUMBER_FIELDS = (WINDOW, HORIZON, EPOCHS, UNITS)

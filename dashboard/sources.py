@@ -1,0 +1,148 @@
+"""Where the page's data comes from: stations, the session's data set and the stores' records."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model import Store, StoreError, fingerprint, key_for, read_monthly
+
+from .settings import Settings
+from .shipped import SHIPPED_FOLDER
+
+STATIONS_CSV = Path(__file__).with_name("stations.csv")
+VARIABLE = "temp"
+DATASET_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+STATE_NAMES = {
+    "ACT": "Australian Capital Territory", "NSW": "New South Wales", "NT": "Northern Territory",
+    "NF": "Norfolk Island", "QLD": "Queensland", "SA": "South Australia", "TAS": "Tasmania",
+    "VIC": "Victoria", "WA": "Western Australia",
+}
+
+
+class InputError(ValueError):
+    """A request value the page cannot use, with a message naming the field and the value."""
+
+
+@functools.cache
+def read_stations() -> pd.DataFrame:
+    """Station metadata: location, name, state, lat, lon (read once, never modified)."""
+    return pd.read_csv(STATIONS_CSV)
+
+
+def stations_of(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Metadata of the stations in a data set; unknown ones get state 'Other' and no position."""
+    names = pd.DataFrame({"location": sorted(monthly["location"].unique())})
+    frame = names.merge(read_stations(), on="location", how="left")
+    frame["name"] = frame["name"].fillna(frame["location"])
+    frame["state"] = frame["state"].fillna("Other")
+    return frame.sort_values(["state", "name"], ignore_index=True)
+
+
+@functools.cache
+def _embedded() -> tuple[pd.DataFrame, str]:
+    monthly = read_monthly()
+    return monthly, fingerprint(monthly, VARIABLE)
+
+
+def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
+    """The monthly frame of a session's data set: None is the embedded data, else an upload id."""
+    if dataset is None:
+        return _embedded()[0]
+    path = upload_path(settings, dataset)
+    if not path.is_file():
+        raise InputError(f"data set {dataset!r} is not on this server; reload the page")
+    return read_monthly(path)
+
+
+def dataset_id(monthly: pd.DataFrame) -> str | None:
+    """The id a data set is known by: None for the embedded data, else its fingerprint."""
+    print_ = fingerprint(monthly, VARIABLE)
+    return None if print_ == _embedded()[1] else print_
+
+
+def upload_path(settings: Settings, dataset: object) -> Path:
+    """Where an uploaded data set is kept; InputError for anything but a fingerprint."""
+    if not isinstance(dataset, str) or not DATASET_PATTERN.match(dataset):
+        raise InputError(f"data set id {dataset!r} is not a data set fingerprint")
+    return settings.uploads_dir / f"{dataset}.csv"
+
+
+def save_upload(settings: Settings, monthly: pd.DataFrame) -> str | None:
+    """Keep an uploaded monthly frame under its fingerprint; return its data set id."""
+    dataset = dataset_id(monthly)
+    if dataset is None:
+        return None
+    path = upload_path(settings, dataset)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        temporary = path.with_suffix(".tmp")
+        monthly.assign(month=monthly["month"].dt.strftime("%Y-%m")).to_csv(
+            temporary, index=False, float_format="%.6g", lineterminator="\n")
+        temporary.replace(path)
+    return dataset
+
+
+def user_store(settings: Settings) -> Store:
+    """The writable store of this dashboard."""
+    return Store(settings.cache_dir)
+
+
+def stores(settings: Settings) -> list[Store]:
+    """The stores records are read from: the user's first, then the shipped default."""
+    found = [user_store(settings)]
+    if settings.use_shipped:
+        found.append(Store(SHIPPED_FOLDER))
+    return found
+
+
+def is_shipped(settings: Settings, key: str) -> bool:
+    """True when a key is only available from the shipped (read-only) store."""
+    return settings.use_shipped and (SHIPPED_FOLDER / f"{key}.json").is_file() and not (
+        Path(settings.cache_dir) / f"{key}.json").is_file()
+
+
+def find_record(settings: Settings, key: object) -> dict[str, Any]:
+    """The record of a key from any store; InputError when the key is malformed or unknown."""
+    if not isinstance(key, str) or not key.isalnum() or len(key) > 64:
+        raise InputError(f"model key {key!r} is not a store key")
+    for store in stores(settings):
+        try:
+            return store.record(key)
+        except StoreError:
+            continue
+    raise InputError(f"model {key} is not in the store (deleted?)")
+
+
+def lookup(settings: Settings, config, monthly: pd.DataFrame) -> dict[str, Any] | None:
+    """The verified record of a config on this data from any store, or None."""
+    for store in stores(settings):
+        record = store.lookup(config, monthly)
+        if record is not None:
+            return record
+    return None
+
+
+def entries(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, Any]]:
+    """Store entries trained on this data set, newest first, each marked shipped or not."""
+    data_print = fingerprint(monthly, VARIABLE)
+    seen: dict[str, dict[str, Any]] = {}
+    for store in stores(settings):
+        for entry in store.entries():
+            if entry["data_fingerprint"] == data_print and entry["key"] not in seen:
+                seen[entry["key"]] = {**entry, "shipped": store.folder == SHIPPED_FOLDER}
+    return sorted(seen.values(), key=lambda entry: entry["created"] or "", reverse=True)
+
+
+def default_key(settings: Settings, monthly: pd.DataFrame) -> str | None:
+    """The model to show first: the base recipe's if cached, else the newest on this data."""
+    preferred = key_for(settings.base_config, monthly)
+    listed = entries(settings, monthly)
+    for entry in listed:
+        if entry["key"] == preferred:
+            return preferred
+    return listed[0]["key"] if listed else None

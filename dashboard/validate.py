@@ -1,0 +1,104 @@
+"""Server-side checks of every value a browser sends: nothing is trusted, every error is named."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import pandas as pd
+
+from model import ConfigError, DataError, TrainConfig, prepare
+
+from . import ids
+from .sources import InputError
+
+MAX_STATIONS = 60
+FORM_FIELDS = {ids.WINDOW: "window", ids.HORIZON: "horizon", ids.EPOCHS: "epochs",
+               ids.UNITS: "units", ids.CELL: "cell", ids.BIDIRECTIONAL: "bidirectional"}
+STATE_PREFIX = "state:"
+
+
+def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
+    """A list of known station names (a 'state:XX' entry stands for all of that state's)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_STATIONS + 20:
+        raise InputError(f"stations must be a list of station names, got {_short(value)}")
+    known = set(stations["location"])
+    chosen: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise InputError(f"station {_short(item)} is not a station name")
+        if item.startswith(STATE_PREFIX):
+            members = stations.loc[stations["state"] == item[len(STATE_PREFIX):], "location"]
+            if members.empty:
+                raise InputError(f"state {item[len(STATE_PREFIX):]!r} has no stations in this data")
+            chosen.extend(members)
+        elif item in known:
+            chosen.append(item)
+        else:
+            raise InputError(f"station {item!r} is not in this data set")
+    return list(dict.fromkeys(chosen))
+
+
+def parse_query(search: Any) -> tuple[list[str] | None, str | None]:
+    """Stations and model key from a URL query string (unchecked names, None when absent)."""
+    if not isinstance(search, str) or not search:
+        return None, None
+    query = parse_qs(search.lstrip("?"))
+    stations = query.get("stations", [None])[0]
+    model = query.get("model", [None])[0]
+    return (stations.split(",") if stations else None), model
+
+
+def build_query(stations: list[str], key: str | None) -> str:
+    """The URL query string that reopens this view."""
+    values = {"stations": ",".join(stations)}
+    if key:
+        values["model"] = key
+    return "?" + urlencode(values, safe=",")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _field_value(name: str, value: Any) -> Any:
+    """Coerce what a form control sends to the config field's type, or raise ConfigError."""
+    if name == "bidirectional":
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"bidirectional must be true or false, got {_short(value)}")
+    if name == "cell":
+        return value
+    if value is None or value == "":
+        raise ConfigError(f"{name} is required")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def parse_form(values: dict[str, Any], base: TrainConfig,
+               monthly: pd.DataFrame) -> tuple[TrainConfig | None, dict[str, str]]:
+    """Build the config the form asks for; on failure return None and an error per field id."""
+    errors: dict[str, str] = {}
+    changes: dict[str, Any] = {}
+    for field_id, name in FORM_FIELDS.items():
+        try:
+            value = _field_value(name, values.get(field_id))
+            base.replace(**{name: value})
+        except ConfigError as error:
+            errors[field_id] = str(error)
+            continue
+        changes[name] = value
+    if errors:
+        return None, errors
+    config = base.replace(**changes)
+    try:
+        prepare(monthly, config)
+    except (ConfigError, DataError) as error:
+        field_id = ids.HORIZON if "cutoff" in str(error) and "window" not in str(error) \
+            else ids.WINDOW
+        return None, {field_id: str(error)}
+    return config, {}
