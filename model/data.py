@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
 MIN_DAYS_PER_MONTH = 10
 MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
+MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 
 
 class DataError(ValueError):
@@ -39,37 +40,78 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
     """Read and validate a daily CSV in the weatherAUS schema (plain or gzip, path or bytes).
 
     Returns a frame with Date (datetime64), Location (str) and the numeric source columns.
-    Raises DataError naming the file, column, row and value of the first problem.
+    Raises DataError naming the file, column, row and value of the first problem. Files (and
+    their gzip content) over MAX_UPLOAD_BYTES are refused before they are decoded.
     """
-    raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
     name = name or (str(source) if not isinstance(source, bytes) else "uploaded file")
+    size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
+    if size > MAX_UPLOAD_BYTES:
+        raise DataError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is "
+                        f"{MAX_UPLOAD_BYTES / 2**20:g} MB")
+    raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
     text = _decode(raw, name)
     frame = _parse_csv(text, name)
     return _validate_daily(frame, name)
 
 
+def _gunzip(raw: bytes, name: str) -> bytes:
+    """Decompress every gzip member, refusing output over MAX_UPLOAD_BYTES (a gzip bomb)."""
+    out = bytearray()
+    while raw:
+        member = zlib.decompressobj(wbits=31)
+        try:
+            out += member.decompress(raw, MAX_UPLOAD_BYTES + 1 - len(out))
+        except zlib.error as error:
+            raise DataError(f"{name}: not a readable gzip file ({error})") from None
+        if len(out) > MAX_UPLOAD_BYTES:
+            raise DataError(f"{name}: decompresses to more than the "
+                            f"{MAX_UPLOAD_BYTES / 2**20:g} MB limit")
+        if not member.eof:
+            raise DataError(f"{name}: not a readable gzip file (it is truncated)")
+        raw = member.unused_data
+    return bytes(out)
+
+
 def _decode(raw: bytes, name: str) -> str:
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as error:
-            raise DataError(f"{name}: not a readable gzip file ({error})") from None
+        raw = _gunzip(raw, name)
     if not raw.strip():
         raise DataError(f"{name}: the file is empty")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:1000]:
         raise DataError(f"{name}: the file is UTF-16 or binary; save it as UTF-8 CSV")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(
             f"{name}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
             "save it as UTF-8 CSV"
         ) from None
+    if "\x00" in text:  # the CSV parser would silently cut the field there
+        row = text.count("\n", 0, text.index("\x00")) + 1
+        raise DataError(f"{name}: row {row} contains a NUL byte; save it as UTF-8 CSV")
+    return text
+
+
+def _check_rows(text: str, name: str) -> list[str]:
+    """The stripped header; DataError for a repeated column or a row with a different width."""
+    rows = csv.reader(io.StringIO(text))
+    try:
+        header = [column.strip() for column in next(rows, [])]
+        repeated = sorted({column for column in header if header.count(column) > 1})
+        if repeated:
+            raise DataError(f"{name}: column(s) {', '.join(repeated)} appear more than once "
+                            "in the header")
+        for row in rows:
+            if row and len(row) != len(header):
+                raise DataError(f"{name}: row {rows.line_num} has {len(row)} fields; the header "
+                                f"has {len(header)}")
+    except csv.Error as error:
+        raise DataError(f"{name}: not a readable CSV file (row {rows.line_num}: {error})") from None
+    return header
 
 
 def _parse_csv(text: str, name: str) -> pd.DataFrame:
-    header = next(csv.reader(io.StringIO(text)), [])
-    header = [column.strip() for column in header]
+    header = _check_rows(text, name)
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         found = ", ".join(header[:6]) + (" ..." if len(header) > 6 else "")
@@ -80,6 +122,8 @@ def _parse_csv(text: str, name: str) -> pd.DataFrame:
     try:
         frame = pd.read_csv(
             io.StringIO(text),
+            header=0,
+            names=header,
             usecols=list(REQUIRED_COLUMNS),
             dtype=str,
             keep_default_na=False,
@@ -108,6 +152,9 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     bad = np.flatnonzero(locations.str.match(r"^[=+\-@]").to_numpy())
     if bad.size:
         raise fail("Location", bad[0], locations.iat[bad[0]], "looks like a spreadsheet formula")
+    bad = np.flatnonzero(locations.str.contains(r"[\x00-\x1f\x7f]").to_numpy())
+    if bad.size:
+        raise fail("Location", bad[0], locations.iat[bad[0]], "contains a control character")
     result = pd.DataFrame({"Date": dates, "Location": locations})
     for column in NUMERIC_COLUMNS:
         text = frame[column].str.strip()
@@ -146,6 +193,8 @@ def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
     monthly["rainfall"] = grouped["rainfall"].sum(min_count=1)
     monthly = monthly.where(counts >= MIN_DAYS_PER_MONTH)
     monthly = monthly.dropna(how="all").reset_index().rename(columns={"Location": "location"})
+    if monthly.empty:
+        raise DataError(f"no month has {MIN_DAYS_PER_MONTH} or more daily observations")
     return monthly.sort_values(["location", "month"], ignore_index=True)
 
 
@@ -191,6 +240,11 @@ def series_table(monthly: pd.DataFrame, variable: str) -> pd.DataFrame:
     if variable not in VARIABLES:
         raise DataError(f"variable {variable!r} is not one of {', '.join(VARIABLES)}")
     table = monthly.pivot(index="month", columns="location", values=variable)
+    observed = table.dropna(how="all").index
+    if len(observed) < 2:
+        covered = f" (only {observed[0]:%Y-%m})" if len(observed) else ""
+        raise DataError(f"the data has {len(observed)} month(s) of {variable}{covered}; a forecast "
+                        "needs at least window + horizon months")
     months = pd.date_range(table.index.min(), table.index.max(), freq="MS")
     return table.reindex(months).sort_index(axis=1)
 
