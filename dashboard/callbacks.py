@@ -438,7 +438,8 @@ def train_model(settings: Settings, set_progress: Progress, window: Any, horizon
         record, _ = user_store(settings).get_or_train(config, monthly, progress=report)
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
-    set_progress((100, f"done: {record['epochs_run']} epochs", loss_figure(history)))
+    set_progress((100, f"epoch {record['epochs_run']} of {config.epochs}, done",
+                  loss_figure(history)))
     mae = record["metrics"]["model"]["mae"]
     return record["key"], alert(
         f"Trained {describe(record['config'])} in {record['train_seconds']:.0f} s: MAE "

@@ -1,0 +1,134 @@
+"""End to end in headless Chromium: browse the shipped forecasts, change stations, train."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import require
+from selenium.webdriver import ChromeOptions
+from selenium.webdriver.common.keys import Keys
+
+from dashboard import ids
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
+TRACE_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
+               ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"python -m dashboard exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"python -m dashboard did not answer on {url} within {timeout} s")
+
+
+@pytest.fixture
+def dash_duo(tmp_path):
+    """A dash[testing] browser on `python -m dashboard` run as users run it, with an empty cache."""
+    require(Path(CHROMIUM).is_file(), f"chromium not found (looked for {CHROMIUM})")
+    require(shutil.which("chromedriver") is not None, "chromedriver not found on PATH")
+    from dash.testing.composite import DashComposite
+
+    port = _free_port()
+    env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(tmp_path / "cache")}
+    env.pop("REDIS_URL", None)
+    with (tmp_path / "server.log").open("wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)],
+                                  cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_serving(url, server)
+        options = ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in CHROME_ARGS:
+            options.add_argument(argument)
+        with DashComposite(None, browser="Chrome", headless=True, options=[options],
+                           download_path=str(tmp_path / "downloads"), percy_run=False,
+                           wait_timeout=30) as duo:
+            duo.server_url = url
+            yield duo
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _trace_names(duo) -> list[str]:
+    return duo.driver.execute_script(TRACE_NAMES) or []
+
+
+def _wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _click(duo, element_id: str) -> None:
+    """Click a button even while a growing chart moves it (as a user would, after scrolling)."""
+    script = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
+    duo.driver.execute_script(script, duo.find_element(f"#{element_id}"))
+
+
+def _type_number(duo, field_id: str, value: int) -> None:
+    box = duo.find_element(f"#{field_id}")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(str(value), Keys.TAB)
+
+
+def test_browse_change_stations_and_train(dash_duo):
+    duo = dash_duo
+    _wait(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    shown = _trace_names(duo)
+    assert {"Cairns", "Canberra", "Darwin", "Gold Coast", "Mount Ginini"} <= set(shown)
+    assert "built-in" in duo.find_element(f"#{ids.MODEL_LIST}").text
+    assert "stations=Cairns" in duo.driver.current_url
+    shipped_key = duo.driver.current_url.split("model=")[1]
+
+    _click(duo, ids.CLEAR)
+    _wait(lambda: not _trace_names(duo), 20, "the chart to empty after Clear")
+    _click(duo, ids.SELECT_ALL)
+    _wait(lambda: "Hobart" in _trace_names(duo), 30, "every station after Select all")
+    assert "Albury" in duo.driver.current_url
+
+    for field_id, value in ((ids.WINDOW, 6), (ids.HORIZON, 3), (ids.EPOCHS, 1), (ids.UNITS, 4)):
+        _type_number(duo, field_id, value)
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
+    _click(duo, ids.TRAIN)
+    _wait(lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is not None, 20,
+          "the Train button to be disabled while training")
+    duo.wait_for_contains_text(f"#{ids.PROGRESS}", "epoch 1 of 1", timeout=240)
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
+    duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "window 6, horizon 3, 4 units", timeout=20)
+    assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
+    _wait(lambda: "model=" in duo.driver.current_url
+          and shipped_key not in duo.driver.current_url, 20, "the URL to name the new model")
+    loss_traces = duo.driver.execute_script(
+        f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data.length;")
+    assert loss_traces >= 1
