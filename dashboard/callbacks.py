@@ -484,7 +484,7 @@ def _decode_upload(contents: Any, name: str, limit: int) -> bytes:
         raise InputError(f"{name}: the upload is not a base64 data URL")
     size = len(payload) * 3 // 4
     if size > limit:
-        raise InputError(f"{name} is {size / 2**20:.1f} MB; the limit is {limit / 2**20:g} MB")
+        raise InputError(f"{name} is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.3g} MB")
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

@@ -1,0 +1,85 @@
+"""The app factory, the command line, the shipped default model and the no-TensorFlow rule."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from dashboard import create_app
+from dashboard.__main__ import build_parser
+from dashboard.callbacks import update_chart, update_models
+from dashboard.settings import Settings
+from dashboard.shipped import shipped_store
+from model import DEFAULT, key_for, read_monthly
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Every callback body except training, fed the values a first visit and a few clicks send.
+NON_TRAINING_CALLBACKS = textwrap.dedent("""
+    import base64, sys
+    from dashboard import create_app, ids
+    from dashboard.callbacks import *
+    from dashboard.settings import Settings
+
+    settings = Settings(cache_dir=sys.argv[1])
+    create_app(settings)
+    search, stations, key, dataset, notice, options = sync_view(
+        settings, None, "", None, None, None)
+    sync_view(settings, ids.STATIONS, search, stations + ["state:TAS"], key, dataset)
+    select_stations(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, stations, None)
+    select_stations(settings, ids.SELECT_ALL, None, stations, None)
+    data_badge(settings, None)
+    update_map(settings, stations, None)
+    update_chart(settings, stations, key, None, ["climatology", "seasonal_naive"], "auto")
+    update_chart(settings, stations, key, None, [], "panels")
+    update_scores(settings, stations, key, None)
+    download_csv(settings, 1, stations, key, None)
+    update_models(settings, key, None, 0)
+    pick_model(settings, key, 1)
+    delete_model(settings, key, 1, key, None, 0)
+    check_form(settings, 18, 18, 100, 32, "gru", True, None)
+    check_form(settings, 60, 36, 1, 4, "lstm", False, None)
+    csv = "Date,Location,MinTemp,MaxTemp,Rainfall\\n" + "".join(
+        f"2015-{m:02d}-{d:02d},Alpha,10,20,0\\n" for m in range(1, 13) for d in range(1, 29))
+    upload_data(settings, ids.UPLOAD,
+                "data:text/csv;base64," + base64.b64encode(csv.encode()).decode(), "a.csv")
+    upload_data(settings, ids.RESET_DATA, None, None)
+    loaded = sorted(name for name in sys.modules if name.split(".")[0] in
+                    ("tensorflow", "keras"))
+    print("LOADED", loaded)
+""")
+
+
+def test_web_process_never_imports_tensorflow(tmp_path):
+    result = subprocess.run([sys.executable, "-c", NON_TRAINING_CALLBACKS, str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "LOADED []" in result.stdout
+
+
+def test_shipped_entry_matches_default_config_and_embedded_data():
+    """If this fails, DEFAULT or the data changed: run `python -m dashboard build-default`."""
+    entries = shipped_store().entries()
+    assert [entry["key"] for entry in entries] == [key_for(DEFAULT, read_monthly())]
+    assert shipped_store().verify(entries[0]["key"])["config"] == DEFAULT.to_dict()
+
+
+def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "empty")
+    key = key_for(DEFAULT, read_monthly())
+    figure, _ = update_chart(settings, list(settings.default_stations), key, None, [], "auto")
+    names = {trace.name for trace in figure.data}
+    assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
+    assert "built-in" in str(update_models(settings, key, None, 0))
+
+
+def test_app_factory_and_command_line_defaults(tmp_path):
+    app = create_app(Settings(cache_dir=tmp_path / "cache"))
+    assert Path(app.config.assets_folder).is_absolute()
+    assert (Path(app.config.assets_folder) / "dashboard.css").is_file()
+    assert app.server.test_client().get("/").status_code == 200
+    args = build_parser().parse_args([])
+    assert (args.command, args.host, args.port, args.debug) == ("serve", "127.0.0.1", 8050, False)
+    assert build_parser().parse_args(["--port", "9000", "--debug"]).debug

@@ -1,0 +1,227 @@
+"""Callback functions called directly, with honest and forged inputs."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+
+import pytest
+from dash import no_update
+
+from dashboard import create_app, ids
+from dashboard.callbacks import (
+    check_form,
+    delete_model,
+    download_csv,
+    pick_model,
+    select_stations,
+    sync_view,
+    train_model,
+    update_chart,
+    update_models,
+    update_scores,
+    upload_data,
+)
+from dashboard.settings import Settings
+from dashboard.sources import save_upload, user_store
+
+STATIONS = ["Cairns", "Darwin"]
+
+
+@pytest.fixture
+def settings(tmp_path, trained, tiny_config):
+    """A store holding the session's tiny network, with the form based on the tiny recipe."""
+    store, _ = trained
+    shutil.copytree(store.folder, tmp_path / "cache")
+    return Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False,
+                    max_upload_mb=0.05)
+
+
+@pytest.fixture
+def dataset(settings, small_monthly):
+    return save_upload(settings, small_monthly)
+
+
+@pytest.fixture
+def key(trained):
+    return trained[1]["key"]
+
+
+def form(config, **changes):
+    values = dict(window=config.window, horizon=config.horizon, epochs=config.epochs,
+                  units=config.units, cell=config.cell, bidirectional=config.bidirectional)
+    return {**values, **changes}
+
+
+def text(component) -> str:
+    """All text inside a Dash component tree."""
+    if component is None or isinstance(component, (str, int, float)):
+        return "" if component is None else str(component)
+    if isinstance(component, list):
+        return " ".join(text(child) for child in component)
+    return text(getattr(component, "children", None))
+
+
+def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
+    search, stations, shown, data, notice, options = sync_view(
+        settings, None, f"?stations=Darwin,Atlantis&model={key}", None, None, dataset)
+    assert stations == ["Darwin"] and shown == key and data == dataset
+    assert "Atlantis" in text(notice)
+    assert search == f"?stations=Darwin&model={key}"
+    assert {"label": "Queensland: all 1 stations", "value": "state:QLD"} in options
+    search, stations, *_ = sync_view(settings, ids.STATIONS, search, ["Darwin", "state:QLD"],
+                                     key, dataset)
+    assert stations == ["Darwin", "Cairns"]
+    assert search == f"?stations=Darwin,Cairns&model={key}"
+
+
+def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset):
+    click = {"points": [{"customdata": "Hobart"}]}
+    assert select_stations(settings, ids.MAP, click, STATIONS, dataset)[0] == [*STATIONS, "Hobart"]
+    assert select_stations(settings, ids.MAP, click, [*STATIONS, "Hobart"], dataset)[0] == \
+        STATIONS
+    assert len(select_stations(settings, ids.SELECT_ALL, None, [], dataset)[0]) == 4
+    assert select_stations(settings, ids.CLEAR, None, STATIONS, dataset)[0] == []
+
+
+def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained):
+    figure, note = update_chart(settings, STATIONS, key, dataset, ["climatology"], "auto")
+    names = {trace.name for trace in figure.data}
+    assert {"Cairns", "Cairns network", "Cairns forecast", "Cairns climatology"} <= names
+    assert trained[1]["cutoff"] in note
+    cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
+    assert "Skill vs climatology" in text(cards) and "°C" in text(cards)
+    assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
+    assert len(steps.data) == 3
+    listed = text(update_models(settings, key, dataset, 0))
+    assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
+    assert pick_model(settings, key, 1) == (key, None)
+
+
+def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
+    download, notice = download_csv(settings, 1, STATIONS, key, dataset)
+    assert notice is None and download["filename"].endswith(".csv")
+    header, *lines = download["content"].splitlines()
+    assert header == ("location,month,part,actual,predicted,lower_80,upper_80,climatology,"
+                      "seasonal_naive")
+    assert {line.split(",")[0] for line in lines} == set(STATIONS)
+    parts = {line.split(",")[2] for line in lines}
+    assert parts == {"observed", "holdout", "forecast"}
+
+
+@pytest.mark.parametrize(("stations", "key", "data", "expected"), [
+    (["Atlantis"], None, "good", "station 'Atlantis' is not in this data set"),
+    ("Cairns", None, "good", "stations must be a list"),
+    ([7], None, "good", "station 7 is not a station name"),
+    (STATIONS, "../../etc/passwd", "good", "is not a store key"),
+    (STATIONS, "abc123", "good", "model abc123 is not in the store"),
+    (STATIONS, None, "../secret", "is not a data set fingerprint"),
+    (STATIONS, None, "0123456789abcdef", "is not on this server"),
+])
+def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data,
+                                                expected):
+    figure, note = update_chart(settings, stations, key, dataset if data == "good" else data,
+                                [], "auto")
+    assert expected in text(note)
+    assert expected in figure.layout.annotations[0].text
+
+
+def test_forged_chart_options_are_refused(settings, dataset):
+    assert "chart mode" in text(update_chart(settings, STATIONS, None, dataset, [], "3d")[1])
+    assert "baselines" in text(update_chart(settings, STATIONS, None, dataset, ["ets"], "auto")[1])
+    assert "map click" in text(select_stations(settings, ids.MAP, {"x": 1}, [], dataset)[1])
+
+
+@pytest.mark.parametrize(("changes", "field", "expected"), [
+    (dict(epochs=10**9), ids.EPOCHS, "epochs (1000000000) must be between 1 and 1000"),
+    (dict(window=-6), ids.WINDOW, "window (-6) must be between"),
+    (dict(window="6"), ids.WINDOW, "window must be a whole number, got '6'"),
+    (dict(units=None), ids.UNITS, "units is required"),
+    (dict(cell="transformer"), ids.CELL, "cell ('transformer') must be one of gru, lstm"),
+    (dict(bidirectional="yes"), ids.BIDIRECTIONAL, "bidirectional must be true or false"),
+    (dict(window=60, horizon=36), ids.WINDOW, "leave no training window"),
+])
+def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
+                                                         changes, field, expected):
+    before = {entry["key"] for entry in user_store(settings).entries()}
+    values = form(tiny_config, **changes)
+    checked = check_form(settings, *values.values(), dataset)
+    fields = (*ids.NUMBER_FIELDS, ids.CELL, ids.BIDIRECTIONAL)
+    assert expected in checked[4 + fields.index(field)]
+    if field in ids.NUMBER_FIELDS:
+        assert checked[ids.NUMBER_FIELDS.index(field)] is True
+    progress = []
+    shown, message = train_model(settings, progress.append, *values.values(), dataset)
+    assert shown is no_update and expected in text(message) and not progress
+    assert {entry["key"] for entry in user_store(settings).entries()} == before
+
+
+def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, tiny_config):
+    assert "In the cache" in text(check_form(settings, *form(tiny_config).values(), dataset)[-1])
+    progress = []
+    shown, message = train_model(settings, progress.append, *form(tiny_config).values(), dataset)
+    assert shown == key and "Cached" in text(message)
+    assert progress[-1][:2] == (100, "cached")
+
+
+def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset, key,
+                                                              tiny_config):
+    values = form(tiny_config, units=3, bidirectional=False)
+    assert "Not trained yet" in text(check_form(settings, *values.values(), dataset)[-1])
+    progress = []
+    shown, message = train_model(settings, progress.append, *values.values(), dataset)
+    assert shown not in (key, no_update) and "Trained" in text(message)
+    labels = [label for _, label, _ in progress]
+    assert labels[0] == "starting..." and "epoch 1 of 2" in labels
+    assert labels[-1].startswith("epoch 2 of 2")
+    assert len(progress[-1][2].data) == 2  # loss and val_loss curves
+    assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0))
+
+
+def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
+    version, shown, message = delete_model(settings, key, 1, key, dataset, 3)
+    assert version == 4 and shown is None and "Deleted" in text(message)
+    assert "No models" in text(update_models(settings, None, dataset, 4))
+    assert "not in the store" in text(delete_model(settings, key, 1, None, dataset, 4)[2])
+    assert delete_model(settings, key, None, None, dataset, 4) == (no_update,) * 3
+
+
+def _data_url(payload: bytes) -> str:
+    return "data:text/csv;base64," + base64.b64encode(payload).decode()
+
+
+def test_upload_becomes_the_session_data_set(settings):
+    rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
+    rows += [f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0" for m in range(1, 13)
+             for d in range(1, 29)]
+    dataset, stations, shown, message = upload_data(
+        settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv")
+    assert len(dataset) == 16 and stations == ["Alpha"] and shown is None
+    assert "Using alpha.csv: 1 stations, Jan 2015 to Dec 2015" in text(message)
+    figure, note = update_chart(settings, ["Alpha"], None, dataset, [], "auto")
+    assert "No model trained on this data yet" in note
+    assert [trace.name for trace in figure.data] == ["Alpha"]
+    assert upload_data(settings, ids.RESET_DATA, None, None)[0] is None
+
+
+@pytest.mark.parametrize(("contents", "expected"), [
+    (_data_url(b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-13-01,A,1,2,0\n"),
+     "bad.csv: column Date, row 2: not a date"),
+    (_data_url(b"a;b\n1;2\n"), "missing required column"),
+    (_data_url(b"x" * 60_000), "bad.csv is 0.1 MB; the limit is 0.05 MB"),
+    ("data:text/csv;base64,@@@@", "not valid base64"),
+    (["not", "a", "file"], "the upload is not a file"),
+], ids=["bad-date", "not-weatheraus", "too-big", "bad-base64", "not-a-file"])
+def test_bad_uploads_change_nothing(settings, contents, expected):
+    *changes, message = upload_data(settings, ids.UPLOAD, contents, "bad.csv")
+    assert changes == [no_update] * 3
+    assert expected in text(message)
+
+
+def test_server_refuses_oversized_requests(settings):
+    app = create_app(settings)
+    assert app.server.config["MAX_CONTENT_LENGTH"] == 2 * settings.max_upload_bytes
+    response = app.server.test_client().post(
+        "/_dash-update-component", data=b"x" * (3 * settings.max_upload_bytes),
+        content_type="application/json")
+    assert response.status_code == 413

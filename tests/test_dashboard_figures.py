@@ -1,0 +1,120 @@
+"""Figure and table functions on a real tiny record: pure functions of data frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard.figures import (
+    forecast_figure,
+    loss_figure,
+    message_figure,
+    station_colours,
+    station_map,
+    step_figure,
+    use_small_multiples,
+)
+from dashboard.sources import stations_of
+from dashboard.tables import (
+    actuals_frame,
+    export_frame,
+    forecast_frame,
+    predictions_frame,
+    skill,
+    station_scores,
+    step_errors,
+)
+
+
+@pytest.fixture(scope="module")
+def view(trained, small_monthly):
+    _, record = trained
+    stations = sorted(small_monthly["location"].unique())
+    return dict(
+        record=record, stations=stations,
+        actuals=actuals_frame(small_monthly, stations),
+        predictions=predictions_frame(record, stations),
+        forecast=forecast_frame(record, stations),
+        names={s: s for s in stations},
+    )
+
+
+def _figure(view, stations, **options):
+    return forecast_figure(view["actuals"], view["predictions"], view["forecast"], stations,
+                           view["names"], view["record"]["cutoff"], "Temperature (°C)", **options)
+
+
+def test_one_station_has_actual_prediction_forecast_band_and_cutoff(view):
+    figure = _figure(view, ["Cairns"])
+    by_name = {trace.name: trace for trace in figure.data}
+    assert by_name["Cairns"].line.dash is None
+    assert by_name["Cairns network"].line.dash == "dash"
+    assert by_name["Cairns forecast"].line.dash == "dot"
+    assert by_name["Cairns lower"].fill == "tonexty"
+    colours = {by_name[n].line.color for n in ("Cairns", "Cairns network", "Cairns forecast")}
+    assert colours == {station_colours(["Cairns"])["Cairns"]}
+    hover = by_name["Cairns network"].hovertemplate
+    assert "actual" in hover and "error" in hover and "°C" in hover
+    assert figure.layout.hovermode == "x unified"  # the month heads the hover box
+    assert any(shape.type == "line" for shape in figure.layout.shapes)  # cutoff marker
+    assert any("cutoff" in (note.text or "") for note in figure.layout.annotations)
+
+
+def test_predictions_cover_the_holdout_after_the_cutoff(view):
+    cutoff = pd.Timestamp(view["record"]["cutoff"])
+    assert (view["predictions"]["month"] > cutoff).all()
+    assert view["forecast"]["month"].min() > view["actuals"]["month"].max()
+
+
+def test_baselines_are_drawn_only_when_asked(view):
+    plain = {trace.name for trace in _figure(view, ["Darwin"]).data}
+    both = {trace.name for trace in _figure(
+        view, ["Darwin"], baselines=("climatology", "seasonal_naive")).data}
+    assert both - plain == {"Darwin climatology", "Darwin seasonal naive"}
+
+
+def test_many_stations_get_one_panel_each():
+    stations = [f"S{i}" for i in range(15)]
+    months = pd.date_range("2015-01-01", periods=24, freq="MS")
+    actuals = pd.DataFrame([(s, m, 20.0) for s in stations for m in months],
+                           columns=["location", "month", "actual"])
+    empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
+    figure = forecast_figure(actuals, empty, empty, stations, {s: s for s in stations},
+                             None, "°C", panels=True)
+    assert len({trace.xaxis for trace in figure.data}) == 15
+    assert [note.text for note in figure.layout.annotations][:2] == ["S0", "S1"]
+    assert figure.layout.height >= 200 * 5
+    assert len(set(station_colours(stations).values())) == 15
+    assert use_small_multiples("auto", 15) and not use_small_multiples("auto", 5)
+    assert use_small_multiples("panels", 1) and not use_small_multiples("overlay", 15)
+
+
+def test_station_map_colours_the_selection(monthly):
+    table = stations_of(monthly)
+    figure = station_map(table, ["Darwin", "Hobart"])
+    chosen = figure.data[1]
+    assert list(chosen.customdata) == ["Darwin", "Hobart"]
+    assert list(chosen.marker.color) == list(station_colours(["Darwin", "Hobart"]).values())
+    assert len(figure.data[0].customdata) == len(table) - 2
+
+
+def test_station_scores_skill_and_export(view, monthly):
+    record, stations = view["record"], view["stations"]
+    scores = station_scores(record, stations_of(monthly), stations)
+    assert list(scores["station"]) == stations
+    row = scores.iloc[0]
+    assert row["skill"] == pytest.approx(skill(row["model_mae"], row["climatology_mae"]), abs=0.5)
+    assert skill(0.9, 1.0) == 10.0 and skill(1.1, 1.0) == -10.0 and skill(None, 1.0) is None
+    table = export_frame(view["actuals"], view["predictions"], view["forecast"])
+    assert set(table["part"]) == {"observed", "holdout", "forecast"}
+    holdout = table[table["part"] == "holdout"]
+    assert holdout["actual"].notna().any() and holdout["predicted"].notna().all()
+    assert table[table["part"] == "forecast"]["lower_80"].notna().all()
+
+
+def test_small_figures(view):
+    steps = step_errors(view["record"])
+    assert set(steps["method"]) == {"model", "climatology", "seasonal_naive"}
+    assert len(step_figure(steps).data) == 3
+    assert len(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]}).data) == 2
+    assert "nothing" in message_figure("nothing here").layout.annotations[0].text
