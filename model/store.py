@@ -207,5 +207,8 @@ class Store:
         try:
             return keras.saving.load_model(network_path, safe_mode=True, compile=False)
         except Exception as error:  # Keras raises many types for a bad archive
-            raise StoreError(f"store entry {key}: network refused ({error})") from None
+            while error.__cause__ or error.__context__:  # Keras wraps the telling error
+                error = error.__cause__ or error.__context__
+            reason = str(error).split(" Full object config")[0][:300]
+            raise StoreError(f"store entry {key}: network refused ({reason})") from None
 
