@@ -13,6 +13,7 @@ from .settings import Settings
 
 GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+FONT_STACK = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 STATE_ORDER_NOTE = "Type a station or state; pick a state entry to add all its stations."
 
 
@@ -108,8 +109,9 @@ def _scores_card() -> dbc.Card:
         id=ids.STATION_TABLE, sort_action="native", sort_mode="single", page_action="none",
         style_as_list_view=True, style_table={"overflowX": "auto", "maxHeight": "320px",
                                               "overflowY": "auto"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa"},
-        style_cell={"fontFamily": "inherit", "fontSize": "0.875rem", "padding": "6px 10px",
+        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa", "whiteSpace": "normal",
+                      "height": "auto"},
+        style_cell={"fontFamily": FONT_STACK, "fontSize": "0.875rem", "padding": "6px 10px",
                     "textAlign": "right"},
         style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}
                                 for c in ("station", "state")],
@@ -119,7 +121,7 @@ def _scores_card() -> dbc.Card:
         ],
         columns=[
             {"name": "Station", "id": "station"}, {"name": "State", "id": "state"},
-            *({"name": f"{label} (°C)", "id": column, "type": "numeric",
+            *({"name": label, "id": column, "type": "numeric",
                "format": {"specifier": ".2f"}} for label, column in (
                 ("Network MAE", "model_mae"), ("Climatology MAE", "climatology_mae"),
                 ("Seasonal naive MAE", "seasonal_naive_mae"), ("Network RMSE", "model_rmse"))),
@@ -132,7 +134,8 @@ def _scores_card() -> dbc.Card:
         html.Div(id=ids.SCORE_CARDS, className="score-cards"),
         html.Div(id=ids.SCORE_NOTE, className="small text-muted mb-3"),
         dbc.Row([
-            dbc.Col([html.H3("Selected stations", className="section-title"), table], lg=8),
+            dbc.Col([html.H3("Selected stations (errors in °C; click a header to sort)",
+                             className="section-title"), table], lg=8),
             dbc.Col([html.H3("Error by months ahead (all stations)", className="section-title"),
                      dcc.Graph(id=ids.STEP_CHART, config={"displayModeBar": False})], lg=4),
         ]),

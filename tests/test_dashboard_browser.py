@@ -129,6 +129,21 @@ def test_browse_change_stations_and_train(dash_duo):
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
     _wait(lambda: "model=" in duo.driver.current_url
           and shipped_key not in duo.driver.current_url, 20, "the URL to name the new model")
+    _cancel_a_long_training(duo)
     loss_traces = duo.driver.execute_script(
         f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data.length;")
     assert loss_traces >= 1
+
+
+def _cancel_a_long_training(duo) -> None:
+    """Start a 300-epoch training, cancel it after the first epoch: nothing is stored."""
+    _type_number(duo, ids.EPOCHS, 300)
+    _type_number(duo, ids.UNITS, 8)
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
+    _click(duo, ids.TRAIN)
+    duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
+    _click(duo, ids.CANCEL)
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "cancelled", timeout=20)
+    _wait(lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None, 20,
+          "the Train button to be enabled after Cancel")
+    assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
