@@ -77,7 +77,7 @@ def forecast_figure(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: 
 def _station_traces(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: pd.DataFrame,
                     station: str, name: str, colour: str, baselines: tuple[str, ...],
                     show_legend: bool) -> list[go.Scatter]:
-    observed = actuals[actuals["location"] == station]
+    observed = _with_gaps(actuals[actuals["location"] == station])
     held_out = predictions[predictions["location"] == station]
     ahead = forecast[forecast["location"] == station]
     common = dict(legendgroup=station, mode="lines")
@@ -122,6 +122,14 @@ def _station_traces(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: 
     return traces
 
 
+def _with_gaps(observed: pd.DataFrame) -> pd.DataFrame:
+    """Insert missing months as NaN so the line breaks at a gap instead of bridging it."""
+    if observed.empty:
+        return observed
+    months = pd.date_range(observed["month"].min(), observed["month"].max(), freq="MS")
+    return observed.set_index("month").reindex(months).rename_axis("month").reset_index()
+
+
 def _finish_layout(figure: go.Figure, actuals: pd.DataFrame, forecast: pd.DataFrame,
                    cutoff: str | None, unit_label: str, rows: int, panels: bool) -> None:
     ends = [frame["month"].max() for frame in (actuals, forecast) if not frame.empty]
@@ -133,9 +141,10 @@ def _finish_layout(figure: go.Figure, actuals: pd.DataFrame, forecast: pd.DataFr
         line = pd.Timestamp(cutoff) + pd.DateOffset(days=15)
         figure.add_vline(x=line, line=dict(color="#6c757d", width=1, dash="dash"),
                          row="all", col="all")
-        figure.add_annotation(x=line, y=1, yref="paper", yanchor="bottom", showarrow=False,
-                              text=f"cutoff {cutoff}", font=dict(size=11, color="#6c757d"),
-                              xanchor="left", xshift=4)
+        if not panels:  # in panels the label would collide with the station titles
+            figure.add_annotation(x=line, y=1, yref="paper", yanchor="bottom", showarrow=False,
+                                  text=f"cutoff {cutoff}", font=dict(size=11, color="#6c757d"),
+                                  xanchor="left", xshift=4)
     figure.update_xaxes(showgrid=True, gridcolor="#eef0f2", ticks="outside", ticklen=4)
     figure.update_yaxes(showgrid=True, gridcolor="#eef0f2", zeroline=False)
     if panels:

@@ -66,6 +66,14 @@ def test_predictions_cover_the_holdout_after_the_cutoff(view):
     assert view["forecast"]["month"].min() > view["actuals"]["month"].max()
 
 
+def test_a_gap_in_the_observations_breaks_the_line():
+    months = pd.to_datetime(["2015-01-01", "2015-02-01", "2015-06-01"])
+    actuals = pd.DataFrame({"location": "A", "month": months, "actual": [1.0, 2.0, 3.0]})
+    empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
+    line = forecast_figure(actuals, empty, empty, ["A"], {"A": "A"}, None, "°C").data[0]
+    assert len(line.x) == 6 and pd.isna(list(line.y)).sum() == 3
+
+
 def test_baselines_are_drawn_only_when_asked(view):
     plain = {trace.name for trace in _figure(view, ["Darwin"]).data}
     both = {trace.name for trace in _figure(
