@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from model import Store, StoreError, fingerprint, key_for, read_monthly
+from model import Store, StoreError, TrainConfig, fingerprint, key_for, read_monthly
 
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER
@@ -61,8 +61,8 @@ def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
 
 def dataset_id(monthly: pd.DataFrame) -> str | None:
     """The id a data set is known by: None for the embedded data, else its fingerprint."""
-    print_ = fingerprint(monthly, VARIABLE)
-    return None if print_ == _embedded()[1] else print_
+    data_print = fingerprint(monthly, VARIABLE)
+    return None if data_print == _embedded()[1] else data_print
 
 
 def upload_path(settings: Settings, dataset: object) -> Path:
@@ -118,7 +118,7 @@ def find_record(settings: Settings, key: object) -> dict[str, Any]:
     raise InputError(f"model {key} is not in the store (deleted?)")
 
 
-def lookup(settings: Settings, config, monthly: pd.DataFrame) -> dict[str, Any] | None:
+def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:
     """The verified record of a config on this data from any store, or None."""
     for store in stores(settings):
         record = store.lookup(config, monthly)
