@@ -1,0 +1,36 @@
+"""Reliability 8: twenty tiny trainings in one process; RSS growth per training stays bounded."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import psutil
+import pytest
+from reliability_helpers import FAST, two_stations
+
+from model import Store
+
+TRAININGS = 20
+WARM_UP = 2  # the first trainings load TensorFlow's kernels and caches
+BOUND_MB = 60.0  # generous: measured about 27 MB per training with TensorFlow 2.21 / Keras 3.15
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_twenty_trainings_in_one_process_grow_rss_boundedly(tmp_path, monthly):
+    data = two_stations(monthly)
+    store = Store(tmp_path / "store")
+    process = psutil.Process()
+    rss_mb = []
+    for index in range(TRAININGS):
+        _, hit = store.get_or_train(FAST.replace(seed=300 + index), data)
+        assert not hit
+        gc.collect()
+        rss_mb.append(process.memory_info().rss / 2**20)
+    measured = np.array(rss_mb[WARM_UP:])
+    per_training = float(np.polyfit(np.arange(len(measured)), measured, 1)[0])
+    print(f"soak: {TRAININGS} trainings, RSS {rss_mb[0]:.0f} -> {rss_mb[-1]:.0f} MB, "
+          f"growth {per_training:.1f} MB per training after {WARM_UP} warm-up trainings")
+    assert len(store.entries()) == TRAININGS
+    assert per_training < BOUND_MB
