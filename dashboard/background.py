@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from dash import CeleryManager, DiskcacheManager
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+
+def make_celery(redis_url: str) -> Celery:
+    """The Celery app of the web processes and workers: Redis as broker and result backend."""
+    from celery import Celery
+
+    celery = Celery("dashboard", broker=redis_url, backend=redis_url)
+    # A training takes minutes: a worker child takes one job at a time, never a queue of them.
+    celery.conf.update(worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True)
+    return celery
 
 
 def make_manager(settings: Settings) -> CeleryManager | DiskcacheManager:
     """A CeleryManager on $REDIS_URL, or a DiskcacheManager in the store's jobs folder."""
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
-        from celery import Celery
-
-        return CeleryManager(Celery("dashboard", broker=redis_url, backend=redis_url))
+        return CeleryManager(make_celery(redis_url))
     import diskcache
 
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,209 @@
+"""Production mode end to end: redis-server, a Celery worker and gunicorn with two workers.
+
+Every server binds 127.0.0.1 on a free port and is stopped by its fixture. A retrain posted to
+one gunicorn worker runs in the Celery worker; the other gunicorn worker serves its result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import require
+from reliability_helpers import REPO, entry_files
+
+from model import Store
+
+pytestmark = [pytest.mark.redis, pytest.mark.timeout(420)]
+FORM = {"window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru", "bidirectional": False,
+        "dataset": None}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Start a server in its own process group, its output in a log file."""
+    with log.open("wb") as handle:
+        return subprocess.Popen(command, cwd=REPO, env=env, stdout=handle,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM the process group, then SIGKILL it if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def wait_for(condition, what: str, process: subprocess.Popen, log: Path,
+             timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what}: exited with {process.returncode}\n{log.read_text()[-3000:]}")
+        if condition():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{what}: not ready after {timeout} s\n{log.read_text()[-3000:]}")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """redis-server, `celery -A dashboard.worker worker` and `gunicorn -w 2`, as in the README."""
+    require(shutil.which("redis-server") is not None, "redis-server is not installed")
+    folder = tmp_path_factory.mktemp("production")
+    redis_port, web_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+           "TEMPERATURE_FORECAST_CACHE": str(folder / "store")}
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "redis": ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                  "--save", "", "--appendonly", "no"],
+        "celery": [str(bin_dir / "celery"), "-A", "dashboard.worker", "worker", "--pool",
+                   "prefork", "--concurrency", "1", "--max-tasks-per-child", "10",
+                   "--loglevel", "INFO"],
+        "gunicorn": [str(bin_dir / "gunicorn"), "dashboard.wsgi:server", "-w", "2", "-b",
+                     f"127.0.0.1:{web_port}", "--access-logfile", str(folder / "access.log"),
+                     "--access-logformat", "%(p)s %(m)s %(U)s %(q)s %(s)s"],
+    }
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        for name, command in commands.items():
+            log = folder / f"{name}.log"
+            processes[name] = start(command, log, env)
+            ready = {
+                "redis": lambda: b"Ready to accept" in (folder / "redis.log").read_bytes(),
+                "celery": lambda: b"ready." in (folder / "celery.log").read_bytes(),
+                "gunicorn": lambda: answers(f"http://127.0.0.1:{web_port}/"),
+            }[name]
+            wait_for(ready, name, processes[name], log)
+        yield {"url": f"http://127.0.0.1:{web_port}", "store": Store(folder / "store"),
+               "folder": folder, "processes": processes}
+    finally:
+        for process in reversed(processes.values()):
+            stop(process)
+
+
+def post(url: str, body: dict, query: str = "") -> tuple[int, str]:
+    """POST a callback request; return (status, text) even for error statuses."""
+    request = urllib.request.Request(f"{url}/_dash-update-component{query}",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def callbacks(url: str) -> list[dict]:
+    with urllib.request.urlopen(f"{url}/_dash-dependencies", timeout=30) as response:
+        return json.load(response)
+
+
+def outputs_of(spec: str) -> list[dict] | dict:
+    """The outputs of a callback as the page sends them: a list when it has several."""
+    parts = [part.rsplit(".", 1) for part in spec.strip(".").split("...")]
+    outputs = [{"id": name, "property": prop.split("@")[0]} for name, prop in parts]
+    return outputs if spec.startswith("..") else outputs[0]
+
+
+def request_body(callback: dict, values: dict[str, Any]) -> dict:
+    """A callback request as the page sends it, inputs and states taken from `values`."""
+    def with_values(items: list[dict]) -> list[dict]:
+        return [{**item, "value": values.get(item["id"])} for item in items]
+
+    inputs = with_values(callback["inputs"])
+    return {"output": callback["output"], "outputs": outputs_of(callback["output"]),
+            "inputs": inputs, "state": with_values(callback["state"]),
+            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+
+
+def served_by(folder: Path, marker: str) -> list[int]:
+    """Gunicorn worker pids that served requests whose query string holds `marker`."""
+    lines = (folder / "access.log").read_text().splitlines()
+    return [int(line.split()[0].strip("<>")) for line in lines if marker in line]
+
+
+def train_through_app(production: dict, values: dict[str, Any], marker: str) -> dict:
+    """Post the retrain callback, poll it like the page until its response; return it."""
+    url = production["url"]
+    train = next(c for c in callbacks(url) if c.get("background")
+                 and c["inputs"][0]["id"] == "train")
+    body = request_body(train, {**values, "train": 1})
+    status, text = post(url, body, f"?start={marker}")
+    assert status == 200, text
+    job = json.loads(text)
+    deadline = time.monotonic() + 300
+    poll = 0
+    while time.monotonic() < deadline:
+        poll += 1
+        status, text = post(url, body, f"?cacheKey={job['cacheKey']}&job={job['job']}"
+                                       f"&poll={marker}-{poll}")
+        assert status == 200, text
+        answer = json.loads(text)
+        if "response" in answer:
+            return answer["response"]
+        time.sleep(0.5)
+    pytest.fail("the retrain did not finish in 300 s")
+
+
+def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it(production):
+    url, folder, store = production["url"], production["folder"], production["store"]
+    response = train_through_app(production, FORM, "first")
+    key = response["model-key"]["data"]
+    assert key in [entry["key"] for entry in store.entries()]
+    assert b"succeeded" in (folder / "celery.log").read_bytes()
+    started_by = served_by(folder, "start=first")
+    assert len(started_by) == 1
+    models = next(c for c in callbacks(url) if c["output"].startswith("model-list."))
+    other = None
+    for probe in range(60):  # new connections until the other gunicorn worker answers
+        status, text = post(url, request_body(models, {"model-key": key}), f"?probe={probe}")
+        assert status == 200 and key[:8] in text, text[:2000]
+        pids = served_by(folder, f"probe={probe}")
+        if pids and pids[0] != started_by[0]:
+            other = pids[0]
+            break
+    print(f"production: job started by gunicorn worker {started_by[0]}, trained in Celery, "
+          f"result served by gunicorn worker {other}")
+    assert other is not None
+    assert len(entry_files(store)) == 2
+
+
+def test_same_settings_again_come_from_the_store(production):
+    store = production["store"]
+    train_through_app(production, FORM, "once")
+    before = entry_files(store)
+    response = train_through_app(production, FORM, "again")
+    assert "Cached" in json.dumps(response["train-message"])
+    assert entry_files(store) == before
