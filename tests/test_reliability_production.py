@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 from conftest import require
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reliability_helpers import REPO, entry_files
 
 from model import Store
@@ -207,3 +209,108 @@ def test_same_settings_again_come_from_the_store(production):
     response = train_through_app(production, FORM, "again")
     assert "Cached" in json.dumps(response["train-message"])
     assert entry_files(store) == before
+
+
+LONG = "x" * 100_000
+ANYTHING = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**15, 10**15),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40), st.just(LONG),
+    st.sampled_from(["Atlantis", "../../etc/passwd", "=cmd|' /C calc'!A0", "<script>", "Cairns"]),
+    st.lists(st.text(max_size=20), max_size=5), st.dictionaries(st.text(max_size=5),
+                                                                st.integers(), max_size=3),
+)
+NOT_A_FORM_NUMBER = st.one_of(  # never a whole number in a config field's range
+    st.none(), st.just(""), st.booleans(), st.just(LONG), st.text(max_size=40),
+    st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not float(x).is_integer()),
+    st.integers(-10**15, 2), st.integers(10**6, 10**15), st.lists(st.integers(), max_size=3),
+)
+
+
+def wildcard(item: dict, value: Any) -> Any:
+    """The page sends a list of matches for an ALL input; forge one match with an unknown key."""
+    pattern = json.loads(item["id"])
+    forged = {name: "f0f0f0f0f0f0f0f0f0f0" if part == ["ALL"] else part
+              for name, part in pattern.items()}
+    return [{"id": forged, "property": item["property"], "value": value}]
+
+
+def forged_body(callback: dict, values: list[Any]) -> dict:
+    """A request for the callback carrying the given forged value for each input and state."""
+    items = [*callback["inputs"], *callback["state"]]
+    forged = [wildcard(item, value) if item["id"].startswith("{") else {**item, "value": value}
+              for item, value in zip(items, values, strict=True)]
+    first = forged[0][0] if isinstance(forged[0], list) else forged[0]
+    first_id = first["id"] if isinstance(first["id"], str) else json.dumps(
+        first["id"], sort_keys=True, separators=(",", ":"))
+    count = len(callback["inputs"])
+    return {"output": callback["output"], "outputs": outputs_of(callback["output"]),
+            "inputs": forged[:count], "state": forged[count:],
+            "changedPropIds": [f"{first_id}.{first['property']}"]}
+
+
+def refused_cleanly(status: int, text: str) -> None:
+    """A forged request may be refused, never with a server error or a traceback."""
+    assert status < 500, text[:500]
+    assert "Traceback" not in text and 'File "' not in text
+
+
+def store_files(store: Store) -> set[str]:
+    """Every file directly in the store folder (entries, locks, temporaries)."""
+    return {path.name for path in store.folder.iterdir() if path.is_file()}
+
+
+def forge_requests(url: str, callback: dict) -> list[int]:
+    """Post 30 hypothesis-made payloads to one callback; none may get a server error."""
+    size = len(callback["inputs"]) + len(callback["state"])
+    statuses = []
+
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(st.lists(ANYTHING, min_size=size, max_size=size))
+    def check(values: list[Any]) -> None:
+        status, text = post(url, forged_body(callback, values))
+        refused_cleanly(status, text)
+        statuses.append(status)
+
+    check()
+    return statuses
+
+
+def test_forged_values_for_every_callback_get_no_server_error(production):
+    url, store = production["url"], production["store"]
+    before = store_files(store)
+    plain = [c for c in callbacks(url) if not c.get("background") and not c["clientside_function"]]
+    statuses = [status for callback in plain for status in forge_requests(url, callback)]
+    print(f"forged: {len(statuses)} payloads to {len(plain)} callbacks, statuses "
+          f"{ {status: statuses.count(status) for status in sorted(set(statuses))} }")
+    assert statuses.count(200) > len(statuses) // 2  # most reached the callback and answered
+    assert answers(f"{url}/")
+    assert store_files(store) == before
+
+
+def test_forged_training_requests_train_nothing(production):
+    url, store = production["url"], production["store"]
+    before = store_files(store)
+    train = next(c for c in callbacks(url) if c.get("background"))
+    fields = [item["id"] for item in train["state"]]
+
+    @settings(max_examples=20, deadline=None, database=None)
+    @given(st.fixed_dictionaries({"window": NOT_A_FORM_NUMBER}, optional={
+        field: ANYTHING for field in fields if field != "window"}))
+    def check(values: dict[str, Any]) -> None:
+        body = forged_body(train, [1, *(values.get(field) for field in fields)])
+        status, text = post(url, body)
+        refused_cleanly(status, text)
+        job = json.loads(text)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status, text = post(url, body, f"?cacheKey={job['cacheKey']}&job={job['job']}")
+            refused_cleanly(status, text)
+            if "response" in json.loads(text):
+                assert "Trained " not in text and "Cached" not in text, text[:500]
+                return
+            time.sleep(0.3)
+        pytest.fail("a forged training request got no answer in 60 s")
+
+    check()
+    assert answers(f"{url}/")
+    assert store_files(store) == before
