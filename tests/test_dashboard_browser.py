@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from selenium.webdriver import ChromeOptions
+from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
@@ -24,6 +24,9 @@ CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
                "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
 TRACE_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
                ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
+LEGEND_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
+                ".flatMap(plot => (plot.data || []).filter(trace => trace.showlegend !== false)"
+                ".map(trace => trace.name));")  # one per station in a single chart
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +82,10 @@ def dash_duo(tmp_path):
 
 def _trace_names(duo) -> list[str]:
     return duo.driver.execute_script(TRACE_NAMES) or []
+
+
+def _stations_shown(duo) -> list[str]:
+    return duo.driver.execute_script(LEGEND_NAMES) or []
 
 
 def _wait(condition, timeout: float, what: str) -> None:
@@ -147,3 +154,28 @@ def _cancel_a_long_training(duo) -> None:
     _wait(lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None, 20,
           "the Train button to be enabled after Cancel")
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
+
+
+def test_map_click_link_and_upload(dash_duo, tmp_path):
+    duo = dash_duo
+    _wait(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    grey = duo.find_elements(f"#{ids.MAP} .scattergeo:first-child path.point")
+    ActionChains(duo.driver).move_to_element(grey[0]).click().perform()
+    _wait(lambda: len(_stations_shown(duo)) == 6, 20, "a sixth station after clicking the map")
+    link = duo.driver.current_url
+    duo.driver.get(link)  # a link reopens the same view
+    _wait(lambda: len(_stations_shown(duo)) == 6, 30, "the same six stations from the link")
+    assert duo.driver.current_url == link
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,Location,MinTemp,MaxTemp,Rainfall\n2015-01-01,Alpha,cold,20,0\n")
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(bad))
+    duo.wait_for_contains_text(f"#{ids.UPLOAD_MESSAGE}", "column MinTemp, row 2", timeout=20)
+    assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
+    good = tmp_path / "alpha.csv"
+    good.write_text("Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
+        f"2015-{m:02d}-{d:02d},Alpha,{m},{m + 10},0\n" for m in range(1, 13) for d in range(1, 29)))
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(good))
+    duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
+    _wait(lambda: _trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
+    assert "No models for this data yet" in duo.find_element(f"#{ids.MODEL_LIST}").text
