@@ -6,8 +6,11 @@ one gunicorn worker runs in the Celery worker; the other gunicorn worker serves 
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -17,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ from conftest import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reliability_helpers import REPO, entry_files
+from test_reliability_data import AFTER_READING, CORPUS
 
 from model import Store
 
@@ -156,27 +161,42 @@ def served_by(folder: Path, marker: str) -> list[int]:
     return [int(line.split()[0].strip("<>")) for line in lines if marker in line]
 
 
-def train_through_app(production: dict, values: dict[str, Any], marker: str) -> dict:
-    """Post the retrain callback, poll it like the page until its response; return it."""
-    url = production["url"]
+def start_training(url: str, values: dict[str, Any], marker: str,
+                   old_job: str | None = None) -> tuple[dict, dict]:
+    """Post the retrain callback as the page does (cancelling `old_job`); return (body, job)."""
     train = next(c for c in callbacks(url) if c.get("background")
                  and c["inputs"][0]["id"] == "train")
     body = request_body(train, {**values, "train": 1})
-    status, text = post(url, body, f"?start={marker}")
+    query = f"?start={marker}" + (f"&oldJob={old_job}" if old_job else "")
+    status, text = post(url, body, query)
     assert status == 200, text
-    job = json.loads(text)
+    return body, json.loads(text)
+
+
+def wait_for_answer(url: str, body: dict, job: dict, marker: str) -> dict | None:
+    """Poll a job like the page until its response; None when it ends without one (cancelled)."""
     deadline = time.monotonic() + 300
     poll = 0
     while time.monotonic() < deadline:
         poll += 1
         status, text = post(url, body, f"?cacheKey={job['cacheKey']}&job={job['job']}"
                                        f"&poll={marker}-{poll}")
+        if status == 204:
+            return None
         assert status == 200, text
         answer = json.loads(text)
         if "response" in answer:
             return answer["response"]
         time.sleep(0.5)
     pytest.fail("the retrain did not finish in 300 s")
+
+
+def train_through_app(production: dict, values: dict[str, Any], marker: str) -> dict:
+    """Start a retrain through the app and wait for its response."""
+    body, job = start_training(production["url"], values, marker)
+    answer = wait_for_answer(production["url"], body, job, marker)
+    assert answer is not None, "the retrain ended without an answer"
+    return answer
 
 
 def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it(production):
@@ -314,3 +334,91 @@ def test_forged_training_requests_train_nothing(production):
     check()
     assert answers(f"{url}/")
     assert store_files(store) == before
+
+
+def shown_keys(component: Any) -> set[str]:
+    """Keys of the model-list items marked as shown."""
+    found: set[str] = set()
+    if isinstance(component, list):
+        for child in component:
+            found |= shown_keys(child)
+    elif isinstance(component, dict) and "props" not in component:
+        for value in component.values():
+            found |= shown_keys(value)
+    elif isinstance(component, dict):
+        props = component["props"]
+        if "showing" in str(props.get("className", "")):
+            found |= {match for match in re.findall(r"'key': '(\w+)'|\"key\": \"(\w+)\"",
+                                                     str(props)) for match in match if match}
+        for value in props.values():
+            found |= shown_keys(value)
+    return found
+
+
+def test_switching_a_b_a_quickly_never_shows_one_labelled_as_the_other(production):
+    url = production["url"]
+    settings_b = {**FORM, "units": 3}
+    key_a = train_through_app(production, FORM, "a")["model-key"]["data"]
+    key_b = train_through_app(production, settings_b, "b")["model-key"]["data"]
+    assert key_a != key_b
+    # The retrain callback as the page drives it: each start cancels the job before it.
+    body_a, job_a = start_training(url, FORM, "aba-1")
+    body_b, job_b = start_training(url, settings_b, "aba-2", old_job=job_a["job"])
+    body_last, job_last = start_training(url, FORM, "aba-3", old_job=job_b["job"])
+    last = wait_for_answer(url, body_last, job_last, "aba-3")
+    assert last is not None and last["model-key"]["data"] == key_a
+    for body, job, key in ((body_a, job_a, key_a), (body_b, job_b, key_b)):
+        answer = wait_for_answer(url, body, job, "aba-old")
+        assert answer is None or answer["model-key"]["data"] == key
+    # The model list: 30 quick A/B switches from 3 clients; each shows the key it asked for.
+    models = next(c for c in callbacks(url) if c["output"].startswith("model-list."))
+
+    def show(key: str) -> tuple[str, set[str]]:
+        status, text = post(url, request_body(models, {"model-key": key}))
+        assert status == 200, text[:500]
+        return key, shown_keys(json.loads(text)["response"])
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        shown = list(pool.map(show, [key_a, key_b, key_a] * 10))
+    assert all(keys == {asked} for asked, keys in shown), shown
+    print(f"stale: A->B->A retrains answered {key_a}, {len(shown)} switches from 3 clients, "
+          "every answer labelled by its own key")
+
+
+def test_security_defaults_of_the_served_app(production):
+    url = production["url"]
+    with urllib.request.urlopen(f"{url}/", timeout=30) as response:
+        page = response.read().decode()
+    config = json.loads(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page,
+                                  re.DOTALL).group(1))
+    assert not config.get("ui") and not config.get("props_check")  # debug mode is off
+    status, text = post(url, {"output": "no-such.children", "inputs": [], "state": []})
+    assert status >= 400 and "Traceback" not in text and 'File "' not in text
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=60)
+    connection.putrequest("POST", "/_dash-update-component")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(50 * 2**20))
+    connection.endheaders()  # the server must refuse before reading (or decoding) the body
+    assert connection.getresponse().status == 413
+    connection.close()
+    assert answers(f"{url}/")
+
+
+def test_bad_csv_uploads_get_their_message_and_the_app_keeps_serving(production):
+    url, store = production["url"], production["store"]
+    upload = next(c for c in callbacks(url) if "upload-message.children" in c["output"])
+    before = store_files(store)
+    small = sorted(set(CORPUS) - AFTER_READING - {"over_size_limit", "gzip_bomb"})
+    for case in small:
+        build, fragments = CORPUS[case]
+        contents = "data:text/csv;base64," + base64.b64encode(build()).decode()
+        values = {"upload": contents, "reset-data": None, "upload-message": None}
+        body = request_body(upload, values)
+        body["state"] = [{**item, "value": f"{case}.csv"} for item in body["state"]]
+        status, text = post(url, body)
+        assert status == 200, f"{case}: {status} {text[:300]}"
+        message = json.dumps(json.loads(text)["response"])
+        assert "Not used" in message and fragments[0] in message.replace('\\"', '"'), message
+    assert store_files(store) == before and answers(f"{url}/")
+    print(f"uploads: {len(small)} malformed files refused by the running app, each with its "
+          "own message; / still answers")
