@@ -1,0 +1,297 @@
+"""Accuracy benchmark: the default config, the seed preset and three baselines on the same cells.
+
+Run from the repository root:
+
+    nice python -m benchmarks.accuracy    # default holdout + 6-origin backtest, H=18 and 6
+
+Every method is scored on exactly the same (station, month) cells: the intersection of the cells
+where the observation and every method's forecast exist. Seasonal naive and climatology come from
+model/evaluate.py; AutoETS(season_length=12) from statsforecast is fitted per station on the
+gap-filled months up to the cutoff (its latest unbroken run). Networks are trained through the
+store (cached in --cache-dir, so a rerun only trains what changed). The seed preset (batch 1 x 50
+epochs, about 10 minutes a fit) runs on the default holdout only. Prints tables, writes the
+accuracy section of benchmarks/RESULTS.md, benchmarks/accuracy.json and
+benchmarks/accuracy_by_step.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (  # noqa: E402
+    BENCHMARKS,
+    PALETTE,
+    fmt,
+    line_panel,
+    markdown_table,
+    write_png,
+    write_section,
+)
+from model import PRESETS, Store, TrainConfig, read_monthly  # noqa: E402
+from model.evaluate import (  # noqa: E402
+    climatology,
+    errors,
+    observed,
+    seasonal_naive,
+    target_rows,
+)
+from model.windows import default_cutoff, forecast_inputs, prepare  # noqa: E402
+
+BASELINES = ("seasonal_naive", "climatology", "autoets")
+REFERENCE = "seasonal_level"  # the default's smooth level alone, to show what the network adds
+LABELS = {"default": "default config", "seed": "seed preset (batch 1, 50 epochs)",
+          "seasonal_naive": "seasonal naive", "climatology": "climatology",
+          "autoets": "AutoETS (season 12)",
+          REFERENCE: "reference: default's harmonic seasonal level alone (no network)"}
+DEFAULT_CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "temperature-forecast-bench"
+
+
+def backtest_cutoffs(monthly: pd.DataFrame, horizon: int, count: int, every: int = 6) -> list[str]:
+    """The default cutoff and `count - 1` earlier ones, `every` months apart (full holdouts)."""
+    months = pd.DatetimeIndex(sorted(monthly["month"].unique()))
+    first = default_cutoff(months, horizon)
+    return [(first - pd.DateOffset(months=every * k)).strftime("%Y-%m") for k in range(count)]
+
+
+def autoets(prepared: Any, windows: Any, horizon: int) -> np.ndarray:
+    """AutoETS(season_length=12) forecasts per window from the station's months up to the cutoff."""
+    from statsforecast.models import AutoETS
+
+    forecasts = np.full((len(windows), horizon), np.nan)
+    for row, (location, start) in enumerate(zip(windows.location, windows.start, strict=True)):
+        series = prepared.filled[:start, location]
+        gaps = np.flatnonzero(~np.isfinite(series))
+        series = series[gaps[-1] + 1:] if gaps.size else series
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            forecasts[row] = AutoETS(season_length=12).forecast(y=series, h=horizon)["mean"]
+    return forecasts
+
+
+def _long(prepared: Any, windows: Any, horizon: int, values: np.ndarray) -> pd.Series:
+    """(window, step) array -> Series indexed by (location, step)."""
+    index = pd.MultiIndex.from_arrays(
+        [np.repeat([prepared.locations[i] for i in windows.location], horizon),
+         np.tile(np.arange(1, horizon + 1), len(windows))], names=["location", "step"])
+    return pd.Series(np.asarray(values, dtype=float).ravel(), index=index)
+
+
+def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
+    """Actual values, the three baselines (and the config's seasonal level) on its holdout."""
+    prepared = prepare(monthly, config)
+    windows = forecast_inputs(prepared, config, prepared.cutoff_index)
+    horizon = config.horizon
+    columns = {
+        "actual": observed(prepared, target_rows(windows, horizon), windows.location),
+        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
+        "climatology": climatology(prepared, windows, horizon),
+        "autoets": autoets(prepared, windows, horizon),
+    }
+    if config.anomalies and config.harmonics:
+        rows = target_rows(windows, horizon)
+        columns[REFERENCE] = prepared.seasonal[prepared.calendar_month(rows),
+                                               windows.location[:, None]]
+    return pd.DataFrame({name: _long(prepared, windows, horizon, values)
+                         for name, values in columns.items()})
+
+
+def network_cells(record: dict[str, Any]) -> pd.DataFrame:
+    """The model, lower and upper columns of a store record, indexed by (location, step)."""
+    table = pd.DataFrame(record["predictions"]).set_index(["location", "step"])
+    return table[["model", "lower", "upper"]].astype(float)
+
+
+def score(cells: pd.DataFrame, methods: list[str]) -> dict[str, Any]:
+    """MAE, RMSE, per-step MAE and coverage of every method on the common finite cells."""
+    common = cells.dropna(subset=["actual", *methods])
+    horizon = int(cells.index.get_level_values("step").max())
+    steps = common.index.get_level_values("step").to_numpy()
+    actual = common["actual"].to_numpy()
+    scored: dict[str, Any] = {"cells": len(common), "methods": {}}
+    for method in methods:
+        values = common[method].to_numpy()
+        entry = errors(values, actual)
+        entry["per_step_mae"] = [errors(values[steps == s], actual[steps == s])["mae"]
+                                 for s in range(1, horizon + 1)]
+        if f"{method}_lower" in common:
+            inside = ((common[f"{method}_lower"] <= common["actual"])
+                      & (common["actual"] <= common[f"{method}_upper"]))
+            entry["coverage"] = float(inside.mean())
+        scored["methods"][method] = entry
+    return scored
+
+
+def evaluate_cutoff(monthly: pd.DataFrame, store: Store, configs: dict[str, TrainConfig],
+                    horizon: int, cutoff: str, log: list[str]) -> dict[str, Any]:
+    """Train (or reuse) each network at this cutoff and score it beside the baselines."""
+    reference = next(iter(configs.values())).replace(horizon=horizon, cutoff=cutoff)
+    cells = baseline_cells(monthly, reference)
+    for name, config in configs.items():
+        config = config.replace(horizon=horizon, cutoff=cutoff)
+        started = time.perf_counter()
+        record, hit = store.get_or_train(config, monthly)
+        network = network_cells(record)
+        cells[name] = network["model"]
+        cells[f"{name}_lower"], cells[f"{name}_upper"] = network["lower"], network["upper"]
+        message = (f"H={horizon} cutoff {cutoff} {name}: {'cache hit' if hit else 'trained'} "
+                   f"in {time.perf_counter() - started:.1f} s ({record.get('epochs_run')} epochs)")
+        log.append(message)
+        print(message, file=sys.stderr, flush=True)
+    return score(cells, [*configs, *BASELINES, *([REFERENCE] if REFERENCE in cells else [])])
+
+
+def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, Any]:
+    """Mean and spread over cutoffs, per-step mean MAE, skill per step, pooled coverage."""
+    summary = {}
+    for method in methods:
+        maes = np.array([run["methods"][method]["mae"] for run in runs.values()])
+        rmses = np.array([run["methods"][method]["rmse"] for run in runs.values()])
+        per_step = np.array([run["methods"][method]["per_step_mae"] for run in runs.values()],
+                            dtype=float)
+        entry = {"mae_mean": float(maes.mean()), "mae_std": float(maes.std(ddof=1)),
+                 "mae_min": float(maes.min()), "mae_max": float(maes.max()),
+                 "rmse_mean": float(rmses.mean()), "rmse_std": float(rmses.std(ddof=1)),
+                 "per_step_mae": np.nanmean(per_step, axis=0).tolist()}
+        coverages = [run["methods"][method].get("coverage") for run in runs.values()]
+        if all(c is not None for c in coverages):
+            cells = np.array([run["cells"] for run in runs.values()])
+            entry["coverage"] = float(np.average(coverages, weights=cells))
+            entry["coverage_min"], entry["coverage_max"] = min(coverages), max(coverages)
+        summary[method] = entry
+    climate = np.array(summary["climatology"]["per_step_mae"])
+    for method in methods:
+        summary[method]["skill_per_step"] = (
+            1 - np.array(summary[method]["per_step_mae"]) / climate).tolist()
+    return summary
+
+
+def skill(per_step: list[float], climate: list[float]) -> list[float]:
+    """1 - MAE_model / MAE_climatology per horizon step."""
+    return (1 - np.array(per_step, dtype=float) / np.array(climate, dtype=float)).tolist()
+
+
+def markdown(results: dict[str, Any], command: str) -> str:
+    """The accuracy section of RESULTS.md."""
+    default = results["default_config"]
+    parts = [
+        "## Accuracy",
+        "",
+        f"Command: `{command}` ({results['seconds']:.0f} s wall, networks cached in "
+        f"`{results['cache_dir']}`).",
+        "",
+        f"Default config: `{json.dumps({k: v for k, v in default.items() if k != 'cutoff'})}`",
+        "",
+        "Every method is scored on exactly the same (station, month) cells. Rolling origin: the "
+        "default cutoff and the 5 earlier ones, every 6 months, each with a full H-month holdout. "
+        "The seed preset (about 10 minutes a fit) is run on the H = 18 default holdout only.",
+    ]
+    for horizon in results["horizons"]:
+        block = results["by_horizon"][str(horizon)]
+        holdout, summary = block["holdout"], block["summary"]
+        methods = list(summary)
+        parts += ["", f"### H = {horizon}", "",
+                  f"Default holdout (cutoff {block['holdout_cutoff']}, "
+                  f"{holdout['cells']} cells):", ""]
+        rows = []
+        for method in holdout["methods"]:
+            entry = holdout["methods"][method]
+            rows.append([LABELS[method], fmt(entry["mae"]), fmt(entry["rmse"]),
+                         fmt(100 * entry["coverage"], 1) + "%" if "coverage" in entry else "-"])
+        parts.append(markdown_table(["method", "MAE", "RMSE", "80% interval coverage"], rows))
+        cutoffs = list(block["backtest"])
+        parts += ["", f"Rolling origin, {len(cutoffs)} cutoffs ({', '.join(cutoffs)}):", ""]
+        rows = []
+        for method in methods:
+            entry = summary[method]
+            wins = sum(block["backtest"][c]["methods"][method]["mae"]
+                       < block["backtest"][c]["methods"]["climatology"]["mae"] for c in cutoffs)
+            rows.append([LABELS[method], fmt(entry["mae_mean"]), fmt(entry["mae_std"]),
+                         f"{fmt(entry['mae_min'])}-{fmt(entry['mae_max'])}",
+                         fmt(entry["rmse_mean"]), fmt(entry["rmse_std"]),
+                         "-" if method == "climatology" else f"{wins}/{len(cutoffs)}",
+                         (f"{100 * entry['coverage']:.1f}% ({100 * entry['coverage_min']:.0f}-"
+                          f"{100 * entry['coverage_max']:.0f}%)") if "coverage" in entry else "-"])
+        parts.append(markdown_table(["method", "MAE mean", "MAE sd", "MAE range", "RMSE mean",
+                                     "RMSE sd", "cutoffs beating climatology",
+                                     "80% coverage (range)"], rows))
+        rows = [[c] + [fmt(block["backtest"][c]["methods"][m]["mae"]) for m in methods]
+                for c in cutoffs]
+        parts += ["", "MAE per cutoff:", "",
+                  markdown_table(["cutoff", *[LABELS[m] for m in methods]], rows)]
+        steps = range(horizon)
+        header = ["step", *[f"{LABELS[m]} MAE" for m in methods], "default skill (backtest)",
+                  "default skill (holdout)"]
+        holdout_skill = skill(holdout["methods"]["default"]["per_step_mae"],
+                              holdout["methods"]["climatology"]["per_step_mae"])
+        rows = [[s + 1, *[fmt(summary[m]["per_step_mae"][s]) for m in methods],
+                 fmt(summary["default"]["skill_per_step"][s]), fmt(holdout_skill[s])]
+                for s in steps]
+        parts += ["", "Per-step MAE (mean over the rolling-origin cutoffs) and skill "
+                  "(1 - MAE_default / MAE_climatology; positive = the network helps):", "",
+                  markdown_table(header, rows)]
+    colours = ", ".join(f"{LABELS[m]} = rgb{PALETTE[i]}" for i, m in
+                        enumerate(results["plot_methods"]))
+    parts += ["", "![MAE by horizon step](accuracy_by_step.png)", "",
+              f"Plot: MAE by horizon step, rolling-origin mean; left H = 18, right H = 6. "
+              f"Colours: {colours}. (Drawn with numpy + zlib: matplotlib and kaleido are not "
+              "installed.)"]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--horizons", type=int, nargs="+", default=[18, 6])
+    parser.add_argument("--cutoffs", type=int, default=6, help="rolling-origin cutoffs (>= 2)")
+    parser.add_argument("--no-seed", action="store_true", help="skip the seed preset")
+    parser.add_argument("--config", help="JSON of TrainConfig changes applied to DEFAULT")
+    parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE))
+    parser.add_argument("--out", default=str(BENCHMARKS / "RESULTS.md"))
+    parser.add_argument("--json-out", default=str(BENCHMARKS / "accuracy.json"))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    monthly = read_monthly()
+    store = Store(args.cache_dir)
+    default = PRESETS["default"].replace(**json.loads(args.config or "{}"))
+    results: dict[str, Any] = {"horizons": args.horizons, "default_config": default.to_dict(),
+                               "cache_dir": args.cache_dir, "by_horizon": {}, "log": []}
+    for horizon in args.horizons:
+        cutoffs = backtest_cutoffs(monthly, horizon, args.cutoffs)
+        backtest = {cutoff: evaluate_cutoff(monthly, store, {"default": default}, horizon, cutoff,
+                                            results["log"]) for cutoff in cutoffs}
+        holdout = backtest[cutoffs[0]]
+        if not args.no_seed and horizon == PRESETS["seed"].horizon:
+            holdout = evaluate_cutoff(monthly, store, {"default": default,
+                                                       "seed": PRESETS["seed"]},
+                                      horizon, cutoffs[0], results["log"])
+        methods = ["default", *BASELINES, *([REFERENCE] if REFERENCE in holdout["methods"] else [])]
+        results["by_horizon"][str(horizon)] = {
+            "holdout_cutoff": cutoffs[0], "holdout": holdout, "backtest": backtest,
+            "summary": summarise(backtest, methods)}
+    results["seconds"] = time.perf_counter() - started
+    results["plot_methods"] = list(results["by_horizon"][str(args.horizons[0])]["summary"])
+    panels = [line_panel({m: results["by_horizon"][str(h)]["summary"][m]["per_step_mae"]
+                          for m in results["plot_methods"]}) for h in results["horizons"]]
+    write_png(BENCHMARKS / "accuracy_by_step.png", np.concatenate(panels, axis=1))
+    command = "nice python -m benchmarks.accuracy " + " ".join(argv if argv is not None
+                                                                  else sys.argv[1:])
+    text = markdown(results, command.strip())
+    print(text)
+    write_section("accuracy", text, Path(args.out))
+    Path(args.json_out).write_text(json.dumps(results, indent=1, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
