@@ -154,6 +154,8 @@ class Store:
             record = self.lookup(config, monthly)  # another process may have trained it meanwhile
             if record is not None:
                 return record, True
+            for orphan in self.folder.glob(f".{key}.*.tmp.*"):  # left by a killed writer
+                orphan.unlink(missing_ok=True)
             return self._train(key, config, monthly, progress, should_stop), False
 
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame,
