@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,10 @@ def temporaries(store: Store) -> list[str]:
     """Names of temporary files left in the store folder."""
     return sorted(path.name for path in store.folder.iterdir() if path.name.endswith(
         (".tmp.json", ".tmp.keras")))
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

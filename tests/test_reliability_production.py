@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ import pytest
 from conftest import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reliability_helpers import REPO, entry_files
+from reliability_helpers import REPO, entry_files, free_port
 from test_reliability_data import AFTER_READING, CORPUS
 
 from model import Store
@@ -36,12 +35,6 @@ from model import Store
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(420)]
 FORM = {"window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru", "bidirectional": False,
         "dataset": None}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
