@@ -66,6 +66,31 @@ def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -
     return np.array(widths)
 
 
+def shrinkage_factors(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """Per-step factors s for actual ~ s * predicted, non-increasing with the step, in [0, 1].
+
+    Least squares under those constraints: per-step slopes pooled (weighted by the predictions'
+    power) wherever they would rise, so noise cannot switch steps on and off. Both arrays are
+    anomalies (departures from the level), shape (n, horizon).
+    """
+    usable = np.isfinite(predicted) & np.isfinite(actual)
+    p, a = np.where(usable, predicted, 0.0), np.where(usable, actual, 0.0)
+    power, cross = (p * p).sum(axis=0), (p * a).sum(axis=0)
+    blocks: list[list[float]] = []  # [weighted slope sum, weight, steps] per pooled block
+    for weight, product in zip(power, cross, strict=True):
+        blocks.append([product, weight, 1])
+        while len(blocks) > 1 and _slope(blocks[-1]) > _slope(blocks[-2]):
+            last = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + last[0], blocks[-1][1] + last[1],
+                          blocks[-1][2] + last[2]]
+    factors = np.concatenate([np.full(int(block[2]), _slope(block)) for block in blocks])
+    return np.clip(factors, 0.0, 1.0)
+
+
+def _slope(block: list[float]) -> float:
+    return block[0] / block[1] if block[1] > 0 else 0.0
+
+
 def score_holdout(prepared: Prepared, windows: Windows, model: np.ndarray,
                   halfwidths: np.ndarray, horizon: int) -> dict[str, Any]:
     """Metrics of the model and both baselines on exactly the same holdout cells."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .config import TrainConfig
 
 if TYPE_CHECKING:
@@ -20,7 +22,10 @@ def _recurrent(config: TrainConfig, name: str, return_sequences: bool) -> keras.
 
 
 def build_member(config: TrainConfig, inputs: list, index: int) -> keras.KerasTensor:
-    """Encoder RNN -> RepeatVector(horizon) [+ target calendar] -> decoder RNN -> Dense(1)."""
+    """Encoder RNN -> RepeatVector(horizon) [+ target calendar] -> decoder RNN -> Dense(1).
+
+    With config.highway, a linear map of the flattened input window is added to the output.
+    """
     import keras
 
     prefix = f"member{index}_"
@@ -30,7 +35,14 @@ def build_member(config: TrainConfig, inputs: list, index: int) -> keras.KerasTe
         repeated = keras.layers.Concatenate(name=prefix + "with_calendar")([repeated, inputs[1]])
     decoded = _recurrent(config, prefix + "decoder", return_sequences=True)(repeated)
     dense = keras.layers.Dense(1, name=prefix + "dense")
-    return keras.layers.TimeDistributed(dense, name=prefix + "output")(decoded)
+    output = keras.layers.TimeDistributed(dense, name=prefix + "output")(decoded)
+    if not config.highway:
+        return output
+    flat = keras.layers.Flatten(name=prefix + "highway_flatten")(inputs[0])
+    linear = keras.layers.Dense(config.horizon, kernel_initializer="zeros",
+                                name=prefix + "highway")(flat)
+    linear = keras.layers.Reshape((config.horizon, 1), name=prefix + "highway_steps")(linear)
+    return keras.layers.Add(name=prefix + "with_highway")([output, linear])
 
 
 def build_networks(config: TrainConfig, features: int) -> tuple[keras.Model, keras.Model]:
@@ -51,5 +63,23 @@ def build_networks(config: TrainConfig, features: int) -> tuple[keras.Model, ker
         loss=["mse"] * len(members),
     )
     forecast = members[0] if len(members) == 1 else keras.layers.Average(name="ensemble")(members)
+    if config.damped:
+        # Per-step affine map on the network's scale, identity until set_shrinkage() fills it.
+        flat = keras.layers.Reshape((config.horizon,), name="shrink_flatten")(forecast)
+        shrunk = keras.layers.Dense(config.horizon, kernel_initializer="identity",
+                                    trainable=False, name="shrink")(flat)
+        forecast = keras.layers.Reshape((config.horizon, 1), name="shrink_output")(shrunk)
     forecaster = keras.Model(inputs, forecast, name="forecaster")
     return trainer, forecaster
+
+
+def set_shrinkage(forecaster: keras.Model, factors: np.ndarray, zero: float) -> None:
+    """Make the forecaster's shrink layer output zero + factor * (raw - zero) per step.
+
+    Args:
+        factors: (horizon,) damping factors in [0, 1].
+        zero: the network-scale value of a zero anomaly (the climatology).
+    """
+    factors = np.asarray(factors, dtype="float32")
+    forecaster.get_layer("shrink").set_weights(
+        [np.diag(factors), ((1 - factors) * zero).astype("float32")])

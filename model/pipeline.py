@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,10 +15,21 @@ from .evaluate import (
     forecast_table,
     observed,
     score_holdout,
+    shrinkage_factors,
     target_rows,
 )
+from .network import set_shrinkage
 from .training import ProgressCallback, StopCheck, predict, split_validation, train
-from .windows import Prepared, Windows, forecast_inputs, prepare, training_windows
+from .windows import (
+    Prepared,
+    Windows,
+    _climatology,
+    _cut,
+    forecast_inputs,
+    prepare,
+    seasonal_level,
+    training_windows,
+)
 
 if TYPE_CHECKING:
     import keras
@@ -40,10 +52,18 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     trained = train(config, windows, progress, should_stop)
 
     _, validation_rows = split_validation(windows, config.validation_fraction)
-    validation = _subset(windows, validation_rows)
-    residuals = forecast_values(trained.forecaster, prepared, validation, config) - observed(
-        prepared, target_rows(validation, config.horizon), validation.location)
-    halfwidths = conformal_halfwidths(residuals)
+    calibration_prepared, calibration = calibration_windows(prepared, config, windows,
+                                                            validation_rows)
+    rows = target_rows(calibration, config.horizon)
+    actual = observed(calibration_prepared, rows, calibration.location)
+    predicted = forecast_values(trained.forecaster, calibration_prepared, calibration, config)
+    factors = None
+    if config.damped:
+        level = calibration_prepared.level(rows, calibration.location[:, None])
+        factors = shrinkage_factors(predicted - level, actual - level)
+        set_shrinkage(trained.forecaster, factors, prepared.zero_scaled)
+        predicted = forecast_values(trained.forecaster, calibration_prepared, calibration, config)
+    halfwidths = conformal_halfwidths(predicted - actual)
 
     holdout = forecast_inputs(prepared, config, prepared.cutoff_index)
     latest = forecast_inputs(prepared, config, None)
@@ -62,7 +82,28 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
         train_seconds=round(trained.seconds, 3),
         training_windows=len(windows),
     )
+    if factors is not None:
+        record["shrinkage"] = [round(float(f), 4) for f in factors]
     return record, trained.forecaster
+
+
+def calibration_windows(prepared: Prepared, config: TrainConfig, windows: Windows,
+                        validation_rows: np.ndarray) -> tuple[Prepared, Windows]:
+    """The windows whose residuals calibrate the intervals, and the Prepared to read them with.
+
+    "validation": the validation windows as the network saw them. "out_of_sample": the same
+    windows cut again with a climatology of only the months before the first of them, so their
+    residuals carry the climatology's out-of-sample error as the holdout's do.
+    """
+    validation = _subset(windows, validation_rows)
+    if config.calibration == "validation" or not len(validation):
+        return prepared, validation
+    first = max(int(validation.start.min()), 12)  # the first month any of them targets
+    climatology = _climatology(prepared.actual[:first], prepared.months[:first])
+    seasonal = seasonal_level(prepared.actual[:first], prepared.months[:first], config.harmonics,
+                              climatology)
+    earlier = dataclasses.replace(prepared, climatology=climatology, seasonal=seasonal)
+    return earlier, _cut(earlier, config, validation.location, validation.start, prepared.actual)
 
 
 def _subset(windows: Windows, rows: np.ndarray) -> Windows:

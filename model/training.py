@@ -63,12 +63,31 @@ def seed_everything(seed: int) -> None:
 
 def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | None = None,
           should_stop: StopCheck | None = None) -> Trained:
-    """Fit a fresh network on the windows; report each epoch; raise TrainingCancelled on stop."""
+    """Fit a fresh network on the windows; report each epoch; raise TrainingCancelled on stop.
+
+    With config.refit, a second fit from the same seed on every window follows, for the number
+    of epochs at which the first fit's validation loss was lowest.
+    """
+    started = time.perf_counter()
+    fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
+    forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs,
+                               progress, should_stop)
+    if config.refit and len(validation_rows) and history.get("val_loss"):
+        best = int(np.argmin(history["val_loss"])) + 1
+        forecaster, refit_history = _fit(config, windows, np.arange(len(windows)),
+                                         np.empty(0, dtype=int), best, progress, should_stop)
+        history = {**history, "refit_loss": refit_history["loss"]}
+    return Trained(forecaster, history, time.perf_counter() - started)
+
+
+def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
+         validation_rows: np.ndarray, epochs: int, progress: ProgressCallback | None,
+         should_stop: StopCheck | None) -> tuple[keras.Model, dict[str, list[float]]]:
+    """One seeded fit of fresh networks; early stopping only when there is validation data."""
     import keras
 
     seed_everything(config.seed)
     trainer, forecaster = build_networks(config, windows.history.shape[-1])
-    fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
 
     def arrays(rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         inputs = [array[rows] for array in windows.inputs(config)]
@@ -83,7 +102,7 @@ def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | No
             val_loss = logs.get("val_loss")
             if progress is not None:
                 progress(EpochReport(
-                    epoch + 1, config.epochs, float(logs["loss"]) / members,
+                    epoch + 1, epochs, float(logs["loss"]) / members,
                     None if val_loss is None else float(val_loss) / members,
                 ))
             if should_stop is not None and should_stop():
@@ -91,15 +110,14 @@ def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | No
                 self.model.stop_training = True
 
     callbacks: list = [Reporter()]
-    if config.patience:
+    if config.patience and len(validation_rows):
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=config.patience, restore_best_weights=True))
-    started = time.perf_counter()
     x_fit, y_fit = arrays(fit_rows)
     fit = trainer.fit(
         x_fit, y_fit,
         validation_data=arrays(validation_rows) if len(validation_rows) else None,
-        epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
+        epochs=epochs, batch_size=config.batch_size, shuffle=True,
         callbacks=callbacks, verbose=0,
     )
     if Reporter.cancelled:
@@ -108,7 +126,7 @@ def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | No
         name: [float(value) / config.ensemble for value in fit.history[name]]
         for name in ("loss", "val_loss") if name in fit.history
     }
-    return Trained(forecaster, history, time.perf_counter() - started)
+    return forecaster, history
 
 
 def predict(forecaster: keras.Model, windows: Windows, config: TrainConfig) -> np.ndarray:

@@ -26,6 +26,7 @@ class Prepared:
     anomalies: bool
     scale_low: float
     scale_high: float
+    seasonal: np.ndarray | None = None  # (12, locations) level of the anomalies; None = climatology
 
     @property
     def cutoff(self) -> str:
@@ -38,7 +39,8 @@ class Prepared:
     def level(self, rows: np.ndarray, location: np.ndarray | None = None) -> np.ndarray:
         """The level subtracted before scaling: the climatology for anomalies, else zero."""
         cal = self.calendar_month(rows)
-        level = self.climatology[cal] if location is None else self.climatology[cal, location]
+        base = self.climatology if self.seasonal is None else self.seasonal
+        level = base[cal] if location is None else base[cal, location]
         return level if self.anomalies else np.zeros_like(level)
 
     @property
@@ -99,8 +101,10 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
     # Up to the cutoff, interpolate from training months only: no value after it leaks back.
     filled[: cutoff_index + 1] = fill_short_gaps(table.iloc[: cutoff_index + 1]).to_numpy(float)
     climatology = _climatology(actual[: cutoff_index + 1], months[: cutoff_index + 1])
+    seasonal = seasonal_level(actual[: cutoff_index + 1], months[: cutoff_index + 1],
+                              config.harmonics, climatology)
     prepared = Prepared(months, list(table.columns), actual, filled, cutoff_index,
-                        climatology, config.anomalies, 0.0, 1.0)
+                        climatology, config.anomalies, 0.0, 1.0, seasonal)
     training_rows = np.arange(cutoff_index + 1)
     shifted = filled[: cutoff_index + 1] - prepared.level(training_rows)
     if not np.isfinite(shifted).any():
@@ -127,6 +131,35 @@ def _climatology(training: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
         )
         station_mean = np.nanmean(training, axis=0)
     return np.where(np.isfinite(climatology), climatology, station_mean)
+
+
+def seasonal_level(training: np.ndarray, months: pd.DatetimeIndex, harmonics: int,
+                   climatology: np.ndarray) -> np.ndarray | None:
+    """Per-station least-squares fit of `harmonics` annual harmonics, as (12, locations).
+
+    None when harmonics is 0; a station with fewer than two years of observed training months
+    keeps its calendar-month climatology.
+    """
+    if not harmonics:
+        return None
+    angle = 2 * np.pi * (months.month.to_numpy() - 1) / 12
+    calendar_angle = 2 * np.pi * np.arange(12) / 12
+
+    def design(angles: np.ndarray) -> np.ndarray:
+        columns = [np.ones_like(angles)]
+        for order in range(1, harmonics + 1):
+            columns += [np.sin(order * angles), np.cos(order * angles)]
+        return np.stack(columns, axis=1)
+
+    fit_design, calendar_design = design(angle), design(calendar_angle)
+    level = climatology.copy()
+    for station in range(training.shape[1]):
+        seen = np.isfinite(training[:, station])
+        if seen.sum() < 24:
+            continue
+        beta, *_ = np.linalg.lstsq(fit_design[seen], training[seen, station], rcond=None)
+        level[:, station] = calendar_design @ beta
+    return level
 
 
 def month_features(month_rows: np.ndarray, first_month: pd.Timestamp) -> np.ndarray:
