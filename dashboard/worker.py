@@ -6,7 +6,7 @@ a Celery task, and hands those tasks to one Celery app on $REDIS_URL (broker and
 TensorFlow is not fork-safe. The default prefork pool forks its children from this process,
 which therefore must not have imported TensorFlow: the dashboard and the `model` API import it
 only inside training, so each child imports it at its first task. `--max-tasks-per-child`
-recycles a child after some trainings, which bounds the memory TensorFlow keeps per training.
+recycles a child after some trainings, a bound on whatever memory TensorFlow keeps between them.
 """
 
 from __future__ import annotations

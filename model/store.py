@@ -7,8 +7,10 @@ import json
 import logging
 import os
 import platform
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -79,6 +81,29 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+@contextmanager
+def _forgetting_custom_gradients() -> Iterator[None]:
+    """Drop the gradient functions TensorFlow registers while a training traces its steps.
+
+    tf.distribute's all_reduce registers a custom gradient for every traced train and test step
+    in a global registry and never removes it; each holds its step's whole graph, so a worker
+    kept about 26 MB per training. They are read only while tracing, which ends with the fit.
+    Not for trainings in several threads of one process (workers use one training per process).
+    """
+    def registry() -> dict[str, Any]:  # without importing TensorFlow if nothing did yet
+        ops = sys.modules.get("tensorflow.python.framework.ops")
+        return ops._gradient_registry._registry if ops is not None else {}
+
+    before = set(registry())
+    try:
+        yield
+    finally:
+        gradients = registry()
+        for name in set(gradients) - before:
+            if name.startswith("CustomGradient-"):
+                gradients.pop(name, None)
 
 
 def _library_versions() -> dict[str, str]:
@@ -162,7 +187,8 @@ class Store:
                progress: ProgressCallback | None, should_stop: StopCheck | None) -> dict[str, Any]:
         from .pipeline import train_and_evaluate
 
-        results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
+        with _forgetting_custom_gradients():
+            results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
         record_path, network_path = self._paths(key)
         _write_atomic(network_path, lambda path: forecaster.save(path))
         record = {
