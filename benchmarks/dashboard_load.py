@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    nice python -m benchmarks.dashboard_load
+    python -m benchmarks.dashboard_load      # not under nice: the server inherits it
 
 Starts `gunicorn --workers 2 --bind 127.0.0.1:PORT dashboard.wsgi:server` with an empty temporary
 store (the shipped default model is still offered), measures the time from process start to the
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         ["peak RSS, largest single process", fmt(peak["largest"], 0) + " MB"],
         ["process start to first 200 on /", fmt(first_ok, 2) + " s"],
     ]
-    command = "nice python -m benchmarks.dashboard_load " + " ".join(
+    command = ("nice " if os.nice(0) else "") + "python -m benchmarks.dashboard_load " + " ".join(
         argv if argv is not None else sys.argv[1:])
     text = "\n".join([
         "## Dashboard under load", "",
