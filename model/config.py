@@ -145,8 +145,7 @@ class TrainConfig:
 # unidirectional GRU with a linear highway, on anomalies from a 2-harmonic seasonal level, its
 # anomaly forecast damped per step toward that level by factors fitted on validation windows
 # re-expressed with an earlier climatology (which also calibrate the intervals). The field
-# defaults above stay the original recipe, so configs written without the new levers keep their
-# meaning (and their cache keys).
+# defaults above are the plain recipe, so each lever is off unless a config turns it on.
 DEFAULT = TrainConfig(
     bidirectional=False, units=16, batch_size=128, learning_rate=0.003, epochs=40, patience=5,
     ensemble=1, harmonics=2, highway=True, shrinkage=True, calibration="out_of_sample",
@@ -163,21 +162,10 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
-# Fields added after format 1 was first shipped, with the behaviour they had before: left out of
-# the key while at that value, so every config that could be written before they existed keeps
-# its key (and its cache entry).
-LATER_FIELDS = {"shrinkage": False, "refit": False, "calibration": "validation", "harmonics": 0,
-                "highway": False}
-
-
 def cache_key(config: TrainConfig, cutoff: str, data_fingerprint: str) -> str:
     """Hash the config (with its resolved cutoff), the data fingerprint and the format version."""
-    values = config.replace(cutoff=cutoff).to_dict()
-    for name, legacy in LATER_FIELDS.items():
-        if values[name] == legacy:
-            del values[name]
     payload = {
-        "config": values,
+        "config": config.replace(cutoff=cutoff).to_dict(),
         "data": data_fingerprint,
         "format": FORMAT_VERSION,
     }

@@ -48,7 +48,7 @@ def test_seed_preset_is_the_published_recipe():
 
 def test_cache_key_depends_on_config_and_data(small_monthly):
     key = key_for(DEFAULT, small_monthly)
-    assert key == key_for(TrainConfig(), small_monthly)
+    assert key == key_for(TrainConfig(**DEFAULT.to_dict()), small_monthly)
     assert key != key_for(DEFAULT.replace(window=12), small_monthly)
     changed = small_monthly.copy()
     changed.loc[0, "temp"] += 1
