@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html, no_update
 
-from model import VARIABLE_LABELS, DataError, aggregate_monthly, fingerprint, read_daily_csv
+from model import VARIABLE_LABELS, DataError, aggregate_monthly, read_daily_csv
 
 from . import ids
 from .figures import (
@@ -32,6 +32,7 @@ from .sources import (
     STATE_NAMES,
     VARIABLE,
     InputError,
+    data_fingerprint,
     default_key,
     entries,
     find_record,
@@ -123,7 +124,7 @@ def _dataset_of(settings: Settings, record: dict, dataset: Any) -> Any:
             data = load_dataset(settings, candidate)
         except InputError:
             continue
-        if fingerprint(data, VARIABLE) == record["data_fingerprint"]:
+        if data_fingerprint(data) == record["data_fingerprint"]:
             return candidate
     raise InputError(f"the data set model {record['key']} was trained on is not on this server")
 
@@ -203,7 +204,7 @@ def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
     if key is None:
         return monthly, table, chosen, None
     record = find_record(settings, key)
-    if record["data_fingerprint"] != fingerprint(monthly, VARIABLE):
+    if record["data_fingerprint"] != data_fingerprint(monthly):
         raise InputError(f"model {key} was trained on another data set")
     return monthly, table, chosen, record
 

@@ -49,6 +49,12 @@ def _embedded() -> tuple[pd.DataFrame, str]:
     return monthly, fingerprint(monthly, VARIABLE)
 
 
+def data_fingerprint(monthly: pd.DataFrame) -> str:
+    """A data set's fingerprint, hashed only once for the embedded data."""
+    embedded, embedded_print = _embedded()
+    return embedded_print if monthly is embedded else fingerprint(monthly, VARIABLE)
+
+
 def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
     """The monthly frame of a session's data set: None is the embedded data, else an upload id."""
     if dataset is None:
@@ -61,7 +67,7 @@ def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
 
 def dataset_id(monthly: pd.DataFrame) -> str | None:
     """The id a data set is known by: None for the embedded data, else its fingerprint."""
-    data_print = fingerprint(monthly, VARIABLE)
+    data_print = data_fingerprint(monthly)
     return None if data_print == _embedded()[1] else data_print
 
 
@@ -129,7 +135,7 @@ def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> di
 
 def entries(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, Any]]:
     """Store entries trained on this data set, newest first, each marked shipped or not."""
-    data_print = fingerprint(monthly, VARIABLE)
+    data_print = data_fingerprint(monthly)
     seen: dict[str, dict[str, Any]] = {}
     for store in stores(settings):
         for entry in store.entries():
