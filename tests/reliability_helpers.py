@@ -10,16 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from model import Store, TrainConfig
+from model import DEFAULT, Store, TrainConfig
 
 REPO = Path(__file__).resolve().parents[1]
 STATIONS = ["Cairns", "Hobart"]
 # The smallest config the pipeline accepts; still a real GRU network trained by Keras.
-FAST = TrainConfig(window=3, horizon=1, units=2, epochs=1, ensemble=1, patience=0,
-                   batch_size=256, bidirectional=False, calendar=False, anomalies=False)
-FAST_FLAGS = ["--window", "3", "--horizon", "1", "--units", "2", "--epochs", "1", "--ensemble", "1",
-              "--patience", "0", "--batch-size", "256", "--no-bidirectional", "--no-calendar",
-              "--no-anomalies"]
+FAST_CHANGES = {"window": 3, "horizon": 1, "units": 2, "epochs": 1, "ensemble": 1, "patience": 0,
+                "batch_size": 256, "bidirectional": False, "calendar": False, "anomalies": False}
+FAST = TrainConfig(**FAST_CHANGES)  # in-process tests: independent of the tuned DEFAULT
+CLI_FAST = DEFAULT.replace(**FAST_CHANGES)  # what `python -m model train` builds from FAST_FLAGS
+FAST_FLAGS = [flag for name, value in FAST_CHANGES.items() for flag in (
+    [f"--{'' if value else 'no-'}{name}"] if isinstance(value, bool)
+    else [f"--{name.replace('_', '-')}", str(value)])]
 
 
 def two_stations(monthly: pd.DataFrame) -> pd.DataFrame:
@@ -28,7 +30,7 @@ def two_stations(monthly: pd.DataFrame) -> pd.DataFrame:
 
 
 def start_cli_train(cache_dir: Path, data: Path, seed: int) -> subprocess.Popen:
-    """Start `python -m model train --json` with the FAST config and a seed."""
+    """Start `python -m model train --json` with the CLI_FAST config and a seed."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
     command = [sys.executable, "-m", "model", "train", "--json", "--cache-dir", str(cache_dir),
                "--data", str(data), "--seed", str(seed), *FAST_FLAGS]

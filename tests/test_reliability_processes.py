@@ -1,6 +1,6 @@
 """Reliability 1 and 2: many processes at once train once; kill -9 never leaves a broken entry.
 
-Real `python -m model train` processes on a two-station monthly file with the FAST config.
+Real `python -m model train` processes on a two-station monthly file with the CLI_FAST config.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from reliability_helpers import (
-    FAST,
+    CLI_FAST,
     entry_files,
     start_cli_train,
     temporaries,
@@ -72,11 +72,12 @@ def check_store(store: Store, monthly) -> list[str]:
 def kill_at_random_moment(trial: int, cache: Path, data: Path, rng: random.Random) -> str:
     """Start a training; kill -9 it at a random time or just after one of its files appears."""
     seed = 1000 + trial
-    key = key_for(FAST.replace(seed=seed), load_monthly(data))
+    key = key_for(CLI_FAST.replace(seed=seed), load_monthly(data))
     trigger = ("time", f".{key}.keras.", f"{key}.keras", f".{key}.json.")[trial % 4]
     delay = rng.uniform(0.0, 12.0) if trigger == "time" else rng.uniform(0.0, 0.02)
     process = start_cli_train(cache, data, seed=seed)
     started = time.monotonic()
+    seen = False
     try:
         while process.poll() is None and time.monotonic() - started < 150:
             seen = trigger != "time" and any(
@@ -93,7 +94,8 @@ def kill_at_random_moment(trial: int, cache: Path, data: Path, rng: random.Rando
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
-    moment = "at a random time" if trigger == "time" else f"after {trigger}* appeared"
+    moment = ("at a random time" if trigger == "time" else f"after {trigger}* appeared" if seen
+              else f"(it ended before {trigger}* was seen)")
     return f"trial {trial}: {outcome} {delay:.3f} s {moment} ({time.monotonic() - started:.1f} s)"
 
 
@@ -115,12 +117,14 @@ def test_kill_9_at_random_moments_never_lists_or_loads_a_broken_entry(tmp_path, 
     listed = check_store(store, monthly)
     print(f"after {TRIALS} kills: {len(listed)} complete entries, "
           f"{len(temporaries(store))} orphaned temporary files (never listed)")
-    keys = {seed: key_for(FAST.replace(seed=seed), monthly) for seed in range(1000, 1000 + TRIALS)}
+    keys = {seed: key_for(CLI_FAST.replace(seed=seed), monthly)
+            for seed in range(1000, 1000 + TRIALS)}
     killed = [seed for seed, key in keys.items() if key not in listed]
+    assert set(listed) <= set(keys.values())  # the test computes the keys the CLI writes
     assert killed, "every trial finished before its kill"
     orphaned = {name.split(".")[1] for name in temporaries(store)}  # .KEY.keras.XXXX.tmp.keras
     killed.sort(key=lambda seed: keys[seed] not in orphaned)  # prefer a key with orphans
-    record, hit = store.get_or_train(FAST.replace(seed=killed[0]), monthly)
+    record, hit = store.get_or_train(CLI_FAST.replace(seed=killed[0]), monthly)
     assert not hit
     print(f"retrained killed key {record['key']} (it had orphans: {record['key'] in orphaned})")
     assert not [name for name in temporaries(store) if record["key"] in name]  # orphans removed
