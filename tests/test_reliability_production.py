@@ -7,6 +7,7 @@ one gunicorn worker runs in the Celery worker; the other gunicorn worker serves 
 from __future__ import annotations
 
 import base64
+import ctypes
 import http.client
 import json
 import os
@@ -33,15 +34,22 @@ from test_reliability_data import AFTER_READING, CORPUS
 from model import Store
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(420)]
+PR_SET_PDEATHSIG = 1
 FORM = {"window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru", "bidirectional": False,
         "dataset": None}
+
+
+def die_with_parent() -> None:
+    """In a server: get SIGTERM when the test process dies, even killed without finalizers."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
     """Start a server in its own process group, its output in a log file."""
     with log.open("wb") as handle:
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=handle,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=die_with_parent)
 
 
 def stop(process: subprocess.Popen) -> None:
