@@ -7,10 +7,8 @@ import json
 import logging
 import os
 import platform
-import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +20,7 @@ from filelock import FileLock
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key
 from .data import fingerprint
-from .training import ProgressCallback, StopCheck
+from .training import ProgressCallback, StopCheck, forgetting_custom_gradients
 from .windows import default_cutoff
 
 if TYPE_CHECKING:
@@ -81,29 +79,6 @@ def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-
-
-@contextmanager
-def _forgetting_custom_gradients() -> Iterator[None]:
-    """Drop the gradient functions TensorFlow registers while a training traces its steps.
-
-    tf.distribute's all_reduce registers a custom gradient for every traced train and test step
-    in a global registry and never removes it; each holds its step's whole graph, so a worker
-    kept about 26 MB per training. They are read only while tracing, which ends with the fit.
-    Not for trainings in several threads of one process (workers use one training per process).
-    """
-    def registry() -> dict[str, Any]:  # without importing TensorFlow if nothing did yet
-        ops = sys.modules.get("tensorflow.python.framework.ops")
-        return ops._gradient_registry._registry if ops is not None else {}
-
-    before = set(registry())
-    try:
-        yield
-    finally:
-        gradients = registry()
-        for name in set(gradients) - before:
-            if name.startswith("CustomGradient-"):
-                gradients.pop(name, None)
 
 
 def _library_versions() -> dict[str, str]:
@@ -187,7 +162,7 @@ class Store:
                progress: ProgressCallback | None, should_stop: StopCheck | None) -> dict[str, Any]:
         from .pipeline import train_and_evaluate
 
-        with _forgetting_custom_gradients():
+        with forgetting_custom_gradients():
             results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
         record_path, network_path = self._paths(key)
         _write_atomic(network_path, lambda path: forecaster.save(path))
