@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from .config import PRESETS, ConfigError, TrainConfig
+from .config import CALIBRATIONS, PRESETS, ConfigError, TrainConfig
 from .data import EMBEDDED_MONTHLY, DataError, build_embedded, load_monthly
 from .store import Store, StoreError
 from .training import EpochReport, TrainingCancelled
@@ -25,13 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=sorted(PRESETS), default="default",
                        help="start from a named config; the options below override it")
     for name in ("window", "horizon", "epochs", "units", "seed", "batch-size", "ensemble",
-                 "patience"):
+                 "patience", "harmonics"):
         train.add_argument(f"--{name}", type=int)
     for name in ("dropout", "learning-rate"):
         train.add_argument(f"--{name}", type=float)
     train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--anomalies", action=argparse.BooleanOptionalAction, default=None)
     train.add_argument("--calendar", action=argparse.BooleanOptionalAction, default=None)
+    for name in ("shrinkage", "highway", "refit"):
+        train.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None)
+    train.add_argument("--calibration", choices=CALIBRATIONS)
     train.add_argument("--cell", choices=("gru", "lstm"))
     train.add_argument("--variable")
     train.add_argument("--cutoff", help="last training month, YYYY-MM")
@@ -60,7 +63,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         name: getattr(args, name)
         for name in ("window", "horizon", "epochs", "units", "seed", "batch_size", "ensemble",
                      "patience", "dropout", "learning_rate", "bidirectional", "anomalies",
-                     "calendar", "cell", "variable", "cutoff")
+                     "calendar", "cell", "variable", "cutoff", "harmonics", "shrinkage",
+                     "highway", "refit", "calibration")
         if getattr(args, name) is not None
     }
     return PRESETS[args.preset].replace(**changes)

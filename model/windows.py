@@ -90,6 +90,11 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
         cutoff = default_cutoff(months, config.horizon)
     else:
         cutoff = pd.Timestamp(config.cutoff + "-01")
+    if config.cutoff is None and cutoff < months[0]:
+        raise ConfigError(
+            f"the data cover {len(months)} months ({months[0]:%Y-%m} to {months[-1]:%Y-%m}): "
+            f"too few for window {config.window} + horizon {config.horizon}"
+        )
     if not months[0] <= cutoff <= months[-1]:
         raise ConfigError(
             f"cutoff ({cutoff:%Y-%m}) must lie inside the data "

@@ -66,6 +66,11 @@ def test_impossible_window_names_window_horizon_and_cutoff(monthly):
         "window 60 + horizon 36 leave no training window before cutoff 2012-12")
     with pytest.raises(ConfigError, match="cutoff \\(2030-01\\) must lie inside the data"):
         prepare(monthly, TrainConfig(cutoff="2030-01"))
+    short = monthly[monthly["month"] >= "2016-06-01"]
+    with pytest.raises(ConfigError) as raised:
+        prepare(short, TrainConfig(window=12, horizon=18))
+    assert str(raised.value) == (
+        "the data cover 13 months (2016-06 to 2017-06): too few for window 12 + horizon 18")
 
 
 def test_holdout_inputs_end_at_the_cutoff_and_skip_stations_with_gaps(monthly):
