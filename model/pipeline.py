@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,11 +22,9 @@ from .training import ProgressCallback, StopCheck, predict, split_validation, tr
 from .windows import (
     Prepared,
     Windows,
-    _climatology,
-    _cut,
+    cut_windows,
     forecast_inputs,
     prepare,
-    seasonal_level,
     training_windows,
 )
 
@@ -99,11 +96,9 @@ def calibration_windows(prepared: Prepared, config: TrainConfig, windows: Window
     if config.calibration == "validation" or not len(validation):
         return prepared, validation
     first = max(int(validation.start.min()), 12)  # the first month any of them targets
-    climatology = _climatology(prepared.actual[:first], prepared.months[:first])
-    seasonal = seasonal_level(prepared.actual[:first], prepared.months[:first], config.harmonics,
-                              climatology)
-    earlier = dataclasses.replace(prepared, climatology=climatology, seasonal=seasonal)
-    return earlier, _cut(earlier, config, validation.location, validation.start, prepared.actual)
+    earlier = prepared.with_levels_before(first, config.harmonics)
+    return earlier, cut_windows(earlier, config, validation.location, validation.start,
+                                prepared.actual)
 
 
 def _subset(windows: Windows, rows: np.ndarray) -> Windows:

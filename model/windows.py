@@ -43,15 +43,22 @@ class Prepared:
         level = base[cal] if location is None else base[cal, location]
         return level if self.anomalies else np.zeros_like(level)
 
+    def _scale(self, shifted: np.ndarray | float) -> np.ndarray | float:
+        return (shifted - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
+
     @property
     def zero_scaled(self) -> float:
         """The network-scale value of zero after the level is removed (the climatology)."""
-        return (0.0 - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
+        return self._scale(0.0)
 
     def to_scaled(self, table: np.ndarray) -> np.ndarray:
         """Map a month x location table (from the first month) to the network's (-1, 1) scale."""
-        shifted = table - self.level(np.arange(len(table)))
-        return (shifted - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
+        return self._scale(table - self.level(np.arange(len(table))))
+
+    def with_levels_before(self, row: int, harmonics: int) -> Prepared:
+        """The same data with the climatology and seasonal level of the months before `row`."""
+        climatology, seasonal = fit_levels(self.actual[:row], self.months[:row], harmonics)
+        return dataclasses.replace(self, climatology=climatology, seasonal=seasonal)
 
     def from_scaled(self, scaled: np.ndarray, rows: np.ndarray, location: np.ndarray) -> np.ndarray:
         """Invert to_scaled for values at month rows of the given locations (broadcast)."""
@@ -105,9 +112,8 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
     filled = fill_short_gaps(table).to_numpy(dtype=float)
     # Up to the cutoff, interpolate from training months only: no value after it leaks back.
     filled[: cutoff_index + 1] = fill_short_gaps(table.iloc[: cutoff_index + 1]).to_numpy(float)
-    climatology = _climatology(actual[: cutoff_index + 1], months[: cutoff_index + 1])
-    seasonal = seasonal_level(actual[: cutoff_index + 1], months[: cutoff_index + 1],
-                              config.harmonics, climatology)
+    climatology, seasonal = fit_levels(actual[: cutoff_index + 1], months[: cutoff_index + 1],
+                                       config.harmonics)
     prepared = Prepared(months, list(table.columns), actual, filled, cutoff_index,
                         climatology, config.anomalies, 0.0, 1.0, seasonal)
     training_rows = np.arange(cutoff_index + 1)
@@ -124,6 +130,13 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
             f"before cutoff {prepared.cutoff}"
         )
     return prepared
+
+
+def fit_levels(training: np.ndarray, months: pd.DatetimeIndex,
+               harmonics: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """The calendar-month climatology of training months and, with harmonics, its smooth fit."""
+    climatology = _climatology(training, months)
+    return climatology, seasonal_level(training, months, harmonics, climatology)
 
 
 def _climatology(training: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
@@ -182,7 +195,7 @@ def _window_starts(valid: np.ndarray, span: int, last_end: int) -> np.ndarray:
     return np.flatnonzero(sums == span)
 
 
-def _cut(prepared: Prepared, config: TrainConfig, location: np.ndarray, start: np.ndarray,
+def cut_windows(prepared: Prepared, config: TrainConfig, location: np.ndarray, start: np.ndarray,
          targets: np.ndarray) -> Windows:
     """Windows whose targets begin at month `start`; inputs come from the gap-filled series."""
     in_rows = start[:, None] + np.arange(-config.window, 0)[None, :]
@@ -214,7 +227,7 @@ def training_windows(prepared: Prepared, config: TrainConfig) -> Windows:
     location = np.concatenate(locations).astype(int)
     start = np.concatenate(starts).astype(int)
     order = np.lexsort((location, start))  # time-ordered, so validation can take the latest
-    return _cut(prepared, config, location[order], start[order], prepared.filled)
+    return cut_windows(prepared, config, location[order], start[order], prepared.filled)
 
 
 def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | None) -> Windows:
@@ -235,4 +248,4 @@ def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | No
             locations.append(index)
             starts.append(end + 1)
     location, start = np.array(locations, dtype=int), np.array(starts, dtype=int)
-    return _cut(prepared, config, location, start, prepared.actual)
+    return cut_windows(prepared, config, location, start, prepared.actual)
