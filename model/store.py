@@ -134,7 +134,9 @@ class Store:
 
     def lookup(self, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:
         """The verified record for this config and data, or None (damaged entries are logged)."""
-        key = key_for(config, monthly)
+        return self._verified_or_none(key_for(config, monthly))
+
+    def _verified_or_none(self, key: str) -> dict[str, Any] | None:
         try:
             return self.verify(key)
         except StoreError as error:
@@ -146,12 +148,12 @@ class Store:
                      progress: ProgressCallback | None = None,
                      should_stop: StopCheck | None = None) -> tuple[dict[str, Any], bool]:
         """Return (record, cache_hit); train and store on a miss, one process per key at a time."""
-        record = self.lookup(config, monthly)
+        key = key_for(config, monthly)
+        record = self._verified_or_none(key)
         if record is not None:
             return record, True
-        key = key_for(config, monthly)
         with FileLock(str(self.folder / f"{key}.lock")):
-            record = self.lookup(config, monthly)  # another process may have trained it meanwhile
+            record = self._verified_or_none(key)  # another process may have trained it meanwhile
             if record is not None:
                 return record, True
             for orphan in self.folder.glob(f".{key}.*.tmp.*"):  # left by a killed writer
