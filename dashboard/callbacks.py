@@ -32,9 +32,11 @@ from .sources import (
     STATE_NAMES,
     VARIABLE,
     InputError,
+    ShownModel,
     data_fingerprint,
     default_key,
     entries,
+    find_model,
     find_record,
     is_shipped,
     load_dataset,
@@ -46,8 +48,7 @@ from .sources import (
 from .tables import (
     actuals_frame,
     export_frame,
-    forecast_frame,
-    predictions_frame,
+    rows_of,
     skill,
     station_scores,
     step_errors,
@@ -197,16 +198,24 @@ def update_map(settings: Settings, stations: Any, dataset: Any) -> Any:
 
 
 def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
-    """Validated (monthly, station table, chosen stations, record or None)."""
+    """Validated (monthly, station table, chosen stations, ShownModel or None)."""
     monthly = load_dataset(settings, dataset)
     table = stations_of(monthly)
     chosen = parse_stations(stations, table)
     if key is None:
         return monthly, table, chosen, None
-    record = find_record(settings, key)
-    if record["data_fingerprint"] != data_fingerprint(monthly):
+    shown = find_model(settings, key)
+    if shown.record["data_fingerprint"] != data_fingerprint(monthly):
         raise InputError(f"model {key} was trained on another data set")
-    return monthly, table, chosen, record
+    return monthly, table, chosen, shown
+
+
+def _shown_rows(shown: ShownModel | None, chosen: list[str]) -> tuple:
+    """(predictions, forecast) rows of the chosen stations; empty frames without a model."""
+    if shown is None:
+        empty = pd.DataFrame(columns=["location", "month", "model", "lower", "upper", "actual"])
+        return empty, empty
+    return rows_of(shown.predictions, chosen), rows_of(shown.forecast, chosen)
 
 
 def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, baselines: Any,
@@ -218,16 +227,15 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
         if not isinstance(baselines, list) or any(b not in BASELINE_CHOICES for b in baselines):
             raise InputError(f"baselines {baselines!r} must be a list of "
                              f"{' and '.join(BASELINE_CHOICES)}")
-        monthly, table, chosen, record = _view(settings, stations, key, dataset)
+        monthly, table, chosen, shown = _view(settings, stations, key, dataset)
     except InputError as error:
         return message_figure(str(error)), alert(str(error))
     if not chosen:
         return message_figure("Pick one or more stations, in the list or on the map."), None
     names = dict(zip(table["location"], table["name"], strict=True))
     actuals = actuals_frame(monthly, chosen)
-    empty = pd.DataFrame(columns=["location", "month", "model", "lower", "upper", "actual"])
-    predictions = predictions_frame(record, chosen) if record else empty
-    forecast = forecast_frame(record, chosen) if record else empty
+    predictions, forecast = _shown_rows(shown, chosen)
+    record = shown.record if shown else None
     figure = forecast_figure(actuals, predictions, forecast, chosen, names,
                              record["cutoff"] if record else None, VARIABLE_LABELS[VARIABLE],
                              tuple(baselines), use_small_multiples(mode, len(chosen)))
@@ -244,12 +252,13 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
 def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
     """Overall score cards, their note, the per-station rows and the by-step chart."""
     try:
-        _, table, chosen, record = _view(settings, stations, key, dataset)
+        _, table, chosen, shown = _view(settings, stations, key, dataset)
     except InputError as error:
         return alert(str(error)), None, [], message_figure(str(error), height=260)
-    if record is None:
+    if shown is None:
         text = "Scores appear once a model is trained on this data."
         return html.P(text, className="text-muted"), None, [], message_figure(text, height=260)
+    record = shown.record
     metrics = record["metrics"]
     model, clim, naive = (metrics[m] for m in ("model", "climatology", "seasonal_naive"))
     gain = skill(model["mae"], clim["mae"])
@@ -288,15 +297,12 @@ def download_csv(settings: Settings, clicks: Any, stations: Any, key: Any,
                  dataset: Any) -> tuple:
     """The displayed actuals, predictions and intervals as CSV. Returns (download, notice)."""
     try:
-        monthly, _, chosen, record = _view(settings, stations, key, dataset)
+        monthly, _, chosen, shown = _view(settings, stations, key, dataset)
         if not chosen:
             raise InputError("no stations selected: pick at least one to download")
     except InputError as error:
         return no_update, alert(str(error))
-    empty = pd.DataFrame(columns=["location", "month"])
-    table = export_frame(actuals_frame(monthly, chosen),
-                         predictions_frame(record, chosen) if record else empty,
-                         forecast_frame(record, chosen) if record else empty)
+    table = export_frame(actuals_frame(monthly, chosen), *_shown_rows(shown, chosen))
     name = f"temperature-forecast-{key or 'observed'}.csv"
     return dict(content=table.to_csv(index=False), filename=name, type="text/csv"), None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -35,8 +35,16 @@ def read_stations() -> pd.DataFrame:
 
 
 def stations_of(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Metadata of the stations in a data set; unknown ones get state 'Other' and no position."""
-    names = pd.DataFrame({"location": sorted(monthly["location"].unique())})
+    """Metadata of the stations in a data set; unknown ones get state 'Other' and no position.
+
+    Built once per set of stations and shared, so never modified.
+    """
+    return _station_table(tuple(monthly["location"].unique()))
+
+
+@functools.lru_cache(maxsize=64)
+def _station_table(locations: tuple[str, ...]) -> pd.DataFrame:
+    names = pd.DataFrame({"location": sorted(locations)})
     frame = names.merge(read_stations(), on="location", how="left")
     frame["name"] = frame["name"].fillna(frame["location"])
     frame["state"] = frame["state"].fillna("Other")
@@ -112,16 +120,45 @@ def is_shipped(settings: Settings, key: str) -> bool:
         Path(settings.cache_dir) / f"{key}.json").is_file()
 
 
-def find_record(settings: Settings, key: object) -> dict[str, Any]:
-    """The record of a key from any store; InputError when the key is malformed or unknown."""
+class ShownModel(NamedTuple):
+    """A record with its holdout and forecast rows as frames; shared, so never modified."""
+
+    record: dict[str, Any]
+    predictions: pd.DataFrame
+    forecast: pd.DataFrame
+
+
+def find_model(settings: Settings, key: object) -> ShownModel:
+    """A key's record and frames from any store; InputError when malformed or unknown."""
     if not isinstance(key, str) or not key.isalnum() or len(key) > 64:
         raise InputError(f"model key {key!r} is not a store key")
     for store in stores(settings):
         try:
-            return store.record(key)
-        except StoreError:
+            status = store.record_path(key).stat()
+            return _read_model(store.folder, key, (status.st_mtime_ns, status.st_size))
+        except (OSError, StoreError):
             continue
     raise InputError(f"model {key} is not in the store (deleted?)")
+
+
+def find_record(settings: Settings, key: object) -> dict[str, Any]:
+    """The record of a key from any store; InputError when the key is malformed or unknown."""
+    return find_model(settings, key).record
+
+
+@functools.lru_cache(maxsize=16)
+def _read_model(folder: Path, key: str, stamp: tuple[int, int]) -> ShownModel:
+    """Read and parse a record once per version of its file (`stamp`: mtime and size)."""
+    record = Store(folder).record(key)
+    return ShownModel(record, record_rows(record["predictions"]), record_rows(record["forecast"]))
+
+
+def record_rows(columns: dict[str, list]) -> pd.DataFrame:
+    """A record's `predictions` or `forecast` columns as a frame, months parsed."""
+    frame = pd.DataFrame(columns)
+    if frame.empty:
+        return frame.assign(location=pd.Series(dtype=str), month=pd.Series(dtype="datetime64[ns]"))
+    return frame.assign(month=pd.to_datetime(frame["month"], format="%Y-%m"))
 
 
 def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:

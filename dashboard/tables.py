@@ -14,27 +14,15 @@ METHOD_LABELS = {"model": "Network", "climatology": "Climatology",
 
 def actuals_frame(monthly: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
     """Observed monthly values of the stations: location, month, actual."""
-    frame = monthly.loc[monthly["location"].isin(stations), ["location", "month", VARIABLE]]
-    return frame.rename(columns={VARIABLE: "actual"}).dropna().reset_index(drop=True)
+    kept = (monthly["location"].isin(stations) & monthly[VARIABLE].notna()).to_numpy()
+    return pd.DataFrame({"location": monthly["location"].to_numpy()[kept],
+                         "month": monthly["month"].to_numpy()[kept],
+                         "actual": monthly[VARIABLE].to_numpy()[kept]})
 
 
-def _columns_frame(columns: dict[str, list], stations: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(columns)
-    if frame.empty:
-        return frame.assign(month=pd.Series(dtype="datetime64[ns]"))
-    frame = frame[frame["location"].isin(stations)].copy()
-    frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m")
-    return frame.reset_index(drop=True)
-
-
-def predictions_frame(record: dict[str, Any], stations: list[str]) -> pd.DataFrame:
-    """Holdout rows: location, month, step, actual, model, baselines, lower, upper."""
-    return _columns_frame(record["predictions"], stations)
-
-
-def forecast_frame(record: dict[str, Any], stations: list[str]) -> pd.DataFrame:
-    """Rows beyond the data: location, month, step, model, lower, upper."""
-    return _columns_frame(record["forecast"], stations)
+def rows_of(frame: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
+    """The rows of the given stations."""
+    return frame[frame["location"].isin(stations)].reset_index(drop=True)
 
 
 def skill(model_mae: float | None, climatology_mae: float | None) -> float | None:

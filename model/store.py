@@ -103,9 +103,13 @@ class Store:
             raise StoreError(f"key {key!r} is not a store key")
         return self.folder / f"{key}.json", self.folder / f"{key}.keras"
 
+    def record_path(self, key: str) -> Path:
+        """Where the record of a key lives (it may not exist)."""
+        return self._paths(key)[0]
+
     def record(self, key: str) -> dict[str, Any]:
         """Read a record; StoreError if it is missing, unreadable or incomplete."""
-        record_path, _ = self._paths(key)
+        record_path = self.record_path(key)
         try:
             record = json.loads(record_path.read_text(encoding="utf-8"))
         except FileNotFoundError:

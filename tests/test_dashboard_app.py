@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import plotly.graph_objects as go
+
 from dashboard import create_app
 from dashboard.__main__ import build_parser
 from dashboard.callbacks import update_chart, update_models
@@ -70,7 +72,7 @@ def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
     settings = Settings(cache_dir=tmp_path / "empty")
     key = key_for(DEFAULT, read_monthly())
     figure, _ = update_chart(settings, list(settings.default_stations), key, None, [], "auto")
-    names = {trace.name for trace in figure.data}
+    names = {trace.name for trace in go.Figure(figure).data}
     assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
     assert "built-in" in str(update_models(settings, key, None, 0))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import shutil
 
+import plotly.graph_objects as go
 import pytest
 from dash import no_update
 
@@ -86,7 +87,7 @@ def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset):
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained):
     figure, note = update_chart(settings, STATIONS, key, dataset, ["climatology"], "auto")
-    names = {trace.name for trace in figure.data}
+    names = {trace.name for trace in go.Figure(figure).data}
     assert {"Cairns", "Cairns network", "Cairns forecast", "Cairns climatology"} <= names
     assert trained[1]["cutoff"] in note
     cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
@@ -123,7 +124,7 @@ def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key
     figure, note = update_chart(settings, stations, key, dataset if data == "good" else data,
                                 [], "auto")
     assert expected in text(note)
-    assert expected in figure.layout.annotations[0].text
+    assert expected in go.Figure(figure).layout.annotations[0].text
 
 
 def test_forged_chart_options_are_refused(settings, dataset):
@@ -200,7 +201,7 @@ def test_upload_becomes_the_session_data_set(settings):
     assert "Using alpha.csv: 1 stations, Jan 2015 to Dec 2015" in text(message)
     figure, note = update_chart(settings, ["Alpha"], None, dataset, [], "auto")
     assert "No model trained on this data yet" in note
-    assert [trace.name for trace in figure.data] == ["Alpha"]
+    assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
     assert upload_data(settings, ids.RESET_DATA, None, None)[0] is None
 
 

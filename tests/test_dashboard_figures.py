@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from dashboard.figures import (
@@ -14,12 +15,11 @@ from dashboard.figures import (
     step_figure,
     use_small_multiples,
 )
-from dashboard.sources import stations_of
+from dashboard.sources import record_rows, stations_of
 from dashboard.tables import (
     actuals_frame,
     export_frame,
-    forecast_frame,
-    predictions_frame,
+    rows_of,
     skill,
     station_scores,
     step_errors,
@@ -33,15 +33,17 @@ def view(trained, small_monthly):
     return dict(
         record=record, stations=stations,
         actuals=actuals_frame(small_monthly, stations),
-        predictions=predictions_frame(record, stations),
-        forecast=forecast_frame(record, stations),
+        predictions=rows_of(record_rows(record["predictions"]), stations),
+        forecast=rows_of(record_rows(record["forecast"]), stations),
         names={s: s for s in stations},
     )
 
 
 def _figure(view, stations, **options):
-    return forecast_figure(view["actuals"], view["predictions"], view["forecast"], stations,
-                           view["names"], view["record"]["cutoff"], "Temperature (°C)", **options)
+    """The chart as plotly validates it: a figure dict plotly rejects fails here."""
+    return go.Figure(forecast_figure(view["actuals"], view["predictions"], view["forecast"],
+                                     stations, view["names"], view["record"]["cutoff"],
+                                     "Temperature (°C)", **options))
 
 
 def test_one_station_has_actual_prediction_forecast_band_and_cutoff(view):
@@ -70,7 +72,7 @@ def test_a_gap_in_the_observations_breaks_the_line():
     months = pd.to_datetime(["2015-01-01", "2015-02-01", "2015-06-01"])
     actuals = pd.DataFrame({"location": "A", "month": months, "actual": [1.0, 2.0, 3.0]})
     empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
-    line = forecast_figure(actuals, empty, empty, ["A"], {"A": "A"}, None, "°C").data[0]
+    line = go.Figure(forecast_figure(actuals, empty, empty, ["A"], {"A": "A"}, None, "°C")).data[0]
     assert len(line.x) == 6 and pd.isna(list(line.y)).sum() == 3
 
 
@@ -87,8 +89,8 @@ def test_many_stations_get_one_panel_each():
     actuals = pd.DataFrame([(s, m, 20.0) for s in stations for m in months],
                            columns=["location", "month", "actual"])
     empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
-    figure = forecast_figure(actuals, empty, empty, stations, {s: s for s in stations},
-                             None, "°C", panels=True)
+    figure = go.Figure(forecast_figure(actuals, empty, empty, stations, {s: s for s in stations},
+                                       None, "°C", panels=True))
     assert len({trace.xaxis for trace in figure.data}) == 15
     assert [note.text for note in figure.layout.annotations][:2] == ["S0", "S1"]
     assert figure.layout.height >= 200 * 5
@@ -125,4 +127,4 @@ def test_small_figures(view):
     assert set(steps["method"]) == {"model", "climatology", "seasonal_naive"}
     assert len(step_figure(steps).data) == 3
     assert len(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]}).data) == 2
-    assert "nothing" in message_figure("nothing here").layout.annotations[0].text
+    assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text
