@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import shutil
 
 import plotly.graph_objects as go
@@ -97,6 +98,20 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained
     listed = text(update_models(settings, key, dataset, 0))
     assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
     assert pick_model(settings, key, 1) == (key, None)
+
+
+def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset, key):
+    """The page keeps parsed records in memory; a retrained entry must replace that copy."""
+    def network_line(figure):
+        return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns network")
+
+    before = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto")[0])
+    path = user_store(settings).record_path(key)
+    record = json.loads(path.read_text())
+    record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
+    path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
+    after = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto")[0])
+    assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
 
 def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
