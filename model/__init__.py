@@ -1,32 +1,31 @@
 """Monthly temperature forecasts for Australian stations: data, networks, evaluation, cache.
 
-Everything the dashboard needs is importable from here without importing TensorFlow.
+Everything the dashboard needs is importable from here without importing TensorFlow. Names are
+imported on first use, so a command that only reads the cache never loads pandas.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter quiet
 
-from .config import DEFAULT, PRESETS, ConfigError, TrainConfig  # noqa: E402
-from .data import (  # noqa: E402
-    VARIABLE_LABELS,
-    DataError,
-    aggregate_monthly,
-    fingerprint,
-    load_monthly,
-    locations_in,
-    read_daily_csv,
-    read_monthly,
-)
-from .store import Store, StoreError, default_cache_dir, key_for  # noqa: E402
-from .training import EpochReport, TrainingCancelled  # noqa: E402
-from .windows import prepare  # noqa: E402
+_HOMES = {
+    "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),
+    "schema": ("VARIABLE_LABELS", "DataError"),
+    "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
+             "read_daily_csv", "read_monthly"),
+    "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
+    "training": ("EpochReport", "TrainingCancelled"),
+    "windows": ("prepare",),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+__all__ = sorted(_HOME_OF)
 
-__all__ = [
-    "DEFAULT", "PRESETS", "VARIABLE_LABELS", "ConfigError", "DataError", "EpochReport", "Store",
-    "StoreError", "TrainConfig", "TrainingCancelled", "aggregate_monthly", "default_cache_dir",
-    "fingerprint", "key_for", "load_monthly", "locations_in", "prepare", "read_daily_csv",
-    "read_monthly",
-]
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME_OF:
+        raise AttributeError(f"module 'model' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOME_OF[name]}", __name__), name)

@@ -6,14 +6,17 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .config import CALIBRATIONS, PRESETS, ConfigError, TrainConfig
-from .data import EMBEDDED_MONTHLY, DataError, build_embedded, load_monthly
+from .schema import EMBEDDED_MONTHLY, DataError
 from .store import Store, StoreError
-from .training import EpochReport, TrainingCancelled
 
-USER_ERRORS = (ConfigError, DataError, StoreError, TrainingCancelled, OSError)
+if TYPE_CHECKING:  # pandas, numpy and the training code load only when the data is read
+    from .training import EpochReport
+
+USER_ERRORS = (ConfigError, DataError, StoreError, OSError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,10 +87,17 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    monthly = load_monthly(args.data)
     store = Store(args.cache_dir)
     started = time.perf_counter()
-    record, hit = store.get_or_train(config, monthly, None if args.json else _progress_bar)
+    source = Path(args.data) if args.data else EMBEDDED_MONTHLY
+    record = store.recall(config, source) if source.is_file() else None
+    hit = record is not None
+    if record is None:  # read the data: a miss, or a file this store has not seen
+        from .data import load_monthly
+
+        monthly = load_monthly(args.data)
+        record, hit = store.get_or_train(config, monthly, None if args.json else _progress_bar)
+        store.remember(source, monthly, config.variable)
     elapsed = time.perf_counter() - started
     if not hit and not args.json:
         sys.stderr.write("\n")
@@ -147,6 +157,8 @@ def _delete(args: argparse.Namespace) -> int:
 
 
 def _build_data(args: argparse.Namespace) -> int:
+    from .data import build_embedded
+
     monthly = build_embedded(args.raw, args.out)
     print(f"wrote {args.out}: {len(monthly)} station-months, "
           f"{monthly['location'].nunique()} stations")

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .data import VARIABLES
+from .schema import VARIABLES
 
 FORMAT_VERSION = 1
 CELLS = ("gru", "lstm")
@@ -160,6 +160,13 @@ PRESETS: dict[str, TrainConfig] = {
         shrinkage=False, refit=False, calibration="validation", harmonics=0, highway=False,
     ),
 }
+
+
+def months_before(month: str, count: int) -> str:
+    """The month `count` months before a YYYY-MM month, as YYYY-MM (no pandas needed)."""
+    year, number = map(int, month.split("-"))
+    index = year * 12 + number - 1 - count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def cache_key(config: TrainConfig, cutoff: str, data_fingerprint: str) -> str:

@@ -11,29 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-EMBEDDED_MONTHLY = Path(__file__).with_name("embedded") / "monthly.csv"
-VARIABLES = {
-    "temp": ("MinTemp", "MaxTemp"),
-    "min_temp": ("MinTemp",),
-    "max_temp": ("MaxTemp",),
-    "rainfall": ("Rainfall",),
-}
-VARIABLE_LABELS = {
-    "temp": "Mean daily temperature (°C)",
-    "min_temp": "Mean minimum temperature (°C)",
-    "max_temp": "Mean maximum temperature (°C)",
-    "rainfall": "Total rainfall (mm)",
-}
+from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
+
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
 REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
 MIN_DAYS_PER_MONTH = 10
 MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
-
-
-class DataError(ValueError):
-    """A data file that cannot be used, with a message naming file, column, row and value."""
 
 
 def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:

@@ -14,19 +14,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import platformdirs
 from filelock import FileLock
 
-from .config import FORMAT_VERSION, TrainConfig, cache_key
-from .data import fingerprint
-from .training import ProgressCallback, StopCheck, forgetting_custom_gradients
-from .windows import default_cutoff
+from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # heavy modules load only when a network is trained or data is read
     import keras
+    import pandas as pd
+
+    from .training import ProgressCallback, StopCheck
 
 CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
+MEMO_NAME = "data.memo"  # JSON; not *.json, which are the entries
+DATA_CODE = Path(__file__).with_name("data.py")
 RECORD_FIELDS = ("key", "format_version", "config", "cutoff", "data_fingerprint", "metrics",
                  "per_location", "predictions", "forecast", "network_sha256")
 SUMMARY_FIELDS = ("key", "config", "cutoff", "data_fingerprint", "metrics", "created",
@@ -48,13 +49,21 @@ def resolve_cutoff(config: TrainConfig, monthly: pd.DataFrame) -> str:
     """The cutoff a config trains to on this data, as YYYY-MM."""
     if config.cutoff is not None:
         return config.cutoff
-    months = pd.DatetimeIndex(sorted(monthly["month"].unique()))
-    return default_cutoff(months, config.horizon).strftime("%Y-%m")
+    return months_before(monthly["month"].max().strftime("%Y-%m"), config.horizon)
 
 
 def key_for(config: TrainConfig, monthly: pd.DataFrame) -> str:
     """The cache key of a config on this data."""
+    from .data import fingerprint
+
     return cache_key(config, resolve_cutoff(config, monthly), fingerprint(monthly, config.variable))
+
+
+def file_digest(source: Path) -> str:
+    """Hash a data file's bytes with the code that reads it: equal digests, equal monthly data."""
+    digest = hashlib.sha256(DATA_CODE.read_bytes())
+    digest.update(bytes.fromhex(sha256_of(source)))
+    return digest.hexdigest()[:32]
 
 
 def sha256_of(path: Path) -> str:
@@ -140,6 +149,46 @@ class Store:
         """The verified record for this config and data, or None (damaged entries are logged)."""
         return self._verified_or_none(key_for(config, monthly))
 
+    def recall(self, config: TrainConfig, source: Path) -> dict[str, Any] | None:
+        """The verified record of config on the data file `source`, without reading the data.
+
+        Works once `remember` has seen the same bytes; None otherwise (then read the data).
+        """
+        facts = self._memo().get(f"{file_digest(source)}:{config.variable}")
+        if not isinstance(facts, dict):
+            return None
+        try:
+            cutoff = config.cutoff or months_before(facts["last_month"], config.horizon)
+            return self._verified_or_none(cache_key(config, cutoff, facts["fingerprint"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("ignoring a malformed data memo entry for %s", source)
+            return None
+
+    def remember(self, source: Path, monthly: pd.DataFrame, variable: str) -> None:
+        """Note the fingerprint and last month of a data file's monthly data, for `recall`."""
+        from .data import fingerprint
+
+        memo = self._memo()
+        memo[f"{file_digest(source)}:{variable}"] = {
+            "fingerprint": fingerprint(monthly, variable),
+            "last_month": monthly["month"].max().strftime("%Y-%m"),
+        }
+        text = json.dumps(memo, indent=1, sort_keys=True)
+        try:
+            _write_atomic(self.folder / MEMO_NAME, lambda path: path.write_text(text, "utf-8"))
+        except OSError as error:  # only a speed-up: the answer stands without it
+            log.warning("could not write the data memo: %s", error)
+
+    def _memo(self) -> dict[str, Any]:
+        try:
+            memo = json.loads((self.folder / MEMO_NAME).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            log.warning("ignoring an unreadable data memo (%s); it will be rewritten", error)
+            return {}
+        return memo if isinstance(memo, dict) else {}
+
     def _verified_or_none(self, key: str) -> dict[str, Any] | None:
         try:
             return self.verify(key)
@@ -166,7 +215,9 @@ class Store:
 
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame,
                progress: ProgressCallback | None, should_stop: StopCheck | None) -> dict[str, Any]:
+        from .data import fingerprint
         from .pipeline import train_and_evaluate
+        from .training import forgetting_custom_gradients
 
         with forgetting_custom_gradients():
             results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)

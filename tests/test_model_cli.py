@@ -48,6 +48,38 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert "no cached networks" in run_cli("list", "--cache-dir", str(tmp_path / "c")).stdout
 
 
+def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, small_monthly,
+                                                                      tmp_path):
+    """A hit answers from the store alone (pandas never loads); other bytes mean another key."""
+    args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(tmp_path / "c"), "--json"]
+    first = json.loads(run_cli(*args).stdout)
+    probe = ("import contextlib, io, sys\nfrom model.cli import main\n"
+             f"with contextlib.redirect_stdout(io.StringIO()):\n    main({args!r})\n"
+             "print([name for name in ('pandas', 'numpy', 'tensorflow') if name in sys.modules])")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120)
+    assert loaded.stdout.strip() == "[]", loaded.stderr
+    write_monthly(small_monthly.assign(temp=small_monthly["temp"] + 0.5), small_csv)
+    second = json.loads(run_cli(*args).stdout)
+    assert second["cache_hit"] is False and second["key"] != first["key"]
+
+
+@pytest.mark.parametrize("memo", ["{not json", '{"x": 1}', '[]', "MEMO_WITH_FORGED_ENTRY"])
+def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo):
+    cache = tmp_path / "c"
+    args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(cache), "--json"]
+    first = json.loads(run_cli(*args).stdout)
+    memo_path = cache / "data.memo"
+    if memo == "MEMO_WITH_FORGED_ENTRY":  # the right file digest, a fingerprint of nothing
+        entries = json.loads(memo_path.read_text())
+        memo = json.dumps({name: {"fingerprint": 7, "last_month": "soon"} for name in entries})
+    memo_path.write_text(memo)
+    again = run_cli(*args)
+    assert json.loads(again.stdout)["cache_hit"] is True, again.stderr
+    assert json.loads(again.stdout)["key"] == first["key"]
+    assert isinstance(json.loads(memo_path.read_text()), dict)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
