@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import plotly.graph_objects as go
+import pytest
 
 from dashboard import create_app
 from dashboard.__main__ import build_parser
@@ -59,6 +61,23 @@ def test_web_process_never_imports_tensorflow(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "LOADED []" in result.stdout
+
+
+@pytest.mark.parametrize(("preload", "redis_url", "outcome"), [
+    ("", "redis://127.0.0.1:1/0", "READY"),
+    ("import tensorflow", "redis://127.0.0.1:1/0", "TensorFlow was imported before the worker"),
+    ("", "", "dashboard.worker needs REDIS_URL"),
+])
+def test_celery_worker_module_refuses_tensorflow_before_the_fork(tmp_path, preload, redis_url,
+                                                                 outcome):
+    """`celery -A dashboard.worker` forks its children from this module: no TensorFlow in it."""
+    script = f"{preload}\nimport dashboard.worker\nprint('READY')"
+    env = {**os.environ, "REDIS_URL": redis_url, "TEMPERATURE_FORECAST_CACHE": str(tmp_path),
+           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert outcome in result.stdout + result.stderr, result.stderr[-2000:]
+    assert (result.returncode == 0) == (outcome == "READY")
 
 
 def test_shipped_entry_matches_default_config_and_embedded_data():
