@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # heavy modules load only when a network is trained or data i
 
 CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
 MEMO_NAME = "data.memo"  # JSON; not *.json, which are the entries
-DATA_CODE = Path(__file__).with_name("data.py")
+DATA_CODE = [Path(__file__).with_name(name) for name in ("data.py", "schema.py")]
 RECORD_FIELDS = ("key", "format_version", "config", "cutoff", "data_fingerprint", "metrics",
                  "per_location", "predictions", "forecast", "network_sha256")
 SUMMARY_FIELDS = ("key", "config", "cutoff", "data_fingerprint", "metrics", "created",
@@ -61,8 +61,9 @@ def key_for(config: TrainConfig, monthly: pd.DataFrame) -> str:
 
 def file_digest(source: Path) -> str:
     """Hash a data file's bytes with the code that reads it: equal digests, equal monthly data."""
-    digest = hashlib.sha256(DATA_CODE.read_bytes())
-    digest.update(bytes.fromhex(sha256_of(source)))
+    digest = hashlib.sha256()
+    for path in [*DATA_CODE, source]:
+        digest.update(bytes.fromhex(sha256_of(path)))
     return digest.hexdigest()[:32]
 
 

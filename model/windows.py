@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, months_before
 from .data import DataError, fill_short_gaps, series_table
 
 
@@ -86,7 +86,7 @@ class Windows:
 
 def default_cutoff(months: pd.DatetimeIndex, horizon: int) -> pd.Timestamp:
     """Return the last month of the data minus the horizon."""
-    return months[-1] - pd.DateOffset(months=horizon)
+    return pd.Timestamp(months_before(f"{months[-1]:%Y-%m}", horizon))
 
 
 def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:

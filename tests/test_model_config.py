@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model import DEFAULT, PRESETS, ConfigError, TrainConfig, key_for
+from model.config import months_before
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,11 @@ def test_cache_key_depends_on_config_and_data(small_monthly):
     assert key != key_for(DEFAULT, changed)
     # An explicit cutoff equal to the default one is the same network.
     assert key == key_for(DEFAULT.replace(cutoff="2015-12"), small_monthly)
+
+
+@pytest.mark.parametrize(("month", "count", "expected"), [
+    ("2017-06", 18, "2015-12"), ("2017-01", 1, "2016-12"), ("2017-06", 0, "2017-06"),
+    ("2010-12", 36, "2007-12"),
+])
+def test_the_default_cutoff_counts_back_across_years(month, count, expected):
+    assert months_before(month, count) == expected
