@@ -1,4 +1,8 @@
-"""Plotly figures as pure functions of data frames: no store, no request, no Dash."""
+"""Plotly figures as pure functions of data frames: no store, no request, no Dash.
+
+Every figure is a plain plotly figure dict: building `go.Figure` objects validates every
+property on every call, which cost tens of milliseconds a figure. The tests validate them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from .tables import METHOD_LABELS
 
@@ -20,13 +23,12 @@ FONT = dict(family="Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-se
 # The parts of plotly_white the page uses: a small template is much cheaper to apply per request.
 _AXIS = dict(gridcolor="#ebf0f8", linecolor="#ebf0f8", zerolinecolor="#ebf0f8", ticks="",
              automargin=True)
-TEMPLATE = go.layout.Template(layout=dict(
+TEMPLATE = {"layout": dict(
     paper_bgcolor="white", plot_bgcolor="white", xaxis=_AXIS, yaxis=_AXIS,
-    hoverlabel=dict(align="left"), colorway=PALETTE,
+    hoverlabel=dict(align="left"), colorway=list(PALETTE),
     geo=dict(bgcolor="white", landcolor="#e5ecf6", subunitcolor="white", showland=True,
              showlakes=True, lakecolor="white"),
-))
-TEMPLATE_JSON = TEMPLATE.to_plotly_json()
+)}
 
 
 def station_colours(stations: list[str]) -> dict[str, str]:
@@ -40,9 +42,9 @@ def _rgba(colour: str, alpha: float) -> str:
 
 
 def message_figure(text: str, height: int = 420) -> dict[str, Any]:
-    """An empty chart that says why it is empty (a plain figure dict, like forecast_figure)."""
+    """An empty chart that says why it is empty."""
     return {"data": [], "layout": {
-        "template": TEMPLATE_JSON, "height": height, "font": FONT,
+        "template": TEMPLATE, "height": height, "font": FONT,
         "xaxis": {"visible": False}, "yaxis": {"visible": False},
         "margin": {"l": 20, "r": 20, "t": 20, "b": 20},
         "annotations": [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
@@ -59,9 +61,6 @@ def forecast_figure(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: 
                     unit_label: str, baselines: tuple[str, ...] = (),
                     panels: bool = False) -> dict[str, Any]:
     """Observed (solid), held-out predictions (dashed), forecast with its band, cutoff line.
-
-    Drawn on every selection change, so it is built as a plain plotly figure dict: plotly's
-    object validation cost about 60 ms a call. `go.Figure(figure)` validates it (the tests do).
 
     Args:
         actuals: location, month, actual.
@@ -176,7 +175,7 @@ def _layout(grid: list[dict[str, Any]], titles: list[str] | None, actuals: pd.Da
     line = (pd.Timestamp(cutoff) + pd.DateOffset(days=15)).strftime("%Y-%m-%d") if cutoff \
         else None
     layout: dict[str, Any] = {
-        "template": TEMPLATE_JSON, "font": FONT, "hoverlabel": {"namelength": -1},
+        "template": TEMPLATE, "font": FONT, "hoverlabel": {"namelength": -1},
         "height": max(460, 200 * math.ceil(len(grid) / 3) + 90) if panels else 480,
         "hovermode": "x" if panels else "x unified",
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0,
@@ -222,66 +221,70 @@ def _x_range(actuals: pd.DataFrame, forecast: pd.DataFrame, cutoff: str | None) 
     return [start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")]
 
 
-def station_map(stations: pd.DataFrame, selected: list[str]) -> go.Figure:
+def station_map(stations: pd.DataFrame, selected: list[str]) -> dict[str, Any]:
     """Stations on an outline map of Australia; selected ones in their chart colour."""
     colours = station_colours(selected)
     placed = stations.dropna(subset=["lat", "lon"])
     chosen = placed["location"].isin(selected)
-    figure = go.Figure()
+    traces = []
     for is_chosen, frame in ((False, placed[~chosen]), (True, placed[chosen])):
-        figure.add_trace(go.Scattergeo(
-            lat=frame["lat"], lon=frame["lon"], customdata=frame["location"],
-            text=frame["name"] + " (" + frame["state"] + ")",
-            mode="markers",
-            marker=dict(
-                size=12 if is_chosen else 8,
-                color=[colours[s] for s in frame["location"]] if is_chosen else "#adb5bd",
-                line=dict(width=1.5 if is_chosen else 0.5, color="white"),
-            ),
-            hovertemplate="%{text}<br>" + ("click to remove" if is_chosen else "click to add")
-                          + "<extra></extra>",
-            showlegend=False,
-        ))
-    figure.update_geos(
-        projection_type="mercator", resolution=110, fitbounds="locations", showland=True,
-        landcolor="#f1f3f5", showocean=True, oceancolor="#e7f1fb", showcountries=False,
-        coastlinecolor="#adb5bd", showframe=False, showlakes=False,
-    )
-    figure.update_layout(height=250, margin=dict(l=0, r=0, t=0, b=0), font=FONT,
-                         clickmode="event", dragmode=False)
-    return figure
+        traces.append({
+            "type": "scattergeo", "mode": "markers", "showlegend": False,
+            "lat": frame["lat"].to_numpy(), "lon": frame["lon"].to_numpy(),
+            "customdata": frame["location"].tolist(),
+            "text": (frame["name"] + " (" + frame["state"] + ")").tolist(),
+            "marker": {
+                "size": 12 if is_chosen else 8,
+                "color": [colours[s] for s in frame["location"]] if is_chosen else "#adb5bd",
+                "line": {"width": 1.5 if is_chosen else 0.5, "color": "white"},
+            },
+            "hovertemplate": "%{text}<br>" + ("click to remove" if is_chosen else "click to add")
+                             + "<extra></extra>",
+        })
+    geo = {"projection": {"type": "mercator"}, "resolution": 110, "fitbounds": "locations",
+           "showland": True, "landcolor": "#f1f3f5", "showocean": True, "oceancolor": "#e7f1fb",
+           "showcountries": False, "coastlinecolor": "#adb5bd", "showframe": False,
+           "showlakes": False}
+    return {"data": traces, "layout": {
+        "template": TEMPLATE, "geo": geo, "height": 250, "font": FONT,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "clickmode": "event", "dragmode": False}}
 
 
-def loss_figure(history: dict[str, list[float]]) -> go.Figure:
+def _small_chart(traces: list[dict[str, Any]], height: int, x_title: str, y_title: str,
+                 **layout: Any) -> dict[str, Any]:
+    """A small line chart with its legend on top (loss curve, errors by step)."""
+    return {"data": traces, "layout": {
+        "template": TEMPLATE, "font": FONT, "height": height,
+        "xaxis": {"title": {"text": x_title}}, "yaxis": {"title": {"text": y_title}},
+        "margin": {"l": 55, "r": 10, "t": 10, "b": 40},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, **layout}}
+
+
+def loss_figure(history: dict[str, list[float]]) -> dict[str, Any]:
     """Training and validation loss per epoch."""
-    figure = go.Figure()
+    traces = []
     for name, label, colour in (("loss", "training loss", "#1f77b4"),
                                 ("val_loss", "validation loss", "#e4572e")):
         values = history.get(name) or []
         if values:
-            figure.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=label,
-                                        mode="lines+markers", line=dict(color=colour),
-                                        marker=dict(size=4)))
-    figure.update_layout(template=TEMPLATE, font=FONT, height=220, xaxis_title="epoch",
-                         yaxis_title="MSE (scaled)", margin=dict(l=55, r=10, t=10, b=40),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return figure
+            traces.append({"type": "scatter", "x": list(range(1, len(values) + 1)), "y": values,
+                           "name": label, "mode": "lines+markers", "line": {"color": colour},
+                           "marker": {"size": 4}})
+    return _small_chart(traces, 220, "epoch", "MSE (scaled)")
 
 
-def step_figure(errors: pd.DataFrame) -> go.Figure:
+def step_figure(errors: pd.DataFrame) -> dict[str, Any]:
     """MAE by months ahead for the network and both baselines."""
-    figure = go.Figure()
-    styles = {"model": dict(color="#1f77b4", width=2.5), "climatology": dict(color="#495057",
-              dash="dot"), "seasonal_naive": dict(color="#adb5bd", dash="dashdot")}
+    styles = {"model": {"color": "#1f77b4", "width": 2.5},
+              "climatology": {"color": "#495057", "dash": "dot"},
+              "seasonal_naive": {"color": "#adb5bd", "dash": "dashdot"}}
+    traces = []
     for method, style in styles.items():
         rows = errors[errors["method"] == method]
         if not rows.empty:
-            figure.add_trace(go.Scatter(
-                x=rows["step"], y=rows["mae"], name=METHOD_LABELS[method], mode="lines+markers",
-                line=style, marker=dict(size=5),
-                hovertemplate=f"{METHOD_LABELS[method]}: %{{y:.2f}} °C<extra></extra>"))
-    figure.update_layout(template=TEMPLATE, font=FONT, height=260, hovermode="x unified",
-                         xaxis_title="months ahead", yaxis_title="MAE (°C)",
-                         margin=dict(l=55, r=10, t=10, b=40),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
-    return figure
+            traces.append({
+                "type": "scatter", "x": rows["step"].tolist(), "y": rows["mae"].tolist(),
+                "name": METHOD_LABELS[method], "mode": "lines+markers", "line": style,
+                "marker": {"size": 5},
+                "hovertemplate": f"{METHOD_LABELS[method]}: %{{y:.2f}} °C<extra></extra>"})
+    return _small_chart(traces, 260, "months ahead", "MAE (°C)", hovermode="x unified")

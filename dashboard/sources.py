@@ -163,8 +163,9 @@ def record_rows(columns: dict[str, list]) -> pd.DataFrame:
 
 def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:
     """The verified record of a config on this data from any store, or None."""
+    data_print = data_fingerprint(monthly)
     for store in stores(settings):
-        record = store.lookup(config, monthly)
+        record = store.lookup(config, monthly, data_print)
         if record is not None:
             return record
     return None
@@ -183,7 +184,7 @@ def entries(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, Any]]:
 
 def default_key(settings: Settings, monthly: pd.DataFrame) -> str | None:
     """The model to show first: the base recipe's if cached, else the newest on this data."""
-    preferred = key_for(settings.base_config, monthly)
+    preferred = key_for(settings.base_config, monthly, data_fingerprint(monthly))
     listed = entries(settings, monthly)
     for entry in listed:
         if entry["key"] == preferred:

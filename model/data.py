@@ -236,16 +236,17 @@ def series_table(monthly: pd.DataFrame, variable: str) -> pd.DataFrame:
 
 def fill_short_gaps(table: pd.DataFrame, max_gap: int = MAX_INTERPOLATED_GAP) -> pd.DataFrame:
     """Linearly interpolate interior gaps of at most max_gap months; longer gaps stay missing."""
-    filled = table.copy()
-    for location in table.columns:
-        series = table[location]
-        missing = series.isna()
-        run_id = (missing != missing.shift()).cumsum()
-        run_length = missing.groupby(run_id).transform("sum")
-        interpolated = series.interpolate(method="linear", limit_area="inside")
-        short = missing & (run_length <= max_gap)
-        filled.loc[short, location] = interpolated[short]
-    return filled
+    values = table.to_numpy(dtype=float, copy=True)
+    for column in values.T:  # views: filling a column fills `values`
+        seen_at = np.flatnonzero(np.isfinite(column))
+        if len(seen_at) < 2:
+            continue
+        rows = np.arange(seen_at[0] + 1, seen_at[-1])
+        inside = rows[~np.isfinite(column[rows])]
+        after = np.searchsorted(seen_at, inside)  # the observed month that ends each gap
+        short = inside[seen_at[after] - seen_at[after - 1] - 1 <= max_gap]
+        column[short] = np.interp(short, seen_at, column[seen_at])
+    return pd.DataFrame(values, index=table.index, columns=table.columns)
 
 
 def fingerprint(monthly: pd.DataFrame, variable: str) -> str:

@@ -52,11 +52,12 @@ def resolve_cutoff(config: TrainConfig, monthly: pd.DataFrame) -> str:
     return months_before(monthly["month"].max().strftime("%Y-%m"), config.horizon)
 
 
-def key_for(config: TrainConfig, monthly: pd.DataFrame) -> str:
-    """The cache key of a config on this data."""
+def key_for(config: TrainConfig, monthly: pd.DataFrame, data_print: str | None = None) -> str:
+    """The cache key of a config on this data (`data_print`: its fingerprint, if known)."""
     from .data import fingerprint
 
-    return cache_key(config, resolve_cutoff(config, monthly), fingerprint(monthly, config.variable))
+    data_print = data_print or fingerprint(monthly, config.variable)
+    return cache_key(config, resolve_cutoff(config, monthly), data_print)
 
 
 def file_digest(source: Path) -> str:
@@ -146,9 +147,10 @@ class Store:
             raise StoreError(f"store entry {key}: network file does not match its recorded sha256")
         return record
 
-    def lookup(self, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:
+    def lookup(self, config: TrainConfig, monthly: pd.DataFrame,
+               data_print: str | None = None) -> dict[str, Any] | None:
         """The verified record for this config and data, or None (damaged entries are logged)."""
-        return self._verified_or_none(key_for(config, monthly))
+        return self._verified_or_none(key_for(config, monthly, data_print))
 
     def recall(self, config: TrainConfig, source: Path) -> dict[str, Any] | None:
         """The verified record of config on the data file `source`, without reading the data.

@@ -94,7 +94,7 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained
     cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
     assert "Skill vs climatology" in text(cards) and "°C" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
-    assert len(steps.data) == 3
+    assert len(go.Figure(steps).data) == 3
     listed = text(update_models(settings, key, dataset, 0))
     assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
     assert pick_model(settings, key, 1) == (key, None)
@@ -190,7 +190,7 @@ def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset,
     labels = [label for _, label, _ in progress]
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
-    assert len(progress[-1][2].data) == 2  # loss and val_loss curves
+    assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
     assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0))
 
 

@@ -101,7 +101,7 @@ def test_many_stations_get_one_panel_each():
 
 def test_station_map_colours_the_selection(monthly):
     table = stations_of(monthly)
-    figure = station_map(table, ["Darwin", "Hobart"])
+    figure = go.Figure(station_map(table, ["Darwin", "Hobart"]))
     chosen = figure.data[1]
     assert list(chosen.customdata) == ["Darwin", "Hobart"]
     assert list(chosen.marker.color) == list(station_colours(["Darwin", "Hobart"]).values())
@@ -125,6 +125,6 @@ def test_station_scores_skill_and_export(view, monthly):
 def test_small_figures(view):
     steps = step_errors(view["record"])
     assert set(steps["method"]) == {"model", "climatology", "seasonal_naive"}
-    assert len(step_figure(steps).data) == 3
-    assert len(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]}).data) == 2
+    assert len(go.Figure(step_figure(steps)).data) == 3
+    assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text
