@@ -97,9 +97,13 @@ def test_empty_and_non_text_files_are_refused(tmp_path):
 def test_short_gaps_are_interpolated_and_long_gaps_split_the_series():
     months = pd.date_range("2010-01-01", periods=12, freq="MS")
     values = [1.0, np.nan, np.nan, 4.0, 5.0, np.nan, np.nan, np.nan, np.nan, 10.0, 11.0, 12.0]
-    filled = fill_short_gaps(pd.DataFrame({"A": values}, index=months))["A"]
+    edges = [np.nan, 2.0, np.nan, np.nan, np.nan, 6.0, 7.0, 8.0, 9.0, 10.0, np.nan, np.nan]
+    table = fill_short_gaps(pd.DataFrame({"A": values, "B": edges}, index=months))
+    filled = table["A"]
     assert filled.iloc[1:3].tolist() == [2.0, 3.0]
     assert filled.iloc[5:9].isna().all()
+    assert table["B"].iloc[2:5].tolist() == [3.0, 4.0, 5.0]  # a 3-month gap is still filled
+    assert table["B"].iloc[[0, 10, 11]].isna().all()  # never before the first or after the last
 
 
 def test_fingerprint_changes_when_the_data_changes(small_monthly):
