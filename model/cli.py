@@ -97,7 +97,7 @@ def _train(args: argparse.Namespace) -> int:
 
         monthly = load_monthly(args.data)
         record, hit = store.get_or_train(config, monthly, None if args.json else _progress_bar)
-        store.remember(source, monthly, config.variable)
+        store.remember(source, monthly, record)
     elapsed = time.perf_counter() - started
     if not hit and not args.json:
         sys.stderr.write("\n")

@@ -18,7 +18,7 @@ from .evaluate import (
     target_rows,
 )
 from .network import set_shrinkage
-from .training import ProgressCallback, StopCheck, predict, split_validation, train
+from .training import ProgressCallback, StopCheck, predict, train
 from .windows import (
     Prepared,
     Windows,
@@ -48,9 +48,8 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     windows = training_windows(prepared, config)
     trained = train(config, windows, progress, should_stop)
 
-    _, validation_rows = split_validation(windows, config.validation_fraction)
     calibration_prepared, calibration = calibration_windows(prepared, config, windows,
-                                                            validation_rows)
+                                                            trained.validation_rows)
     rows = target_rows(calibration, config.horizon)
     actual = observed(calibration_prepared, rows, calibration.location)
     predicted = forecast_values(trained.forecaster, calibration_prepared, calibration, config)

@@ -167,13 +167,11 @@ class Store:
             log.warning("ignoring a malformed data memo entry for %s", source)
             return None
 
-    def remember(self, source: Path, monthly: pd.DataFrame, variable: str) -> None:
-        """Note the fingerprint and last month of a data file's monthly data, for `recall`."""
-        from .data import fingerprint
-
+    def remember(self, source: Path, monthly: pd.DataFrame, record: dict[str, Any]) -> None:
+        """Note a data file's fingerprint (as `record` used it) and last month, for `recall`."""
         memo = self._memo()
-        memo[f"{file_digest(source)}:{variable}"] = {
-            "fingerprint": fingerprint(monthly, variable),
+        memo[f"{file_digest(source)}:{record['config']['variable']}"] = {
+            "fingerprint": record["data_fingerprint"],
             "last_month": monthly["month"].max().strftime("%Y-%m"),
         }
         text = json.dumps(memo, indent=1, sort_keys=True)
@@ -204,7 +202,10 @@ class Store:
                      progress: ProgressCallback | None = None,
                      should_stop: StopCheck | None = None) -> tuple[dict[str, Any], bool]:
         """Return (record, cache_hit); train and store on a miss, one process per key at a time."""
-        key = key_for(config, monthly)
+        from .data import fingerprint
+
+        data_print = fingerprint(monthly, config.variable)
+        key = key_for(config, monthly, data_print)
         record = self._verified_or_none(key)
         if record is not None:
             return record, True
@@ -214,11 +215,10 @@ class Store:
                 return record, True
             for orphan in self.folder.glob(f".{key}.*.tmp.*"):  # left by a killed writer
                 orphan.unlink(missing_ok=True)
-            return self._train(key, config, monthly, progress, should_stop), False
+            return self._train(key, config, monthly, data_print, progress, should_stop), False
 
-    def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame,
+    def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
                progress: ProgressCallback | None, should_stop: StopCheck | None) -> dict[str, Any]:
-        from .data import fingerprint
         from .pipeline import train_and_evaluate
         from .training import forgetting_custom_gradients
 
@@ -230,7 +230,7 @@ class Store:
             "key": key,
             "format_version": FORMAT_VERSION,
             "config": config.to_dict(),
-            "data_fingerprint": fingerprint(monthly, config.variable),
+            "data_fingerprint": data_print,
             "network_sha256": sha256_of(network_path),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _library_versions(),

@@ -42,6 +42,7 @@ class Trained:
     """A fitted forecaster and how it got there."""
 
     forecaster: keras.Model
+    validation_rows: np.ndarray  # the windows that validated it (the latest ones)
     history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -102,7 +103,7 @@ def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | No
         forecaster, refit_history = _fit(config, windows, np.arange(len(windows)),
                                          np.empty(0, dtype=int), best, progress, should_stop)
         history = {**history, "refit_loss": refit_history["loss"]}
-    return Trained(forecaster, history, time.perf_counter() - started)
+    return Trained(forecaster, validation_rows, history, time.perf_counter() - started)
 
 
 def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,

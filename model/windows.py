@@ -196,7 +196,7 @@ def _window_starts(valid: np.ndarray, span: int, last_end: int) -> np.ndarray:
 
 
 def cut_windows(prepared: Prepared, config: TrainConfig, location: np.ndarray, start: np.ndarray,
-         targets: np.ndarray) -> Windows:
+                targets: np.ndarray) -> Windows:
     """Windows whose targets begin at month `start`; inputs come from the gap-filled series."""
     in_rows = start[:, None] + np.arange(-config.window, 0)[None, :]
     out_rows = start[:, None] + np.arange(config.horizon)[None, :]
