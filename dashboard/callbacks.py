@@ -109,7 +109,7 @@ def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
         key = default_key(settings, monthly)
     known = set(monthly["location"])
     if wanted is None:
-        wanted = [s for s in settings.default_stations if s in known] or sorted(known)[:5]
+        wanted = _first_stations(settings, monthly)
     unknown = [s for s in wanted if s not in known]
     if unknown:
         notices.append(f"Unknown station(s) in the link ignored: {', '.join(unknown[:5])}.")
@@ -470,8 +470,6 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     try:
         raw = _decode_upload(contents, name, settings.max_upload_bytes)
         monthly = aggregate_monthly(read_daily_csv(raw, name=name))
-        if monthly.empty:
-            raise DataError(f"{name}: no month has 10 or more daily observations")
     except (InputError, DataError) as error:
         return no_update, no_update, no_update, alert(f"Not used: {error}")
     dataset = save_upload(settings, monthly)
