@@ -12,7 +12,7 @@ import pandas as pd
 from model import Store, StoreError, TrainConfig, fingerprint, key_for, read_monthly
 
 from .settings import Settings
-from .shipped import SHIPPED_FOLDER
+from .shipped import SHIPPED_FOLDER, shipped_store
 
 STATIONS_CSV = Path(__file__).with_name("stations.csv")
 VARIABLE = "temp"
@@ -110,14 +110,14 @@ def stores(settings: Settings) -> list[Store]:
     """The stores records are read from: the user's first, then the shipped default."""
     found = [user_store(settings)]
     if settings.use_shipped:
-        found.append(Store(SHIPPED_FOLDER))
+        found.append(shipped_store())
     return found
 
 
 def is_shipped(settings: Settings, key: str) -> bool:
     """True when a key is only available from the shipped (read-only) store."""
-    return settings.use_shipped and (SHIPPED_FOLDER / f"{key}.json").is_file() and not (
-        Path(settings.cache_dir) / f"{key}.json").is_file()
+    return (settings.use_shipped and shipped_store().record_path(key).is_file()
+            and not user_store(settings).record_path(key).is_file())
 
 
 class ShownModel(NamedTuple):
