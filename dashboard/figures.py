@@ -19,7 +19,8 @@ PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd", "#f2a541", "#17becf", "#d
            "#7f3c8d")
 BASELINE_DASH = {"climatology": "dot", "seasonal_naive": "dashdot"}
 SMALL_MULTIPLES_FROM = 7  # "auto" draws one panel per station from this many stations on
-FONT = dict(family="Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13)
+FONT_STACK = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"  # as assets' CSS
+FONT = dict(family=FONT_STACK, size=13)
 # The parts of plotly_white the page uses: a small template is much cheaper to apply per request.
 _AXIS = dict(gridcolor="#ebf0f8", linecolor="#ebf0f8", zerolinecolor="#ebf0f8", ticks="",
              automargin=True)

@@ -8,12 +8,11 @@ from dash import dash_table, dcc, html
 from model import TrainConfig
 
 from . import ids
-from .figures import message_figure
+from .figures import FONT_STACK, message_figure
 from .settings import Settings
 
 GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-FONT_STACK = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 STATE_ORDER_NOTE = "Type a station or state; pick a state entry to add all its stations."
 
 
