@@ -51,32 +51,48 @@ def _station_table(locations: tuple[str, ...]) -> pd.DataFrame:
     return frame.sort_values(["state", "name"], ignore_index=True)
 
 
+def _with_fingerprint(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Hash a data set once and keep the hash on this very frame (a copy will not trust it)."""
+    monthly.attrs["fingerprint"] = (id(monthly), fingerprint(monthly, VARIABLE))
+    return monthly
+
+
 @functools.cache
-def _embedded() -> tuple[pd.DataFrame, str]:
-    monthly = read_monthly()
-    return monthly, fingerprint(monthly, VARIABLE)
+def _embedded() -> pd.DataFrame:
+    return _with_fingerprint(read_monthly())
+
+
+@functools.lru_cache(maxsize=8)
+def _read_upload(path: Path, stamp: tuple[int, int]) -> pd.DataFrame:
+    """Read an uploaded data set once per version of its file (`stamp`: mtime and size)."""
+    return _with_fingerprint(read_monthly(path))
 
 
 def data_fingerprint(monthly: pd.DataFrame) -> str:
-    """A data set's fingerprint, hashed only once for the embedded data."""
-    embedded, embedded_print = _embedded()
-    return embedded_print if monthly is embedded else fingerprint(monthly, VARIABLE)
+    """A data set's fingerprint, hashed only once for a frame this module loaded."""
+    owner, data_print = monthly.attrs.get("fingerprint", (None, None))
+    return data_print if owner == id(monthly) else fingerprint(monthly, VARIABLE)
 
 
 def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
-    """The monthly frame of a session's data set: None is the embedded data, else an upload id."""
+    """The monthly frame of a session's data set: None is the embedded data, else an upload id.
+
+    Shared between requests, so never modified.
+    """
     if dataset is None:
-        return _embedded()[0]
+        return _embedded()
     path = upload_path(settings, dataset)
-    if not path.is_file():
-        raise InputError(f"data set {dataset!r} is not on this server; reload the page")
-    return read_monthly(path)
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"data set {dataset!r} is not on this server; reload the page") from None
+    return _read_upload(path, (status.st_mtime_ns, status.st_size))
 
 
 def dataset_id(monthly: pd.DataFrame) -> str | None:
     """The id a data set is known by: None for the embedded data, else its fingerprint."""
     data_print = data_fingerprint(monthly)
-    return None if data_print == _embedded()[1] else data_print
+    return None if data_print == data_fingerprint(_embedded()) else data_print
 
 
 def upload_path(settings: Settings, dataset: object) -> Path:

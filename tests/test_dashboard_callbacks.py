@@ -25,7 +25,15 @@ from dashboard.callbacks import (
     upload_data,
 )
 from dashboard.settings import Settings
-from dashboard.sources import save_upload, user_store
+from dashboard.sources import (
+    InputError,
+    data_fingerprint,
+    load_dataset,
+    save_upload,
+    upload_path,
+    user_store,
+)
+from model import fingerprint
 
 STATIONS = ["Cairns", "Darwin"]
 
@@ -200,6 +208,19 @@ def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
     assert "No models" in text(update_models(settings, None, dataset, 4))
     assert "not in the store" in text(delete_model(settings, key, 1, None, dataset, 4)[2])
     assert delete_model(settings, key, None, None, dataset, 4) == (no_update,) * 3
+
+
+def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dataset):
+    first = load_dataset(settings, dataset)
+    assert load_dataset(settings, dataset) is first and data_fingerprint(first) == dataset
+    one_station = first[first["location"] == STATIONS[0]]
+    assert data_fingerprint(one_station) == fingerprint(one_station, "temp") != dataset
+    path = upload_path(settings, dataset)
+    one_station.assign(month=one_station["month"].dt.strftime("%Y-%m")).to_csv(path, index=False)
+    assert sorted(load_dataset(settings, dataset)["location"].unique()) == STATIONS[:1]
+    path.unlink()
+    with pytest.raises(InputError, match="is not on this server"):
+        load_dataset(settings, dataset)
 
 
 def _data_url(payload: bytes) -> str:
