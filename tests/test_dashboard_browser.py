@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require
+from reliability_helpers import free_port
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
@@ -29,12 +29,6 @@ LEGEND_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .j
                 ".map(trace => trace.name));")  # one per station in a single chart
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -57,7 +51,7 @@ def dash_duo(tmp_path):
     require(shutil.which("chromedriver") is not None, "chromedriver not found on PATH")
     from dash.testing.composite import DashComposite
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(tmp_path / "cache")}
     env.pop("REDIS_URL", None)
     with (tmp_path / "server.log").open("wb") as log:
