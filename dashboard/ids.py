@@ -55,6 +55,7 @@ DELETE_MODEL = "delete-model"
 # Your data
 UPLOAD = "upload"
 UPLOAD_MESSAGE = "upload-message"
+UPLOAD_READY = "upload-ready"  # set in the browser once a chosen file is within the size limit
 RESET_DATA = "reset-data"
 
 NUMBER_FIELDS = (WINDOW, HORIZON, EPOCHS, UNITS)

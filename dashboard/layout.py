@@ -208,6 +208,7 @@ def _data_card(settings: Settings) -> dbc.Card:
             html.Div(f".csv or .csv.gz, up to {settings.max_upload_mb:g} MB",
                      className="small text-muted"),
         ])),
+        dcc.Store(id=ids.UPLOAD_READY),
         html.Div(id=ids.UPLOAD_MESSAGE, className="mt-2"),
         dbc.Button("Back to the built-in data", id=ids.RESET_DATA, size="sm", color="link",
                    className="px-0"),

@@ -144,11 +144,42 @@ def register(app: Dash, settings: Settings) -> None:
     def _cancelled(_clicks):
         return callbacks.alert("Training cancelled; nothing was saved.", "warning")
 
+    app.clientside_callback(
+        upload_size_check(settings.max_upload_bytes),
+        Output(ids.UPLOAD_READY, "data"), Output(ids.UPLOAD_MESSAGE, "children", **dup),
+        Input(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), prevent_initial_call=True,
+    )
+
     @app.callback(
         Output(ids.DATASET, "data", **dup), Output(ids.STATIONS, "value", **dup),
         Output(ids.MODEL_KEY, "data", **dup), Output(ids.UPLOAD_MESSAGE, "children"),
-        Input(ids.UPLOAD, "contents"), Input(ids.RESET_DATA, "n_clicks"),
-        State(ids.UPLOAD, "filename"), prevent_initial_call=True,
+        Input(ids.UPLOAD_READY, "data"), Input(ids.RESET_DATA, "n_clicks"),
+        State(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), prevent_initial_call=True,
     )
-    def _upload(contents, _reset, filename):
+    def _upload(_ready, _reset, contents, filename):
         return callbacks.upload_data(settings, _trigger(), contents, filename)
+
+
+def upload_size_check(limit: int) -> str:
+    """Browser code that refuses a file over `limit` bytes before it is sent to the server.
+
+    Without it a file over the server's request limit would get a bare HTTP 413 and no message.
+    A file within the limit sets UPLOAD_READY, which sends it; the server checks the size again.
+    """
+    return """
+    function (contents, filename) {
+        const noUpdate = window.dash_clientside.no_update;
+        if (!contents) {
+            return [noUpdate, noUpdate];
+        }
+        const size = Math.floor((contents.length - contents.indexOf(",") - 1) * 3 / 4);
+        if (size <= LIMIT) {
+            return [Date.now(), noUpdate];
+        }
+        const text = "Not used: " + (filename || "uploaded file").slice(0, 80) + " is "
+            + (size / 1048576).toFixed(1) + " MB; the limit is LIMIT_MB MB";
+        return [noUpdate, {namespace: "dash_bootstrap_components", type: "Alert",
+                           props: {children: text, color: "danger", dismissable: true,
+                                   className: "py-2 small"}}];
+    }
+    """.replace("LIMIT_MB", f"{limit / 2**20:.3g}").replace("LIMIT", str(int(limit)))

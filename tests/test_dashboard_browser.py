@@ -166,6 +166,14 @@ def test_map_click_link_and_upload(dash_duo, tmp_path):
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(bad))
     duo.wait_for_contains_text(f"#{ids.UPLOAD_MESSAGE}", "column MinTemp, row 2", timeout=20)
     assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
+    huge = tmp_path / "huge.csv"  # over twice the 20 MB limit: the server would answer 413
+    huge.write_bytes(b"Date,Location,MinTemp,MaxTemp,Rainfall\n"
+                     + b"2015-01-01,A,1,2,0\n" * 2_500_000)
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(huge))
+    duo.wait_for_contains_text(f"#{ids.UPLOAD_MESSAGE}",
+                               "huge.csv is 45.3 MB; the limit is 20 MB", timeout=30)
+    assert " 413 " not in (tmp_path / "server.log").read_text()  # refused before sending
+    assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
     good = tmp_path / "alpha.csv"
     good.write_text("Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
         f"2015-{m:02d}-{d:02d},Alpha,{m},{m + 10},0\n" for m in range(1, 13) for d in range(1, 29)))
