@@ -65,6 +65,22 @@ def backtest_cutoffs(monthly: pd.DataFrame, horizon: int, count: int, every: int
     return [(first - pd.DateOffset(months=every * k)).strftime("%Y-%m") for k in range(count)]
 
 
+def earlier_cutoffs(monthly: pd.DataFrame, before: str, min_months: int = 48,
+                    every: int = 6) -> list[str]:
+    """Cutoffs every `every` months before `before` while `min_months` observed months precede them.
+
+    These origins were not used to choose the default, so they check it out of sample. A cutoff
+    month missing at every station has no input window and is skipped.
+    """
+    months = pd.DatetimeIndex(sorted(monthly["month"].unique()))
+    cutoffs, cutoff = [], pd.Timestamp(before) - pd.DateOffset(months=every)
+    while (months <= cutoff).sum() >= min_months:
+        if cutoff in months:
+            cutoffs.append(cutoff.strftime("%Y-%m"))
+        cutoff -= pd.DateOffset(months=every)
+    return cutoffs
+
+
 def autoets(prepared: Any, windows: Any, horizon: int) -> np.ndarray:
     """AutoETS(season_length=12) forecasts per window from the station's months up to the cutoff."""
     from statsforecast.models import AutoETS
@@ -182,6 +198,16 @@ def skill(per_step: list[float], climate: list[float]) -> list[float]:
     return (1 - np.array(per_step, dtype=float) / np.array(climate, dtype=float)).tolist()
 
 
+def per_cutoff_table(runs: dict[str, dict[str, Any]], methods: list[str],
+                     with_mean: bool = False) -> str:
+    """MAE of every method at each cutoff (and optionally their mean)."""
+    maes = {c: [run["methods"][m]["mae"] for m in methods] for c, run in runs.items()}
+    rows = [[c, *map(fmt, values)] for c, values in maes.items()]
+    if with_mean:
+        rows.append(["mean", *map(fmt, np.mean(list(maes.values()), axis=0))])
+    return markdown_table(["cutoff", *[LABELS[m] for m in methods]], rows)
+
+
 def markdown(results: dict[str, Any], command: str) -> str:
     """The accuracy section of RESULTS.md."""
     default = results["default_config"]
@@ -226,10 +252,17 @@ def markdown(results: dict[str, Any], command: str) -> str:
         parts.append(markdown_table(["method", "MAE mean", "MAE sd", "MAE range", "RMSE mean",
                                      "RMSE sd", "cutoffs beating climatology",
                                      "80% coverage (range)"], rows))
-        rows = [[c] + [fmt(block["backtest"][c]["methods"][m]["mae"]) for m in methods]
-                for c in cutoffs]
-        parts += ["", "MAE per cutoff:", "",
-                  markdown_table(["cutoff", *[LABELS[m] for m in methods]], rows)]
+        parts += ["", "MAE per cutoff:", "", per_cutoff_table(block["backtest"], methods)]
+        earlier = block.get("earlier")
+        if earlier:
+            wins = {rival: sum(run["methods"]["default"]["mae"] < run["methods"][rival]["mae"]
+                               for run in earlier.values()) for rival in BASELINES}
+            parts += ["", "Earlier origins, not used to choose the default (every 6 months before "
+                      "the backtest while at least 4 years of data precede the cutoff; a cutoff "
+                      "month missing at every station has no input window and is skipped):", "",
+                      per_cutoff_table(earlier, methods, with_mean=True), "",
+                      "The default beats " + ", ".join(f"{LABELS[r]} at {wins[r]}/{len(earlier)}"
+                                                       for r in BASELINES) + " of these origins."]
         steps = range(horizon)
         header = ["step", *[f"{LABELS[m]} MAE" for m in methods], "default skill (backtest)",
                   "default skill (holdout)"]
@@ -275,10 +308,13 @@ def main(argv: list[str] | None = None) -> int:
             holdout = evaluate_cutoff(monthly, store, {"default": default,
                                                        "seed": PRESETS["seed"]},
                                       horizon, cutoffs[0], results["log"])
+        earlier = {cutoff: evaluate_cutoff(monthly, store, {"default": default}, horizon, cutoff,
+                                           results["log"])
+                   for cutoff in earlier_cutoffs(monthly, cutoffs[-1])}
         methods = ["default", *BASELINES, *([REFERENCE] if REFERENCE in holdout["methods"] else [])]
         results["by_horizon"][str(horizon)] = {
             "holdout_cutoff": cutoffs[0], "holdout": holdout, "backtest": backtest,
-            "summary": summarise(backtest, methods)}
+            "summary": summarise(backtest, methods), "earlier": earlier}
     results["seconds"] = time.perf_counter() - started
     results["plot_methods"] = list(results["by_horizon"][str(args.horizons[0])]["summary"])
     panels = [line_panel({m: results["by_horizon"][str(h)]["summary"][m]["per_step_mae"]
