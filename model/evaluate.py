@@ -54,16 +54,22 @@ def errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float | None]
 
 
 def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -> np.ndarray:
-    """Split-conformal half-width per horizon step from absolute validation residuals (n, h)."""
-    widths = []
-    for column in np.abs(residuals).T:
+    """Split-conformal half-width per horizon step from absolute validation residuals (n, h).
+
+    A step with no residual (every validation window misses that month, as when a month is
+    missing at every station) takes the wider of its nearest calibrated steps.
+    """
+    widths = np.full(residuals.shape[1], np.nan)
+    for step, column in enumerate(np.abs(residuals).T):
         column = column[np.isfinite(column)]
-        if not column.size:
-            widths.append(np.nan)
-            continue
-        rank = min(1.0, math.ceil((column.size + 1) * level) / column.size)
-        widths.append(float(np.quantile(column, rank, method="higher")))
-    return np.array(widths)
+        if column.size:
+            rank = min(1.0, math.ceil((column.size + 1) * level) / column.size)
+            widths[step] = np.quantile(column, rank, method="higher")
+    known = np.flatnonzero(np.isfinite(widths))
+    for step in np.flatnonzero(np.isnan(widths)):
+        nearest = np.concatenate([known[known < step][-1:], known[known > step][:1]])
+        widths[step] = widths[nearest].max()
+    return widths
 
 
 def shrinkage_factors(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:

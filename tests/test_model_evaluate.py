@@ -84,3 +84,8 @@ def test_conformal_halfwidth_covers_the_requested_share():
     fresh = rng.normal(size=(20000, 3))
     coverage = (np.abs(fresh) <= widths).mean(axis=0)
     assert np.all((coverage > 0.77) & (coverage < 0.83))
+
+
+def test_a_step_without_residuals_takes_the_wider_of_its_nearest_widths():
+    residuals = np.array([[1.0, np.nan, -3.0, np.nan], [-1.0, np.nan, 3.0, np.nan]])
+    assert conformal_halfwidths(residuals, level=0.8).tolist() == [1.0, 3.0, 3.0, 3.0]

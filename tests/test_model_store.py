@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from model import Store, StoreError, default_cache_dir, key_for
+from model import Store, StoreError, TrainConfig, default_cache_dir, key_for
 from model.pipeline import forecast_values
 from model.store import CACHE_ENV
 from model.windows import forecast_inputs, prepare
@@ -120,3 +120,12 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv(CACHE_ENV)
     assert "temperature-forecast" in str(default_cache_dir())
+
+
+def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, store):
+    """Cutoff 2011-12, H = 18: the 3 validation windows all miss 2011-04 at step 10."""
+    config = TrainConfig(window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64,
+                         seed=7, cutoff="2011-12", validation_fraction=0.1)
+    record, _ = store.get_or_train(config, small_monthly)
+    assert all(np.isfinite(width) and width > 0 for width in record["interval_halfwidths"])
+    assert store.lookup(config, small_monthly) == record
