@@ -129,6 +129,11 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
             f"window {config.window} + horizon {config.horizon} leave no training window "
             f"before cutoff {prepared.cutoff}"
         )
+    if not len(forecast_inputs(prepared, config, cutoff_index)):
+        raise ConfigError(
+            f"cutoff ({prepared.cutoff}) leaves no station with {config.window} gap-free months "
+            "up to it, so there would be no holdout to score"
+        )
     return prepared
 
 

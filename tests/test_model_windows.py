@@ -41,10 +41,12 @@ def test_windows_are_time_ordered_for_a_validation_split(monthly):
 
 
 def test_scaler_and_climatology_use_training_months_only(small_monthly):
-    config = TrainConfig(window=6, horizon=3, cutoff="2012-12")
-    prepared = prepare(small_monthly, config)
-    changed = small_monthly.copy()
-    after = changed["month"] > "2012-12-01"
+    config = TrainConfig(window=6, horizon=3, cutoff="2012-11")
+    cairns_cutoff = (small_monthly["location"] == "Cairns") & (small_monthly["month"] == "2012-11")
+    data = small_monthly[~cairns_cutoff]  # a missing cutoff month may be filled from the past only
+    prepared = prepare(data, config)
+    changed = data.copy()
+    after = changed["month"] > "2012-11-01"
     changed.loc[after, "temp"] += 30  # a wild future must not move the scale or the climatology
     reprepared = prepare(changed, config)
     assert reprepared.scale_low == prepared.scale_low
@@ -71,6 +73,10 @@ def test_impossible_window_names_window_horizon_and_cutoff(monthly):
         prepare(short, TrainConfig(window=12, horizon=18))
     assert str(raised.value) == (
         "the data cover 13 months (2016-06 to 2017-06): too few for window 12 + horizon 18")
+    with pytest.raises(ConfigError) as raised:  # 2012-12 is missing at every station
+        prepare(monthly, TrainConfig(window=18, horizon=6, cutoff="2012-12"))
+    assert str(raised.value) == ("cutoff (2012-12) leaves no station with 18 gap-free months up "
+                                 "to it, so there would be no holdout to score")
 
 
 def test_holdout_inputs_end_at_the_cutoff_and_skip_stations_with_gaps(monthly):
