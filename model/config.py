@@ -11,7 +11,7 @@ from typing import Any
 
 from .schema import VARIABLES
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # bump when the code would turn the same config and data into another record
 CELLS = ("gru", "lstm")
 INT_RANGES = {
     "window": (3, 60),
@@ -144,7 +144,8 @@ class TrainConfig:
 # The project default, chosen on the rolling-origin backtest (benchmarks/RESULTS.md): a small
 # unidirectional GRU with a linear highway, on anomalies from a 2-harmonic seasonal level, its
 # anomaly forecast damped per step toward that level by factors fitted on validation windows
-# re-expressed with an earlier climatology (which also calibrate the intervals). The field
+# re-expressed with an earlier climatology (which also calibrate the intervals); with fewer than
+# a year of validation origins the factors are 0 and the forecast is the level. The field
 # defaults above are the plain recipe, so each lever is off unless a config turns it on.
 DEFAULT = TrainConfig(
     bidirectional=False, units=16, batch_size=128, learning_rate=0.003, epochs=40, patience=5,

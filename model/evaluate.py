@@ -10,6 +10,9 @@ import numpy as np
 from .windows import Prepared, Windows
 
 INTERVAL_LEVEL = 0.8
+# Fewer forecast origins (months) than a year cannot tell a network's skill from one season's
+# luck: the stations share their weather, so windows from one origin are nearly one sample.
+MIN_ORIGINS = 12
 METHODS = ("model", "seasonal_naive", "climatology")
 
 
@@ -72,13 +75,16 @@ def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -
     return widths
 
 
-def shrinkage_factors(predicted: np.ndarray, actual: np.ndarray) -> np.ndarray:
+def shrinkage_factors(predicted: np.ndarray, actual: np.ndarray, origins: int) -> np.ndarray:
     """Per-step factors s for actual ~ s * predicted, non-increasing with the step, in [0, 1].
 
     Least squares under those constraints: per-step slopes pooled (weighted by the predictions'
     power) wherever they would rise, so noise cannot switch steps on and off. Both arrays are
-    anomalies (departures from the level), shape (n, horizon).
+    anomalies (departures from the level), shape (n, horizon). With windows from fewer than
+    MIN_ORIGINS distinct forecast origins every factor is 0: the forecast is the level.
     """
+    if origins < MIN_ORIGINS:
+        return np.zeros(predicted.shape[1])
     usable = np.isfinite(predicted) & np.isfinite(actual)
     p, a = np.where(usable, predicted, 0.0), np.where(usable, actual, 0.0)
     power, cross = (p * p).sum(axis=0), (p * a).sum(axis=0)

@@ -56,7 +56,8 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     factors = None
     if config.damped:
         level = calibration_prepared.level(rows, calibration.location[:, None])
-        factors = shrinkage_factors(predicted - level, actual - level)
+        factors = shrinkage_factors(predicted - level, actual - level,
+                                    origins=len(np.unique(calibration.start)))
         set_shrinkage(trained.forecaster, factors, prepared.zero_scaled)
         predicted = forecast_values(trained.forecaster, calibration_prepared, calibration, config)
     halfwidths = conformal_halfwidths(predicted - actual)

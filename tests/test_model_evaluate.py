@@ -13,6 +13,7 @@ from model.evaluate import (
     errors,
     score_holdout,
     seasonal_naive,
+    shrinkage_factors,
 )
 from model.windows import forecast_inputs
 
@@ -89,3 +90,12 @@ def test_conformal_halfwidth_covers_the_requested_share():
 def test_a_step_without_residuals_takes_the_wider_of_its_nearest_widths():
     residuals = np.array([[1.0, np.nan, -3.0, np.nan], [-1.0, np.nan, 3.0, np.nan]])
     assert conformal_halfwidths(residuals, level=0.8).tolist() == [1.0, 3.0, 3.0, 3.0]
+
+
+def test_damping_keeps_what_validates_and_needs_a_year_of_origins():
+    rng = np.random.default_rng(0)
+    predicted = rng.normal(size=(400, 3))
+    actual = predicted * np.array([0.9, 0.5, -0.3]) + rng.normal(scale=0.1, size=(400, 3))
+    factors = shrinkage_factors(predicted, actual, origins=12)
+    assert factors == pytest.approx([0.9, 0.5, 0.0], abs=0.03)  # a step that anti-validates is off
+    assert shrinkage_factors(predicted, actual, origins=11).tolist() == [0.0, 0.0, 0.0]
