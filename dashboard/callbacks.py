@@ -280,8 +280,25 @@ def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> 
     if coverage is not None:
         note += (f" The {record['interval_level']:.0%} interval held {coverage:.0%} of the "
                  "held-out values.")
+    note += damping_note(record.get("shrinkage"))
     rows = station_scores(record, table, chosen).to_dict("records")
     return cards, note, rows, step_figure(step_errors(record))
+
+
+def damping_note(factors: list[float] | None) -> str:
+    """In words: for how many months ahead the network's own correction is used, and how much."""
+    if not factors:
+        return ""
+    used = sum(factor > 0 for factor in factors)  # the factors never rise with the step
+    curve = "each station's smooth seasonal curve"
+    if not used:
+        return (f" The network's correction did not validate at any step, so the forecast is "
+                f"{curve}.")
+    span = "1 month" if used == 1 else f"months 1-{used}"
+    weights = (f"weight {factors[0]:.2f}" if used == 1 or factors[0] == factors[used - 1]
+               else f"weight {factors[0]:.2f} falling to {factors[used - 1]:.2f}")
+    beyond = f"; further ahead the forecast is {curve}" if used < len(factors) else ""
+    return f" The network's correction is used for {span} ahead ({weights}){beyond}."
 
 
 def _score(label: str, scores: dict, color: str) -> dbc.Col:

@@ -108,6 +108,22 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained
     assert pick_model(settings, key, 1) == (key, None)
 
 
+@pytest.mark.parametrize(("factors", "expected"), [
+    ([0.56, 0.17, 0.17, 0.0], "used for months 1-3 ahead (weight 0.56 falling to 0.17); further "
+                              "ahead the forecast is each station's smooth seasonal curve."),
+    ([1.0, 1.0], "used for months 1-2 ahead (weight 1.00)."),
+    ([0.4, 0.0], "used for 1 month ahead (weight 0.40); further ahead"),
+    ([0.0, 0.0], "did not validate at any step, so the forecast is each station's smooth"),
+])
+def test_scores_say_how_far_ahead_the_network_correction_is_used(settings, dataset, key,
+                                                                 factors, expected):
+    path = user_store(settings).record_path(key)
+    record = json.loads(path.read_text())
+    path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
+    _, note, _, _ = update_scores(settings, STATIONS, key, dataset)
+    assert expected in note
+
+
 def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset, key):
     """The page keeps parsed records in memory; a retrained entry must replace that copy."""
     def network_line(figure):
