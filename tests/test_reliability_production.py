@@ -146,9 +146,13 @@ def outputs_of(spec: str) -> list[dict] | dict:
 
 
 def request_body(callback: dict, values: dict[str, Any]) -> dict:
-    """A callback request as the page sends it, inputs and states taken from `values`."""
+    """A callback request as the page sends it, inputs and states taken from `values`.
+
+    `values` is keyed by component id, or by "id.property" where one component gives several.
+    """
     def with_values(items: list[dict]) -> list[dict]:
-        return [{**item, "value": values.get(item["id"])} for item in items]
+        return [{**item, "value": values.get(f"{item['id']}.{item['property']}",
+                                             values.get(item["id"]))} for item in items]
 
     inputs = with_values(callback["inputs"])
     return {"output": callback["output"], "outputs": outputs_of(callback["output"]),
@@ -415,16 +419,16 @@ def test_security_defaults_of_the_served_app(production):
 
 def test_bad_csv_uploads_get_their_message_and_the_app_keeps_serving(production):
     url, store = production["url"], production["store"]
-    upload = next(c for c in callbacks(url) if "upload-message.children" in c["output"])
+    upload = next(c for c in callbacks(url) if "upload-message.children" in c["output"]
+                  and not c.get("clientside_function"))  # the server side, after the size check
     before = store_files(store)
     small = sorted(set(CORPUS) - AFTER_READING - {"over_size_limit", "gzip_bomb"})
     for case in small:
         build, fragments = CORPUS[case]
         contents = "data:text/csv;base64," + base64.b64encode(build()).decode()
-        values = {"upload": contents, "reset-data": None, "upload-message": None}
-        body = request_body(upload, values)
-        body["state"] = [{**item, "value": f"{case}.csv"} for item in body["state"]]
-        status, text = post(url, body)
+        values = {"upload-ready": 1, "reset-data": None, "upload.contents": contents,
+                  "upload.filename": f"{case}.csv"}
+        status, text = post(url, request_body(upload, values))
         assert status == 200, f"{case}: {status} {text[:300]}"
         message = json.dumps(json.loads(text)["response"])
         assert "Not used" in message and fragments[0] in message.replace('\\"', '"'), message
