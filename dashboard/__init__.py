@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import flask
 from dash import Dash
 
 from .background import make_manager
@@ -35,4 +36,25 @@ def create_app(settings: Settings | None = None) -> Dash:
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
     app.layout = build_layout(settings)
     register(app, settings)
+    _refuse_unknown_callbacks(app)
     return app
+
+
+def _refuse_unknown_callbacks(app: Dash) -> None:
+    """Answer 400, naming the problem, to a callback request the page would never send.
+
+    Dash itself fails such a request with a bare 500 and a logged traceback.
+    """
+    endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
+
+    @app.server.before_request
+    def _check_callback_request() -> tuple[str, int] | None:
+        if flask.request.method != "POST" or flask.request.path != endpoint:
+            return None
+        body = flask.request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return "callback request: the body is not a JSON object", 400
+        output = body.get("output")
+        if not isinstance(output, str) or output not in app.callback_map:
+            return f"callback request: no callback has the output {str(output)[:80]!r}", 400
+        return None

@@ -278,3 +278,14 @@ def test_server_refuses_oversized_requests(settings):
         "/_dash-update-component", data=b"x" * (3 * settings.max_upload_bytes),
         content_type="application/json")
     assert response.status_code == 413
+
+
+def test_server_answers_forged_callback_requests_with_400_and_keeps_serving(settings):
+    client = create_app(settings).server.test_client()
+    for body, expected in (([1, 2], "the body is not a JSON object"),
+                           ({"output": "nope.children", "inputs": []},
+                            "no callback has the output 'nope.children'"),
+                           ({"inputs": []}, "no callback has the output 'None'")):
+        response = client.post("/_dash-update-component", json=body)
+        assert response.status_code == 400 and expected in response.get_data(as_text=True)
+    assert client.get("/").status_code == 200
