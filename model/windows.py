@@ -129,7 +129,7 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
             f"window {config.window} + horizon {config.horizon} leave no training window "
             f"before cutoff {prepared.cutoff}"
         )
-    if not len(forecast_inputs(prepared, config, cutoff_index)):
+    if not len(_input_stations(prepared, config, cutoff_index)[0]):
         raise ConfigError(
             f"cutoff ({prepared.cutoff}) leaves no station with {config.window} gap-free months "
             "up to it, so there would be no holdout to score"
@@ -240,6 +240,13 @@ def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | No
 
     A station is included only when those months are gap-free; targets are the observed values.
     """
+    location, start = _input_stations(prepared, config, end_index)
+    return cut_windows(prepared, config, location, start, prepared.actual)
+
+
+def _input_stations(prepared: Prepared, config: TrainConfig,
+                    end_index: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(station index, first target month) of every station with a forecast input window."""
     locations, starts = [], []
     for index in range(len(prepared.locations)):
         valid = np.isfinite(prepared.filled[:, index])
@@ -252,5 +259,4 @@ def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | No
         if first >= 0 and valid[first : end + 1].all():
             locations.append(index)
             starts.append(end + 1)
-    location, start = np.array(locations, dtype=int), np.array(starts, dtype=int)
-    return cut_windows(prepared, config, location, start, prepared.actual)
+    return np.array(locations, dtype=int), np.array(starts, dtype=int)
