@@ -83,10 +83,16 @@ def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
         return _embedded()
     path = upload_path(settings, dataset)
     try:
-        status = path.stat()
+        version = _file_version(path)
     except FileNotFoundError:
         raise InputError(f"data set {dataset!r} is not on this server; reload the page") from None
-    return _read_upload(path, (status.st_mtime_ns, status.st_size))
+    return _read_upload(path, version)
+
+
+def _file_version(path: Path) -> tuple[int, int]:
+    """A file's (mtime, size): a cached read of it is reused only while both stay the same."""
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
 
 
 def dataset_id(monthly: pd.DataFrame) -> str | None:
@@ -150,8 +156,7 @@ def find_model(settings: Settings, key: object) -> ShownModel:
         raise InputError(f"model key {key!r} is not a store key")
     for store in stores(settings):
         try:
-            status = store.record_path(key).stat()
-            return _read_model(store.folder, key, (status.st_mtime_ns, status.st_size))
+            return _read_model(store.folder, key, _file_version(store.record_path(key)))
         except (OSError, StoreError):
             continue
     raise InputError(f"model {key} is not in the store (deleted?)")
