@@ -44,6 +44,7 @@ from .sources import (
     save_upload,
     stations_of,
     user_store,
+    with_fingerprint,
 )
 from .tables import (
     actuals_frame,
@@ -486,7 +487,8 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     name = name[:80]
     try:
         raw = _decode_upload(contents, name, settings.max_upload_bytes)
-        monthly = aggregate_monthly(read_daily_csv(raw, name=name))
+        # hashed once here, not again by save_upload, default_key and entries
+        monthly = with_fingerprint(aggregate_monthly(read_daily_csv(raw, name=name)))
     except (InputError, DataError) as error:
         return no_update, no_update, no_update, alert(f"Not used: {error}")
     dataset = save_upload(settings, monthly)

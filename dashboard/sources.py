@@ -51,7 +51,7 @@ def _station_table(locations: tuple[str, ...]) -> pd.DataFrame:
     return frame.sort_values(["state", "name"], ignore_index=True)
 
 
-def _with_fingerprint(monthly: pd.DataFrame) -> pd.DataFrame:
+def with_fingerprint(monthly: pd.DataFrame) -> pd.DataFrame:
     """Hash a data set once and keep the hash on this very frame (a copy will not trust it)."""
     monthly.attrs["fingerprint"] = (id(monthly), fingerprint(monthly, VARIABLE))
     return monthly
@@ -59,13 +59,13 @@ def _with_fingerprint(monthly: pd.DataFrame) -> pd.DataFrame:
 
 @functools.cache
 def _embedded() -> pd.DataFrame:
-    return _with_fingerprint(read_monthly())
+    return with_fingerprint(read_monthly())
 
 
 @functools.lru_cache(maxsize=8)
 def _read_upload(path: Path, stamp: tuple[int, int]) -> pd.DataFrame:
     """Read an uploaded data set once per version of its file (`stamp`: mtime and size)."""
-    return _with_fingerprint(read_monthly(path))
+    return with_fingerprint(read_monthly(path))
 
 
 def data_fingerprint(monthly: pd.DataFrame) -> str:
