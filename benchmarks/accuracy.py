@@ -63,8 +63,8 @@ DEFAULT_CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "temperature-forecast-b
 def backtest_cutoffs(monthly: pd.DataFrame, horizon: int, count: int, every: int = 6) -> list[str]:
     """The default cutoff and `count - 1` earlier ones, `every` months apart (full holdouts)."""
     months = pd.DatetimeIndex(sorted(monthly["month"].unique()))
-    first = default_cutoff(months, horizon)
-    return [(first - pd.DateOffset(months=every * k)).strftime("%Y-%m") for k in range(count)]
+    first = f"{default_cutoff(months, horizon):%Y-%m}"
+    return [months_before(first, every * k) for k in range(count)]
 
 
 def earlier_cutoffs(monthly: pd.DataFrame, before: str, min_months: int = 48,
@@ -74,12 +74,12 @@ def earlier_cutoffs(monthly: pd.DataFrame, before: str, min_months: int = 48,
     These origins were not used to choose the default, so they check it out of sample. A cutoff
     month missing at every station has no input window and is skipped.
     """
-    months = pd.DatetimeIndex(sorted(monthly["month"].unique()))
-    cutoffs, cutoff = [], pd.Timestamp(before) - pd.DateOffset(months=every)
-    while (months <= cutoff).sum() >= min_months:
+    months = set(monthly["month"].dt.strftime("%Y-%m"))  # YYYY-MM sorts as the months do
+    cutoffs, cutoff = [], months_before(before, every)
+    while sum(month <= cutoff for month in months) >= min_months:
         if cutoff in months:
-            cutoffs.append(cutoff.strftime("%Y-%m"))
-        cutoff -= pd.DateOffset(months=every)
+            cutoffs.append(cutoff)
+        cutoff = months_before(cutoff, every)
     return cutoffs
 
 
