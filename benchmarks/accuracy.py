@@ -53,7 +53,9 @@ from model.windows import default_cutoff, forecast_inputs, prepare  # noqa: E402
 
 BASELINES = ("seasonal_naive", "climatology", "autoets")
 REFERENCE = "seasonal_level"  # the default's smooth level alone, to show what the network adds
-LABELS = {"default": "default config", "seed": "seed preset (batch 1, 50 epochs)",
+NETWORK = "default_network"  # the default's network on its own, before damping
+LABELS = {"default": "default config (served)", NETWORK: "default's network, own forecast",
+          "seed": "seed preset (batch 1, 50 epochs)",
           "seasonal_naive": "seasonal naive", "climatology": "climatology",
           "autoets": "AutoETS (season 12)",
           REFERENCE: "reference: default's harmonic seasonal level alone (no network)"}
@@ -126,9 +128,9 @@ def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
 
 
 def network_cells(record: dict[str, Any]) -> pd.DataFrame:
-    """The model, lower and upper columns of a store record, indexed by (location, step)."""
+    """The served, network, lower and upper columns of a record, indexed by (location, step)."""
     table = pd.DataFrame(record["predictions"]).set_index(["location", "step"])
-    return table[["model", "lower", "upper"]].astype(float)
+    return table[["model", "network", "lower", "upper"]].astype(float)
 
 
 def score(cells: pd.DataFrame, methods: list[str]) -> dict[str, Any]:
@@ -162,12 +164,15 @@ def evaluate_cutoff(monthly: pd.DataFrame, store: Store, configs: dict[str, Trai
         record, hit = store.get_or_train(config, monthly)
         network = network_cells(record)
         cells[name] = network["model"]
+        if name == "default":
+            cells[NETWORK] = network["network"]
         cells[f"{name}_lower"], cells[f"{name}_upper"] = network["lower"], network["upper"]
         message = (f"H={horizon} cutoff {cutoff} {name}: {'cache hit' if hit else 'trained'} "
                    f"in {time.perf_counter() - started:.1f} s ({record.get('epochs_run')} epochs)")
         log.append(message)
         print(message, file=sys.stderr, flush=True)
-    return score(cells, [*configs, *BASELINES, *([REFERENCE] if REFERENCE in cells else [])])
+    return score(cells, [*configs, *([NETWORK] if NETWORK in cells else []), *BASELINES,
+                         *([REFERENCE] if REFERENCE in cells else [])])
 
 
 def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, Any]:
@@ -226,6 +231,33 @@ def check_table(runs: dict[str, dict[str, Any]], methods: list[str]) -> list[str
     return [per_cutoff_table(runs, methods, with_mean=True), "",
             "The default beats " + ", ".join(f"{LABELS[r]} at {wins[r]}/{len(runs)}"
                                              for r in BASELINES) + " of these origins."]
+
+
+def served_vs_curve(summary: dict[str, Any], horizon: int) -> list[str]:
+    """The network's own, the served and the curve's MAE per step, and the targets, met or not."""
+    served, network, curve = (np.array(summary[m]["per_step_mae"], dtype=float)
+                              for m in ("default", NETWORK, REFERENCE))
+    rows = [[step + 1, fmt(network[step]), fmt(served[step]), fmt(curve[step]),
+             "yes" if served[step] < curve[step] else "no"] for step in range(horizon)]
+    early = served[:3] < curve[:3]
+    whole = summary["default"]["mae_mean"] <= summary[REFERENCE]["mae_mean"]
+    coverage = summary["default"].get("coverage")
+    checks = [
+        ["served beats the curve at steps 1-3", ", ".join(
+            f"{fmt(s)} vs {fmt(c)}" for s, c in zip(served[:3], curve[:3], strict=True)),
+         "yes" if early.all() else f"no ({int(early.sum())} of 3)"],
+        ["served not worse than the curve over the whole horizon",
+         f"{fmt(summary['default']['mae_mean'])} vs {fmt(summary[REFERENCE]['mae_mean'])}",
+         "yes" if whole else "no"],
+        ["pooled 80% coverage within 75-85%",
+         "-" if coverage is None else f"{100 * coverage:.1f}%",
+         "yes" if coverage is not None and 0.75 <= coverage <= 0.85 else "no"],
+    ]
+    return [f"The network's own forecast, the served forecast and the 2-harmonic curve alone, "
+            f"per step (H = {horizon}, mean over the rolling-origin cutoffs):", "",
+            markdown_table(["step", "network's own MAE", "served MAE", "curve MAE",
+                            "served beats curve"], rows), "",
+            markdown_table(["target (issue 10)", "figure", "met?"], checks)]
 
 
 def markdown(results: dict[str, Any], command: str) -> str:
@@ -287,6 +319,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
         parts += ["", "Per-step MAE (mean over the rolling-origin cutoffs) and skill "
                   "(1 - MAE_default / MAE_climatology; positive = the network helps):", "",
                   markdown_table(header, rows)]
+        if REFERENCE in summary:
+            parts += ["", *served_vs_curve(summary, horizon)]
     colours = ", ".join(f"{LABELS[m]} = rgb{PALETTE[i]}" for i, m in
                         enumerate(results["plot_methods"]))
     parts += ["", "![MAE by horizon step](accuracy_by_step.png)", "",
@@ -327,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                                       horizon, cutoffs[0], results["log"])
         checks = {"earlier": default_at(horizon, earlier_cutoffs(monthly, cutoffs[-1])),
                   "offset": default_at(horizon, [months_before(c, 3) for c in cutoffs])}
-        methods = ["default", *BASELINES, *([REFERENCE] if REFERENCE in holdout["methods"] else [])]
+        methods = ["default", NETWORK, *BASELINES,
+                   *([REFERENCE] if REFERENCE in holdout["methods"] else [])]
         results["by_horizon"][str(horizon)] = {
             "holdout_cutoff": cutoffs[0], "holdout": holdout, "backtest": backtest,
             "summary": summarise(backtest, methods), **checks}

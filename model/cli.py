@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import CALIBRATIONS, PRESETS, ConfigError, TrainConfig
+from .record import METHODS
 from .schema import EMBEDDED_MONTHLY, DataError
 from .store import Store, StoreError
 
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=sorted(PRESETS), default="default",
                        help="start from a named config; the options below override it")
     for name in ("window", "horizon", "epochs", "units", "seed", "batch-size", "ensemble",
-                 "patience", "harmonics"):
+                 "patience", "harmonics", "folds"):
         train.add_argument(f"--{name}", type=int)
     for name in ("dropout", "learning-rate"):
         train.add_argument(f"--{name}", type=float)
@@ -67,7 +68,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         for name in ("window", "horizon", "epochs", "units", "seed", "batch_size", "ensemble",
                      "patience", "dropout", "learning_rate", "bidirectional", "anomalies",
                      "calendar", "cell", "variable", "cutoff", "harmonics", "shrinkage",
-                     "highway", "refit", "calibration")
+                     "highway", "refit", "calibration", "folds")
         if getattr(args, name) is not None
     }
     return PRESETS[args.preset].replace(**changes)
@@ -110,8 +111,10 @@ def _train(args: argparse.Namespace) -> int:
     print(f"cutoff {record['cutoff']}, holdout {config.horizon} months, "
           f"{len(record['per_location'])} stations")
     print(f"{'method':<16}{'MAE':>8}{'RMSE':>8}")
-    for method in ("model", "climatology", "seasonal_naive"):
-        print(f"{method:<16}{_fmt(metrics[method]['mae']):>8}{_fmt(metrics[method]['rmse']):>8}")
+    for method in METHODS:
+        if method in metrics:
+            print(f"{method:<16}{_fmt(metrics[method]['mae']):>8}"
+                  f"{_fmt(metrics[method]['rmse']):>8}")
     coverage = record.get("interval_coverage")
     print(f"{int(record['interval_level'] * 100)}% interval coverage on the holdout: "
           f"{_fmt(coverage and coverage * 100, 1)}%")
@@ -129,6 +132,7 @@ def summary_json(record: dict[str, Any], hit: bool) -> dict[str, Any]:
         "metrics": {method: {"mae": values["mae"], "rmse": values["rmse"]}
                     for method, values in record["metrics"].items()},
         "per_location": record["per_location"],
+        "per_step_mae": record["per_step_mae"],
         "interval_coverage": record["interval_coverage"],
     }
 

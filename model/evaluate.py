@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from .record import SERVED
 from .windows import Prepared, Windows
 
 INTERVAL_LEVEL = 0.8
 # Fewer forecast origins (months) than a year cannot tell a network's skill from one season's
 # luck: the stations share their weather, so windows from one origin are nearly one sample.
 MIN_ORIGINS = 12
-METHODS = ("model", "seasonal_naive", "climatology")
 
 
 def target_rows(windows: Windows, horizon: int) -> np.ndarray:
@@ -103,14 +103,23 @@ def _slope(block: list[float]) -> float:
     return block[0] / block[1] if block[1] > 0 else 0.0
 
 
-def score_holdout(prepared: Prepared, windows: Windows, model: np.ndarray,
+def damp(network: np.ndarray, level: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """The served forecast: the level plus each step's factor times the network's anomaly."""
+    return level + factors[None, :] * (network - level)
+
+
+def score_holdout(prepared: Prepared, windows: Windows, forecasts: dict[str, np.ndarray],
                   halfwidths: np.ndarray, horizon: int) -> dict[str, Any]:
-    """Metrics of the model and both baselines on exactly the same holdout cells."""
+    """Metrics of the forecasts and both baselines on exactly the same holdout cells.
+
+    Args:
+        forecasts: (n, horizon) values by method; SERVED is required and gets the intervals.
+    """
     actual = observed(prepared, target_rows(windows, horizon), windows.location)
     predictions = {
-        "model": model,
-        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
+        **forecasts,
         "climatology": climatology(prepared, windows, horizon),
+        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
     }
     usable = np.isfinite(actual)
     for values in predictions.values():
@@ -126,22 +135,24 @@ def score_holdout(prepared: Prepared, windows: Windows, model: np.ndarray,
         method: [errors(values[:, step], actual[:, step])["mae"] for step in range(horizon)]
         for method, values in masked.items()
     }
-    inside = np.abs(masked["model"] - actual) <= halfwidths[None, :]
+    served = forecasts[SERVED]
+    inside = np.abs(masked[SERVED] - actual) <= halfwidths[None, :]
     return {
         "metrics": {method: errors(values, actual) for method, values in masked.items()},
         "per_location": per_location,
         "per_step_mae": per_step,
         "interval_coverage": float(inside[usable].mean()) if usable.any() else None,
         "predictions": _table(prepared, windows, horizon, actual=actual, **predictions,
-                              lower=model - halfwidths, upper=model + halfwidths),
+                              lower=served - halfwidths, upper=served + halfwidths),
     }
 
 
-def forecast_table(prepared: Prepared, windows: Windows, model: np.ndarray,
+def forecast_table(prepared: Prepared, windows: Windows, forecasts: dict[str, np.ndarray],
                    halfwidths: np.ndarray, horizon: int) -> dict[str, list]:
-    """The forecast beyond the data with its interval, as columns."""
-    return _table(prepared, windows, horizon, model=model,
-                  lower=model - halfwidths, upper=model + halfwidths)
+    """The forecasts beyond the data, the served one with its interval, as columns."""
+    served = forecasts[SERVED]
+    return _table(prepared, windows, horizon, **forecasts,
+                  lower=served - halfwidths, upper=served + halfwidths)
 
 
 def _table(prepared: Prepared, windows: Windows, horizon: int, **columns: np.ndarray) -> dict:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .config import TrainConfig
 
 if TYPE_CHECKING:
@@ -63,23 +61,6 @@ def build_networks(config: TrainConfig, features: int) -> tuple[keras.Model, ker
         loss=["mse"] * len(members),
     )
     forecast = members[0] if len(members) == 1 else keras.layers.Average(name="ensemble")(members)
-    if config.damped:
-        # Per-step affine map on the network's scale, identity until set_shrinkage() fills it.
-        flat = keras.layers.Reshape((config.horizon,), name="shrink_flatten")(forecast)
-        shrunk = keras.layers.Dense(config.horizon, kernel_initializer="identity",
-                                    trainable=False, name="shrink")(flat)
-        forecast = keras.layers.Reshape((config.horizon, 1), name="shrink_output")(shrunk)
     forecaster = keras.Model(inputs, forecast, name="forecaster")
     return trainer, forecaster
 
-
-def set_shrinkage(forecaster: keras.Model, factors: np.ndarray, zero: float) -> None:
-    """Make the forecaster's shrink layer output zero + factor * (raw - zero) per step.
-
-    Args:
-        factors: (horizon,) damping factors in [0, 1].
-        zero: the network-scale value of a zero anomaly (the climatology).
-    """
-    factors = np.asarray(factors, dtype="float32")
-    forecaster.get_layer("shrink").set_weights(
-        [np.diag(factors), ((1 - factors) * zero).astype("float32")])

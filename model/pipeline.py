@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .evaluate import (
     INTERVAL_LEVEL,
+    MIN_ORIGINS,
     conformal_halfwidths,
+    damp,
     forecast_table,
     observed,
     score_holdout,
     shrinkage_factors,
     target_rows,
 )
-from .network import set_shrinkage
-from .training import ProgressCallback, StopCheck, predict, train
+from .record import CURVE, NETWORK, SERVED
+from .training import EpochReport, ProgressCallback, StopCheck, Trained, predict, train
 from .windows import (
     Prepared,
     Windows,
     cut_windows,
     forecast_inputs,
+    origin_windows,
     prepare,
     training_windows,
 )
@@ -32,9 +36,41 @@ if TYPE_CHECKING:
     import keras
 
 
+@dataclass(frozen=True)
+class Sample:
+    """Forecasts of windows the network was not fitted on, with the level and the actuals.
+
+    All arrays are (n, horizon) in the variable's units; `origins` counts distinct forecast
+    origins (months), the number that decides whether damping factors can be trusted.
+    """
+
+    network: np.ndarray
+    level: np.ndarray
+    actual: np.ndarray
+    origins: int
+
+    @classmethod
+    def of(cls, forecaster: keras.Model, prepared: Prepared, windows: Windows,
+           config: TrainConfig, origins: int) -> Sample:
+        rows = target_rows(windows, config.horizon)
+        location = windows.location[:, None]
+        return cls(forecast_values(forecaster, prepared, windows, config),
+                   prepared.level(rows, location),
+                   observed(prepared, rows, windows.location), origins)
+
+    @classmethod
+    def pooled(cls, samples: list[Sample], horizon: int) -> Sample:
+        if not samples:
+            empty = np.zeros((0, horizon))
+            return cls(empty, empty, empty, 0)
+        return cls(*(np.concatenate([getattr(s, name) for s in samples])
+                     for name in ("network", "level", "actual")),
+                   sum(s.origins for s in samples))
+
+
 def forecast_values(forecaster: keras.Model, prepared: Prepared, windows: Windows,
                     config: TrainConfig) -> np.ndarray:
-    """Predictions in the variable's units, shape (n, horizon)."""
+    """The network's own predictions in the variable's units, shape (n, horizon)."""
     scaled = predict(forecaster, windows, config)
     return prepared.from_scaled(scaled, target_rows(windows, config.horizon),
                                 windows.location[:, None])
@@ -43,62 +79,103 @@ def forecast_values(forecaster: keras.Model, prepared: Prepared, windows: Window
 def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
                        progress: ProgressCallback | None = None,
                        should_stop: StopCheck | None = None) -> tuple[dict[str, Any], keras.Model]:
-    """Train on windows up to the cutoff, then score the holdout and forecast past the data."""
+    """Train on windows up to the cutoff, calibrate, score the holdout and forecast past the data.
+
+    The record keeps the network's own forecast beside the served one (the network's anomaly
+    damped toward the seasonal level by per-step factors fitted on the calibration sample).
+    """
     prepared = prepare(monthly, config)
     windows = training_windows(prepared, config)
     trained = train(config, windows, progress, should_stop)
+    seconds = trained.seconds
+    if config.calibration == "cross_fit":
+        sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress, should_stop)
+        seconds += fold_seconds
+    else:
+        sample = validation_sample(prepared, config, windows, trained)
+    factors = (shrinkage_factors(sample.network - sample.level, sample.actual - sample.level,
+                                 sample.origins)
+               if config.damped else np.ones(config.horizon))
+    halfwidths = conformal_halfwidths(damp(sample.network, sample.level, factors) - sample.actual)
 
-    calibration_prepared, calibration = calibration_windows(prepared, config, windows,
-                                                            trained.validation_rows)
-    rows = target_rows(calibration, config.horizon)
-    actual = observed(calibration_prepared, rows, calibration.location)
-    predicted = forecast_values(trained.forecaster, calibration_prepared, calibration, config)
-    factors = None
-    if config.damped:
-        level = calibration_prepared.level(rows, calibration.location[:, None])
-        factors = shrinkage_factors(predicted - level, actual - level,
-                                    origins=len(np.unique(calibration.start)))
-        set_shrinkage(trained.forecaster, factors, prepared.zero_scaled)
-        predicted = forecast_values(trained.forecaster, calibration_prepared, calibration, config)
-    halfwidths = conformal_halfwidths(predicted - actual)
+    def forecasts(windows: Windows) -> dict[str, np.ndarray]:
+        network = forecast_values(trained.forecaster, prepared, windows, config)
+        level = prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
+        values = {SERVED: damp(network, level, factors), NETWORK: network}
+        return {**values, CURVE: level} if config.anomalies and config.harmonics else values
 
     holdout = forecast_inputs(prepared, config, prepared.cutoff_index)
     latest = forecast_inputs(prepared, config, None)
-    record = score_holdout(prepared, holdout,
-                           forecast_values(trained.forecaster, prepared, holdout, config),
-                           halfwidths, config.horizon)
+    record = score_holdout(prepared, holdout, forecasts(holdout), halfwidths, config.horizon)
     record.update(
         cutoff=prepared.cutoff,
         interval_level=INTERVAL_LEVEL,
         interval_halfwidths=[round(float(w), 4) for w in halfwidths],
-        forecast=forecast_table(prepared, latest,
-                                forecast_values(trained.forecaster, prepared, latest, config),
-                                halfwidths, config.horizon),
+        calibration_origins=sample.origins,
+        forecast=forecast_table(prepared, latest, forecasts(latest), halfwidths, config.horizon),
         history=trained.history,
         epochs_run=len(trained.history.get("loss", [])),
-        train_seconds=round(trained.seconds, 3),
+        train_seconds=round(seconds, 3),
         training_windows=len(windows),
     )
-    if factors is not None:
+    if config.damped:
         record["shrinkage"] = [round(float(f), 4) for f in factors]
     return record, trained.forecaster
 
 
-def calibration_windows(prepared: Prepared, config: TrainConfig, windows: Windows,
-                        validation_rows: np.ndarray) -> tuple[Prepared, Windows]:
-    """The windows whose residuals calibrate the intervals, and the Prepared to read them with.
+def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
+                      trained: Trained) -> Sample:
+    """The validation windows, as trained ("validation") or with an earlier level.
 
-    "validation": the validation windows as the network saw them. "out_of_sample": the same
-    windows cut again with a climatology of only the months before the first of them, so their
-    residuals carry the climatology's out-of-sample error as the holdout's do.
+    "out_of_sample": the same windows cut again with a climatology of only the months before
+    the first of them, so their residuals carry the climatology's out-of-sample error as the
+    holdout's do.
     """
-    validation = _subset(windows, validation_rows)
+    validation = _subset(windows, trained.validation_rows)
+    origins = len(np.unique(validation.start))
     if config.calibration == "validation" or not len(validation):
-        return prepared, validation
+        return Sample.of(trained.forecaster, prepared, validation, config, origins)
     first = max(int(validation.start.min()), 12)  # the first month any of them targets
     earlier = prepared.with_levels_before(first, config.harmonics)
-    return earlier, cut_windows(earlier, config, validation.location, validation.start,
-                                prepared.actual)
+    recut = cut_windows(earlier, config, validation.location, validation.start, prepared.actual)
+    return Sample.of(trained.forecaster, earlier, recut, config, origins)
+
+
+def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepared,
+                     progress: ProgressCallback | None,
+                     should_stop: StopCheck | None) -> tuple[Sample, float]:
+    """Out-of-fold forecasts from config.folds earlier cutoffs a year apart, and their seconds.
+
+    Fold k trains on the months up to its cutoff (level and scale fitted there too) and forecasts
+    the MIN_ORIGINS months of origins after it, whose targets all end by the outer cutoff: the
+    holdout's situation, repeated. A fold whose cutoff leaves no training window is skipped.
+    """
+    last_origin = prepared.cutoff_index - config.horizon + 1  # its targets end at the cutoff
+    samples, seconds = [], 0.0
+    for fold in range(1, config.folds + 1):
+        fold_cutoff = last_origin - MIN_ORIGINS * fold
+        if fold_cutoff < 0:
+            break
+        inner = config.replace(cutoff=prepared.months[fold_cutoff].strftime("%Y-%m"))
+        try:
+            fold_prepared = prepare(monthly, inner)
+        except ConfigError:
+            break  # earlier folds have even fewer months
+        trained = train(inner, training_windows(fold_prepared, inner),
+                        _staged(progress, f"calibration {fold} of {config.folds}"), should_stop)
+        seconds += trained.seconds
+        windows = origin_windows(fold_prepared, inner, fold_cutoff, MIN_ORIGINS)
+        samples.append(Sample.of(trained.forecaster, fold_prepared, windows, inner,
+                                 len(np.unique(windows.start))))
+    return Sample.pooled(samples, config.horizon), seconds
+
+
+def _staged(progress: ProgressCallback | None, stage: str) -> ProgressCallback | None:
+    """A progress callback whose reports name the stage of the training they belong to."""
+    if progress is None:
+        return None
+    return lambda report: progress(EpochReport(report.epoch, report.epochs, report.loss,
+                                               report.val_loss, stage))
 
 
 def _subset(windows: Windows, rows: np.ndarray) -> Windows:

@@ -21,12 +21,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EpochReport:
-    """What a progress callback receives after every epoch."""
+    """What a progress callback receives after every epoch (stage: "" for the main fit)."""
 
     epoch: int
     epochs: int
     loss: float
     val_loss: float | None
+    stage: str = ""
 
 
 ProgressCallback = Callable[[EpochReport], None]

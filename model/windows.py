@@ -46,11 +46,6 @@ class Prepared:
     def _scale(self, shifted: np.ndarray | float) -> np.ndarray | float:
         return (shifted - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
 
-    @property
-    def zero_scaled(self) -> float:
-        """The network-scale value of zero after the level is removed (the climatology)."""
-        return self._scale(0.0)
-
     def to_scaled(self, table: np.ndarray) -> np.ndarray:
         """Map a month x location table (from the first month) to the network's (-1, 1) scale."""
         return self._scale(table - self.level(np.arange(len(table))))
@@ -241,6 +236,16 @@ def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | No
     A station is included only when those months are gap-free; targets are the observed values.
     """
     location, start = _input_stations(prepared, config, end_index)
+    return cut_windows(prepared, config, location, start, prepared.actual)
+
+
+def origin_windows(prepared: Prepared, config: TrainConfig, first_end: int,
+                   count: int) -> Windows:
+    """Forecast inputs ending at each of `count` months from first_end, targets observed."""
+    found = [_input_stations(prepared, config, end)
+             for end in range(first_end, min(first_end + count, len(prepared.months)))]
+    location = np.concatenate([stations for stations, _ in found]).astype(int)
+    start = np.concatenate([starts for _, starts in found]).astype(int)
     return cut_windows(prepared, config, location, start, prepared.actual)
 
 

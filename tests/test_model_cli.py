@@ -32,9 +32,13 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert set(result) == {"key", "cache_hit", "train_seconds", "config", "cutoff", "metrics",
-                           "per_location", "interval_coverage"}
+                           "per_location", "per_step_mae", "interval_coverage"}
     assert result["cache_hit"] is False and result["cutoff"] == "2017-03"
+    assert set(result["metrics"]) == {"model", "network", "seasonal_curve", "climatology",
+                                      "seasonal_naive"}
     assert set(result["metrics"]["climatology"]) == {"mae", "rmse"}
+    assert set(result["per_step_mae"]) == set(result["metrics"])
+    assert all(len(steps) == 3 for steps in result["per_step_mae"].values())
     second = json.loads(run_cli(*args).stdout)
     assert second["cache_hit"] is True and second["key"] == result["key"]
     assert second["metrics"] == result["metrics"]

@@ -59,7 +59,7 @@ def test_scores_use_the_same_cells_for_every_method(holdout):
     prepared, windows, config = holdout
     model = climatology(prepared, windows, config.horizon) + 0.5
     model[0, 2] = np.nan  # a cell the model cannot predict is dropped for every method
-    scores = score_holdout(prepared, windows, model, np.full(config.horizon, 1.0),
+    scores = score_holdout(prepared, windows, {"model": model}, np.full(config.horizon, 1.0),
                            config.horizon)
     cells = {method: values["cells"] for method, values in scores["metrics"].items()}
     assert cells == {"model": 11, "seasonal_naive": 11, "climatology": 11}

@@ -36,11 +36,12 @@ def test_second_request_is_a_cache_hit_with_the_same_record(trained, tiny_config
 def test_record_holds_everything_a_chart_needs(trained, tiny_config):
     _, record = trained
     assert record["config"] == tiny_config.to_dict()
-    assert set(record["metrics"]) == {"model", "seasonal_naive", "climatology"}
+    assert set(record["metrics"]) == {"model", "network", "seasonal_naive", "climatology"}
     assert set(record["per_location"]) == {"Cairns", "Canberra", "Darwin", "Hobart"}
     predictions, forecast = record["predictions"], record["forecast"]
     assert len(predictions["month"]) == 4 * tiny_config.horizon
-    assert {"actual", "model", "lower", "upper", "climatology"} <= set(predictions)
+    assert {"actual", "model", "network", "lower", "upper", "climatology"} <= set(predictions)
+    assert {"model", "network", "lower", "upper"} <= set(forecast)
     assert forecast["month"][: tiny_config.horizon] == ["2017-07", "2017-08", "2017-09"]
     assert all(low < mid < high for low, mid, high in
                zip(forecast["lower"], forecast["model"], forecast["upper"], strict=True))
@@ -66,7 +67,7 @@ def test_loaded_network_reproduces_the_recorded_forecast(trained, tiny_config, s
     prepared = prepare(small_monthly, tiny_config)
     latest = forecast_inputs(prepared, tiny_config, None)
     values = forecast_values(network, prepared, latest, tiny_config)
-    np.testing.assert_allclose(values.ravel(), record["forecast"]["model"], atol=1e-3)
+    np.testing.assert_allclose(values.ravel(), record["forecast"]["network"], atol=1e-3)
 
 
 @pytest.mark.parametrize("damage", ["truncated network", "changed byte", "bad json", "no json key"])
@@ -129,3 +130,21 @@ def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, st
     record, _ = store.get_or_train(config, small_monthly)
     assert all(np.isfinite(width) and width > 0 for width in record["interval_halfwidths"])
     assert store.lookup(config, small_monthly) == record
+
+
+def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_monthly, store):
+    """Two earlier cutoffs give two years of out-of-fold origins; served = curve + f x anomaly."""
+    config = TrainConfig(window=12, horizon=18, units=4, epochs=2, patience=0, batch_size=64,
+                         seed=7, harmonics=2, shrinkage=True, calibration="cross_fit", folds=2)
+    record, _ = store.get_or_train(config, small_monthly)
+    assert record["calibration_origins"] == 24
+    factors = np.array(record["shrinkage"])
+    assert len(factors) == 18 and np.all(np.diff(factors) <= 0) and np.all(factors <= 1)
+    predictions = {name: np.array(record["predictions"][name], dtype=float).reshape(-1, 18)
+                   for name in ("model", "network", "seasonal_curve")}
+    damped = predictions["seasonal_curve"] + factors * (predictions["network"]
+                                                        - predictions["seasonal_curve"])
+    np.testing.assert_allclose(predictions["model"], damped, atol=2e-4)
+    assert set(record["metrics"]) == {"model", "network", "seasonal_curve", "climatology",
+                                      "seasonal_naive"}
+    assert record["metrics"]["network"]["mae"] != record["metrics"]["seasonal_curve"]["mae"]
