@@ -139,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                         "baselines.value": rng.choice([[], ["climatology"],
                                                        ["climatology", "seasonal_naive"]]),
                         "chart-mode.value": rng.choice(["auto", "overlay", "panels"]),
+                        "forecasts.value": rng.choice([["model"], ["model", "network"]]),
                         "dataset.data": None,
                     }
                     body = payload(spec, values)

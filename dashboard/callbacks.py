@@ -16,10 +16,22 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html, no_update
 
-from model import VARIABLE_LABELS, DataError, aggregate_monthly, read_daily_csv
+from model import (
+    BASELINES,
+    CURVE,
+    NETWORK,
+    SERVED,
+    VARIABLE_LABELS,
+    DataError,
+    aggregate_monthly,
+    read_daily_csv,
+)
 
 from . import ids
 from .figures import (
+    COMPARE_PANELS,
+    MODEL_PALETTE,
+    compare_figure,
     forecast_figure,
     loss_figure,
     message_figure,
@@ -47,16 +59,28 @@ from .sources import (
     with_fingerprint,
 )
 from .tables import (
+    METHOD_LABELS,
     actuals_frame,
+    compare_rows,
+    differing_settings,
     export_frame,
     rows_of,
-    skill,
+    skill_vs_better,
     station_scores,
     step_errors,
 )
-from .validate import STATE_PREFIX, build_query, parse_form, parse_query, parse_stations
+from .validate import (
+    MAX_COMPARED,
+    STATE_PREFIX,
+    build_query,
+    parse_compare,
+    parse_form,
+    parse_query,
+    parse_stations,
+)
 
-BASELINE_CHOICES = ("climatology", "seasonal_naive")
+BASELINE_CHOICES = BASELINES
+FORECAST_CHOICES = (SERVED, NETWORK)
 CHART_MODES = ("auto", "overlay", "panels")
 Progress = Callable[[tuple], None]
 
@@ -70,33 +94,36 @@ def alert(message: str, color: str = "danger") -> dbc.Alert:
 
 
 def sync_view(settings: Settings, trigger: str | None, search: Any, stations: Any, key: Any,
-              dataset: Any) -> tuple:
-    """Keep the URL, station selection, model and data set in step.
+              dataset: Any, compare: Any = None) -> tuple:
+    """Keep the URL, station selection, model, compared models and data set in step.
 
     On page load (or back/forward) the URL decides; afterwards the selection writes the URL.
     The station options are sent with the selection, so the list never lacks a chosen value.
-    Returns (search, stations, key, dataset, notice, options).
+    Returns (search, stations, key, dataset, notice, options, compare).
     """
     try:
         monthly = load_dataset(settings, dataset)
     except InputError as error:
         view = _view_from_url(settings, search, load_dataset(settings, None), None)
-        return (*view[:4], alert(str(error)), view[5])
+        return (*view[:4], alert(str(error)), *view[5:])
     if trigger in (None, ids.URL):
         return _view_from_url(settings, search, monthly, dataset)
     options = station_options(monthly) if trigger == ids.DATASET else no_update
+    compared = [] if trigger == ids.DATASET else compare
     try:
         chosen = parse_stations(stations, stations_of(monthly))
+        compared = parse_compare(compared)
     except InputError as error:
-        return no_update, no_update, no_update, no_update, alert(str(error)), options
-    query = build_query(chosen, key if isinstance(key, str) else None)
+        return (no_update, no_update, no_update, no_update, alert(str(error)), options,
+                no_update)
+    query = build_query(chosen, key if isinstance(key, str) else None, compared)
     return (query if query != search else no_update, chosen if chosen != stations else no_update,
-            no_update, no_update, None, options)
+            no_update, no_update, None, options, compared if compared != compare else no_update)
 
 
 def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
                    dataset: Any) -> tuple:
-    wanted, key = parse_query(search)
+    wanted, key, compare = parse_query(search)
     notices = []
     if key is not None:
         try:
@@ -115,8 +142,25 @@ def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
     if unknown:
         notices.append(f"Unknown station(s) in the link ignored: {', '.join(unknown[:5])}.")
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
+    compared = _known_models(settings, compare, data_fingerprint(monthly))
+    if len(compared) < len(compare):
+        notices.append("Some of the link's compared models are not on this server or not for "
+                       "this data; they were left out.")
     notice = alert(" ".join(notices), "warning") if notices else None
-    return build_query(chosen, key), chosen, key, dataset, notice, station_options(monthly)
+    return (build_query(chosen, key, compared), chosen, key, dataset, notice,
+            station_options(monthly), compared)
+
+
+def _known_models(settings: Settings, keys: list[str], data_print: str) -> list[str]:
+    """The keys (at most MAX_COMPARED) that name a stored model trained on this data."""
+    known = []
+    for key in keys[:MAX_COMPARED]:
+        try:
+            if find_record(settings, key)["data_fingerprint"] == data_print:
+                known.append(key)
+        except InputError:
+            continue
+    return list(dict.fromkeys(known))
 
 
 def _dataset_of(settings: Settings, record: dict, dataset: Any) -> Any:
@@ -214,40 +258,56 @@ def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
 def _shown_rows(shown: ShownModel | None, chosen: list[str]) -> tuple:
     """(predictions, forecast) rows of the chosen stations; empty frames without a model."""
     if shown is None:
-        empty = pd.DataFrame(columns=["location", "month", "model", "lower", "upper", "actual"])
+        empty = pd.DataFrame(columns=["location", "month", SERVED, "lower", "upper", "actual"])
         return empty, empty
     return rows_of(shown.predictions, chosen), rows_of(shown.forecast, chosen)
 
 
 def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, baselines: Any,
-                 mode: Any) -> tuple:
-    """The forecast chart and a line about what it shows. Returns (figure, note)."""
+                 mode: Any, forecasts: Any) -> tuple:
+    """The forecast chart, the model it shows and a line about it. Returns (figure, model, note)."""
     try:
         if mode not in CHART_MODES:
             raise InputError(f"chart mode {mode!r} must be one of {', '.join(CHART_MODES)}")
-        if not isinstance(baselines, list) or any(b not in BASELINE_CHOICES for b in baselines):
-            raise InputError(f"baselines {baselines!r} must be a list of "
-                             f"{' and '.join(BASELINE_CHOICES)}")
+        _check_choices("baselines", baselines, BASELINE_CHOICES)
+        _check_choices("forecasts", forecasts, FORECAST_CHOICES)
         monthly, table, chosen, shown = _view(settings, stations, key, dataset)
     except InputError as error:
-        return message_figure(str(error)), alert(str(error))
+        return message_figure(str(error)), None, alert(str(error))
+    record = shown.record if shown else None
+    caption = shown_model(settings, record)
     if not chosen:
-        return message_figure("Pick one or more stations, in the list or on the map."), None
+        pick = "Pick one or more stations, in the list or on the map."
+        return message_figure(pick), caption, None
     names = dict(zip(table["location"], table["name"], strict=True))
     actuals = actuals_frame(monthly, chosen)
     predictions, forecast = _shown_rows(shown, chosen)
-    record = shown.record if shown else None
     figure = forecast_figure(actuals, predictions, forecast, chosen, names,
                              record["cutoff"] if record else None, VARIABLE_LABELS[VARIABLE],
-                             tuple(baselines), use_small_multiples(mode, len(chosen)))
+                             tuple(baselines), use_small_multiples(mode, len(chosen)),
+                             tuple(forecasts))
     if record is None:
-        return figure, "No model trained on this data yet: train one in Retrain below."
+        return figure, caption, "No model trained on this data yet: train one in Retrain below."
     missing = sorted(set(chosen) - set(forecast["location"]))
     note = (f"Trained up to {record['cutoff']}; {record['config']['horizon']} held-out months "
             f"follow, then the forecast beyond the data.")
     if missing:
         note += f" No forecast for {', '.join(names[m] for m in missing)} (too few recent months)."
-    return figure, note
+    return figure, caption, note
+
+
+def _check_choices(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if not isinstance(value, list) or any(item not in choices for item in value):
+        raise InputError(f"{name} {str(value)[:40]!r} must be a list of "
+                         f"{' and '.join(choices)}")
+
+
+def shown_model(settings: Settings, record: dict | None) -> Any:
+    """Which model the chart shows: its settings, and whether it is built in or cached."""
+    if record is None:
+        return "No model shown."
+    origin = "built in" if is_shipped(settings, record["key"]) else "cached"
+    return [html.Strong("Model shown: "), f"{describe(record['config'])} ({origin})"]
 
 
 def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
@@ -261,45 +321,65 @@ def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> 
         return html.P(text, className="text-muted"), None, [], message_figure(text, height=260)
     record = shown.record
     metrics = record["metrics"]
-    model, clim, naive = (metrics[m] for m in ("model", "climatology", "seasonal_naive"))
-    gain = skill(model["mae"], clim["mae"])
-    cards = dbc.Row([
-        _score("Network", model, "primary"),
-        _score("Climatology", clim, "secondary"),
-        _score("Seasonal naive", naive, "secondary"),
-        dbc.Col(html.Div([
-            html.Div("Skill vs climatology", className="score-label"),
-            html.Div("n/a" if gain is None else f"{gain:+.1f}%",
-                     className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}"),
-            html.Div("better" if (gain or 0) > 0 else "worse", className="score-sub"),
-        ], className="score"), xs=6, md=3),
-    ], className="g-2 mb-2")
+    gain, baseline = skill_vs_better(metrics)
+    cards = [_score(METHOD_LABELS[method], metrics[method],
+                    "primary" if method == SERVED else "secondary")
+             for method in (SERVED, NETWORK, CURVE, *BASELINES) if method in metrics]
+    cards.append(dbc.Col(html.Div([
+        html.Div("Served skill vs the better baseline", className="score-label"),
+        html.Div("n/a" if gain is None else f"{gain:+.1f}%",
+                 className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}"),
+        html.Div(("better than " if (gain or 0) > 0 else "worse than ")
+                 + (METHOD_LABELS[baseline].lower() if baseline else "either baseline"),
+                 className="score-sub"),
+    ], className="score"), xs=6, md=4, xl=2))
     coverage = record.get("interval_coverage")
-    note = (f"All {len(record['per_location'])} stations, {record['config']['horizon']} months "
-            f"after {record['cutoff']}, {model['cells']} station-months. MAE: mean absolute "
-            "error; RMSE: root mean square error.")
+    stations_scored = len(record["per_location"])
+    note = (f"All {stations_scored} station{'s' if stations_scored != 1 else ''}, "
+            f"{record['config']['horizon']} months after {record['cutoff']}, "
+            f"{metrics[SERVED]['cells']} station-months. The served forecast is what the product "
+            "recommends; the network's own forecast is the trained network before calibration. "
+            "MAE: mean absolute error; RMSE: root mean square error.")
     if coverage is not None:
         note += (f" The {record['interval_level']:.0%} interval held {coverage:.0%} of the "
                  "held-out values.")
-    note += damping_note(record.get("shrinkage"))
+    note += damping_note(record.get("shrinkage"), record.get("calibration_origins"))
+    note += step_note(record.get("per_step_mae", {}))
     rows = station_scores(record, table, chosen).to_dict("records")
-    return cards, note, rows, step_figure(step_errors(record))
+    return dbc.Row(cards, className="g-2 mb-2"), note, rows, step_figure(step_errors(record))
 
 
-def damping_note(factors: list[float] | None) -> str:
+def step_note(per_step: dict[str, list]) -> str:
+    """In words: at how many steps the network's own forecast beat the seasonal curve here."""
+    network, curve = per_step.get(NETWORK), per_step.get(CURVE)
+    if not network or not curve:
+        return ""
+    pairs = [(n, c) for n, c in zip(network, curve, strict=True)
+             if n is not None and c is not None]
+    wins = [step for step, (n, c) in enumerate(pairs, start=1) if n < c]
+    if not wins:
+        return (" On these held-out months the network's own forecast did not beat the seasonal "
+                "curve at any step.")
+    return (f" On these held-out months the network's own forecast beat the seasonal curve at "
+            f"{len(wins)} of {len(pairs)} steps ahead (first: month {wins[0]}).")
+
+
+def damping_note(factors: list[float] | None, origins: int | None = None) -> str:
     """In words: for how many months ahead the network's own correction is used, and how much."""
     if not factors:
         return ""
     used = sum(factor > 0 for factor in factors)  # the factors never rise with the step
     curve = "each station's smooth seasonal curve"
+    sample = (f" The weights were fitted on forecasts from {origins} origins the network was "
+              "not fitted on." if origins else "")
     if not used:
-        return (f" The network's correction did not validate at any step, so the forecast is "
-                f"{curve}.")
+        return (f" The network's correction did not validate at any step, so the served "
+                f"forecast is {curve}.{sample}")
     span = "1 month" if used == 1 else f"months 1-{used}"
     weights = (f"weight {factors[0]:.2f}" if used == 1 or factors[0] == factors[used - 1]
                else f"weight {factors[0]:.2f} falling to {factors[used - 1]:.2f}")
-    beyond = f"; further ahead the forecast is {curve}" if used < len(factors) else ""
-    return f" The network's correction is used for {span} ahead ({weights}){beyond}."
+    beyond = f"; further ahead the served forecast is {curve}" if used < len(factors) else ""
+    return f" The network's correction is used for {span} ahead ({weights}){beyond}.{sample}"
 
 
 def _score(label: str, scores: dict, color: str) -> dbc.Col:
@@ -308,7 +388,7 @@ def _score(label: str, scores: dict, color: str) -> dbc.Col:
         html.Div(label, className="score-label"),
         html.Div("n/a" if mae is None else f"{mae:.2f} °C", className=f"score-value {color}"),
         html.Div("MAE" + ("" if rmse is None else f" · RMSE {rmse:.2f} °C"), className="score-sub"),
-    ], className="score"), xs=6, md=3)
+    ], className="score"), xs=6, md=4, xl=2)
 
 
 def download_csv(settings: Settings, clicks: Any, stations: Any, key: Any,
@@ -325,36 +405,86 @@ def download_csv(settings: Settings, clicks: Any, stations: Any, key: Any,
     return dict(content=table.to_csv(index=False), filename=name, type="text/csv"), None
 
 
+# Compare -------------------------------------------------------------------------------------
+
+
+def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any,
+                   forecasts: Any) -> tuple:
+    """The comparison chart, table rows, their highlighting and a note. Returns 4 values."""
+    try:
+        keys = parse_compare(compare)
+        _check_choices("forecasts", forecasts, FORECAST_CHOICES)
+        monthly = load_dataset(settings, dataset)
+        table = stations_of(monthly)
+        chosen = parse_stations(stations, table)
+        shown = [find_model(settings, key) for key in keys]
+        for model in shown:
+            if model.record["data_fingerprint"] != data_fingerprint(monthly):
+                raise InputError(f"model {model.record['key']} was trained on another data set")
+    except InputError as error:
+        return message_figure(str(error), height=300), [], [], alert(str(error))
+    if len(keys) < 2:
+        text = "Pick 2 to 4 models above to compare their held-out predictions."
+        return message_figure(text, height=300), [], [], None
+    if not chosen:
+        text = "Pick one or more stations, in the list or on the map."
+        return message_figure(text, height=300), [], [], None
+    drawn = chosen[:COMPARE_PANELS]
+    names = dict(zip(table["location"], table["name"], strict=True))
+    models = [(f"Model {number}", rows_of(model.predictions, drawn))
+              for number, model in enumerate(shown, start=1)]
+    figure = compare_figure(actuals_frame(monthly, drawn), models, drawn, names,
+                            VARIABLE_LABELS[VARIABLE], tuple(forecasts))
+    rows = compare_rows([model.record for model in shown])
+    styles = [{"if": {"column_id": name}, "backgroundColor": "#fff3cd", "fontWeight": 600}
+              for name in differing_settings(rows)]
+    styles += [{"if": {"row_index": index, "column_id": "model"},
+                "color": MODEL_PALETTE[index % len(MODEL_PALETTE)], "fontWeight": 600}
+               for index in range(len(rows))]
+    note = ("Highlighted: the settings that differ. Errors are over all stations of each model's "
+            "own held-out months, so models with another horizon are scored on other months.")
+    if len(chosen) > len(drawn):
+        note += f" The chart shows the first {len(drawn)} of the {len(chosen)} selected stations."
+    return figure, rows, styles, note
+
+
 # Models --------------------------------------------------------------------------------------
 
 
-def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> Any:
-    """The store's entries for this data set, newest first, with View and Delete buttons."""
+def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> tuple:
+    """The store's entries for this data set, newest first, with View and Delete buttons.
+
+    Returns (list, options of the comparison picker).
+    """
     try:
         listed = entries(settings, load_dataset(settings, dataset))
     except InputError as error:
-        return alert(str(error))
+        return alert(str(error)), []
+    options = [{"label": describe(entry["config"]) + (" (built in)" if entry["shipped"] else ""),
+                "value": entry["key"]} for entry in listed]
     if not listed:
-        return html.P("No models for this data yet.", className="text-muted small")
+        return html.P("No models for this data yet.", className="text-muted small"), options
     return dbc.ListGroup([_model_item(entry, entry["key"] == key) for entry in listed],
-                         flush=True)
+                         flush=True), options
 
 
 def describe(config: dict) -> str:
-    """A one-line summary of a config's form fields."""
+    """A one-line summary of a config's recipe and form fields."""
     direction = "bidirectional " if config["bidirectional"] else ""
-    return (f"{direction}{config['cell'].upper()}, window {config['window']}, "
-            f"horizon {config['horizon']}, {config['units']} units")
+    recipe = "" if config["anomalies"] else "article's recipe: "
+    return (f"{recipe}{direction}{config['cell'].upper()}, window {config['window']}, "
+            f"horizon {config['horizon']}, {config['units']} units, "
+            f"up to {config['epochs']} epochs")
 
 
 def _model_item(entry: dict, showing: bool) -> dbc.ListGroupItem:
     metrics = entry["metrics"]
-    gain = skill(metrics["model"]["mae"], metrics["climatology"]["mae"])
+    gain, baseline = skill_vs_better(metrics)
     created = datetime.fromisoformat(entry["created"]).strftime("%d %b %Y %H:%M UTC")
-    mae = metrics["model"]["mae"]
-    facts = [f"MAE {mae:.2f} °C" if mae is not None else "MAE n/a"]
+    facts = [f"{label} MAE {_mae(metrics.get(method))}"
+             for method, label in ((SERVED, "served"), (NETWORK, "network"))]
     if gain is not None:
-        facts.append(f"{gain:+.1f}% vs climatology")
+        facts.append(f"{gain:+.1f}% vs {METHOD_LABELS[baseline].lower()}")
     facts += [f"{entry['epochs_run']} epochs", created]
     badges = [dbc.Badge("showing", color="primary", className="me-1")] if showing else []
     if entry["shipped"]:
@@ -369,6 +499,11 @@ def _model_item(entry: dict, showing: bool) -> dbc.ListGroupItem:
                        color="danger", outline=True, disabled=entry["shipped"]),
         ], className="button-row mt-1"),
     ], className="model-item" + (" showing" if showing else ""))
+
+
+def _mae(scores: dict | None) -> str:
+    mae = (scores or {}).get("mae")
+    return "n/a" if mae is None else f"{mae:.2f} °C"
 
 
 def pick_model(settings: Settings, key: Any, clicks: Any) -> tuple:
@@ -403,18 +538,20 @@ def delete_model(settings: Settings, key: Any, clicks: Any, current: Any, datase
 # Retrain -------------------------------------------------------------------------------------
 
 
-def check_form(settings: Settings, window: Any, horizon: Any, epochs: Any, units: Any,
-               cell: Any, bidirectional: Any, dataset: Any) -> tuple:
-    """Inline validation: 4 invalid flags, 6 messages, and a hint about the cache."""
-    values = _form_values(window, horizon, epochs, units, cell, bidirectional)
+FORM_ERROR_FIELDS = (ids.RECIPE, *ids.NUMBER_FIELDS, ids.CELL, ids.BIDIRECTIONAL)
+
+
+def check_form(settings: Settings, recipe: Any, window: Any, horizon: Any, epochs: Any,
+               units: Any, cell: Any, bidirectional: Any, dataset: Any) -> tuple:
+    """Inline validation: 4 invalid flags, 7 messages, and a hint about the cache."""
+    values = _form_values(recipe, window, horizon, epochs, units, cell, bidirectional)
     try:
         monthly = load_dataset(settings, dataset)
     except InputError as error:
-        return (False,) * 4 + (None,) * 6 + (alert(str(error)),)
+        return (False,) * 4 + (None,) * 7 + (alert(str(error)),)
     config, errors = parse_form(values, settings.base_config, monthly)
     flags = tuple(field in errors for field in ids.NUMBER_FIELDS)
-    messages = tuple(errors.get(field) for field in (*ids.NUMBER_FIELDS, ids.CELL,
-                                                      ids.BIDIRECTIONAL))
+    messages = tuple(errors.get(field) for field in FORM_ERROR_FIELDS)
     if config is None:
         return (*flags, *messages, None)
     cached = lookup(settings, config, monthly) is not None
@@ -424,19 +561,21 @@ def check_form(settings: Settings, window: Any, horizon: Any, epochs: Any, units
     return (*flags, *messages, hint)
 
 
-def _form_values(window: Any, horizon: Any, epochs: Any, units: Any, cell: Any,
+def _form_values(recipe: Any, window: Any, horizon: Any, epochs: Any, units: Any, cell: Any,
                  bidirectional: Any) -> dict[str, Any]:
-    return {ids.WINDOW: window, ids.HORIZON: horizon, ids.EPOCHS: epochs, ids.UNITS: units,
-            ids.CELL: cell, ids.BIDIRECTIONAL: bidirectional}
+    return {ids.RECIPE: recipe, ids.WINDOW: window, ids.HORIZON: horizon, ids.EPOCHS: epochs,
+            ids.UNITS: units, ids.CELL: cell, ids.BIDIRECTIONAL: bidirectional}
 
 
-def train_model(settings: Settings, set_progress: Progress, window: Any, horizon: Any,
-                epochs: Any, units: Any, cell: Any, bidirectional: Any, dataset: Any) -> tuple:
+def train_model(settings: Settings, set_progress: Progress, recipe: Any, window: Any,
+                horizon: Any, epochs: Any, units: Any, cell: Any, bidirectional: Any,
+                dataset: Any) -> tuple:
     """Train (or fetch from the cache) the form's config; runs as a background job.
 
-    Reports (percent, label, loss figure) after every epoch. Returns (key, message).
+    Reports (percent, label, loss figure) after every epoch; the loss curve is the main fit's,
+    the calibration fits that follow are named in the label. Returns (key, message).
     """
-    values = _form_values(window, horizon, epochs, units, cell, bidirectional)
+    values = _form_values(recipe, window, horizon, epochs, units, cell, bidirectional)
     try:
         monthly = load_dataset(settings, dataset)
     except InputError as error:
@@ -453,11 +592,15 @@ def train_model(settings: Settings, set_progress: Progress, window: Any, horizon
     set_progress((0, "starting...", loss_figure(history)))
 
     def report(epoch) -> None:
+        label = f"epoch {epoch.epoch} of {epoch.epochs}"
+        if epoch.stage:
+            set_progress((round(100 * epoch.epoch / epoch.epochs), f"{epoch.stage}: {label}",
+                          no_update))
+            return
         history["loss"].append(epoch.loss)
         if epoch.val_loss is not None:
             history["val_loss"].append(epoch.val_loss)
-        set_progress((round(100 * epoch.epoch / epoch.epochs),
-                      f"epoch {epoch.epoch} of {epoch.epochs}", loss_figure(history)))
+        set_progress((round(100 * epoch.epoch / epoch.epochs), label, loss_figure(history)))
 
     try:
         record, _ = user_store(settings).get_or_train(config, monthly, progress=report)
@@ -465,10 +608,10 @@ def train_model(settings: Settings, set_progress: Progress, window: Any, horizon
         return no_update, alert(f"Not trained: {error}")
     set_progress((100, f"epoch {record['epochs_run']} of {config.epochs}, done",
                   loss_figure(history)))
-    mae = record["metrics"]["model"]["mae"]
+    served, network = (_mae(record["metrics"].get(m)) for m in (SERVED, NETWORK))
     return record["key"], alert(
-        f"Trained {describe(record['config'])} in {record['train_seconds']:.0f} s: MAE "
-        f"{mae:.2f} °C. It is shown now.", "success")
+        f"Trained {describe(record['config'])} in {record['train_seconds']:.0f} s: served MAE "
+        f"{served}, the network's own {network}. It is shown now.", "success")
 
 
 # Your data -----------------------------------------------------------------------------------

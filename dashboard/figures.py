@@ -12,12 +12,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model import CURVE, NETWORK, SERVED
+
 from .tables import METHOD_LABELS
 
 PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd", "#f2a541", "#17becf", "#d62728",
            "#8c564b", "#e377c2", "#4c5c68", "#bcbd22", "#2e4057", "#ff7f0e", "#66a182",
            "#7f3c8d")
 BASELINE_DASH = {"climatology": "dot", "seasonal_naive": "dashdot"}
+# How each forecast is drawn on the held-out months, and beyond the data (the served one with
+# its band): the served forecast thick, the network's own thinner, so both can be told apart.
+FORECAST_LINES = {
+    SERVED: ({"width": 2, "dash": "dash"}, {"width": 2, "dash": "dot"}),
+    NETWORK: ({"width": 1.4, "dash": "longdashdot"}, {"width": 1.4, "dash": "longdashdot"}),
+}
+TRACE_SUFFIX = {SERVED: "served", NETWORK: "network"}  # "<station> served", ... in the figure
 SMALL_MULTIPLES_FROM = 7  # "auto" draws one panel per station from this many stations on
 FONT_STACK = "Inter, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"  # as assets' CSS
 FONT = dict(family=FONT_STACK, size=13)
@@ -60,15 +69,18 @@ def use_small_multiples(mode: str, count: int) -> bool:
 def forecast_figure(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: pd.DataFrame,
                     stations: list[str], names: dict[str, str], cutoff: str | None,
                     unit_label: str, baselines: tuple[str, ...] = (),
-                    panels: bool = False) -> dict[str, Any]:
+                    panels: bool = False,
+                    forecasts: tuple[str, ...] = (SERVED,)) -> dict[str, Any]:
     """Observed (solid), held-out predictions (dashed), forecast with its band, cutoff line.
 
     Args:
         actuals: location, month, actual.
-        predictions: location, month, actual, model, climatology, seasonal_naive (holdout).
-        forecast: location, month, model, lower, upper (beyond the data).
+        predictions: location, month, actual, model, network, climatology, seasonal_naive
+            (holdout).
+        forecast: location, month, model, network, lower, upper (beyond the data).
         names: display name of each station.
         cutoff: last training month as YYYY-MM, or None when no model is shown.
+        forecasts: which of the served forecast and the network's own to draw.
     """
     colours = station_colours(stations)
     grid = _grid(len(stations) if panels else 1)
@@ -78,7 +90,8 @@ def forecast_figure(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: 
         axes = grid[index] if panels else grid[0]
         for trace in _station_traces(_rows(observed, station), _rows(held_out, station),
                                      _rows(ahead, station), station, names[station],
-                                     colours[station], baselines, show_legend=not panels):
+                                     colours[station], baselines, forecasts,
+                                     show_legend=not panels):
             traces.append({**trace, "xaxis": axes["x"], "yaxis": axes["y"]})
     layout = _layout(grid, [names[s] for s in stations] if panels else None, actuals, forecast,
                      cutoff, unit_label)
@@ -116,8 +129,8 @@ def _grid(count: int) -> list[dict[str, Any]]:
 
 
 def _station_traces(observed: dict | None, held_out: dict | None, ahead: dict | None,
-                    station: str, name: str, colour: str,
-                    baselines: tuple[str, ...], show_legend: bool) -> list[dict[str, Any]]:
+                    station: str, name: str, colour: str, baselines: tuple[str, ...],
+                    forecasts: tuple[str, ...], show_legend: bool) -> list[dict[str, Any]]:
     common = {"type": "scatter", "legendgroup": station, "mode": "lines"}
     traces = []
     if observed is not None:
@@ -127,14 +140,19 @@ def _station_traces(observed: dict | None, held_out: dict | None, ahead: dict | 
             "line": {"color": colour, "width": 2},
             "hovertemplate": f"<b>{name}</b> actual %{{y:.1f}} °C<extra></extra>"})
     if held_out is not None:
-        months, actual, model = (held_out[c] for c in ("month", "actual", "model"))
-        traces.append({
-            **common, "x": months, "y": model, "name": f"{name} network", "showlegend": False,
-            "line": {"color": colour, "width": 2, "dash": "dash"},
-            "customdata": np.column_stack([actual, model - actual]),
-            "hovertemplate": (f"<b>{name}</b> predicted %{{y:.1f}} °C, actual "
-                              "%{customdata[0]:.1f} °C, error %{customdata[1]:+.1f} °C"
-                              "<extra></extra>")})
+        months, actual = held_out["month"], held_out["actual"]
+        for method in forecasts:
+            if method not in held_out:
+                continue
+            label = METHOD_LABELS[method].lower()
+            values = held_out[method]
+            traces.append({
+                **common, "x": months, "y": values, "name": f"{name} {TRACE_SUFFIX[method]}",
+                "showlegend": False, "line": {"color": colour, **FORECAST_LINES[method][0]},
+                "customdata": np.column_stack([actual, values - actual]),
+                "hovertemplate": (f"<b>{name}</b> {label} %{{y:.1f}} °C, actual "
+                                  "%{customdata[0]:.1f} °C, error %{customdata[1]:+.1f} °C"
+                                  "<extra></extra>")})
         for method in baselines:
             if method in held_out:
                 label = METHOD_LABELS[method].lower()
@@ -144,19 +162,28 @@ def _station_traces(observed: dict | None, held_out: dict | None, ahead: dict | 
                     "line": {"color": colour, "width": 1.2, "dash": BASELINE_DASH[method]},
                     "hovertemplate": f"<b>{name}</b> {label} %{{y:.1f}} °C<extra></extra>"})
     if ahead is not None:
-        months, model, lower, upper = (ahead[c] for c in ("month", "model", "lower", "upper"))
-        band = {**common, "x": months, "showlegend": False, "hoverinfo": "skip",
-                "line": {"width": 0}}
-        traces += [
-            {**band, "y": upper, "name": f"{name} upper"},
-            {**band, "y": lower, "name": f"{name} lower", "fill": "tonexty",
-             "fillcolor": _rgba(colour, 0.16)},
-            {**common, "x": months, "y": model, "name": f"{name} forecast", "showlegend": False,
-             "line": {"color": colour, "width": 2, "dash": "dot"},
-             "customdata": np.column_stack([lower, upper]),
-             "hovertemplate": (f"<b>{name}</b> forecast %{{y:.1f}} °C (80%: "
-                               "%{customdata[0]:.1f} to %{customdata[1]:.1f})<extra></extra>")},
-        ]
+        months = ahead["month"]
+        if SERVED in forecasts:
+            model, lower, upper = (ahead[c] for c in (SERVED, "lower", "upper"))
+            band = {**common, "x": months, "showlegend": False, "hoverinfo": "skip",
+                    "line": {"width": 0}}
+            traces += [
+                {**band, "y": upper, "name": f"{name} upper"},
+                {**band, "y": lower, "name": f"{name} lower", "fill": "tonexty",
+                 "fillcolor": _rgba(colour, 0.16)},
+                {**common, "x": months, "y": model, "name": f"{name} forecast",
+                 "showlegend": False, "line": {"color": colour, **FORECAST_LINES[SERVED][1]},
+                 "customdata": np.column_stack([lower, upper]),
+                 "hovertemplate": (f"<b>{name}</b> forecast %{{y:.1f}} °C (80%: "
+                                   "%{customdata[0]:.1f} to %{customdata[1]:.1f})"
+                                   "<extra></extra>")},
+            ]
+        if NETWORK in forecasts and NETWORK in ahead:
+            traces.append({
+                **common, "x": months, "y": ahead[NETWORK], "name": f"{name} network forecast",
+                "showlegend": False, "line": {"color": colour, **FORECAST_LINES[NETWORK][1]},
+                "hovertemplate": f"<b>{name}</b> network's own forecast %{{y:.1f}} °C"
+                                 "<extra></extra>"})
     return traces
 
 
@@ -275,8 +302,10 @@ def loss_figure(history: dict[str, list[float]]) -> dict[str, Any]:
 
 
 def step_figure(errors: pd.DataFrame) -> dict[str, Any]:
-    """MAE by months ahead for the network and both baselines."""
-    styles = {"model": {"color": "#1f77b4", "width": 2.5},
+    """MAE by months ahead for the served forecast, the network's own, the curve, the baselines."""
+    styles = {SERVED: {"color": "#1f77b4", "width": 2.5},
+              NETWORK: {"color": "#e4572e", "width": 1.5, "dash": "longdashdot"},
+              CURVE: {"color": "#2ca02c", "width": 1.5},
               "climatology": {"color": "#495057", "dash": "dot"},
               "seasonal_naive": {"color": "#adb5bd", "dash": "dashdot"}}
     traces = []
@@ -289,3 +318,60 @@ def step_figure(errors: pd.DataFrame) -> dict[str, Any]:
                 "marker": {"size": 5},
                 "hovertemplate": f"{METHOD_LABELS[method]}: %{{y:.2f}} °C<extra></extra>"})
     return _small_chart(traces, 260, "months ahead", "MAE (°C)", hovermode="x unified")
+
+
+MODEL_PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd")  # one per compared model
+COMPARE_PANELS = 9  # stations drawn on the comparison chart at most
+
+
+def compare_figure(actuals: pd.DataFrame, models: list[tuple[str, pd.DataFrame]],
+                   stations: list[str], names: dict[str, str], unit_label: str,
+                   forecasts: tuple[str, ...] = (NETWORK,)) -> dict[str, Any]:
+    """Several models' held-out predictions against the actuals, one panel per station.
+
+    Args:
+        actuals: location, month, actual.
+        models: (label, held-out predictions with location, month, model, network) per model.
+        forecasts: which of the served forecast and the network's own to draw for each model.
+    """
+    grid = _grid(len(stations))
+    held_out = [(label, _columns(frame)) for label, frame in models]
+    months = [frame["month"] for _, frame in models if not frame.empty]
+    first = min(m.min() for m in months) if months else None
+    observed = _columns(actuals[actuals["month"] >= first - pd.DateOffset(months=12)]
+                        if first is not None else actuals)
+    traces = []
+    for index, station in enumerate(stations):
+        axes = {"xaxis": grid[index]["x"], "yaxis": grid[index]["y"]}
+        rows = _rows(observed, station)
+        if rows is not None:
+            x, y = _with_gaps(rows)
+            traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y, **axes,
+                           "name": "observed", "legendgroup": "observed",
+                           "showlegend": index == 0, "line": {"color": "#343a40", "width": 2},
+                           "hovertemplate": f"<b>{names[station]}</b> actual %{{y:.1f}} °C"
+                                            "<extra></extra>"})
+        for number, (label, columns) in enumerate(held_out):
+            model_rows = _rows(columns, station)
+            if model_rows is None:
+                continue
+            for method in forecasts:
+                if method not in model_rows:
+                    continue
+                kind = METHOD_LABELS[method].lower()
+                traces.append({
+                    "type": "scatter", "mode": "lines", "x": model_rows["month"],
+                    "y": model_rows[method], **axes, "name": f"{label}: {kind}",
+                    "legendgroup": f"{label}: {kind}", "showlegend": index == 0,
+                    "line": {"color": MODEL_PALETTE[number % len(MODEL_PALETTE)],
+                             **FORECAST_LINES[method][0]},
+                    "hovertemplate": f"<b>{names[station]}</b> {label} ({kind}) %{{y:.1f}} °C"
+                                     "<extra></extra>"})
+    titles = [names[s] for s in stations] if len(stations) > 1 else None
+    layout = _layout(grid, titles, actuals.iloc[0:0], actuals.iloc[0:0], None, unit_label)
+    layout["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+    layout["margin"]["t"] = 70
+    layout["hovermode"] = "x unified" if titles is None else "x"
+    if titles is not None:  # the legend sits above the station titles
+        layout["legend"]["y"] = 1 + 60 / layout["height"]
+    return {"data": traces, "layout": layout}

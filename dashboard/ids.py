@@ -22,6 +22,8 @@ CHART = "forecast-chart"
 CHART_NOTE = "chart-note"
 BASELINES = "baselines"
 CHART_MODE = "chart-mode"
+FORECASTS = "forecasts"  # which of the served forecast and the network's own are drawn
+SHOWN_MODEL = "shown-model"  # names the model on the chart
 DOWNLOAD_BUTTON = "download-button"
 DOWNLOAD = "download"
 
@@ -32,6 +34,7 @@ STATION_TABLE = "station-table"
 STEP_CHART = "step-chart"
 
 # Retrain
+RECIPE = "recipe"
 WINDOW = "window"
 HORIZON = "horizon"
 EPOCHS = "epochs"
@@ -45,6 +48,12 @@ PROGRESS = "progress"
 PROGRESS_BOX = "progress-box"
 LOSS_CHART = "loss-chart"
 TRAIN_MESSAGE = "train-message"
+
+# Compare
+COMPARE = "compare"  # keys of the models on the comparison chart (2 to 4)
+COMPARE_CHART = "compare-chart"
+COMPARE_TABLE = "compare-table"
+COMPARE_NOTE = "compare-note"
 
 # Models
 MODEL_LIST = "model-list"

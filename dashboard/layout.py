@@ -5,11 +5,12 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from model import TrainConfig
+from model import NETWORK, SERVED, TrainConfig
 
 from . import ids
 from .figures import FONT_STACK, message_figure
 from .settings import Settings
+from .validate import RECIPES
 
 GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -32,6 +33,7 @@ def build_layout(settings: Settings) -> html.Div:
                 dbc.Col(_chart_card(), lg=9, className="mb-3"),
             ]),
             _scores_card(),
+            _compare_card(),
             dbc.Row([
                 dbc.Col(_retrain_card(settings.base_config), lg=5, className="mb-3"),
                 dbc.Col(_models_card(), lg=4, className="mb-3"),
@@ -79,6 +81,9 @@ def _stations_card() -> dbc.Card:
 
 def _chart_card() -> dbc.Card:
     controls = html.Div([
+        dbc.Checklist(id=ids.FORECASTS, inline=True, switch=True, value=[SERVED, NETWORK],
+                      options=[{"label": "Served forecast", "value": SERVED},
+                               {"label": "Network's own", "value": NETWORK}]),
         dbc.Checklist(id=ids.BASELINES, inline=True, switch=True, value=[], options=[
             {"label": "Climatology", "value": "climatology"},
             {"label": "Seasonal naive", "value": "seasonal_naive"}]),
@@ -90,11 +95,13 @@ def _chart_card() -> dbc.Card:
     ], className="chart-controls")
     legend = html.Div([
         html.Span([html.I(className="key key-solid"), "observed"]),
-        html.Span([html.I(className="key key-dash"), "network on held-out months"]),
-        html.Span([html.I(className="key key-dot"), "forecast with 80% interval"]),
+        html.Span([html.I(className="key key-dash"), "served forecast on held-out months"]),
+        html.Span([html.I(className="key key-dot"), "served forecast ahead, 80% interval"]),
+        html.Span([html.I(className="key key-network"), "network's own forecast"]),
         html.Span([html.I(className="key key-thin"), "baselines (when switched on)"]),
     ], className="chart-key")
     return _card("Forecast", [
+        html.Div(id=ids.SHOWN_MODEL, className="shown-model small mb-2"),
         controls,
         dcc.Loading(dcc.Graph(id=ids.CHART, figure=message_figure("Loading..."),
                               config=GRAPH_CONFIG), delay_show=400),
@@ -113,7 +120,7 @@ def _scores_card() -> dbc.Card:
         style_cell={"fontFamily": FONT_STACK, "fontSize": "0.875rem", "padding": "6px 10px",
                     "textAlign": "right"},
         style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}
-                                for c in ("station", "state")],
+                                for c in ("station", "state", "baseline")],
         style_data_conditional=[
             {"if": {"filter_query": "{skill} > 0", "column_id": "skill"}, "color": "#1b7f3b"},
             {"if": {"filter_query": "{skill} < 0", "column_id": "skill"}, "color": "#b02a37"},
@@ -122,10 +129,12 @@ def _scores_card() -> dbc.Card:
             {"name": "Station", "id": "station"}, {"name": "State", "id": "state"},
             *({"name": label, "id": column, "type": "numeric",
                "format": {"specifier": ".2f"}} for label, column in (
-                ("Network MAE", "model_mae"), ("Climatology MAE", "climatology_mae"),
-                ("Seasonal naive MAE", "seasonal_naive_mae"), ("Network RMSE", "model_rmse"))),
-            {"name": "Skill vs climatology (%)", "id": "skill", "type": "numeric",
+                ("Served MAE", "model_mae"), ("Network MAE", "network_mae"),
+                ("Climatology MAE", "climatology_mae"),
+                ("Seasonal naive MAE", "seasonal_naive_mae"), ("Served RMSE", "model_rmse"))),
+            {"name": "Skill vs better baseline (%)", "id": "skill", "type": "numeric",
              "format": {"specifier": "+.1f"}},
+            {"name": "Better baseline", "id": "baseline"},
             {"name": "Months", "id": "months", "type": "numeric"},
         ],
     )
@@ -138,6 +147,40 @@ def _scores_card() -> dbc.Card:
             dbc.Col([html.H3("Error by months ahead (all stations)", className="section-title"),
                      dcc.Graph(id=ids.STEP_CHART, config={"displayModeBar": False})], lg=4),
         ]),
+    ], className="mb-3")
+
+
+def _compare_card() -> dbc.Card:
+    number = {"type": "numeric", "format": {"specifier": ".2f"}}
+    table = dash_table.DataTable(
+        id=ids.COMPARE_TABLE, page_action="none", style_as_list_view=True,
+        style_table={"overflowX": "auto"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa", "whiteSpace": "normal",
+                      "height": "auto"},
+        style_cell={"fontFamily": FONT_STACK, "fontSize": "0.875rem", "padding": "6px 10px",
+                    "textAlign": "right"},
+        columns=[
+            {"name": "Model", "id": "model"}, {"name": "Recipe", "id": "recipe"},
+            {"name": "Cell", "id": "cell"}, {"name": "Direction", "id": "direction"},
+            {"name": "Window", "id": "window"}, {"name": "Horizon", "id": "horizon"},
+            {"name": "Units", "id": "units"}, {"name": "Epochs (max)", "id": "epochs"},
+            {"name": "Network MAE", "id": "network_mae", **number},
+            {"name": "Served MAE", "id": "model_mae", **number},
+            {"name": "Served RMSE", "id": "model_rmse", **number},
+            {"name": "Skill vs better baseline (%)", "id": "skill", "type": "numeric",
+             "format": {"specifier": "+.1f"}},
+            {"name": "Better baseline", "id": "baseline"},
+            {"name": "80% coverage (%)", "id": "coverage", "type": "numeric"},
+            {"name": "Training (s)", "id": "train_seconds", "type": "numeric"},
+        ],
+    )
+    return _card("Compare models", [
+        dcc.Dropdown(id=ids.COMPARE, multi=True, placeholder="Pick 2 to 4 models to compare",
+                     className="mb-2"),
+        dcc.Graph(id=ids.COMPARE_CHART, figure=message_figure("", height=300),
+                  config=GRAPH_CONFIG),
+        table,
+        html.Div(id=ids.COMPARE_NOTE, className="small text-muted mt-2"),
     ], className="mb-3")
 
 
@@ -155,6 +198,13 @@ def _number(label: str, field_id: str, value: int, low: int, high: int, unit: st
 
 def _retrain_card(base: TrainConfig) -> dbc.Card:
     form = dbc.Row([
+        dbc.Col([
+            dbc.Label("Recipe", className="form-label"),
+            dbc.RadioItems(id=ids.RECIPE, value="default",
+                           options=[{"label": label, "value": value}
+                                    for value, label in RECIPES.items()]),
+            html.Div(id=f"{ids.RECIPE}-feedback", className="field-error"),
+        ], xs=12, className="mb-2"),
         _number("Window", ids.WINDOW, base.window, 3, 60, "months"),
         _number("Horizon", ids.HORIZON, base.horizon, 1, 36, "months"),
         _number("Epochs", ids.EPOCHS, base.epochs, 1, 1000, "max"),
@@ -172,9 +222,12 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
             html.Div(id=f"{ids.BIDIRECTIONAL}-feedback", className="field-error"),
         ], xs=6),
     ])
-    note = (f"Other settings follow the default recipe: ensemble of {base.ensemble}, early "
-            f"stopping after {base.patience} epochs without improvement, batch {base.batch_size}.")
+    note = (f"Other settings follow the recipe. Default: ensemble of {base.ensemble}, early "
+            f"stopping after {base.patience} epochs without improvement, batch {base.batch_size}; "
+            "the article's: batch 1, every epoch run, no calibration (slow: about 20 s an epoch).")
     return _card("Retrain", [
+        html.P("Settings for a new training; the model shown is named above the chart.",
+               className="small text-muted mb-2"),
         form,
         html.Div(id=ids.FORM_HINT, className="small mb-2"),
         html.Div([

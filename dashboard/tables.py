@@ -6,10 +6,12 @@ from typing import Any
 
 import pandas as pd
 
+from model import BASELINES, CURVE, NETWORK, SERVED
+
 from .sources import VARIABLE
 
-METHOD_LABELS = {"model": "Network", "climatology": "Climatology",
-                 "seasonal_naive": "Seasonal naive"}
+METHOD_LABELS = {SERVED: "Served forecast", NETWORK: "Network's own", CURVE: "Seasonal curve",
+                 "climatology": "Climatology", "seasonal_naive": "Seasonal naive"}
 
 
 def actuals_frame(monthly: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
@@ -25,33 +27,51 @@ def rows_of(frame: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
     return frame[frame["location"].isin(stations)].reset_index(drop=True)
 
 
-def skill(model_mae: float | None, climatology_mae: float | None) -> float | None:
-    """Percent by which the network's MAE beats climatology's (negative: worse)."""
-    if model_mae is None or not climatology_mae:
+def skill(model_mae: float | None, baseline_mae: float | None) -> float | None:
+    """Percent by which a forecast's MAE beats a baseline's (negative: worse)."""
+    if model_mae is None or not baseline_mae:
         return None
-    return round(100 * (1 - model_mae / climatology_mae), 1)
+    return round(100 * (1 - model_mae / baseline_mae), 1)
+
+
+def better_baseline(scores: dict[str, Any]) -> str | None:
+    """The baseline with the lower MAE in a method -> errors mapping (None if neither scored)."""
+    scored = [name for name in BASELINES if scores.get(name, {}).get("mae") is not None]
+    return min(scored, key=lambda name: scores[name]["mae"]) if scored else None
+
+
+def skill_vs_better(scores: dict[str, Any]) -> tuple[float | None, str | None]:
+    """The served forecast's skill against the better baseline, and that baseline's name."""
+    baseline = better_baseline(scores)
+    if baseline is None:
+        return None, None
+    return skill(scores[SERVED]["mae"], scores[baseline]["mae"]), baseline
+
+
+STATION_COLUMNS = ["station", "state", "model_mae", "network_mae", "climatology_mae",
+                   "seasonal_naive_mae", "model_rmse", "skill", "baseline", "months"]
 
 
 def station_scores(record: dict[str, Any], stations: pd.DataFrame,
                    selected: list[str]) -> pd.DataFrame:
-    """One row per selected station with the holdout errors of each method and the skill."""
+    """One row per selected station: holdout errors of each method, skill vs the better baseline."""
     rows = []
     for location in selected:
         scores = record["per_location"].get(location)
         if scores is None:
             continue
         meta = stations.loc[stations["location"] == location].iloc[0]
+        gain, baseline = skill_vs_better(scores)
         rows.append({
             "station": meta["name"], "state": meta["state"],
-            "model_mae": _round(scores["model"]["mae"]),
-            "climatology_mae": _round(scores["climatology"]["mae"]),
-            "seasonal_naive_mae": _round(scores["seasonal_naive"]["mae"]),
-            "model_rmse": _round(scores["model"]["rmse"]),
-            "skill": skill(scores["model"]["mae"], scores["climatology"]["mae"]),
-            "months": scores["model"]["cells"],
+            **{f"{method}_mae": _round(scores.get(method, {}).get("mae"))
+               for method in (SERVED, NETWORK, *BASELINES)},
+            "model_rmse": _round(scores[SERVED]["rmse"]),
+            "skill": gain,
+            "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
+            "months": scores[SERVED]["cells"],
         })
-    return pd.DataFrame(rows, columns=["station", "state", "model_mae", "climatology_mae",
-                                       "seasonal_naive_mae", "model_rmse", "skill", "months"])
+    return pd.DataFrame(rows, columns=STATION_COLUMNS)
 
 
 def step_errors(record: dict[str, Any]) -> pd.DataFrame:
@@ -67,16 +87,48 @@ def export_frame(actuals: pd.DataFrame, predictions: pd.DataFrame,
     """Everything the chart shows as one table, one row per station and month."""
     observed = actuals.assign(part="observed")
     held_out = predictions.drop(columns=["actual"], errors="ignore").assign(part="holdout")
-    ahead = forecast.assign(part="forecast")
+    ahead = forecast.drop(columns=["actual"], errors="ignore").assign(part="forecast")
     modelled = pd.concat([held_out, ahead], ignore_index=True).rename(
-        columns={"model": "predicted", "lower": "lower_80", "upper": "upper_80"})
+        columns={SERVED: "served", NETWORK: "network", "lower": "lower_80", "upper": "upper_80"})
     table = observed.drop(columns="part").merge(modelled, on=["location", "month"], how="outer")
     table["part"] = table["part"].fillna("observed")
     table["month"] = table["month"].dt.strftime("%Y-%m")
-    columns = ["location", "month", "part", "actual", "predicted", "lower_80", "upper_80",
-               "climatology", "seasonal_naive"]
+    columns = ["location", "month", "part", "actual", "served", "lower_80", "upper_80",
+               "network", *BASELINES]
     return table.reindex(columns=columns).sort_values(["location", "month"], ignore_index=True)
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+COMPARE_SETTINGS = ("recipe", "cell", "direction", "window", "horizon", "units", "epochs")
+
+
+def compare_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per compared model: its settings, errors, skill, coverage and training time."""
+    rows = []
+    for number, record in enumerate(records, start=1):
+        config, metrics = record["config"], record["metrics"]
+        gain, baseline = skill_vs_better(metrics)
+        coverage = record.get("interval_coverage")
+        rows.append({
+            "model": f"Model {number}",
+            "recipe": "default" if config["anomalies"] else "article's",
+            "cell": config["cell"].upper(),
+            "direction": "bidirectional" if config["bidirectional"] else "forward",
+            **{name: config[name] for name in ("window", "horizon", "units", "epochs")},
+            "network_mae": _round(metrics.get(NETWORK, {}).get("mae")),
+            "model_mae": _round(metrics[SERVED]["mae"]),
+            "model_rmse": _round(metrics[SERVED]["rmse"]),
+            "skill": gain,
+            "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
+            "coverage": None if coverage is None else round(100 * coverage, 1),
+            "train_seconds": round(record["train_seconds"], 1),
+        })
+    return rows
+
+
+def differing_settings(rows: list[dict[str, Any]]) -> list[str]:
+    """The settings columns whose value is not the same for every compared model."""
+    return [name for name in COMPARE_SETTINGS if len({row[name] for row in rows}) > 1]

@@ -7,15 +7,19 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
-from model import ConfigError, DataError, TrainConfig, prepare
+from model import PRESETS, ConfigError, DataError, TrainConfig, prepare
 
 from . import ids
 from .sources import InputError
 
 MAX_ITEMS = 200  # far more than any data set's stations and states; longer lists are forged
+MAX_COMPARED = 4  # models on one comparison chart
 FORM_FIELDS = {ids.WINDOW: "window", ids.HORIZON: "horizon", ids.EPOCHS: "epochs",
                ids.UNITS: "units", ids.CELL: "cell", ids.BIDIRECTIONAL: "bidirectional"}
 STATE_PREFIX = "state:"
+# The recipes a user can retrain: the dashboard's base config, or the published notebook's.
+RECIPES = {"default": "our default (anomalies from the seasonal curve, calibrated)",
+           "article": "the article's (raw values, MinMax scaling, batch 1)"}
 
 
 def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
@@ -41,21 +45,36 @@ def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def parse_query(search: Any) -> tuple[list[str] | None, str | None]:
-    """Stations and model key from a URL query string (unchecked names, None when absent)."""
+def parse_compare(value: Any) -> list[str]:
+    """The model keys picked for comparison: a list of up to MAX_COMPARED store keys."""
+    if value is None:
+        return []
+    if (not isinstance(value, list) or len(value) > MAX_COMPARED
+            or any(not isinstance(key, str) or not key.isalnum() or len(key) > 64
+                   for key in value)):
+        raise InputError(f"compare at most {MAX_COMPARED} models at once: got {_short(value)}")
+    return list(dict.fromkeys(value))
+
+
+def parse_query(search: Any) -> tuple[list[str] | None, str | None, list[str]]:
+    """Stations, model key and compared keys from a URL query string (unchecked values)."""
     if not isinstance(search, str) or not search:
-        return None, None
+        return None, None, []
     query = parse_qs(search.lstrip("?"))
     stations = query.get("stations", [None])[0]
     model = query.get("model", [None])[0]
-    return (stations.split(",") if stations else None), model
+    compare = query.get("compare", [""])[0]
+    return (stations.split(",") if stations else None), model, compare.split(",") if compare \
+        else []
 
 
-def build_query(stations: list[str], key: str | None) -> str:
+def build_query(stations: list[str], key: str | None, compare: list[str] = ()) -> str:
     """The URL query string that reopens this view."""
     values = {"stations": ",".join(stations)}
     if key:
         values["model"] = key
+    if compare:
+        values["compare"] = ",".join(compare)
     return "?" + urlencode(values, safe=",")
 
 
@@ -79,9 +98,24 @@ def _field_value(name: str, value: Any) -> Any:
     return value
 
 
-def parse_form(values: dict[str, Any], base: TrainConfig,
+def recipe_base(recipe: Any, default: TrainConfig) -> TrainConfig:
+    """The config a recipe choice starts from; ConfigError for anything but a known recipe."""
+    if recipe not in RECIPES:
+        raise ConfigError(f"recipe ({_short(recipe)}) must be one of {', '.join(RECIPES)}")
+    return default if recipe == "default" else PRESETS["seed"]
+
+
+def parse_form(values: dict[str, Any], default: TrainConfig,
                monthly: pd.DataFrame) -> tuple[TrainConfig | None, dict[str, str]]:
-    """Build the config the form asks for; on failure return None and an error per field id."""
+    """Build the config the form asks for; on failure return None and an error per field id.
+
+    The recipe field picks the base config (`default` or the article's); the other fields
+    override it.
+    """
+    try:
+        base = recipe_base(values.get(ids.RECIPE), default)
+    except ConfigError as error:
+        return None, {ids.RECIPE: str(error)}
     errors: dict[str, str] = {}
     changes: dict[str, Any] = {}
     for field_id, name in FORM_FIELDS.items():

@@ -35,12 +35,12 @@ def register(app: Dash, settings: Settings) -> None:
     @app.callback(
         Output(ids.URL, "search"), Output(ids.STATIONS, "value"), Output(ids.MODEL_KEY, "data"),
         Output(ids.DATASET, "data"), Output(ids.NOTICE, "children"),
-        Output(ids.STATIONS, "options"),
+        Output(ids.STATIONS, "options"), Output(ids.COMPARE, "value"),
         Input(ids.URL, "search"), Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"),
-        Input(ids.DATASET, "data"),
+        Input(ids.DATASET, "data"), Input(ids.COMPARE, "value"),
     )
-    def _sync(search, stations, key, dataset):
-        return callbacks.sync_view(settings, _trigger(), search, stations, key, dataset)
+    def _sync(search, stations, key, dataset, compare):
+        return callbacks.sync_view(settings, _trigger(), search, stations, key, dataset, compare)
 
     @app.callback(
         Output(ids.STATIONS, "value", **dup), Output(ids.NOTICE, "children", **dup),
@@ -61,12 +61,14 @@ def register(app: Dash, settings: Settings) -> None:
         return callbacks.update_map(settings, stations, dataset)
 
     @app.callback(
-        Output(ids.CHART, "figure"), Output(ids.CHART_NOTE, "children"),
+        Output(ids.CHART, "figure"), Output(ids.SHOWN_MODEL, "children"),
+        Output(ids.CHART_NOTE, "children"),
         Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"), Input(ids.BASELINES, "value"),
-        Input(ids.CHART_MODE, "value"), State(ids.DATASET, "data"),
+        Input(ids.CHART_MODE, "value"), Input(ids.FORECASTS, "value"), State(ids.DATASET, "data"),
     )
-    def _chart(stations, key, baselines, mode, dataset):
-        return callbacks.update_chart(settings, stations, key, dataset, baselines, mode)
+    def _chart(stations, key, baselines, mode, forecasts, dataset):
+        return callbacks.update_chart(settings, stations, key, dataset, baselines, mode,
+                                      forecasts)
 
     @app.callback(
         Output(ids.SCORE_CARDS, "children"), Output(ids.SCORE_NOTE, "children"),
@@ -85,12 +87,21 @@ def register(app: Dash, settings: Settings) -> None:
         return callbacks.download_csv(settings, clicks, stations, key, dataset)
 
     @app.callback(
-        Output(ids.MODEL_LIST, "children"),
+        Output(ids.MODEL_LIST, "children"), Output(ids.COMPARE, "options"),
         Input(ids.MODEL_KEY, "data"), Input(ids.DATASET, "data"),
         Input(ids.STORE_VERSION, "data"),
     )
     def _models(key, dataset, version):
         return callbacks.update_models(settings, key, dataset, version)
+
+    @app.callback(
+        Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "data"),
+        Output(ids.COMPARE_TABLE, "style_data_conditional"), Output(ids.COMPARE_NOTE, "children"),
+        Input(ids.COMPARE, "value"), Input(ids.STATIONS, "value"), Input(ids.FORECASTS, "value"),
+        State(ids.DATASET, "data"),
+    )
+    def _compare(compare, stations, forecasts, dataset):
+        return callbacks.update_compare(settings, compare, stations, dataset, forecasts)
 
     @app.callback(
         Output(ids.MODEL_KEY, "data", **dup), Output(ids.MODEL_MESSAGE, "children"),
@@ -109,18 +120,18 @@ def register(app: Dash, settings: Settings) -> None:
     def _delete(_clicks, current, dataset, version):
         return callbacks.delete_model(settings, *_pattern_trigger(), current, dataset, version)
 
-    form = [State(field, "value") for field in (*ids.NUMBER_FIELDS, ids.CELL, ids.BIDIRECTIONAL)]
+    form = [State(field, "value") for field in (ids.RECIPE, *ids.NUMBER_FIELDS, ids.CELL,
+                                                 ids.BIDIRECTIONAL)]
 
     @app.callback(
         *(Output(field, "invalid") for field in ids.NUMBER_FIELDS),
-        *(Output(f"{field}-feedback", "children")
-          for field in (*ids.NUMBER_FIELDS, ids.CELL, ids.BIDIRECTIONAL)),
+        *(Output(f"{field}-feedback", "children") for field in callbacks.FORM_ERROR_FIELDS),
         Output(ids.FORM_HINT, "children"),
         *(Input(state.component_id, "value") for state in form), Input(ids.DATASET, "data"),
         Input(ids.MODEL_KEY, "data"),
     )
-    def _check(window, horizon, epochs, units, cell, bidirectional, dataset, _key):
-        return callbacks.check_form(settings, window, horizon, epochs, units, cell,
+    def _check(recipe, window, horizon, epochs, units, cell, bidirectional, dataset, _key):
+        return callbacks.check_form(settings, recipe, window, horizon, epochs, units, cell,
                                     bidirectional, dataset)
 
     @app.callback(
@@ -134,10 +145,10 @@ def register(app: Dash, settings: Settings) -> None:
                  (Output(ids.PROGRESS_BOX, "style"), {"display": "block"}, {"display": "block"})],
         cancel=[Input(ids.CANCEL, "n_clicks")],
     )
-    def _train(set_progress, _clicks, window, horizon, epochs, units, cell, bidirectional,
-               dataset):
-        return callbacks.train_model(settings, set_progress, window, horizon, epochs, units,
-                                     cell, bidirectional, dataset)
+    def _train(set_progress, _clicks, recipe, window, horizon, epochs, units, cell,
+               bidirectional, dataset):
+        return callbacks.train_model(settings, set_progress, recipe, window, horizon, epochs,
+                                     units, cell, bidirectional, dataset)
 
     @app.callback(Output(ids.TRAIN_MESSAGE, "children", **dup), Input(ids.CANCEL, "n_clicks"),
                   prevent_initial_call=True)

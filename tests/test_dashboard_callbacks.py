@@ -12,6 +12,7 @@ from dash import no_update
 
 from dashboard import create_app, ids
 from dashboard.callbacks import (
+    FORM_ERROR_FIELDS,
     check_form,
     delete_model,
     download_csv,
@@ -20,6 +21,7 @@ from dashboard.callbacks import (
     sync_view,
     train_model,
     update_chart,
+    update_compare,
     update_models,
     update_scores,
     upload_data,
@@ -58,8 +60,9 @@ def key(trained):
 
 
 def form(config, **changes):
-    values = dict(window=config.window, horizon=config.horizon, epochs=config.epochs,
-                  units=config.units, cell=config.cell, bidirectional=config.bidirectional)
+    values = dict(recipe="default", window=config.window, horizon=config.horizon,
+                  epochs=config.epochs, units=config.units, cell=config.cell,
+                  bidirectional=config.bidirectional)
     return {**values, **changes}
 
 
@@ -73,9 +76,9 @@ def text(component) -> str:
 
 
 def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
-    search, stations, shown, data, notice, options = sync_view(
+    search, stations, shown, data, notice, options, compare = sync_view(
         settings, None, f"?stations=Darwin,Atlantis&model={key}", None, None, dataset)
-    assert stations == ["Darwin"] and shown == key and data == dataset
+    assert stations == ["Darwin"] and shown == key and data == dataset and compare == []
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
     assert {"label": "Queensland: all 1 stations", "value": "state:QLD"} in options
@@ -95,25 +98,31 @@ def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset):
 
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained):
-    figure, note = update_chart(settings, STATIONS, key, dataset, ["climatology"], "auto")
+    figure, caption, note = update_chart(settings, STATIONS, key, dataset, ["climatology"],
+                                         "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
-    assert {"Cairns", "Cairns network", "Cairns forecast", "Cairns climatology"} <= names
+    assert {"Cairns", "Cairns served", "Cairns network", "Cairns forecast",
+            "Cairns climatology"} <= names
     assert trained[1]["cutoff"] in note
+    assert "bidirectional GRU, window 6, horizon 3, 4 units, up to 2 epochs (cached)" in text(
+        caption)
     cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
-    assert "Skill vs climatology" in text(cards) and "°C" in text(cards)
+    assert "Served skill vs the better baseline" in text(cards)
+    assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
-    assert len(go.Figure(steps).data) == 3
-    listed = text(update_models(settings, key, dataset, 0))
+    assert len(go.Figure(steps).data) == 4
+    listed = text(update_models(settings, key, dataset, 0)[0])
     assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
+    assert "served MAE" in listed and "network MAE" in listed
     assert pick_model(settings, key, 1) == (key, None)
 
 
 @pytest.mark.parametrize(("factors", "expected"), [
     ([0.56, 0.17, 0.17, 0.0], "used for months 1-3 ahead (weight 0.56 falling to 0.17); further "
-                              "ahead the forecast is each station's smooth seasonal curve."),
+                              "ahead the served forecast is each station's smooth seasonal curve."),
     ([1.0, 1.0], "used for months 1-2 ahead (weight 1.00)."),
     ([0.4, 0.0], "used for 1 month ahead (weight 0.40); further ahead"),
-    ([0.0, 0.0], "did not validate at any step, so the forecast is each station's smooth"),
+    ([0.0, 0.0], "did not validate at any step, so the served forecast is each station's"),
 ])
 def test_scores_say_how_far_ahead_the_network_correction_is_used(settings, dataset, key,
                                                                  factors, expected):
@@ -127,14 +136,16 @@ def test_scores_say_how_far_ahead_the_network_correction_is_used(settings, datas
 def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset, key):
     """The page keeps parsed records in memory; a retrained entry must replace that copy."""
     def network_line(figure):
-        return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns network")
+        return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns served")
 
-    before = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto")[0])
+    before = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto",
+                                       ["model"])[0])
     path = user_store(settings).record_path(key)
     record = json.loads(path.read_text())
     record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
     path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
-    after = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto")[0])
+    after = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto",
+                                      ["model"])[0])
     assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
 
@@ -142,7 +153,7 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
     download, notice = download_csv(settings, 1, STATIONS, key, dataset)
     assert notice is None and download["filename"].endswith(".csv")
     header, *lines = download["content"].splitlines()
-    assert header == ("location,month,part,actual,predicted,lower_80,upper_80,climatology,"
+    assert header == ("location,month,part,actual,served,lower_80,upper_80,network,climatology,"
                       "seasonal_naive")
     assert {line.split(",")[0] for line in lines} == set(STATIONS)
     parts = {line.split(",")[2] for line in lines}
@@ -160,15 +171,20 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
 ])
 def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data,
                                                 expected):
-    figure, note = update_chart(settings, stations, key, dataset if data == "good" else data,
-                                [], "auto")
+    figure, _, note = update_chart(settings, stations, key,
+                                   dataset if data == "good" else data, [], "auto", ["model"])
     assert expected in text(note)
     assert expected in go.Figure(figure).layout.annotations[0].text
 
 
 def test_forged_chart_options_are_refused(settings, dataset):
-    assert "chart mode" in text(update_chart(settings, STATIONS, None, dataset, [], "3d")[1])
-    assert "baselines" in text(update_chart(settings, STATIONS, None, dataset, ["ets"], "auto")[1])
+    def note(*options):
+        return text(update_chart(settings, STATIONS, None, dataset, *options)[2])
+
+    assert "chart mode" in note([], "3d", ["model"])
+    assert "baselines" in note(["ets"], "auto", ["model"])
+    assert "forecasts" in note([], "auto", "model")
+    assert "forecasts" in note([], "auto", ["model", "<script>"])
     assert "map click" in text(select_stations(settings, ids.MAP, {"x": 1}, [], dataset)[1])
 
 
@@ -180,14 +196,14 @@ def test_forged_chart_options_are_refused(settings, dataset):
     (dict(cell="transformer"), ids.CELL, "cell ('transformer') must be one of gru, lstm"),
     (dict(bidirectional="yes"), ids.BIDIRECTIONAL, "bidirectional must be true or false"),
     (dict(window=60, horizon=36), ids.WINDOW, "leave no training window"),
+    (dict(recipe="transformer"), ids.RECIPE, "recipe ('transformer') must be one of default"),
 ])
 def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
                                                          changes, field, expected):
     before = {entry["key"] for entry in user_store(settings).entries()}
     values = form(tiny_config, **changes)
     checked = check_form(settings, *values.values(), dataset)
-    fields = (*ids.NUMBER_FIELDS, ids.CELL, ids.BIDIRECTIONAL)
-    assert expected in checked[4 + fields.index(field)]
+    assert expected in checked[4 + FORM_ERROR_FIELDS.index(field)]
     if field in ids.NUMBER_FIELDS:
         assert checked[ids.NUMBER_FIELDS.index(field)] is True
     progress = []
@@ -215,13 +231,50 @@ def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset,
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
     assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
-    assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0))
+    assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0)[0])
+
+
+def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
+                                                                       tiny_config):
+    monthly = load_dataset(settings, dataset)
+    other, _ = user_store(settings).get_or_train(
+        tiny_config.replace(bidirectional=False, units=3), monthly)
+    pair = [key, other["key"]]
+    figure, rows, styles, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
+                                             ["network"])
+    traces = go.Figure(figure).data
+    assert {"observed", "Model 1: network's own", "Model 2: network's own"} <= {
+        trace.name for trace in traces}
+    assert len({trace.xaxis for trace in traces}) == 2  # a panel per station
+    lines = {trace.name: list(trace.y) for trace in traces if trace.xaxis == "x"}
+    assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
+    assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
+        ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
+    assert {style["if"]["column_id"] for style in styles
+            if "row_index" not in style["if"]} == {"direction", "units"}
+    search, *_, compared = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
+    assert search == f"?stations=Cairns&model={key}&compare={key},{other['key']}"
+    assert sync_view(settings, None, search, None, None, dataset)[-1] == pair
+
+
+def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
+    def note(compare):
+        figure, _, _, message = update_compare(settings, compare, STATIONS, dataset, ["model"])
+        return text(message) + go.Figure(figure).layout.annotations[0].text
+
+    assert "Pick 2 to 4 models" in note([key])
+    assert "at most 4 models" in note([key] * 5)
+    assert "not in the store" in note([key, "abc123"])
+    assert "at most 4 models" in note("abc")
+    _, *_, notice, _, compared = sync_view(settings, None, f"?compare={key},abc123", None, None,
+                                           dataset)
+    assert compared == [key] and "compared models" in text(notice)
 
 
 def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
     version, shown, message = delete_model(settings, key, 1, key, dataset, 3)
     assert version == 4 and shown is None and "Deleted" in text(message)
-    assert "No models" in text(update_models(settings, None, dataset, 4))
+    assert "No models" in text(update_models(settings, None, dataset, 4)[0])
     assert "not in the store" in text(delete_model(settings, key, 1, None, dataset, 4)[2])
     assert delete_model(settings, key, None, None, dataset, 4) == (no_update,) * 3
 
@@ -251,8 +304,9 @@ def test_upload_becomes_the_session_data_set(settings):
         settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv")
     assert len(dataset) == 16 and stations == ["Alpha"] and shown is None
     assert "Using alpha.csv: 1 stations, Jan 2015 to Dec 2015" in text(message)
-    figure, note = update_chart(settings, ["Alpha"], None, dataset, [], "auto")
-    assert "No model trained on this data yet" in note
+    figure, caption, note = update_chart(settings, ["Alpha"], None, dataset, [], "auto",
+                                         ["model", "network"])
+    assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
     assert upload_data(settings, ids.RESET_DATA, None, None)[0] is None
 

@@ -21,6 +21,7 @@ from dashboard.tables import (
     export_frame,
     rows_of,
     skill,
+    skill_vs_better,
     station_scores,
     step_errors,
 )
@@ -50,16 +51,30 @@ def test_one_station_has_actual_prediction_forecast_band_and_cutoff(view):
     figure = _figure(view, ["Cairns"])
     by_name = {trace.name: trace for trace in figure.data}
     assert by_name["Cairns"].line.dash is None
-    assert by_name["Cairns network"].line.dash == "dash"
+    assert by_name["Cairns served"].line.dash == "dash"
     assert by_name["Cairns forecast"].line.dash == "dot"
     assert by_name["Cairns lower"].fill == "tonexty"
-    colours = {by_name[n].line.color for n in ("Cairns", "Cairns network", "Cairns forecast")}
+    assert "Cairns network" not in by_name  # the network's own line only when asked
+    colours = {by_name[n].line.color for n in ("Cairns", "Cairns served", "Cairns forecast")}
     assert colours == {station_colours(["Cairns"])["Cairns"]}
-    hover = by_name["Cairns network"].hovertemplate
-    assert "actual" in hover and "error" in hover and "°C" in hover
+    hover = by_name["Cairns served"].hovertemplate
+    assert "served forecast" in hover and "actual" in hover and "error" in hover
     assert figure.layout.hovermode == "x unified"  # the month heads the hover box
     assert any(shape.type == "line" for shape in figure.layout.shapes)  # cutoff marker
     assert any("cutoff" in (note.text or "") for note in figure.layout.annotations)
+
+
+def test_the_network_line_is_drawn_alone_or_beside_the_served_one(view):
+    alone = {trace.name: trace for trace in _figure(view, ["Cairns"], forecasts=("network",)).data}
+    assert {"Cairns network", "Cairns network forecast"} <= set(alone)
+    assert not {"Cairns served", "Cairns forecast", "Cairns lower"} & set(alone)
+    assert "network's own" in alone["Cairns network"].hovertemplate
+    assert alone["Cairns network"].line.dash == "longdashdot"
+    held_out = view["predictions"][view["predictions"]["location"] == "Cairns"]
+    assert list(alone["Cairns network"].y) == pytest.approx(held_out["network"].tolist())
+    both = {trace.name for trace in _figure(view, ["Cairns"],
+                                            forecasts=("model", "network")).data}
+    assert {"Cairns served", "Cairns network", "Cairns forecast"} <= both
 
 
 def test_predictions_cover_the_holdout_after_the_cutoff(view):
@@ -113,18 +128,37 @@ def test_station_scores_skill_and_export(view, monthly):
     scores = station_scores(record, stations_of(monthly), stations)
     assert list(scores["station"]) == stations
     row = scores.iloc[0]
-    assert row["skill"] == pytest.approx(skill(row["model_mae"], row["climatology_mae"]), abs=0.5)
+    better = min(row["climatology_mae"], row["seasonal_naive_mae"])
+    assert row["skill"] == pytest.approx(skill(row["model_mae"], better), abs=0.5)
+    assert row["network_mae"] is not None
     assert skill(0.9, 1.0) == 10.0 and skill(1.1, 1.0) == -10.0 and skill(None, 1.0) is None
     table = export_frame(view["actuals"], view["predictions"], view["forecast"])
     assert set(table["part"]) == {"observed", "holdout", "forecast"}
     holdout = table[table["part"] == "holdout"]
-    assert holdout["actual"].notna().any() and holdout["predicted"].notna().all()
+    assert holdout["actual"].notna().any() and holdout["served"].notna().all()
+    assert holdout["network"].notna().all()
     assert table[table["part"] == "forecast"]["lower_80"].notna().all()
+
+
+def test_skill_is_against_the_better_baseline_and_names_it():
+    """A station where seasonal naive wins must not look better than the baselines."""
+    scores = {"model": {"mae": 0.9}, "climatology": {"mae": 1.0},
+              "seasonal_naive": {"mae": 0.8}}
+    assert skill_vs_better(scores) == (-12.5, "seasonal_naive")
+    scores["seasonal_naive"]["mae"] = None
+    assert skill_vs_better(scores) == (10.0, "climatology")
+
+
+def test_export_without_a_model_keeps_the_observed_values(view):
+    empty = pd.DataFrame(columns=["location", "month", "model", "lower", "upper", "actual"])
+    table = export_frame(view["actuals"], empty, empty)
+    assert set(table["part"]) == {"observed"}
+    assert table["actual"].notna().all() and len(table) == len(view["actuals"])
 
 
 def test_small_figures(view):
     steps = step_errors(view["record"])
-    assert set(steps["method"]) == {"model", "climatology", "seasonal_naive"}
-    assert len(go.Figure(step_figure(steps)).data) == 3
+    assert set(steps["method"]) == {"model", "network", "climatology", "seasonal_naive"}
+    assert len(go.Figure(step_figure(steps)).data) == 4
     assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text
