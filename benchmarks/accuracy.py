@@ -40,7 +40,7 @@ from benchmarks.common import (  # noqa: E402
     write_png,
     write_section,
 )
-from model import PRESETS, Store, TrainConfig, read_monthly  # noqa: E402
+from model import PRESETS, Record, Store, TrainConfig, read_monthly  # noqa: E402
 from model.config import months_before  # noqa: E402
 from model.evaluate import (  # noqa: E402
     climatology,
@@ -127,9 +127,9 @@ def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
                          for name, values in columns.items()})
 
 
-def network_cells(record: dict[str, Any]) -> pd.DataFrame:
+def network_cells(record: Record) -> pd.DataFrame:
     """The served, network, lower and upper columns of a record, indexed by (location, step)."""
-    table = pd.DataFrame(record["predictions"]).set_index(["location", "step"])
+    table = pd.DataFrame(record.predictions).set_index(["location", "step"])
     return table[["model", "network", "lower", "upper"]].astype(float)
 
 
@@ -168,7 +168,7 @@ def evaluate_cutoff(monthly: pd.DataFrame, store: Store, configs: dict[str, Trai
             cells[NETWORK] = network["network"]
         cells[f"{name}_lower"], cells[f"{name}_upper"] = network["lower"], network["upper"]
         message = (f"H={horizon} cutoff {cutoff} {name}: {'cache hit' if hit else 'trained'} "
-                   f"in {time.perf_counter() - started:.1f} s ({record.get('epochs_run')} epochs)")
+                   f"in {time.perf_counter() - started:.1f} s ({record.epochs_run} epochs)")
         log.append(message)
         print(message, file=sys.stderr, flush=True)
     return score(cells, [*configs, *([NETWORK] if NETWORK in cells else []), *BASELINES,

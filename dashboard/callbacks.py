@@ -23,6 +23,9 @@ from model import (
     SERVED,
     VARIABLE_LABELS,
     DataError,
+    Record,
+    Scores,
+    TrainConfig,
     aggregate_monthly,
     read_daily_csv,
 )
@@ -43,6 +46,7 @@ from .settings import Settings
 from .sources import (
     STATE_NAMES,
     VARIABLE,
+    Entry,
     InputError,
     ShownModel,
     data_fingerprint,
@@ -64,6 +68,7 @@ from .tables import (
     compare_rows,
     differing_settings,
     export_frame,
+    mae_of,
     rows_of,
     skill_vs_better,
     station_scores,
@@ -156,23 +161,23 @@ def _known_models(settings: Settings, keys: list[str], data_print: str) -> list[
     known = []
     for key in keys[:MAX_COMPARED]:
         try:
-            if find_record(settings, key)["data_fingerprint"] == data_print:
+            if find_record(settings, key).data_fingerprint == data_print:
                 known.append(key)
         except InputError:
             continue
     return list(dict.fromkeys(known))
 
 
-def _dataset_of(settings: Settings, record: dict, dataset: Any) -> Any:
+def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
     """The data set a record was trained on: the session's, the embedded one or an upload."""
-    for candidate in dict.fromkeys([dataset, None, record["data_fingerprint"]]):
+    for candidate in dict.fromkeys([dataset, None, record.data_fingerprint]):
         try:
             data = load_dataset(settings, candidate)
         except InputError:
             continue
-        if data_fingerprint(data) == record["data_fingerprint"]:
+        if data_fingerprint(data) == record.data_fingerprint:
             return candidate
-    raise InputError(f"the data set model {record['key']} was trained on is not on this server")
+    raise InputError(f"the data set model {record.key} was trained on is not on this server")
 
 
 def select_stations(settings: Settings, trigger: str | None, click: Any, current: Any,
@@ -250,7 +255,7 @@ def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
     if key is None:
         return monthly, table, chosen, None
     shown = find_model(settings, key)
-    if shown.record["data_fingerprint"] != data_fingerprint(monthly):
+    if shown.record.data_fingerprint != data_fingerprint(monthly):
         raise InputError(f"model {key} was trained on another data set")
     return monthly, table, chosen, shown
 
@@ -283,13 +288,13 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
     actuals = actuals_frame(monthly, chosen)
     predictions, forecast = _shown_rows(shown, chosen)
     figure = forecast_figure(actuals, predictions, forecast, chosen, names,
-                             record["cutoff"] if record else None, VARIABLE_LABELS[VARIABLE],
+                             record.cutoff if record else None, VARIABLE_LABELS[VARIABLE],
                              tuple(baselines), use_small_multiples(mode, len(chosen)),
                              tuple(forecasts))
     if record is None:
         return figure, caption, "No model trained on this data yet: train one in Retrain below."
     missing = sorted(set(chosen) - set(forecast["location"]))
-    note = (f"Trained up to {record['cutoff']}; {record['config']['horizon']} held-out months "
+    note = (f"Trained up to {record.cutoff}; {record.config.horizon} held-out months "
             f"follow, then the forecast beyond the data.")
     if missing:
         note += f" No forecast for {', '.join(names[m] for m in missing)} (too few recent months)."
@@ -302,12 +307,12 @@ def _check_choices(name: str, value: Any, choices: tuple[str, ...]) -> None:
                          f"{' and '.join(choices)}")
 
 
-def shown_model(settings: Settings, record: dict | None) -> Any:
+def shown_model(settings: Settings, record: Record | None) -> Any:
     """Which model the chart shows: its settings, and whether it is built in or cached."""
     if record is None:
         return "No model shown."
-    origin = "built in" if is_shipped(settings, record["key"]) else "cached"
-    return [html.Strong("Model shown: "), f"{describe(record['config'])} ({origin})"]
+    origin = "built in" if is_shipped(settings, record.key) else "cached"
+    return [html.Strong("Model shown: "), f"{describe(record.config)} ({origin})"]
 
 
 def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
@@ -320,7 +325,7 @@ def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> 
         text = "Scores appear once a model is trained on this data."
         return html.P(text, className="text-muted"), None, [], message_figure(text, height=260)
     record = shown.record
-    metrics = record["metrics"]
+    metrics = record.metrics
     gain, baseline = skill_vs_better(metrics)
     cards = [_score(METHOD_LABELS[method], metrics[method],
                     "primary" if method == SERVED else "secondary")
@@ -333,18 +338,18 @@ def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> 
                  + (METHOD_LABELS[baseline].lower() if baseline else "either baseline"),
                  className="score-sub"),
     ], className="score"), xs=6, md=4, xl=2))
-    coverage = record.get("interval_coverage")
-    stations_scored = len(record["per_location"])
+    coverage = record.interval_coverage
+    stations_scored = len(record.per_location)
     note = (f"All {stations_scored} station{'s' if stations_scored != 1 else ''}, "
-            f"{record['config']['horizon']} months after {record['cutoff']}, "
-            f"{metrics[SERVED]['cells']} station-months. The served forecast is what the product "
+            f"{record.config.horizon} months after {record.cutoff}, "
+            f"{metrics[SERVED].cells} station-months. The served forecast is what the product "
             "recommends; the network's own forecast is the trained network before calibration. "
             "MAE: mean absolute error; RMSE: root mean square error.")
     if coverage is not None:
-        note += (f" The {record['interval_level']:.0%} interval held {coverage:.0%} of the "
+        note += (f" The {record.interval_level:.0%} interval held {coverage:.0%} of the "
                  "held-out values.")
-    note += damping_note(record.get("shrinkage"), record.get("calibration_origins"))
-    note += step_note(record.get("per_step_mae", {}))
+    note += damping_note(record.shrinkage, record.calibration_origins)
+    note += step_note(record.per_step_mae)
     rows = station_scores(record, table, chosen).to_dict("records")
     return dbc.Row(cards, className="g-2 mb-2"), note, rows, step_figure(step_errors(record))
 
@@ -382,8 +387,8 @@ def damping_note(factors: list[float] | None, origins: int | None = None) -> str
     return f" The network's correction is used for {span} ahead ({weights}){beyond}.{sample}"
 
 
-def _score(label: str, scores: dict, color: str) -> dbc.Col:
-    mae, rmse = scores["mae"], scores["rmse"]
+def _score(label: str, scores: Scores, color: str) -> dbc.Col:
+    mae, rmse = scores.mae, scores.rmse
     return dbc.Col(html.Div([
         html.Div(label, className="score-label"),
         html.Div("n/a" if mae is None else f"{mae:.2f} °C", className=f"score-value {color}"),
@@ -419,8 +424,8 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
         chosen = parse_stations(stations, table)
         shown = [find_model(settings, key) for key in keys]
         for model in shown:
-            if model.record["data_fingerprint"] != data_fingerprint(monthly):
-                raise InputError(f"model {model.record['key']} was trained on another data set")
+            if model.record.data_fingerprint != data_fingerprint(monthly):
+                raise InputError(f"model {model.record.key} was trained on another data set")
     except InputError as error:
         return message_figure(str(error), height=300), [], [], alert(str(error))
     if len(keys) < 2:
@@ -460,49 +465,48 @@ def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> t
         listed = entries(settings, load_dataset(settings, dataset))
     except InputError as error:
         return alert(str(error)), []
-    options = [{"label": describe(entry["config"]) + (" (built in)" if entry["shipped"] else ""),
-                "value": entry["key"]} for entry in listed]
+    options = [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
+                "value": entry.record.key} for entry in listed]
     if not listed:
         return html.P("No models for this data yet.", className="text-muted small"), options
-    return dbc.ListGroup([_model_item(entry, entry["key"] == key) for entry in listed],
+    return dbc.ListGroup([_model_item(entry, entry.record.key == key) for entry in listed],
                          flush=True), options
 
 
-def describe(config: dict) -> str:
+def describe(config: TrainConfig) -> str:
     """A one-line summary of a config's recipe and form fields."""
-    direction = "bidirectional " if config["bidirectional"] else ""
-    recipe = "" if config["anomalies"] else "article's recipe: "
-    return (f"{recipe}{direction}{config['cell'].upper()}, window {config['window']}, "
-            f"horizon {config['horizon']}, {config['units']} units, "
-            f"up to {config['epochs']} epochs")
+    direction = "bidirectional " if config.bidirectional else ""
+    recipe = "" if config.anomalies else "article's recipe: "
+    return (f"{recipe}{direction}{config.cell.upper()}, window {config.window}, "
+            f"horizon {config.horizon}, {config.units} units, up to {config.epochs} epochs")
 
 
-def _model_item(entry: dict, showing: bool) -> dbc.ListGroupItem:
-    metrics = entry["metrics"]
-    gain, baseline = skill_vs_better(metrics)
-    created = datetime.fromisoformat(entry["created"]).strftime("%d %b %Y %H:%M UTC")
-    facts = [f"{label} MAE {_mae(metrics.get(method))}"
+def _model_item(entry: Entry, showing: bool) -> dbc.ListGroupItem:
+    record = entry.record
+    gain, baseline = skill_vs_better(record.metrics)
+    created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
+    facts = [f"{label} MAE {_mae(record.metrics, method)}"
              for method, label in ((SERVED, "served"), (NETWORK, "network"))]
     if gain is not None:
         facts.append(f"{gain:+.1f}% vs {METHOD_LABELS[baseline].lower()}")
-    facts += [f"{entry['epochs_run']} epochs", created]
+    facts += [f"{record.epochs_run} epochs", created]
     badges = [dbc.Badge("showing", color="primary", className="me-1")] if showing else []
-    if entry["shipped"]:
+    if entry.shipped:
         badges.append(dbc.Badge("built-in", color="light", text_color="dark"))
     return dbc.ListGroupItem([
-        html.Div([html.Span(describe(entry["config"]), className="model-title"), *badges]),
+        html.Div([html.Span(describe(record.config), className="model-title"), *badges]),
         html.Div(" · ".join(facts), className="small text-muted"),
         html.Div([
-            dbc.Button("View", id={"type": ids.VIEW_MODEL, "key": entry["key"]}, size="sm",
+            dbc.Button("View", id={"type": ids.VIEW_MODEL, "key": record.key}, size="sm",
                        color="primary", outline=True, disabled=showing),
-            dbc.Button("Delete", id={"type": ids.DELETE_MODEL, "key": entry["key"]}, size="sm",
-                       color="danger", outline=True, disabled=entry["shipped"]),
+            dbc.Button("Delete", id={"type": ids.DELETE_MODEL, "key": record.key}, size="sm",
+                       color="danger", outline=True, disabled=entry.shipped),
         ], className="button-row mt-1"),
     ], className="model-item" + (" showing" if showing else ""))
 
 
-def _mae(scores: dict | None) -> str:
-    mae = (scores or {}).get("mae")
+def _mae(metrics: dict[str, Scores], method: str) -> str:
+    mae = mae_of(metrics, method)
     return "n/a" if mae is None else f"{mae:.2f} °C"
 
 
@@ -532,7 +536,7 @@ def delete_model(settings: Settings, key: Any, clicks: Any, current: Any, datase
     user_store(settings).delete(key)
     shown = default_key(settings, monthly) if key == current else no_update
     bumped = version + 1 if isinstance(version, int) else 1
-    return bumped, shown, alert(f"Deleted {describe(record['config'])}.", "secondary")
+    return bumped, shown, alert(f"Deleted {describe(record.config)}.", "secondary")
 
 
 # Retrain -------------------------------------------------------------------------------------
@@ -585,8 +589,8 @@ def train_model(settings: Settings, set_progress: Progress, recipe: Any, window:
         return no_update, alert("Not trained: " + " ".join(errors.values()))
     record = lookup(settings, config, monthly)
     if record is not None:
-        set_progress((100, "cached", loss_figure(record.get("history", {}))))
-        return record["key"], alert(f"Cached: {describe(record['config'])} was trained before "
+        set_progress((100, "cached", loss_figure(record.history)))
+        return record.key, alert(f"Cached: {describe(record.config)} was trained before "
                                     "and is shown now.", "info")
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
     set_progress((0, "starting...", loss_figure(history)))
@@ -606,11 +610,11 @@ def train_model(settings: Settings, set_progress: Progress, recipe: Any, window:
         record, _ = user_store(settings).get_or_train(config, monthly, progress=report)
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
-    set_progress((100, f"epoch {record['epochs_run']} of {config.epochs}, done",
+    set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done",
                   loss_figure(history)))
-    served, network = (_mae(record["metrics"].get(m)) for m in (SERVED, NETWORK))
-    return record["key"], alert(
-        f"Trained {describe(record['config'])} in {record['train_seconds']:.0f} s: served MAE "
+    served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
+    return record.key, alert(
+        f"Trained {describe(record.config)} in {record.train_seconds:.0f} s: served MAE "
         f"{served}, the network's own {network}. It is shown now.", "success")
 
 

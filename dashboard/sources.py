@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pandas as pd
 
-from model import Store, StoreError, TrainConfig, fingerprint, key_for, read_monthly
+from model import Record, Store, StoreError, TrainConfig, fingerprint, key_for, read_monthly
 
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
@@ -145,9 +145,16 @@ def is_shipped(settings: Settings, key: str) -> bool:
 class ShownModel(NamedTuple):
     """A record with its holdout and forecast rows as frames; shared, so never modified."""
 
-    record: dict[str, Any]
+    record: Record
     predictions: pd.DataFrame
     forecast: pd.DataFrame
+
+
+class Entry(NamedTuple):
+    """A stored model listed for a data set, and whether it is built in (cannot be deleted)."""
+
+    record: Record
+    shipped: bool
 
 
 def find_model(settings: Settings, key: object) -> ShownModel:
@@ -162,7 +169,7 @@ def find_model(settings: Settings, key: object) -> ShownModel:
     raise InputError(f"model {key} is not in the store (deleted?)")
 
 
-def find_record(settings: Settings, key: object) -> dict[str, Any]:
+def find_record(settings: Settings, key: object) -> Record:
     """The record of a key from any store; InputError when the key is malformed or unknown."""
     return find_model(settings, key).record
 
@@ -171,7 +178,7 @@ def find_record(settings: Settings, key: object) -> dict[str, Any]:
 def _read_model(folder: Path, key: str, stamp: tuple[int, int]) -> ShownModel:
     """Read and parse a record once per version of its file (`stamp`: mtime and size)."""
     record = Store(folder).record(key)
-    return ShownModel(record, record_rows(record["predictions"]), record_rows(record["forecast"]))
+    return ShownModel(record, record_rows(record.predictions), record_rows(record.forecast))
 
 
 def record_rows(columns: dict[str, list]) -> pd.DataFrame:
@@ -182,7 +189,7 @@ def record_rows(columns: dict[str, list]) -> pd.DataFrame:
     return frame.assign(month=pd.to_datetime(frame["month"], format="%Y-%m"))
 
 
-def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> dict[str, Any] | None:
+def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> Record | None:
     """The verified record of a config on this data from any store, or None."""
     data_print = data_fingerprint(monthly)
     for store in stores(settings):
@@ -192,15 +199,15 @@ def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> di
     return None
 
 
-def entries(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, Any]]:
+def entries(settings: Settings, monthly: pd.DataFrame) -> list[Entry]:
     """Store entries trained on this data set, newest first, each marked shipped or not."""
     data_print = data_fingerprint(monthly)
-    seen: dict[str, dict[str, Any]] = {}
+    seen: dict[str, Entry] = {}
     for store in stores(settings):
-        for entry in store.entries():
-            if entry["data_fingerprint"] == data_print and entry["key"] not in seen:
-                seen[entry["key"]] = {**entry, "shipped": store.folder == SHIPPED_FOLDER}
-    return sorted(seen.values(), key=lambda entry: entry["created"] or "", reverse=True)
+        for record in store.entries():
+            if record.data_fingerprint == data_print and record.key not in seen:
+                seen[record.key] = Entry(record, store.folder == SHIPPED_FOLDER)
+    return sorted(seen.values(), key=lambda entry: entry.record.created, reverse=True)
 
 
 def default_key(settings: Settings, monthly: pd.DataFrame) -> str | None:
@@ -208,6 +215,6 @@ def default_key(settings: Settings, monthly: pd.DataFrame) -> str | None:
     preferred = key_for(settings.base_config, monthly, data_fingerprint(monthly))
     listed = entries(settings, monthly)
     for entry in listed:
-        if entry["key"] == preferred:
+        if entry.record.key == preferred:
             return preferred
-    return listed[0]["key"] if listed else None
+    return listed[0].record.key if listed else None

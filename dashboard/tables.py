@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from model import BASELINES, CURVE, NETWORK, SERVED
+from model import BASELINES, CURVE, NETWORK, SERVED, Record, Scores
 
 from .sources import VARIABLE
 
@@ -34,50 +34,55 @@ def skill(model_mae: float | None, baseline_mae: float | None) -> float | None:
     return round(100 * (1 - model_mae / baseline_mae), 1)
 
 
-def better_baseline(scores: dict[str, Any]) -> str | None:
-    """The baseline with the lower MAE in a method -> errors mapping (None if neither scored)."""
-    scored = [name for name in BASELINES if scores.get(name, {}).get("mae") is not None]
-    return min(scored, key=lambda name: scores[name]["mae"]) if scored else None
+def mae_of(scores: dict[str, Scores], method: str) -> float | None:
+    """A method's MAE in a method -> scores mapping; None when it was not scored."""
+    return scores[method].mae if method in scores else None
 
 
-def skill_vs_better(scores: dict[str, Any]) -> tuple[float | None, str | None]:
+def better_baseline(scores: dict[str, Scores]) -> str | None:
+    """The baseline with the lower MAE in a method -> scores mapping (None if neither scored)."""
+    scored = [name for name in BASELINES if mae_of(scores, name) is not None]
+    return min(scored, key=lambda name: scores[name].mae) if scored else None
+
+
+def skill_vs_better(scores: dict[str, Scores]) -> tuple[float | None, str | None]:
     """The served forecast's skill against the better baseline, and that baseline's name."""
     baseline = better_baseline(scores)
     if baseline is None:
         return None, None
-    return skill(scores[SERVED]["mae"], scores[baseline]["mae"]), baseline
+    return skill(mae_of(scores, SERVED), scores[baseline].mae), baseline
 
 
 STATION_COLUMNS = ["station", "state", "model_mae", "network_mae", "climatology_mae",
                    "seasonal_naive_mae", "model_rmse", "skill", "baseline", "months"]
 
 
-def station_scores(record: dict[str, Any], stations: pd.DataFrame,
+def station_scores(record: Record, stations: pd.DataFrame,
                    selected: list[str]) -> pd.DataFrame:
     """One row per selected station: holdout errors of each method, skill vs the better baseline."""
     rows = []
     for location in selected:
-        scores = record["per_location"].get(location)
+        scores = record.per_location.get(location)
         if scores is None:
             continue
         meta = stations.loc[stations["location"] == location].iloc[0]
         gain, baseline = skill_vs_better(scores)
         rows.append({
             "station": meta["name"], "state": meta["state"],
-            **{f"{method}_mae": _round(scores.get(method, {}).get("mae"))
+            **{f"{method}_mae": _round(mae_of(scores, method))
                for method in (SERVED, NETWORK, *BASELINES)},
-            "model_rmse": _round(scores[SERVED]["rmse"]),
+            "model_rmse": _round(scores[SERVED].rmse),
             "skill": gain,
             "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
-            "months": scores[SERVED]["cells"],
+            "months": scores[SERVED].cells,
         })
     return pd.DataFrame(rows, columns=STATION_COLUMNS)
 
 
-def step_errors(record: dict[str, Any]) -> pd.DataFrame:
+def step_errors(record: Record) -> pd.DataFrame:
     """MAE per months-ahead step: step, method, mae."""
     rows = [{"step": step + 1, "method": method, "mae": mae}
-            for method, values in record.get("per_step_mae", {}).items()
+            for method, values in record.per_step_mae.items()
             for step, mae in enumerate(values)]
     return pd.DataFrame(rows, columns=["step", "method", "mae"])
 
@@ -105,26 +110,26 @@ def _round(value: float | None) -> float | None:
 COMPARE_SETTINGS = ("recipe", "cell", "direction", "window", "horizon", "units", "epochs")
 
 
-def compare_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def compare_rows(records: list[Record]) -> list[dict[str, Any]]:
     """One row per compared model: its settings, errors, skill, coverage and training time."""
     rows = []
     for number, record in enumerate(records, start=1):
-        config, metrics = record["config"], record["metrics"]
+        config, metrics = record.config, record.metrics
         gain, baseline = skill_vs_better(metrics)
-        coverage = record.get("interval_coverage")
+        coverage = record.interval_coverage
         rows.append({
             "model": f"Model {number}",
-            "recipe": "default" if config["anomalies"] else "article's",
-            "cell": config["cell"].upper(),
-            "direction": "bidirectional" if config["bidirectional"] else "forward",
-            **{name: config[name] for name in ("window", "horizon", "units", "epochs")},
-            "network_mae": _round(metrics.get(NETWORK, {}).get("mae")),
-            "model_mae": _round(metrics[SERVED]["mae"]),
-            "model_rmse": _round(metrics[SERVED]["rmse"]),
+            "recipe": "default" if config.anomalies else "article's",
+            "cell": config.cell.upper(),
+            "direction": "bidirectional" if config.bidirectional else "forward",
+            **{name: getattr(config, name) for name in ("window", "horizon", "units", "epochs")},
+            "network_mae": _round(mae_of(metrics, NETWORK)),
+            "model_mae": _round(metrics[SERVED].mae),
+            "model_rmse": _round(metrics[SERVED].rmse),
             "skill": gain,
             "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
             "coverage": None if coverage is None else round(100 * coverage, 1),
-            "train_seconds": round(record["train_seconds"], 1),
+            "train_seconds": round(record.train_seconds, 1),
         })
     return rows
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import CALIBRATIONS, PRESETS, ConfigError, TrainConfig
-from .record import METHODS
+from .record import METHODS, SERVED, Record
 from .schema import EMBEDDED_MONTHLY, DataError
 from .store import Store, StoreError
 
@@ -105,51 +105,51 @@ def _train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary_json(record, hit)))
         return 0
-    metrics = record["metrics"]
-    print(f"key {record['key']}  ({'cache hit' if hit else 'trained'} in {elapsed:.1f} s; "
-          f"training took {record['train_seconds']:.1f} s)")
-    print(f"cutoff {record['cutoff']}, holdout {config.horizon} months, "
-          f"{len(record['per_location'])} stations")
+    print(f"key {record.key}  ({'cache hit' if hit else 'trained'} in {elapsed:.1f} s; "
+          f"training took {record.train_seconds:.1f} s)")
+    print(f"cutoff {record.cutoff}, holdout {config.horizon} months, "
+          f"{len(record.per_location)} stations")
     print(f"{'method':<16}{'MAE':>8}{'RMSE':>8}")
     for method in METHODS:
-        if method in metrics:
-            print(f"{method:<16}{_fmt(metrics[method]['mae']):>8}"
-                  f"{_fmt(metrics[method]['rmse']):>8}")
-    coverage = record.get("interval_coverage")
-    print(f"{int(record['interval_level'] * 100)}% interval coverage on the holdout: "
+        if method in record.metrics:
+            scores = record.metrics[method]
+            print(f"{method:<16}{_fmt(scores.mae):>8}{_fmt(scores.rmse):>8}")
+    coverage = record.interval_coverage
+    print(f"{int(record.interval_level * 100)}% interval coverage on the holdout: "
           f"{_fmt(coverage and coverage * 100, 1)}%")
     return 0
 
 
-def summary_json(record: dict[str, Any], hit: bool) -> dict[str, Any]:
+def summary_json(record: Record, hit: bool) -> dict[str, Any]:
     """The `train --json` object."""
+    data = record.to_json()
     return {
-        "key": record["key"],
+        "key": record.key,
         "cache_hit": hit,
-        "train_seconds": record["train_seconds"],
-        "config": record["config"],
-        "cutoff": record["cutoff"],
-        "metrics": {method: {"mae": values["mae"], "rmse": values["rmse"]}
-                    for method, values in record["metrics"].items()},
-        "per_location": record["per_location"],
-        "per_step_mae": record["per_step_mae"],
-        "interval_coverage": record["interval_coverage"],
+        "train_seconds": record.train_seconds,
+        "config": data["config"],
+        "cutoff": record.cutoff,
+        "metrics": {method: {"mae": scores.mae, "rmse": scores.rmse}
+                    for method, scores in record.metrics.items()},
+        "per_location": data["per_location"],
+        "per_step_mae": record.per_step_mae,
+        "interval_coverage": record.interval_coverage,
     }
 
 
 def _list(args: argparse.Namespace) -> int:
     entries = Store(args.cache_dir).entries()
     if args.json:
-        print(json.dumps(entries))
+        print(json.dumps([entry.summary() for entry in entries]))
         return 0
     if not entries:
         print("no cached networks")
         return 0
     print(f"{'key':<22}{'created':<27}{'window':>7}{'horizon':>8}{'cell':>6}{'MAE':>8}")
     for entry in entries:
-        config = entry["config"]
-        print(f"{entry['key']:<22}{entry['created']:<27}{config['window']:>7}"
-              f"{config['horizon']:>8}{config['cell']:>6}{_fmt(entry['metrics']['model']['mae']):>8}")
+        config = entry.config
+        print(f"{entry.key:<22}{entry.created:<27}{config.window:>7}{config.horizon:>8}"
+              f"{config.cell:>6}{_fmt(entry.metrics[SERVED].mae):>8}")
     return 0
 
 

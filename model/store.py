@@ -18,6 +18,7 @@ import platformdirs
 from filelock import FileLock
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
+from .record import Record, RecordError
 
 if TYPE_CHECKING:  # heavy modules load only when a network is trained or data is read
     import keras
@@ -28,10 +29,6 @@ if TYPE_CHECKING:  # heavy modules load only when a network is trained or data i
 CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
 MEMO_NAME = "data.memo"  # JSON; not *.json, which are the entries
 DATA_CODE = [Path(__file__).with_name(name) for name in ("data.py", "schema.py")]
-RECORD_FIELDS = ("key", "format_version", "config", "cutoff", "data_fingerprint", "metrics",
-                 "per_location", "predictions", "forecast", "network_sha256")
-SUMMARY_FIELDS = ("key", "config", "cutoff", "data_fingerprint", "metrics", "created",
-                  "train_seconds", "interval_coverage", "epochs_run")
 log = logging.getLogger(__name__)
 
 
@@ -118,41 +115,42 @@ class Store:
         """Where the record of a key lives (it may not exist)."""
         return self._paths(key)[0]
 
-    def record(self, key: str) -> dict[str, Any]:
+    def record(self, key: str) -> Record:
         """Read a record; StoreError if it is missing, unreadable or incomplete."""
         record_path = self.record_path(key)
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
+            data = json.loads(record_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise StoreError(f"no store entry with key {key}") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(f"store entry {key}: unreadable record ({error})") from None
-        if not isinstance(record, dict):
-            raise StoreError(f"store entry {key}: record is not a JSON object")
-        missing = [name for name in RECORD_FIELDS if name not in record]
-        if missing:
-            raise StoreError(f"store entry {key}: record lacks {', '.join(missing)}")
-        if record["key"] != key or record["format_version"] != FORMAT_VERSION:
-            raise StoreError(f"store entry {key}: record is for key {record['key']} "
-                             f"format {record['format_version']}")
+        if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
+            raise StoreError(f"store entry {key}: record has format "
+                             f"{data.get('format_version')!r}, not {FORMAT_VERSION}")
+        try:
+            record = Record.from_json(data)
+        except RecordError as error:
+            raise StoreError(f"store entry {key}: {error}") from None
+        if record.key != key:
+            raise StoreError(f"store entry {key}: record is for key {record.key}")
         return record
 
-    def verify(self, key: str) -> dict[str, Any]:
+    def verify(self, key: str) -> Record:
         """Read a record and check its network file's sha256; StoreError if anything is off."""
         record = self.record(key)
         _, network_path = self._paths(key)
         if not network_path.is_file():
             raise StoreError(f"store entry {key}: network file is missing")
-        if sha256_of(network_path) != record["network_sha256"]:
+        if sha256_of(network_path) != record.network_sha256:
             raise StoreError(f"store entry {key}: network file does not match its recorded sha256")
         return record
 
     def lookup(self, config: TrainConfig, monthly: pd.DataFrame,
-               data_print: str | None = None) -> dict[str, Any] | None:
+               data_print: str | None = None) -> Record | None:
         """The verified record for this config and data, or None (damaged entries are logged)."""
         return self._verified_or_none(key_for(config, monthly, data_print))
 
-    def recall(self, config: TrainConfig, source: Path) -> dict[str, Any] | None:
+    def recall(self, config: TrainConfig, source: Path) -> Record | None:
         """The verified record of config on the data file `source`, without reading the data.
 
         Works once `remember` has seen the same bytes; None otherwise (then read the data).
@@ -167,11 +165,11 @@ class Store:
             log.warning("ignoring a malformed data memo entry for %s", source)
             return None
 
-    def remember(self, source: Path, monthly: pd.DataFrame, record: dict[str, Any]) -> None:
+    def remember(self, source: Path, monthly: pd.DataFrame, record: Record) -> None:
         """Note a data file's fingerprint (as `record` used it) and last month, for `recall`."""
         memo = self._memo()
-        memo[f"{file_digest(source)}:{record['config']['variable']}"] = {
-            "fingerprint": record["data_fingerprint"],
+        memo[f"{file_digest(source)}:{record.config.variable}"] = {
+            "fingerprint": record.data_fingerprint,
             "last_month": monthly["month"].max().strftime("%Y-%m"),
         }
         text = json.dumps(memo, indent=1, sort_keys=True)
@@ -190,7 +188,7 @@ class Store:
             return {}
         return memo if isinstance(memo, dict) else {}
 
-    def _verified_or_none(self, key: str) -> dict[str, Any] | None:
+    def _verified_or_none(self, key: str) -> Record | None:
         try:
             return self.verify(key)
         except StoreError as error:
@@ -200,7 +198,7 @@ class Store:
 
     def get_or_train(self, config: TrainConfig, monthly: pd.DataFrame,
                      progress: ProgressCallback | None = None,
-                     should_stop: StopCheck | None = None) -> tuple[dict[str, Any], bool]:
+                     should_stop: StopCheck | None = None) -> tuple[Record, bool]:
         """Return (record, cache_hit); train and store on a miss, one process per key at a time."""
         from .data import fingerprint
 
@@ -218,7 +216,7 @@ class Store:
             return self._train(key, config, monthly, data_print, progress, should_stop), False
 
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
-               progress: ProgressCallback | None, should_stop: StopCheck | None) -> dict[str, Any]:
+               progress: ProgressCallback | None, should_stop: StopCheck | None) -> Record:
         from .pipeline import train_and_evaluate
         from .training import forgetting_custom_gradients
 
@@ -226,7 +224,7 @@ class Store:
             results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
         record_path, network_path = self._paths(key)
         _write_atomic(network_path, lambda path: forecaster.save(path))
-        record = {
+        record = Record.from_json({
             "key": key,
             "format_version": FORMAT_VERSION,
             "config": config.to_dict(),
@@ -235,22 +233,20 @@ class Store:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _library_versions(),
             **results,
-        }
-        text = json.dumps(record, allow_nan=False)
+        })
+        text = json.dumps(record.to_json(), allow_nan=False)
         _write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
         return record
 
-    def entries(self) -> list[dict[str, Any]]:
-        """Summaries of every readable entry, newest first; damaged ones are skipped and logged."""
-        summaries = []
+    def entries(self) -> list[Record]:
+        """Every readable entry, newest first; damaged ones are skipped and logged."""
+        records = []
         for record_path in self.folder.glob("*.json"):
             try:
-                record = self.verify(record_path.stem)
+                records.append(self.verify(record_path.stem))
             except StoreError as error:
                 log.warning("skipping damaged entry: %s", error)
-                continue
-            summaries.append({name: record.get(name) for name in SUMMARY_FIELDS})
-        return sorted(summaries, key=lambda summary: summary["created"] or "", reverse=True)
+        return sorted(records, key=lambda record: record.created, reverse=True)
 
     def delete(self, key: str) -> bool:
         """Remove an entry's files; True if there was anything to remove."""

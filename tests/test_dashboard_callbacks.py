@@ -56,7 +56,7 @@ def dataset(settings, small_monthly):
 
 @pytest.fixture
 def key(trained):
-    return trained[1]["key"]
+    return trained[1].key
 
 
 def form(config, **changes):
@@ -103,7 +103,7 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained
     names = {trace.name for trace in go.Figure(figure).data}
     assert {"Cairns", "Cairns served", "Cairns network", "Cairns forecast",
             "Cairns climatology"} <= names
-    assert trained[1]["cutoff"] in note
+    assert trained[1].cutoff in note
     assert "bidirectional GRU, window 6, horizon 3, 4 units, up to 2 epochs (cached)" in text(
         caption)
     cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
@@ -200,7 +200,7 @@ def test_forged_chart_options_are_refused(settings, dataset):
 ])
 def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
                                                          changes, field, expected):
-    before = {entry["key"] for entry in user_store(settings).entries()}
+    before = {entry.key for entry in user_store(settings).entries()}
     values = form(tiny_config, **changes)
     checked = check_form(settings, *values.values(), dataset)
     assert expected in checked[4 + FORM_ERROR_FIELDS.index(field)]
@@ -209,7 +209,7 @@ def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny
     progress = []
     shown, message = train_model(settings, progress.append, *values.values(), dataset)
     assert shown is no_update and expected in text(message) and not progress
-    assert {entry["key"] for entry in user_store(settings).entries()} == before
+    assert {entry.key for entry in user_store(settings).entries()} == before
 
 
 def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, tiny_config):
@@ -239,7 +239,7 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     monthly = load_dataset(settings, dataset)
     other, _ = user_store(settings).get_or_train(
         tiny_config.replace(bidirectional=False, units=3), monthly)
-    pair = [key, other["key"]]
+    pair = [key, other.key]
     figure, rows, styles, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
                                              ["network"])
     traces = go.Figure(figure).data
@@ -253,7 +253,7 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     assert {style["if"]["column_id"] for style in styles
             if "row_index" not in style["if"]} == {"direction", "units"}
     search, *_, compared = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
-    assert search == f"?stations=Cairns&model={key}&compare={key},{other['key']}"
+    assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
     assert sync_view(settings, None, search, None, None, dataset)[-1] == pair
 
 

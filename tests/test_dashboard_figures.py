@@ -25,6 +25,7 @@ from dashboard.tables import (
     station_scores,
     step_errors,
 )
+from model import Scores
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,8 @@ def view(trained, small_monthly):
     return dict(
         record=record, stations=stations,
         actuals=actuals_frame(small_monthly, stations),
-        predictions=rows_of(record_rows(record["predictions"]), stations),
-        forecast=rows_of(record_rows(record["forecast"]), stations),
+        predictions=rows_of(record_rows(record.predictions), stations),
+        forecast=rows_of(record_rows(record.forecast), stations),
         names={s: s for s in stations},
     )
 
@@ -43,7 +44,7 @@ def view(trained, small_monthly):
 def _figure(view, stations, **options):
     """The chart as plotly validates it: a figure dict plotly rejects fails here."""
     return go.Figure(forecast_figure(view["actuals"], view["predictions"], view["forecast"],
-                                     stations, view["names"], view["record"]["cutoff"],
+                                     stations, view["names"], view["record"].cutoff,
                                      "Temperature (°C)", **options))
 
 
@@ -78,7 +79,7 @@ def test_the_network_line_is_drawn_alone_or_beside_the_served_one(view):
 
 
 def test_predictions_cover_the_holdout_after_the_cutoff(view):
-    cutoff = pd.Timestamp(view["record"]["cutoff"])
+    cutoff = pd.Timestamp(view["record"].cutoff)
     assert (view["predictions"]["month"] > cutoff).all()
     assert view["forecast"]["month"].min() > view["actuals"]["month"].max()
 
@@ -142,10 +143,10 @@ def test_station_scores_skill_and_export(view, monthly):
 
 def test_skill_is_against_the_better_baseline_and_names_it():
     """A station where seasonal naive wins must not look better than the baselines."""
-    scores = {"model": {"mae": 0.9}, "climatology": {"mae": 1.0},
-              "seasonal_naive": {"mae": 0.8}}
+    scores = {"model": Scores(0.9, 1.0, 10), "climatology": Scores(1.0, 1.1, 10),
+              "seasonal_naive": Scores(0.8, 0.9, 10)}
     assert skill_vs_better(scores) == (-12.5, "seasonal_naive")
-    scores["seasonal_naive"]["mae"] = None
+    scores["seasonal_naive"] = Scores(None, None, 0)
     assert skill_vs_better(scores) == (10.0, "climatology")
 
 

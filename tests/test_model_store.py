@@ -30,23 +30,23 @@ def test_second_request_is_a_cache_hit_with_the_same_record(trained, tiny_config
     session_store, record = trained
     again, hit = session_store.get_or_train(tiny_config, small_monthly)
     assert hit and again == record
-    assert record["key"] == key_for(tiny_config, small_monthly)
+    assert record.key == key_for(tiny_config, small_monthly)
 
 
 def test_record_holds_everything_a_chart_needs(trained, tiny_config):
     _, record = trained
-    assert record["config"] == tiny_config.to_dict()
-    assert set(record["metrics"]) == {"model", "network", "seasonal_naive", "climatology"}
-    assert set(record["per_location"]) == {"Cairns", "Canberra", "Darwin", "Hobart"}
-    predictions, forecast = record["predictions"], record["forecast"]
+    assert record.config == tiny_config
+    assert set(record.metrics) == {"model", "network", "seasonal_naive", "climatology"}
+    assert set(record.per_location) == {"Cairns", "Canberra", "Darwin", "Hobart"}
+    predictions, forecast = record.predictions, record.forecast
     assert len(predictions["month"]) == 4 * tiny_config.horizon
     assert {"actual", "model", "network", "lower", "upper", "climatology"} <= set(predictions)
     assert {"model", "network", "lower", "upper"} <= set(forecast)
     assert forecast["month"][: tiny_config.horizon] == ["2017-07", "2017-08", "2017-09"]
     assert all(low < mid < high for low, mid, high in
                zip(forecast["lower"], forecast["model"], forecast["upper"], strict=True))
-    assert len(record["history"]["loss"]) == tiny_config.epochs
-    assert len(record["network_sha256"]) == 64 and record["versions"]["keras"]
+    assert len(record.history["loss"]) == tiny_config.epochs
+    assert len(record.network_sha256) == 64 and record.versions["keras"]
 
 
 def test_reading_results_does_not_import_tensorflow(trained):
@@ -54,8 +54,8 @@ def test_reading_results_does_not_import_tensorflow(trained):
     code = (
         "import sys; from model import Store; "
         f"store = Store({str(session_store.folder)!r}); "
-        f"assert store.entries()[0]['key'] == {record['key']!r}; "
-        f"store.record({record['key']!r}); "
+        f"assert store.entries()[0].key == {record.key!r}; "
+        f"store.record({record.key!r}); "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -63,18 +63,19 @@ def test_reading_results_does_not_import_tensorflow(trained):
 
 def test_loaded_network_reproduces_the_recorded_forecast(trained, tiny_config, small_monthly):
     session_store, record = trained
-    network = session_store.load_network(record["key"])
+    network = session_store.load_network(record.key)
     prepared = prepare(small_monthly, tiny_config)
     latest = forecast_inputs(prepared, tiny_config, None)
     values = forecast_values(network, prepared, latest, tiny_config)
-    np.testing.assert_allclose(values.ravel(), record["forecast"]["network"], atol=1e-3)
+    np.testing.assert_allclose(values.ravel(), record.forecast["network"], atol=1e-3)
 
 
-@pytest.mark.parametrize("damage", ["truncated network", "changed byte", "bad json", "no json key"])
+@pytest.mark.parametrize("damage", ["truncated network", "changed byte", "bad json", "no json key",
+                                    "metric as text"])
 def test_damaged_entry_is_logged_and_retrained(copied, tiny_config, small_monthly, caplog,
                                                damage):
     store, record = copied
-    key = record["key"]
+    key = record.key
     network, record_file = store.folder / f"{key}.keras", store.folder / f"{key}.json"
     if damage == "truncated network":
         network.write_bytes(network.read_bytes()[:1000])
@@ -84,14 +85,18 @@ def test_damaged_entry_is_logged_and_retrained(copied, tiny_config, small_monthl
         network.write_bytes(bytes(data))
     elif damage == "bad json":
         record_file.write_text(record_file.read_text()[:200])
+    elif damage == "metric as text":
+        data = json.loads(record_file.read_text())
+        data["metrics"]["model"]["mae"] = "0.1"
+        record_file.write_text(json.dumps(data))
     else:
         record_file.write_text(json.dumps({"key": key}))
     assert store.entries() == []  # a damaged entry is never listed
     with caplog.at_level(logging.WARNING, logger="model.store"):
         fresh, hit = store.get_or_train(tiny_config, small_monthly)
     assert not hit and "damaged" in caplog.text
-    assert fresh["forecast"] == record["forecast"]  # same seed, same machine
-    assert [entry["key"] for entry in store.entries()] == [key]
+    assert fresh.forecast == record.forecast  # same seed, same machine
+    assert [entry.key for entry in store.entries()] == [key]
 
 
 def test_unrecorded_or_tampered_networks_are_refused(copied):
@@ -100,18 +105,18 @@ def test_unrecorded_or_tampered_networks_are_refused(copied):
         store.load_network("0" * 20)
     with pytest.raises(StoreError, match="not a store key"):
         store.load_network("../etc/passwd")
-    network = store.folder / f"{record['key']}.keras"
+    network = store.folder / f"{record.key}.keras"
     network.write_bytes(network.read_bytes() + b"\0")
     with pytest.raises(StoreError, match="does not match its recorded sha256"):
-        store.load_network(record["key"])
+        store.load_network(record.key)
 
 
 def test_entries_list_and_delete(copied):
     store, record = copied
     entries = store.entries()
-    assert [entry["key"] for entry in entries] == [record["key"]]
-    assert entries[0]["metrics"] == record["metrics"]
-    assert store.delete(record["key"]) and not store.delete(record["key"])
+    assert [entry.key for entry in entries] == [record.key]
+    assert entries[0] == record
+    assert store.delete(record.key) and not store.delete(record.key)
     assert store.entries() == []
     assert not list(store.folder.glob("*.tmp*"))
 
@@ -128,7 +133,7 @@ def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, st
     config = TrainConfig(window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64,
                          seed=7, cutoff="2011-12", validation_fraction=0.1)
     record, _ = store.get_or_train(config, small_monthly)
-    assert all(np.isfinite(width) and width > 0 for width in record["interval_halfwidths"])
+    assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
     assert store.lookup(config, small_monthly) == record
 
 
@@ -137,14 +142,14 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
     config = TrainConfig(window=12, horizon=18, units=4, epochs=2, patience=0, batch_size=64,
                          seed=7, harmonics=2, shrinkage=True, calibration="cross_fit", folds=2)
     record, _ = store.get_or_train(config, small_monthly)
-    assert record["calibration_origins"] == 24
-    factors = np.array(record["shrinkage"])
+    assert record.calibration_origins == 24
+    factors = np.array(record.shrinkage)
     assert len(factors) == 18 and np.all(np.diff(factors) <= 0) and np.all(factors <= 1)
-    predictions = {name: np.array(record["predictions"][name], dtype=float).reshape(-1, 18)
+    predictions = {name: np.array(record.predictions[name], dtype=float).reshape(-1, 18)
                    for name in ("model", "network", "seasonal_curve")}
     damped = predictions["seasonal_curve"] + factors * (predictions["network"]
                                                         - predictions["seasonal_curve"])
     np.testing.assert_allclose(predictions["model"], damped, atol=2e-4)
-    assert set(record["metrics"]) == {"model", "network", "seasonal_curve", "climatology",
+    assert set(record.metrics) == {"model", "network", "seasonal_curve", "climatology",
                                       "seasonal_naive"}
-    assert record["metrics"]["network"]["mae"] != record["metrics"]["seasonal_curve"]["mae"]
+    assert record.metrics["network"].mae != record.metrics["seasonal_curve"].mae

@@ -156,7 +156,7 @@ def test_malformed_file_gets_its_own_message_and_store_is_unchanged(case, tmp_pa
     if case not in AFTER_READING:
         assert path.name in message
     assert snapshot(store) == before
-    assert [entry["key"] for entry in store.entries()] == [record["key"]]
+    assert [entry.key for entry in store.entries()] == [record.key]
 
 
 def test_bytes_over_the_limit_are_refused_before_decoding():

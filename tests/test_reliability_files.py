@@ -27,8 +27,8 @@ def copy(trained, tmp_path) -> tuple[Store, str]:
     source, record = trained
     store = Store(tmp_path / "store")
     for suffix in (".json", ".keras"):
-        shutil.copy(source.folder / f"{record['key']}{suffix}", store.folder)
-    return store, record["key"]
+        shutil.copy(source.folder / f"{record.key}{suffix}", store.folder)
+    return store, record.key
 
 
 def forge_entry(store: Store, genuine_key: str, network: Path) -> str:
@@ -59,8 +59,8 @@ def test_recorded_file_with_matching_sha256_loads(copy, tiny_config, small_month
     store, key = copy
     network = store.load_network(key)
     assert network.name == "forecaster"
-    assert store.lookup(tiny_config, small_monthly)["key"] == key
-    assert [entry["key"] for entry in store.entries()] == [key]
+    assert store.lookup(tiny_config, small_monthly).key == key
+    assert [entry.key for entry in store.entries()] == [key]
 
 
 @pytest.mark.parametrize("change", ["flip_byte", "append", "truncate"])

@@ -54,14 +54,14 @@ def test_eight_processes_asking_at_once_train_exactly_once(tmp_path, data_file):
     store = Store(cache)
     key = results[0]["key"]
     assert entry_files(store) == [f"{key}.json", f"{key}.keras"]
-    assert [entry["key"] for entry in store.entries()] == [key]
+    assert [entry.key for entry in store.entries()] == [key]
     assert temporaries(store) == []
 
 
 def check_store(store: Store, monthly) -> list[str]:
     """Assert every record file present verifies and loads; return the listed keys."""
     on_disk = {path.stem for path in store.folder.glob("[!.]*.json")}
-    listed = [entry["key"] for entry in store.entries()]  # may include records written since
+    listed = [entry.key for entry in store.entries()]  # may include records written since
     assert on_disk <= set(listed)
     for key in listed:
         store.verify(key)
@@ -126,7 +126,7 @@ def test_kill_9_at_random_moments_never_lists_or_loads_a_broken_entry(tmp_path, 
     killed.sort(key=lambda seed: keys[seed] not in orphaned)  # prefer a key with orphans
     record, hit = store.get_or_train(CLI_FAST.replace(seed=killed[0]), monthly)
     assert not hit
-    print(f"retrained killed key {record['key']} (it had orphans: {record['key'] in orphaned})")
-    assert not [name for name in temporaries(store) if record["key"] in name]  # orphans removed
-    assert store.load_network(record["key"]) is not None
-    assert record["key"] in check_store(store, monthly)
+    print(f"retrained killed key {record.key} (it had orphans: {record.key in orphaned})")
+    assert not [name for name in temporaries(store) if record.key in name]  # orphans removed
+    assert store.load_network(record.key) is not None
+    assert record.key in check_store(store, monthly)

@@ -208,7 +208,7 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
     url, folder, store = production["url"], production["folder"], production["store"]
     response = train_through_app(production, FORM, "first")
     key = response["model-key"]["data"]
-    assert key in [entry["key"] for entry in store.entries()]
+    assert key in [entry.key for entry in store.entries()]
     assert b"succeeded" in (folder / "celery.log").read_bytes()
     started_by = served_by(folder, "start=first")
     assert len(started_by) == 1

@@ -1,0 +1,44 @@
+"""The typed record: a round trip through its JSON, and a clear error for each bad field."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from model import Record, Scores
+from model.record import RecordError
+
+
+def test_a_record_round_trips_through_its_json(trained):
+    _, record = trained
+    again = Record.from_json(copy.deepcopy(record.to_json()))
+    assert again == record
+    assert isinstance(again.metrics["model"], Scores) and again.config.window == 6
+    assert set(record.summary()) >= {"key", "config", "metrics", "created"}
+
+
+@pytest.mark.parametrize(("path", "value", "message"), [
+    (("metrics", "model", "mae"), "0.9", "metrics.model.mae must be a number, got '0.9'"),
+    (("metrics", "model", "cells"), -1, "metrics.model.cells must be a count"),
+    (("config", "window"), 0, "record config: window (0) must be between 3 and 60"),
+    (("per_step_mae", "model"), "fast", "per_step_mae.model must be a list of numbers"),
+    (("predictions", "month"), [], "predictions columns must be lists of one length"),
+    (("cutoff",), 2015, "cutoff must be text, got 2015"),
+])
+def test_a_bad_field_is_named_with_its_value(trained, path, value, message):
+    data = copy.deepcopy(trained[1].to_json())
+    target = data
+    for name in path[:-1]:
+        target = target[name]
+    target[path[-1]] = value
+    with pytest.raises(RecordError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Record.from_json(data)
+
+
+def test_a_missing_field_or_served_score_is_refused(trained):
+    data = trained[1].to_json()
+    with pytest.raises(RecordError, match="record lacks forecast"):
+        Record.from_json({name: value for name, value in data.items() if name != "forecast"})
+    with pytest.raises(RecordError, match="metrics lacks 'model'"):
+        Record.from_json({**data, "metrics": {}})
