@@ -204,8 +204,12 @@ def write_monthly(monthly: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
-    """Read a monthly frame written by write_monthly (the embedded default when no path)."""
-    monthly = pd.read_csv(path)
+    """Read a monthly frame written by write_monthly (the embedded default when no path).
+
+    Only the variables may be missing: a station called "NA", "None" or "null" stays a name.
+    """
+    monthly = pd.read_csv(path, dtype={"location": str, "month": str}, keep_default_na=False,
+                          na_values={variable: list(MISSING_MARKERS) for variable in VARIABLES})
     monthly["month"] = pd.to_datetime(monthly["month"], format="%Y-%m")
     return monthly
 

@@ -257,6 +257,29 @@ def test_upload_becomes_the_session_data_set(settings):
     assert upload_data(settings, ids.RESET_DATA, None, None)[0] is None
 
 
+def test_station_names_that_look_missing_survive_an_upload(settings):
+    """pandas reads NA, None, null and NaN as missing by default; here they are station names."""
+    names = ["NA", "None", "null", "NaN"]
+    rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
+    rows += [f"2015-{m:02d}-{d:02d},{name},{10 + m},{20 + m},0" for name in names
+             for m in range(1, 4) for d in range(1, 13)]
+    dataset, stations, _, _ = upload_data(
+        settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
+    assert sorted(stations) == sorted(names)
+    *_, options = sync_view(settings, ids.DATASET, "", stations, None, dataset)
+    assert {option["value"] for option in options} >= set(names)
+    figure, note = update_chart(settings, ["NA", "None"], None, dataset, [], "auto")
+    assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
+    assert "No model trained on this data yet" in note
+
+
+def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings):
+    csv = b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-01-01,A,1,2,0\n2015-01-02,,1,2,0\n"
+    *changes, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "blank.csv")
+    assert changes == [no_update] * 3
+    assert "blank.csv: column Location, row 3: empty location" in text(message)
+
+
 @pytest.mark.parametrize(("contents", "expected"), [
     (_data_url(b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-13-01,A,1,2,0\n"),
      "bad.csv: column Date, row 2: not a date"),
