@@ -6,6 +6,7 @@ property on every call, which cost tens of milliseconds a figure. The tests vali
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -35,6 +36,11 @@ TEMPLATE = {"layout": dict(
 def station_colours(stations: list[str]) -> dict[str, str]:
     """One colour per station, in selection order, shared by every element of the page."""
     return {station: PALETTE[index % len(PALETTE)] for index, station in enumerate(stations)}
+
+
+def as_text(name: str) -> str:
+    """Escape a name put into figure text: plotly renders tags such as <a> in names and hovers."""
+    return html.escape(name, quote=False)
 
 
 def _rgba(colour: str, alpha: float) -> str:
@@ -71,16 +77,17 @@ def forecast_figure(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: 
         cutoff: last training month as YYYY-MM, or None when no model is shown.
     """
     colours = station_colours(stations)
+    labels = {station: as_text(names[station]) for station in stations}
     grid = _grid(len(stations) if panels else 1)
     observed, held_out, ahead = (_columns(frame) for frame in (actuals, predictions, forecast))
     traces = []
     for index, station in enumerate(stations):
         axes = grid[index] if panels else grid[0]
         for trace in _station_traces(_rows(observed, station), _rows(held_out, station),
-                                     _rows(ahead, station), station, names[station],
+                                     _rows(ahead, station), station, labels[station],
                                      colours[station], baselines, show_legend=not panels):
             traces.append({**trace, "xaxis": axes["x"], "yaxis": axes["y"]})
-    layout = _layout(grid, [names[s] for s in stations] if panels else None, actuals, forecast,
+    layout = _layout(grid, [labels[s] for s in stations] if panels else None, actuals, forecast,
                      cutoff, unit_label)
     return {"data": traces, "layout": layout}
 
@@ -233,7 +240,7 @@ def station_map(stations: pd.DataFrame, selected: list[str]) -> dict[str, Any]:
             "type": "scattergeo", "mode": "markers", "showlegend": False,
             "lat": frame["lat"].to_numpy(), "lon": frame["lon"].to_numpy(),
             "customdata": frame["location"].tolist(),
-            "text": (frame["name"] + " (" + frame["state"] + ")").tolist(),
+            "text": (frame["name"] + " (" + frame["state"] + ")").map(as_text).tolist(),
             "marker": {
                 "size": 12 if is_chosen else 8,
                 "color": [colours[s] for s in frame["location"]] if is_chosen else "#adb5bd",
