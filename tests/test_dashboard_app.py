@@ -104,3 +104,18 @@ def test_app_factory_and_command_line_defaults(tmp_path):
     args = build_parser().parse_args([])
     assert (args.command, args.host, args.port, args.debug) == ("serve", "127.0.0.1", 8050, False)
     assert build_parser().parse_args(["--port", "9000", "--debug"]).debug
+
+
+def test_every_response_carries_the_security_headers(tmp_path):
+    client = create_app(Settings(cache_dir=tmp_path / "cache")).server.test_client()
+    responses = [client.get("/"), client.get("/_dash-layout"), client.get("/assets/dashboard.css"),
+                 client.post("/_dash-update-component", json=[1])]  # refused with 400
+    for response in responses:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        policy = dict(rule.strip().split(" ", 1) for rule in
+                      response.headers["Content-Security-Policy"].split(";"))
+        assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'self'"
+        assert policy["script-src"].startswith("'self' 'sha256-")
+        assert "unsafe" not in policy["script-src"] and policy["connect-src"] == "'self'"
+    assert responses[-1].status_code == 400
