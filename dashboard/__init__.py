@@ -7,9 +7,10 @@ runs as a background job in another process.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import flask
-from dash import Dash
+from dash import Dash, Output
 
 from .background import make_manager
 from .layout import build_layout
@@ -79,10 +80,49 @@ def _refuse_unknown_callbacks(app: Dash) -> None:
     def _check_callback_request() -> tuple[str, int] | None:
         if flask.request.method != "POST" or flask.request.path != endpoint:
             return None
-        body = flask.request.get_json(silent=True)
+        try:
+            body = flask.request.get_json(silent=True)
+        except RecursionError:
+            return "callback request: the JSON is nested too deeply", 400
         if not isinstance(body, dict):
             return "callback request: the body is not a JSON object", 400
         output = body.get("output")
-        if not isinstance(output, str) or output not in app.callback_map:
+        if not isinstance(output, str) or "callback" not in app.callback_map.get(output, {}):
             return f"callback request: no callback has the output {str(output)[:80]!r}", 400
-        return None
+        problem = _body_problem(body, app.callback_map[output])
+        return (f"callback request for {output[:80]!r}: {problem}", 400) if problem else None
+
+
+def _body_problem(body: dict[str, Any], callback: dict[str, Any]) -> str | None:
+    """What Dash would fail on (with a 500) in a callback request body, or None."""
+    for field in ("inputs", "state"):
+        items, expected = body.get(field, []), len(callback[field])
+        if not isinstance(items, list) or len(items) != expected:
+            return f"{field} must be a list of {expected} item(s)"
+        if not all(_is_dependency(item) for item in items):
+            return f"every item of {field} must be an object with an id and a property"
+    declared, outputs = callback["output"], body.get("outputs")
+    if not isinstance(declared, list):  # a single output: one object (or a pattern's list)
+        declared, outputs = [declared], [outputs]
+    if not isinstance(outputs, list) or len(outputs) != len(declared) or not all(
+            _is_dependency(item, output) for item, output in zip(outputs, declared, strict=True)):
+        return f"outputs must be {len(declared)} object(s) naming the callback's outputs"
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(prop, str) for prop in changed):
+        return "changedPropIds must be a list of strings"
+    return None
+
+
+def _is_dependency(item: Any, declared: Output | None = None) -> bool:
+    """An {id, property} object, or a list of them (a pattern-matching dependency).
+
+    With a declared output, each must be that output (as Dash compares them, patterns too),
+    and only a pattern may be a list.
+    """
+    if declared is not None and isinstance(item, list) and not declared.has_wildcard():
+        return False
+    return all(
+        isinstance(part, dict) and isinstance(part.get("id"), str | dict)
+        and isinstance(part.get("property"), str)
+        and (declared is None or Output(part["id"], part["property"].split("@")[0]) == declared)
+        for part in (item if isinstance(item, list) else [item]))

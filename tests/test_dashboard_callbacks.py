@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import shutil
 
@@ -312,3 +313,57 @@ def test_server_answers_forged_callback_requests_with_400_and_keeps_serving(sett
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code == 400 and expected in response.get_data(as_text=True)
     assert client.get("/").status_code == 200
+
+
+def _request(app, output_id: str, **changes) -> dict:
+    """A well-formed callback request body for the callback of `output_id`, then `changes`."""
+    output = next(key for key in app.callback_map if f"{output_id}." in key)
+    callback = app.callback_map[output]
+    outputs = [{"id": declared.component_id, "property": declared.component_property}
+               for declared in callback["output"]]
+    body = {"output": output, "outputs": outputs, "changedPropIds": [],
+            "inputs": [{**dependency, "value": None} for dependency in callback["inputs"]],
+            "state": [{**dependency, "value": None} for dependency in callback["state"]]}
+    return {**body, **changes}
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"inputs": 7}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": {"id": "stations"}}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": []}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": [1, 2, 3, 4]}, "every item of inputs must be an object with an id and a property"),
+    ({"inputs": [[1]] * 4}, "every item of inputs"),
+    ({"inputs": [{"id": 5, "property": "value"}] * 4}, "every item of inputs"),
+    ({"state": "dataset"}, "state must be a list of 1 item(s)"),
+    ({"outputs": [5]}, "outputs must be 2 object(s) naming the callback's outputs"),
+    ({"outputs": []}, "outputs must be 2 object(s)"),
+    ({"outputs": [{"id": "data-badge", "property": "children"}] * 2}, "outputs must be 2"),
+    ({"changedPropIds": [[1]]}, "changedPropIds must be a list of strings"),
+    ({"output": "upload-ready.data"}, "no callback has the output"),  # runs in the browser
+], ids=["int", "object", "empty", "numbers", "lists", "id-not-text", "state", "outputs",
+        "no-outputs", "other-outputs", "changed", "clientside"])
+def test_callback_requests_with_odd_inputs_get_400(settings, changes, expected):
+    app = create_app(settings)
+    response = app.server.test_client().post("/_dash-update-component",
+                                             json=_request(app, ids.CHART, **changes))
+    assert response.status_code == 400
+    assert expected in response.get_data(as_text=True)
+
+
+def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(settings, dataset):
+    app = create_app(dataclasses.replace(settings, max_upload_mb=1))  # room for 200 kB of JSON
+    client = app.server.test_client()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for payload in (deep, json.dumps(_request(app, ids.CHART)).replace(
+            "null", deep.decode(), 1).encode()):
+        response = client.post("/_dash-update-component", data=payload,
+                               content_type="application/json")
+        assert response.status_code == 400
+        assert "nested too deeply" in response.get_data(as_text=True)
+    chart = _request(app, ids.CHART)
+    for dependency, value in zip(chart["inputs"], (["Cairns"], None, [], "auto"), strict=True):
+        dependency["value"] = value
+    chart["state"][0]["value"] = dataset
+    assert client.post("/_dash-update-component", json=chart).status_code == 200
+    pick = _request(app, ids.MODEL_MESSAGE, inputs=[[]])  # a pattern-matching input: a list
+    assert client.post("/_dash-update-component", json=pick).status_code == 200
