@@ -12,6 +12,8 @@ from typing import Any
 import flask
 from dash import Dash, Output
 
+from model import short_repr
+
 from .background import make_manager
 from .layout import build_layout
 from .settings import Settings
@@ -88,9 +90,11 @@ def _refuse_unknown_callbacks(app: Dash) -> None:
             return "callback request: the body is not a JSON object", 400
         output = body.get("output")
         if not isinstance(output, str) or "callback" not in app.callback_map.get(output, {}):
-            return f"callback request: no callback has the output {str(output)[:80]!r}", 400
+            return f"callback request: no callback has the output {short_repr(output, 80)}", 400
         problem = _body_problem(body, app.callback_map[output])
-        return (f"callback request for {output[:80]!r}: {problem}", 400) if problem else None
+        if problem:
+            return f"callback request for {short_repr(output, 80)}: {problem}", 400
+        return None
 
 
 def _body_problem(body: dict[str, Any], callback: dict[str, Any]) -> str | None:

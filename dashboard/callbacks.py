@@ -16,7 +16,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html, no_update
 
-from model import VARIABLE_LABELS, DataError, aggregate_monthly, read_daily_csv
+from model import VARIABLE_LABELS, DataError, aggregate_monthly, read_daily_csv, short_repr
 
 from . import ids
 from .figures import (
@@ -113,7 +113,8 @@ def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
         wanted = _first_stations(settings, monthly)
     unknown = [s for s in wanted if s not in known]
     if unknown:
-        notices.append(f"Unknown station(s) in the link ignored: {', '.join(unknown[:5])}.")
+        notices.append("Unknown station(s) in the link ignored: "
+                       f"{', '.join(map(short_repr, unknown[:5]))}.")
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
     notice = alert(" ".join(notices), "warning") if notices else None
     return build_query(chosen, key), chosen, key, dataset, notice, station_options(monthly)
@@ -154,9 +155,9 @@ def _clicked_station(click: Any) -> str:
     try:
         station = click["points"][0]["customdata"]
     except (TypeError, KeyError, IndexError):
-        raise InputError(f"map click {str(click)[:40]!r} names no station") from None
+        raise InputError(f"map click {short_repr(click)} names no station") from None
     if not isinstance(station, str):
-        raise InputError(f"map click names {station!r}, not a station")
+        raise InputError(f"map click names {short_repr(station)}, not a station")
     return station
 
 
@@ -224,9 +225,10 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
     """The forecast chart and a line about what it shows. Returns (figure, note)."""
     try:
         if mode not in CHART_MODES:
-            raise InputError(f"chart mode {mode!r} must be one of {', '.join(CHART_MODES)}")
+            raise InputError(f"chart mode {short_repr(mode)} must be one of "
+                             f"{', '.join(CHART_MODES)}")
         if not isinstance(baselines, list) or any(b not in BASELINE_CHOICES for b in baselines):
-            raise InputError(f"baselines {baselines!r} must be a list of "
+            raise InputError(f"baselines {short_repr(baselines)} must be a list of "
                              f"{' and '.join(BASELINE_CHOICES)}")
         monthly, table, chosen, shown = _view(settings, stations, key, dataset)
     except InputError as error:

@@ -9,7 +9,15 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from model import Store, StoreError, TrainConfig, fingerprint, key_for, read_monthly
+from model import (
+    Store,
+    StoreError,
+    TrainConfig,
+    fingerprint,
+    key_for,
+    read_monthly,
+    short_repr,
+)
 
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
@@ -85,7 +93,8 @@ def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
     try:
         version = _file_version(path)
     except FileNotFoundError:
-        raise InputError(f"data set {dataset!r} is not on this server; reload the page") from None
+        raise InputError(f"data set {short_repr(dataset)} is not on this server; "
+                         "reload the page") from None
     return _read_upload(path, version)
 
 
@@ -104,7 +113,7 @@ def dataset_id(monthly: pd.DataFrame) -> str | None:
 def upload_path(settings: Settings, dataset: object) -> Path:
     """Where an uploaded data set is kept; InputError for anything but a fingerprint."""
     if not isinstance(dataset, str) or not DATASET_PATTERN.match(dataset):
-        raise InputError(f"data set id {dataset!r} is not a data set fingerprint")
+        raise InputError(f"data set id {short_repr(dataset)} is not a data set fingerprint")
     return settings.uploads_dir / f"{dataset}.csv"
 
 
@@ -153,7 +162,7 @@ class ShownModel(NamedTuple):
 def find_model(settings: Settings, key: object) -> ShownModel:
     """A key's record and frames from any store; InputError when malformed or unknown."""
     if not isinstance(key, str) or not key.isalnum() or len(key) > 64:
-        raise InputError(f"model key {key!r} is not a store key")
+        raise InputError(f"model key {short_repr(key)} is not a store key")
     for store in stores(settings):
         try:
             return _read_model(store.folder, key, _file_version(store.record_path(key)))

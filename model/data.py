@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
+from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
 REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
@@ -138,7 +138,8 @@ def _parse_csv(text: str, name: str) -> pd.DataFrame:
 def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     def fail(column: str, position: int, value: object, problem: str) -> DataError:
         # Row numbers are the file's line numbers (header is line 1).
-        return DataError(f"{name}: column {column}, row {position + 2}: {problem} ({value!r})")
+        return DataError(f"{name}: column {column}, row {position + 2}: {problem} "
+                         f"({short_repr(value)})")
 
     dates = pd.to_datetime(frame["Date"], format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())

@@ -18,6 +18,7 @@ import platformdirs
 from filelock import FileLock
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
+from .schema import short_repr
 
 if TYPE_CHECKING:  # heavy modules load only when a network is trained or data is read
     import keras
@@ -111,7 +112,7 @@ class Store:
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         if not key.isalnum():
-            raise StoreError(f"key {key!r} is not a store key")
+            raise StoreError(f"key {short_repr(key)} is not a store key")
         return self.folder / f"{key}.json", self.folder / f"{key}.keras"
 
     def record_path(self, key: str) -> Path:

@@ -173,6 +173,29 @@ def test_forged_chart_options_are_refused(settings, dataset):
     assert "map click" in text(select_stations(settings, ids.MAP, {"x": 1}, [], dataset)[1])
 
 
+HUGE = "x" * 2**20  # a 1 MB value in a forged request
+
+
+@pytest.mark.parametrize("send", [
+    lambda s, d: update_chart(s, STATIONS, None, d, [], HUGE)[1],
+    lambda s, d: update_chart(s, STATIONS, None, d, [HUGE], "auto")[1],
+    lambda s, d: update_chart(s, [HUGE], None, d, [], "auto")[1],
+    lambda s, d: update_chart(s, ["state:" + HUGE], None, d, [], "auto")[1],
+    lambda s, d: update_chart(s, STATIONS, HUGE, d, [], "auto")[1],
+    lambda s, d: update_chart(s, STATIONS, None, HUGE, [], "auto")[1],
+    lambda s, d: select_stations(s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, [], d)[1],
+    lambda s, d: select_stations(s, ids.MAP, {"x": HUGE}, [], d)[1],
+    lambda s, d: sync_view(s, None, f"?stations={HUGE}", None, None, d)[4],
+    lambda s, d: check_form(s, HUGE, 3, 2, 4, "gru", True, d)[4],
+    lambda s, d: check_form(s, 6, 3, 2, 4, HUGE, True, d)[8],
+    lambda s, d: check_form(s, 6, 3, 2, 4, "gru", HUGE, d)[9],
+], ids=["mode", "baselines", "station", "state", "model", "dataset", "click-station",
+        "click", "link", "window", "cell", "bidirectional"])
+def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send):
+    message = text(send(settings, dataset))
+    assert "xxxxxxxxxx..." in message and len(message) < 200, message[:300]
+
+
 @pytest.mark.parametrize(("changes", "field", "expected"), [
     (dict(epochs=10**9), ids.EPOCHS, "epochs (1000000000) must be between 1 and 1000"),
     (dict(window=-6), ids.WINDOW, "window (-6) must be between"),
@@ -309,7 +332,7 @@ def test_server_answers_forged_callback_requests_with_400_and_keeps_serving(sett
     for body, expected in (([1, 2], "the body is not a JSON object"),
                            ({"output": "nope.children", "inputs": []},
                             "no callback has the output 'nope.children'"),
-                           ({"inputs": []}, "no callback has the output 'None'")):
+                           ({"inputs": []}, "no callback has the output None")):
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code == 400 and expected in response.get_data(as_text=True)
     assert client.get("/").status_code == 200

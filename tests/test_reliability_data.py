@@ -94,6 +94,8 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
                    ("column Location, row 5", "spreadsheet formula", "@SUM")),
     "formula_minus": (lambda: with_row("2010-02-01,-2+3+cmd|' /C calc'!A0,1,2,3"),
                       ("column Location, row 5", "spreadsheet formula")),
+    "huge_bad_location": (lambda: with_row("2010-02-01,Al\x07" + "p" * 100_000 + ",1,2,3"),
+                          ("column Location, row 5", "control character", "'Al\\x07ppp")),
     "empty_location": (lambda: with_row("2010-02-01,  ,1,2,3"),
                        ("column Location, row 5", "empty location")),
     "short_row": (lambda: with_row("2010-02-01,Alpha,1"),
