@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import create_app
-from dashboard.__main__ import build_parser
+from dashboard.__main__ import build_parser, warn_if_public
 from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
@@ -119,3 +120,20 @@ def test_every_response_carries_the_security_headers(tmp_path):
         assert policy["script-src"].startswith("'self' 'sha256-")
         assert "unsafe" not in policy["script-src"] and policy["connect-src"] == "'self'"
     assert responses[-1].status_code == 400
+
+
+@pytest.mark.parametrize(("host", "public"), [
+    ("0.0.0.0", True), ("::", True), ("", True), ("192.168.1.5", True), ("example.org", True),
+    ("127.0.0.1", False), ("127.0.0.2", False), ("localhost", False), ("::1", False),
+])
+def test_serving_beyond_loopback_warns_that_it_is_not_for_production(caplog, host, public):
+    args = build_parser().parse_args(["--host", host])
+    with caplog.at_level(logging.WARNING, logger="dashboard"):
+        assert warn_if_public(args.host) is public
+    warnings = [record.getMessage() for record in caplog.records]
+    if public:
+        assert len(warnings) == 1 and "not for production" in warnings[0]
+        assert "Production section of README.md" in warnings[0]
+        assert "\n## Production\n" in (REPO / "README.md").read_text(encoding="utf-8")
+    else:
+        assert warnings == []
