@@ -17,6 +17,7 @@ from model import (
     key_for,
     read_monthly,
     short_repr,
+    write_atomic,
 )
 
 from .settings import Settings
@@ -118,17 +119,16 @@ def upload_path(settings: Settings, dataset: object) -> Path:
 
 
 def save_upload(settings: Settings, monthly: pd.DataFrame) -> str | None:
-    """Keep an uploaded monthly frame under its fingerprint; return its data set id."""
+    """Keep an uploaded monthly frame under its fingerprint, owner-only; return its data set id."""
     dataset = dataset_id(monthly)
     if dataset is None:
         return None
     path = upload_path(settings, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        temporary = path.with_suffix(".tmp")
-        monthly.assign(month=monthly["month"].dt.strftime("%Y-%m")).to_csv(
-            temporary, index=False, float_format="%.6g", lineterminator="\n")
-        temporary.replace(path)
+        frame = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
+        write_atomic(path, lambda temporary: frame.to_csv(
+            temporary, index=False, float_format="%.6g", lineterminator="\n"))
     return dataset
 
 

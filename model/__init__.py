@@ -20,7 +20,7 @@ _HOMES = {
     "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
     "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
              "read_daily_csv", "read_monthly"),
-    "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
+    "store": ("Store", "StoreError", "default_cache_dir", "key_for", "write_atomic"),
     "training": ("EpochReport", "TrainingCancelled"),
     "windows": ("prepare",),
 }

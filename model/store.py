@@ -78,8 +78,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a private (0600) temporary file in the same folder, then rename it in place.
+
+    `write` gets the temporary file's path; the file ends up readable by its owner only.
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
                                          + path.suffix)
     os.close(handle)
@@ -177,7 +180,7 @@ class Store:
         }
         text = json.dumps(memo, indent=1, sort_keys=True)
         try:
-            _write_atomic(self.folder / MEMO_NAME, lambda path: path.write_text(text, "utf-8"))
+            write_atomic(self.folder / MEMO_NAME, lambda path: path.write_text(text, "utf-8"))
         except OSError as error:  # only a speed-up: the answer stands without it
             log.warning("could not write the data memo: %s", error)
 
@@ -226,7 +229,7 @@ class Store:
         with forgetting_custom_gradients():
             results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
         record_path, network_path = self._paths(key)
-        _write_atomic(network_path, lambda path: forecaster.save(path))
+        write_atomic(network_path, lambda path: forecaster.save(path))
         record = {
             "key": key,
             "format_version": FORMAT_VERSION,
@@ -238,7 +241,7 @@ class Store:
             **results,
         }
         text = json.dumps(record, allow_nan=False)
-        _write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
+        write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
         return record
 
     def entries(self) -> list[dict[str, Any]]:

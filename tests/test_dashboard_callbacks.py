@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import json
 import shutil
+import stat
 
 import plotly.graph_objects as go
 import pytest
@@ -261,6 +262,15 @@ def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dat
     path.unlink()
     with pytest.raises(InputError, match="is not on this server"):
         load_dataset(settings, dataset)
+
+
+def test_an_uploaded_data_set_is_kept_owner_only_like_the_models(settings, dataset, key,
+                                                                   small_monthly):
+    path = upload_path(settings, dataset)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(user_store(settings).record_path(key).stat().st_mode) == 0o600
+    assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
+    assert data_fingerprint(load_dataset(settings, dataset)) == data_fingerprint(small_monthly)
 
 
 def _data_url(payload: bytes) -> str:
