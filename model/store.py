@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
 from .schema import short_repr
@@ -118,6 +118,10 @@ class Store:
             raise StoreError(f"key {short_repr(key)} is not a store key")
         return self.folder / f"{key}.json", self.folder / f"{key}.keras"
 
+    def _lock_path(self, key: str) -> Path:
+        """The lock file a training of this key holds (single flight across processes)."""
+        return self.folder / f"{key}.lock"
+
     def record_path(self, key: str) -> Path:
         """Where the record of a key lives (it may not exist)."""
         return self._paths(key)[0]
@@ -213,7 +217,7 @@ class Store:
         record = self._verified_or_none(key)
         if record is not None:
             return record, True
-        with FileLock(str(self.folder / f"{key}.lock")):
+        with FileLock(str(self._lock_path(key))):
             record = self._verified_or_none(key)  # another process may have trained it meanwhile
             if record is not None:
                 return record, True
@@ -257,13 +261,25 @@ class Store:
         return sorted(summaries, key=lambda summary: summary["created"] or "", reverse=True)
 
     def delete(self, key: str) -> bool:
-        """Remove an entry's files; True if there was anything to remove."""
+        """Remove an entry's files and its lock file; True if there was an entry to remove."""
         removed = False
         for path in self._paths(key):
             if path.exists():
                 path.unlink()
                 removed = True
+        self._remove_lock(key)
         return removed
+
+    def _remove_lock(self, key: str) -> None:
+        """Remove a key's lock file, unless a training of that key holds it right now."""
+        lock_path = self._lock_path(key)
+        if not lock_path.exists():
+            return
+        try:
+            with FileLock(str(lock_path), timeout=0):
+                lock_path.unlink(missing_ok=True)  # filelock retries a lock on an unlinked file
+        except Timeout:
+            log.info("store entry %s is being trained; its lock file stays", key)
 
     def load_network(self, key: str) -> keras.Model:
         """Load a recorded network after checking its sha256, with Keras safe_mode on."""
