@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import logging
+
+log = logging.getLogger("dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +21,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warn_if_public(host: str) -> bool:
+    """Warn on stderr when the development server would answer other machines; True if so."""
+    if host == "localhost" or _is_loopback_address(host):
+        return False
+    log.warning("python -m dashboard --host %s: other machines can reach this development "
+                "server, which is not for production; see the Production section of README.md "
+                "(gunicorn behind a reverse proxy)", host)
+    return True
+
+
+def _is_loopback_address(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name other than localhost, or "" (every interface)
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the dashboard, or rebuild dashboard/shipped/ from the default config."""
     args = build_parser().parse_args(argv)
@@ -29,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from . import create_app
 
+    warn_if_public(args.host)
     create_app().run(host=args.host, port=args.port, debug=args.debug)
     return 0
 

@@ -28,6 +28,7 @@ from model import (
     TrainConfig,
     aggregate_monthly,
     read_daily_csv,
+    short_repr,
 )
 
 from . import ids
@@ -145,7 +146,8 @@ def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
         wanted = _first_stations(settings, monthly)
     unknown = [s for s in wanted if s not in known]
     if unknown:
-        notices.append(f"Unknown station(s) in the link ignored: {', '.join(unknown[:5])}.")
+        notices.append("Unknown station(s) in the link ignored: "
+                       f"{', '.join(map(short_repr, unknown[:5]))}.")
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
     compared = _known_models(settings, compare, data_fingerprint(monthly))
     if len(compared) < len(compare):
@@ -203,9 +205,9 @@ def _clicked_station(click: Any) -> str:
     try:
         station = click["points"][0]["customdata"]
     except (TypeError, KeyError, IndexError):
-        raise InputError(f"map click {str(click)[:40]!r} names no station") from None
+        raise InputError(f"map click {short_repr(click)} names no station") from None
     if not isinstance(station, str):
-        raise InputError(f"map click names {station!r}, not a station")
+        raise InputError(f"map click names {short_repr(station)}, not a station")
     return station
 
 
@@ -273,7 +275,8 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
     """The forecast chart, the model it shows and a line about it. Returns (figure, model, note)."""
     try:
         if mode not in CHART_MODES:
-            raise InputError(f"chart mode {mode!r} must be one of {', '.join(CHART_MODES)}")
+            raise InputError(f"chart mode {short_repr(mode)} must be one of "
+                             f"{', '.join(CHART_MODES)}")
         _check_choices("baselines", baselines, BASELINE_CHOICES)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
         monthly, table, chosen, shown = _view(settings, stations, key, dataset)
@@ -303,7 +306,7 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
 
 def _check_choices(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if not isinstance(value, list) or any(item not in choices for item in value):
-        raise InputError(f"{name} {str(value)[:40]!r} must be a list of "
+        raise InputError(f"{name} {short_repr(value)} must be a list of "
                          f"{' and '.join(choices)}")
 
 

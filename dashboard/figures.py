@@ -6,6 +6,7 @@ property on every call, which cost tens of milliseconds a figure. The tests vali
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -46,6 +47,11 @@ def station_colours(stations: list[str]) -> dict[str, str]:
     return {station: PALETTE[index % len(PALETTE)] for index, station in enumerate(stations)}
 
 
+def as_text(name: str) -> str:
+    """Escape a name put into figure text: plotly renders tags such as <a> in names and hovers."""
+    return html.escape(name, quote=False)
+
+
 def _rgba(colour: str, alpha: float) -> str:
     red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({red},{green},{blue},{alpha})"
@@ -83,17 +89,18 @@ def forecast_figure(actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: 
         forecasts: which of the served forecast and the network's own to draw.
     """
     colours = station_colours(stations)
+    labels = {station: as_text(names[station]) for station in stations}
     grid = _grid(len(stations) if panels else 1)
     observed, held_out, ahead = (_columns(frame) for frame in (actuals, predictions, forecast))
     traces = []
     for index, station in enumerate(stations):
         axes = grid[index] if panels else grid[0]
         for trace in _station_traces(_rows(observed, station), _rows(held_out, station),
-                                     _rows(ahead, station), station, names[station],
+                                     _rows(ahead, station), station, labels[station],
                                      colours[station], baselines, forecasts,
                                      show_legend=not panels):
             traces.append({**trace, "xaxis": axes["x"], "yaxis": axes["y"]})
-    layout = _layout(grid, [names[s] for s in stations] if panels else None, actuals, forecast,
+    layout = _layout(grid, [labels[s] for s in stations] if panels else None, actuals, forecast,
                      cutoff, unit_label)
     return {"data": traces, "layout": layout}
 
@@ -260,7 +267,7 @@ def station_map(stations: pd.DataFrame, selected: list[str]) -> dict[str, Any]:
             "type": "scattergeo", "mode": "markers", "showlegend": False,
             "lat": frame["lat"].to_numpy(), "lon": frame["lon"].to_numpy(),
             "customdata": frame["location"].tolist(),
-            "text": (frame["name"] + " (" + frame["state"] + ")").tolist(),
+            "text": (frame["name"] + " (" + frame["state"] + ")").map(as_text).tolist(),
             "marker": {
                 "size": 12 if is_chosen else 8,
                 "color": [colours[s] for s in frame["location"]] if is_chosen else "#adb5bd",
@@ -335,6 +342,7 @@ def compare_figure(actuals: pd.DataFrame, models: list[tuple[str, pd.DataFrame]]
         forecasts: which of the served forecast and the network's own to draw for each model.
     """
     grid = _grid(len(stations))
+    labels = {station: as_text(names[station]) for station in stations}
     held_out = [(label, _columns(frame)) for label, frame in models]
     months = [frame["month"] for _, frame in models if not frame.empty]
     first = min(m.min() for m in months) if months else None
@@ -349,7 +357,7 @@ def compare_figure(actuals: pd.DataFrame, models: list[tuple[str, pd.DataFrame]]
             traces.append({"type": "scatter", "mode": "lines", "x": x, "y": y, **axes,
                            "name": "observed", "legendgroup": "observed",
                            "showlegend": index == 0, "line": {"color": "#343a40", "width": 2},
-                           "hovertemplate": f"<b>{names[station]}</b> actual %{{y:.1f}} °C"
+                           "hovertemplate": f"<b>{labels[station]}</b> actual %{{y:.1f}} °C"
                                             "<extra></extra>"})
         for number, (label, columns) in enumerate(held_out):
             model_rows = _rows(columns, station)
@@ -365,9 +373,9 @@ def compare_figure(actuals: pd.DataFrame, models: list[tuple[str, pd.DataFrame]]
                     "legendgroup": f"{label}: {kind}", "showlegend": index == 0,
                     "line": {"color": MODEL_PALETTE[number % len(MODEL_PALETTE)],
                              **FORECAST_LINES[method][0]},
-                    "hovertemplate": f"<b>{names[station]}</b> {label} ({kind}) %{{y:.1f}} °C"
+                    "hovertemplate": f"<b>{labels[station]}</b> {label} ({kind}) %{{y:.1f}} °C"
                                      "<extra></extra>"})
-    titles = [names[s] for s in stations] if len(stations) > 1 else None
+    titles = [labels[s] for s in stations] if len(stations) > 1 else None
     layout = _layout(grid, titles, actuals.iloc[0:0], actuals.iloc[0:0], None, unit_label)
     layout["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
     layout["margin"]["t"] = 70

@@ -9,7 +9,17 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from model import Record, Store, StoreError, TrainConfig, fingerprint, key_for, read_monthly
+from model import (
+    Record,
+    Store,
+    StoreError,
+    TrainConfig,
+    fingerprint,
+    key_for,
+    read_monthly,
+    short_repr,
+    write_atomic,
+)
 
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
@@ -85,7 +95,8 @@ def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
     try:
         version = _file_version(path)
     except FileNotFoundError:
-        raise InputError(f"data set {dataset!r} is not on this server; reload the page") from None
+        raise InputError(f"data set {short_repr(dataset)} is not on this server; "
+                         "reload the page") from None
     return _read_upload(path, version)
 
 
@@ -104,22 +115,21 @@ def dataset_id(monthly: pd.DataFrame) -> str | None:
 def upload_path(settings: Settings, dataset: object) -> Path:
     """Where an uploaded data set is kept; InputError for anything but a fingerprint."""
     if not isinstance(dataset, str) or not DATASET_PATTERN.match(dataset):
-        raise InputError(f"data set id {dataset!r} is not a data set fingerprint")
+        raise InputError(f"data set id {short_repr(dataset)} is not a data set fingerprint")
     return settings.uploads_dir / f"{dataset}.csv"
 
 
 def save_upload(settings: Settings, monthly: pd.DataFrame) -> str | None:
-    """Keep an uploaded monthly frame under its fingerprint; return its data set id."""
+    """Keep an uploaded monthly frame under its fingerprint, owner-only; return its data set id."""
     dataset = dataset_id(monthly)
     if dataset is None:
         return None
     path = upload_path(settings, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        temporary = path.with_suffix(".tmp")
-        monthly.assign(month=monthly["month"].dt.strftime("%Y-%m")).to_csv(
-            temporary, index=False, float_format="%.6g", lineterminator="\n")
-        temporary.replace(path)
+        frame = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
+        write_atomic(path, lambda temporary: frame.to_csv(
+            temporary, index=False, float_format="%.6g", lineterminator="\n"))
     return dataset
 
 
@@ -160,7 +170,7 @@ class Entry(NamedTuple):
 def find_model(settings: Settings, key: object) -> ShownModel:
     """A key's record and frames from any store; InputError when malformed or unknown."""
     if not isinstance(key, str) or not key.isalnum() or len(key) > 64:
-        raise InputError(f"model key {key!r} is not a store key")
+        raise InputError(f"model key {short_repr(key)} is not a store key")
     for store in stores(settings):
         try:
             return _read_model(store.folder, key, _file_version(store.record_path(key)))

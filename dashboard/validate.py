@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
-from model import PRESETS, ConfigError, DataError, TrainConfig, prepare
+from model import PRESETS, ConfigError, DataError, TrainConfig, prepare, short_repr
 
 from . import ids
 from .sources import InputError
@@ -27,21 +27,22 @@ def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
-        raise InputError(f"stations must be a list of station names, got {_short(value)}")
+        raise InputError(f"stations must be a list of station names, got {short_repr(value)}")
     known = set(stations["location"])
     chosen: list[str] = []
     for item in value:
         if not isinstance(item, str):
-            raise InputError(f"station {_short(item)} is not a station name")
+            raise InputError(f"station {short_repr(item)} is not a station name")
         if item.startswith(STATE_PREFIX):
             members = stations.loc[stations["state"] == item[len(STATE_PREFIX):], "location"]
             if members.empty:
-                raise InputError(f"state {item[len(STATE_PREFIX):]!r} has no stations in this data")
+                state = short_repr(item[len(STATE_PREFIX):])
+                raise InputError(f"state {state} has no stations in this data")
             chosen.extend(members)
         elif item in known:
             chosen.append(item)
         else:
-            raise InputError(f"station {item!r} is not in this data set")
+            raise InputError(f"station {short_repr(item)} is not in this data set")
     return list(dict.fromkeys(chosen))
 
 
@@ -52,7 +53,7 @@ def parse_compare(value: Any) -> list[str]:
     if (not isinstance(value, list) or len(value) > MAX_COMPARED
             or any(not isinstance(key, str) or not key.isalnum() or len(key) > 64
                    for key in value)):
-        raise InputError(f"compare at most {MAX_COMPARED} models at once: got {_short(value)}")
+        raise InputError(f"compare at most {MAX_COMPARED} models at once: got {short_repr(value)}")
     return list(dict.fromkeys(value))
 
 
@@ -78,17 +79,12 @@ def build_query(stations: list[str], key: str | None, compare: list[str] = ()) -
     return "?" + urlencode(values, safe=",")
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _field_value(name: str, value: Any) -> Any:
     """Coerce what a form control sends to the config field's type, or raise ConfigError."""
     if name == "bidirectional":
         if isinstance(value, bool):
             return value
-        raise ConfigError(f"bidirectional must be true or false, got {_short(value)}")
+        raise ConfigError(f"bidirectional must be true or false, got {short_repr(value)}")
     if name == "cell":
         return value
     if value is None or value == "":
@@ -101,7 +97,7 @@ def _field_value(name: str, value: Any) -> Any:
 def recipe_base(recipe: Any, default: TrainConfig) -> TrainConfig:
     """The config a recipe choice starts from; ConfigError for anything but a known recipe."""
     if recipe not in RECIPES:
-        raise ConfigError(f"recipe ({_short(recipe)}) must be one of {', '.join(RECIPES)}")
+        raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of {', '.join(RECIPES)}")
     return default if recipe == "default" else PRESETS["seed"]
 
 

@@ -17,11 +17,11 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 _HOMES = {
     "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),
-    "schema": ("VARIABLE_LABELS", "DataError"),
+    "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
     "record": ("BASELINES", "CURVE", "METHODS", "NETWORK", "SERVED", "Record", "Scores"),
     "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
              "read_daily_csv", "read_monthly"),
-    "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
+    "store": ("Store", "StoreError", "default_cache_dir", "key_for", "write_atomic"),
     "training": ("EpochReport", "TrainingCancelled"),
     "windows": ("prepare",),
 }

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .schema import VARIABLES
+from .schema import VARIABLES, short_repr
 
 FORMAT_VERSION = 3  # bump when the code would turn the same config and data into another record
 CELLS = ("gru", "lstm")
@@ -96,31 +96,32 @@ class TrainConfig:
         for name, (low, high) in INT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number, got {value!r}")
+                raise ConfigError(f"{name} must be a whole number, got {short_repr(value)}")
             if not low <= value <= high:
-                raise ConfigError(f"{name} ({value}) must be between {low} and {high}")
+                raise ConfigError(f"{name} ({short_repr(value)}) must be between {low} and {high}")
         for name, (low, high) in FLOAT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{name} must be a number, got {value!r}")
+                raise ConfigError(f"{name} must be a number, got {short_repr(value)}")
             if not low <= value <= high:  # also rejects NaN
-                raise ConfigError(f"{name} ({value}) must be between {low} and {high}")
+                raise ConfigError(f"{name} ({short_repr(value)}) must be between {low} and {high}")
             object.__setattr__(self, name, float(value))
         for name in BOOL_FIELDS:
             value = getattr(self, name)
             if not isinstance(value, bool):
-                raise ConfigError(f"{name} must be true or false, got {value!r}")
+                raise ConfigError(f"{name} must be true or false, got {short_repr(value)}")
         if self.cell not in CELLS:
-            raise ConfigError(f"cell ({self.cell!r}) must be one of {', '.join(CELLS)}")
+            raise ConfigError(f"cell ({short_repr(self.cell)}) must be one of {', '.join(CELLS)}")
         if self.calibration not in CALIBRATIONS:
-            raise ConfigError(
-                f"calibration ({self.calibration!r}) must be one of {', '.join(CALIBRATIONS)}")
+            raise ConfigError(f"calibration ({short_repr(self.calibration)}) must be one of "
+                              f"{', '.join(CALIBRATIONS)}")
         if self.variable not in VARIABLES:
-            raise ConfigError(f"variable ({self.variable!r}) must be one of {', '.join(VARIABLES)}")
+            raise ConfigError(f"variable ({short_repr(self.variable)}) must be one of "
+                              f"{', '.join(VARIABLES)}")
         if self.cutoff is not None and (
             not isinstance(self.cutoff, str) or not CUTOFF_PATTERN.match(self.cutoff)
         ):
-            raise ConfigError(f"cutoff ({self.cutoff!r}) must be a month as YYYY-MM")
+            raise ConfigError(f"cutoff ({short_repr(self.cutoff)}) must be a month as YYYY-MM")
 
     @property
     def damped(self) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
+from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
 REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
@@ -19,6 +19,8 @@ MIN_DAYS_PER_MONTH = 10
 MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
+MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
+GZIP_SLICE = 1 << 14  # compressed bytes handed to zlib at a time
 
 
 def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
@@ -40,20 +42,32 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
 
 
 def _gunzip(raw: bytes, name: str) -> bytes:
-    """Decompress every gzip member, refusing output over MAX_UPLOAD_BYTES (a gzip bomb)."""
+    """Decompress every gzip member, refusing output over MAX_UPLOAD_BYTES (a gzip bomb).
+
+    Input is fed in slices of a memoryview, so a file of many tiny members costs linear time
+    (zlib copies at most one slice per member); over MAX_GZIP_MEMBERS members are refused.
+    """
     out = bytearray()
-    while raw:
+    view = memoryview(raw)
+    offset = members = 0
+    while offset < len(view):
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise DataError(f"{name}: has more than {MAX_GZIP_MEMBERS} gzip members; "
+                            "compress the CSV as one gzip stream")
         member = zlib.decompressobj(wbits=31)
-        try:
-            out += member.decompress(raw, MAX_UPLOAD_BYTES + 1 - len(out))
-        except zlib.error as error:
-            raise DataError(f"{name}: not a readable gzip file ({error})") from None
-        if len(out) > MAX_UPLOAD_BYTES:
-            raise DataError(f"{name}: decompresses to more than the "
-                            f"{MAX_UPLOAD_BYTES / 2**20:g} MB limit")
-        if not member.eof:
-            raise DataError(f"{name}: not a readable gzip file (it is truncated)")
-        raw = member.unused_data
+        while not member.eof:
+            piece = view[offset:offset + GZIP_SLICE]
+            if not piece:
+                raise DataError(f"{name}: not a readable gzip file (it is truncated)")
+            try:
+                out += member.decompress(piece, MAX_UPLOAD_BYTES + 1 - len(out))
+            except zlib.error as error:
+                raise DataError(f"{name}: not a readable gzip file ({error})") from None
+            if len(out) > MAX_UPLOAD_BYTES:
+                raise DataError(f"{name}: decompresses to more than the "
+                                f"{MAX_UPLOAD_BYTES / 2**20:g} MB limit")
+            offset += len(piece) - len(member.unused_data) - len(member.unconsumed_tail)
     return bytes(out)
 
 
@@ -124,7 +138,8 @@ def _parse_csv(text: str, name: str) -> pd.DataFrame:
 def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     def fail(column: str, position: int, value: object, problem: str) -> DataError:
         # Row numbers are the file's line numbers (header is line 1).
-        return DataError(f"{name}: column {column}, row {position + 2}: {problem} ({value!r})")
+        return DataError(f"{name}: column {column}, row {position + 2}: {problem} "
+                         f"({short_repr(value)})")
 
     dates = pd.to_datetime(frame["Date"], format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
@@ -190,8 +205,12 @@ def write_monthly(monthly: pd.DataFrame, path: str | Path) -> None:
 
 
 def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
-    """Read a monthly frame written by write_monthly (the embedded default when no path)."""
-    monthly = pd.read_csv(path)
+    """Read a monthly frame written by write_monthly (the embedded default when no path).
+
+    Only the variables may be missing: a station called "NA", "None" or "null" stays a name.
+    """
+    monthly = pd.read_csv(path, dtype={"location": str, "month": str}, keep_default_na=False,
+                          na_values={variable: list(MISSING_MARKERS) for variable in VARIABLES})
     monthly["month"] = pd.to_datetime(monthly["month"], format="%Y-%m")
     return monthly
 

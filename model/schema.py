@@ -22,5 +22,14 @@ VARIABLE_LABELS = {
 }
 
 
+SHORT_REPR = 40  # characters of a value an error message quotes
+
+
+def short_repr(value: object, limit: int = SHORT_REPR) -> str:
+    """Quote a value for an error message, cut to `limit` characters (requests can be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class DataError(ValueError):
     """A data file that cannot be used, with a message naming file, column, row and value."""

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
 from .record import Record, RecordError
+from .schema import short_repr
 
 if TYPE_CHECKING:  # heavy modules load only when a network is trained or data is read
     import keras
@@ -74,8 +75,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a private (0600) temporary file in the same folder, then rename it in place.
+
+    `write` gets the temporary file's path; the file ends up readable by its owner only.
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
                                          + path.suffix)
     os.close(handle)
@@ -108,8 +112,12 @@ class Store:
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         if not key.isalnum():
-            raise StoreError(f"key {key!r} is not a store key")
+            raise StoreError(f"key {short_repr(key)} is not a store key")
         return self.folder / f"{key}.json", self.folder / f"{key}.keras"
+
+    def _lock_path(self, key: str) -> Path:
+        """The lock file a training of this key holds (single flight across processes)."""
+        return self.folder / f"{key}.lock"
 
     def record_path(self, key: str) -> Path:
         """Where the record of a key lives (it may not exist)."""
@@ -174,7 +182,7 @@ class Store:
         }
         text = json.dumps(memo, indent=1, sort_keys=True)
         try:
-            _write_atomic(self.folder / MEMO_NAME, lambda path: path.write_text(text, "utf-8"))
+            write_atomic(self.folder / MEMO_NAME, lambda path: path.write_text(text, "utf-8"))
         except OSError as error:  # only a speed-up: the answer stands without it
             log.warning("could not write the data memo: %s", error)
 
@@ -207,7 +215,7 @@ class Store:
         record = self._verified_or_none(key)
         if record is not None:
             return record, True
-        with FileLock(str(self.folder / f"{key}.lock")):
+        with FileLock(str(self._lock_path(key))):
             record = self._verified_or_none(key)  # another process may have trained it meanwhile
             if record is not None:
                 return record, True
@@ -223,7 +231,7 @@ class Store:
         with forgetting_custom_gradients():
             results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
         record_path, network_path = self._paths(key)
-        _write_atomic(network_path, lambda path: forecaster.save(path))
+        write_atomic(network_path, lambda path: forecaster.save(path))
         record = Record.from_json({
             "key": key,
             "format_version": FORMAT_VERSION,
@@ -235,7 +243,7 @@ class Store:
             **results,
         })
         text = json.dumps(record.to_json(), allow_nan=False)
-        _write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
+        write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
         return record
 
     def entries(self) -> list[Record]:
@@ -249,13 +257,25 @@ class Store:
         return sorted(records, key=lambda record: record.created, reverse=True)
 
     def delete(self, key: str) -> bool:
-        """Remove an entry's files; True if there was anything to remove."""
+        """Remove an entry's files and its lock file; True if there was an entry to remove."""
         removed = False
         for path in self._paths(key):
             if path.exists():
                 path.unlink()
                 removed = True
+        self._remove_lock(key)
         return removed
+
+    def _remove_lock(self, key: str) -> None:
+        """Remove a key's lock file, unless a training of that key holds it right now."""
+        lock_path = self._lock_path(key)
+        if not lock_path.exists():
+            return
+        try:
+            with FileLock(str(lock_path), timeout=0):
+                lock_path.unlink(missing_ok=True)  # filelock retries a lock on an unlinked file
+        except Timeout:
+            log.info("store entry %s is being trained; its lock file stays", key)
 
     def load_network(self, key: str) -> keras.Model:
         """Load a recorded network after checking its sha256, with Keras safe_mode on."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from dashboard import create_app
-from dashboard.__main__ import build_parser
+from dashboard.__main__ import build_parser, warn_if_public
 from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
@@ -104,3 +105,35 @@ def test_app_factory_and_command_line_defaults(tmp_path):
     args = build_parser().parse_args([])
     assert (args.command, args.host, args.port, args.debug) == ("serve", "127.0.0.1", 8050, False)
     assert build_parser().parse_args(["--port", "9000", "--debug"]).debug
+
+
+def test_every_response_carries_the_security_headers(tmp_path):
+    client = create_app(Settings(cache_dir=tmp_path / "cache")).server.test_client()
+    responses = [client.get("/"), client.get("/_dash-layout"), client.get("/assets/dashboard.css"),
+                 client.post("/_dash-update-component", json=[1])]  # refused with 400
+    for response in responses:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        policy = dict(rule.strip().split(" ", 1) for rule in
+                      response.headers["Content-Security-Policy"].split(";"))
+        assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'self'"
+        assert policy["script-src"].startswith("'self' 'sha256-")
+        assert "unsafe" not in policy["script-src"] and policy["connect-src"] == "'self'"
+    assert responses[-1].status_code == 400
+
+
+@pytest.mark.parametrize(("host", "public"), [
+    ("0.0.0.0", True), ("::", True), ("", True), ("192.168.1.5", True), ("example.org", True),
+    ("127.0.0.1", False), ("127.0.0.2", False), ("localhost", False), ("::1", False),
+])
+def test_serving_beyond_loopback_warns_that_it_is_not_for_production(caplog, host, public):
+    args = build_parser().parse_args(["--host", host])
+    with caplog.at_level(logging.WARNING, logger="dashboard"):
+        assert warn_if_public(args.host) is public
+    warnings = [record.getMessage() for record in caplog.records]
+    if public:
+        assert len(warnings) == 1 and "not for production" in warnings[0]
+        assert "Production section of README.md" in warnings[0]
+        assert "\n## Production\n" in (REPO / "README.md").read_text(encoding="utf-8")
+    else:
+        assert warnings == []

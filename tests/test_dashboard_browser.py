@@ -28,6 +28,10 @@ LEGEND_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .j
                 ".flatMap(plot => (plot.data || []).filter(trace => trace.showlegend !== false)"
                 ".map(trace => trace.name));")  # one per station in a single chart
 
+INLINE_PROBE = ("const probe = document.createElement('script');"
+                "probe.textContent = 'window.inlineProbeRan = true;';"
+                "document.head.appendChild(probe); return window.inlineProbeRan === true;")
+
 pytestmark = pytest.mark.browser
 
 
@@ -181,3 +185,19 @@ def test_map_click_link_and_upload(dash_duo, tmp_path):
     duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
     _wait(lambda: _trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
     assert "No models for this data yet" in duo.find_element(f"#{ids.MODEL_LIST}").text
+
+
+def _csp_violations(duo) -> list[str]:
+    return [entry["message"] for entry in duo.get_logs()
+            if "Content Security Policy" in entry["message"]]
+
+
+def test_page_draws_under_its_content_security_policy(dash_duo):
+    duo = dash_duo
+    _wait(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    _wait(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
+    _wait(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    assert _csp_violations(duo) == []
+    # The policy is in force: an injected inline script is refused, and the refusal is logged.
+    assert duo.driver.execute_script(INLINE_PROBE) is False
+    _wait(lambda: _csp_violations(duo), 10, "the refused inline script in the console log")

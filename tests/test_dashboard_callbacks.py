@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import shutil
+import stat
 
 import plotly.graph_objects as go
 import pytest
@@ -188,6 +190,29 @@ def test_forged_chart_options_are_refused(settings, dataset):
     assert "map click" in text(select_stations(settings, ids.MAP, {"x": 1}, [], dataset)[1])
 
 
+HUGE = "x" * 2**20  # a 1 MB value in a forged request
+
+
+@pytest.mark.parametrize("send", [
+    lambda s, d: update_chart(s, STATIONS, None, d, [], HUGE)[1],
+    lambda s, d: update_chart(s, STATIONS, None, d, [HUGE], "auto")[1],
+    lambda s, d: update_chart(s, [HUGE], None, d, [], "auto")[1],
+    lambda s, d: update_chart(s, ["state:" + HUGE], None, d, [], "auto")[1],
+    lambda s, d: update_chart(s, STATIONS, HUGE, d, [], "auto")[1],
+    lambda s, d: update_chart(s, STATIONS, None, HUGE, [], "auto")[1],
+    lambda s, d: select_stations(s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, [], d)[1],
+    lambda s, d: select_stations(s, ids.MAP, {"x": HUGE}, [], d)[1],
+    lambda s, d: sync_view(s, None, f"?stations={HUGE}", None, None, d)[4],
+    lambda s, d: check_form(s, HUGE, 3, 2, 4, "gru", True, d)[4],
+    lambda s, d: check_form(s, 6, 3, 2, 4, HUGE, True, d)[8],
+    lambda s, d: check_form(s, 6, 3, 2, 4, "gru", HUGE, d)[9],
+], ids=["mode", "baselines", "station", "state", "model", "dataset", "click-station",
+        "click", "link", "window", "cell", "bidirectional"])
+def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send):
+    message = text(send(settings, dataset))
+    assert "xxxxxxxxxx..." in message and len(message) < 200, message[:300]
+
+
 @pytest.mark.parametrize(("changes", "field", "expected"), [
     (dict(epochs=10**9), ids.EPOCHS, "epochs (1000000000) must be between 1 and 1000"),
     (dict(window=-6), ids.WINDOW, "window (-6) must be between"),
@@ -292,6 +317,15 @@ def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dat
         load_dataset(settings, dataset)
 
 
+def test_an_uploaded_data_set_is_kept_owner_only_like_the_models(settings, dataset, key,
+                                                                   small_monthly):
+    path = upload_path(settings, dataset)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(user_store(settings).record_path(key).stat().st_mode) == 0o600
+    assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
+    assert data_fingerprint(load_dataset(settings, dataset)) == data_fingerprint(small_monthly)
+
+
 def _data_url(payload: bytes) -> str:
     return "data:text/csv;base64," + base64.b64encode(payload).decode()
 
@@ -309,6 +343,29 @@ def test_upload_becomes_the_session_data_set(settings):
     assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
     assert upload_data(settings, ids.RESET_DATA, None, None)[0] is None
+
+
+def test_station_names_that_look_missing_survive_an_upload(settings):
+    """pandas reads NA, None, null and NaN as missing by default; here they are station names."""
+    names = ["NA", "None", "null", "NaN"]
+    rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
+    rows += [f"2015-{m:02d}-{d:02d},{name},{10 + m},{20 + m},0" for name in names
+             for m in range(1, 4) for d in range(1, 13)]
+    dataset, stations, _, _ = upload_data(
+        settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
+    assert sorted(stations) == sorted(names)
+    *_, options = sync_view(settings, ids.DATASET, "", stations, None, dataset)
+    assert {option["value"] for option in options} >= set(names)
+    figure, note = update_chart(settings, ["NA", "None"], None, dataset, [], "auto")
+    assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
+    assert "No model trained on this data yet" in note
+
+
+def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings):
+    csv = b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-01-01,A,1,2,0\n2015-01-02,,1,2,0\n"
+    *changes, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "blank.csv")
+    assert changes == [no_update] * 3
+    assert "blank.csv: column Location, row 3: empty location" in text(message)
 
 
 @pytest.mark.parametrize(("contents", "expected"), [
@@ -339,7 +396,61 @@ def test_server_answers_forged_callback_requests_with_400_and_keeps_serving(sett
     for body, expected in (([1, 2], "the body is not a JSON object"),
                            ({"output": "nope.children", "inputs": []},
                             "no callback has the output 'nope.children'"),
-                           ({"inputs": []}, "no callback has the output 'None'")):
+                           ({"inputs": []}, "no callback has the output None")):
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code == 400 and expected in response.get_data(as_text=True)
     assert client.get("/").status_code == 200
+
+
+def _request(app, output_id: str, **changes) -> dict:
+    """A well-formed callback request body for the callback of `output_id`, then `changes`."""
+    output = next(key for key in app.callback_map if f"{output_id}." in key)
+    callback = app.callback_map[output]
+    outputs = [{"id": declared.component_id, "property": declared.component_property}
+               for declared in callback["output"]]
+    body = {"output": output, "outputs": outputs, "changedPropIds": [],
+            "inputs": [{**dependency, "value": None} for dependency in callback["inputs"]],
+            "state": [{**dependency, "value": None} for dependency in callback["state"]]}
+    return {**body, **changes}
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"inputs": 7}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": {"id": "stations"}}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": []}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": [1, 2, 3, 4]}, "every item of inputs must be an object with an id and a property"),
+    ({"inputs": [[1]] * 4}, "every item of inputs"),
+    ({"inputs": [{"id": 5, "property": "value"}] * 4}, "every item of inputs"),
+    ({"state": "dataset"}, "state must be a list of 1 item(s)"),
+    ({"outputs": [5]}, "outputs must be 2 object(s) naming the callback's outputs"),
+    ({"outputs": []}, "outputs must be 2 object(s)"),
+    ({"outputs": [{"id": "data-badge", "property": "children"}] * 2}, "outputs must be 2"),
+    ({"changedPropIds": [[1]]}, "changedPropIds must be a list of strings"),
+    ({"output": "upload-ready.data"}, "no callback has the output"),  # runs in the browser
+], ids=["int", "object", "empty", "numbers", "lists", "id-not-text", "state", "outputs",
+        "no-outputs", "other-outputs", "changed", "clientside"])
+def test_callback_requests_with_odd_inputs_get_400(settings, changes, expected):
+    app = create_app(settings)
+    response = app.server.test_client().post("/_dash-update-component",
+                                             json=_request(app, ids.CHART, **changes))
+    assert response.status_code == 400
+    assert expected in response.get_data(as_text=True)
+
+
+def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(settings, dataset):
+    app = create_app(dataclasses.replace(settings, max_upload_mb=1))  # room for 200 kB of JSON
+    client = app.server.test_client()
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for payload in (deep, json.dumps(_request(app, ids.CHART)).replace(
+            "null", deep.decode(), 1).encode()):
+        response = client.post("/_dash-update-component", data=payload,
+                               content_type="application/json")
+        assert response.status_code == 400
+        assert "nested too deeply" in response.get_data(as_text=True)
+    chart = _request(app, ids.CHART)
+    for dependency, value in zip(chart["inputs"], (["Cairns"], None, [], "auto"), strict=True):
+        dependency["value"] = value
+    chart["state"][0]["value"] = dataset
+    assert client.post("/_dash-update-component", json=chart).status_code == 200
+    pick = _request(app, ids.MODEL_MESSAGE, inputs=[[]])  # a pattern-matching input: a list
+    assert client.post("/_dash-update-component", json=pick).status_code == 200

@@ -115,6 +115,39 @@ def test_many_stations_get_one_panel_each():
     assert use_small_multiples("panels", 1) and not use_small_multiples("overlay", 15)
 
 
+MARKUP = '<a href="https://evil.example/login">Sydney (official)</a> & co'
+SHOWN = '&lt;a href="https://evil.example/login"&gt;Sydney (official)&lt;/a&gt; &amp; co'
+
+
+def _figure_texts(figure: dict) -> list[str]:
+    """Every string plotly renders as rich text: trace names, hovers, hover text, annotations."""
+    texts = [annotation["text"] for annotation in figure["layout"].get("annotations", [])]
+    for trace in figure["data"]:
+        texts += [trace.get("name", ""), trace.get("hovertemplate", ""), *trace.get("text", [])]
+    return texts
+
+
+@pytest.mark.parametrize("panels", [False, True])
+def test_a_station_name_is_shown_as_text_never_as_markup(view, panels):
+    predictions = view["predictions"].replace({"location": {"Cairns": MARKUP}})
+    forecast = view["forecast"].replace({"location": {"Cairns": MARKUP}})
+    actuals = view["actuals"].replace({"location": {"Cairns": MARKUP}})
+    figure = forecast_figure(actuals, predictions, forecast, [MARKUP], {MARKUP: MARKUP},
+                             view["record"]["cutoff"], "°C", ("climatology",), panels)
+    go.Figure(figure)  # still a valid figure
+    texts = _figure_texts(figure)
+    assert len(texts) >= 6 and not any("<a" in text or "& co" in text for text in texts)
+    assert figure["data"][0]["name"] == SHOWN
+    assert sum(SHOWN in text for text in texts) >= 6
+
+
+def test_station_map_hover_shows_a_station_name_as_text(monthly):
+    table = stations_of(monthly).assign(name=MARKUP)
+    texts = _figure_texts(station_map(table, ["Darwin"]))
+    assert texts and not any("<a" in text for text in texts)
+    assert f"{SHOWN} (NT)" in texts
+
+
 def test_station_map_colours_the_selection(monthly):
     table = stations_of(monthly)
     figure = go.Figure(station_map(table, ["Darwin", "Hobart"]))

@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from model import DataError, aggregate_monthly, fingerprint, load_monthly, read_daily_csv
-from model.data import EMBEDDED_MONTHLY, build_embedded, fill_short_gaps, series_table
+from model.data import (
+    EMBEDDED_MONTHLY,
+    build_embedded,
+    fill_short_gaps,
+    read_monthly,
+    series_table,
+    write_monthly,
+)
 
 HEADER = "Date,Location,MinTemp,MaxTemp,Rainfall,Humidity9am\n"
 
@@ -92,6 +99,18 @@ def test_empty_and_non_text_files_are_refused(tmp_path):
         read_daily_csv(binary)
     with pytest.raises(DataError, match="does not exist"):
         load_monthly(tmp_path / "absent.csv")
+
+
+def test_station_names_that_look_missing_round_trip_exactly(tmp_path):
+    names = ["NA", "None", "null", "NaN", "N/A", "123"]
+    days = pd.date_range("2010-01-01", "2010-01-12")
+    body = "".join(f"{day:%Y-%m-%d},{name},10,20,,50\n" for name in names for day in days)
+    monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body)))
+    write_monthly(monthly, tmp_path / "monthly.csv")
+    again = read_monthly(tmp_path / "monthly.csv")
+    assert sorted(again["location"]) == sorted(names)
+    assert again["rainfall"].isna().all() and again["temp"].notna().all()
+    assert fingerprint(again, "temp") == fingerprint(monthly, "temp")
 
 
 def test_short_gaps_are_interpolated_and_long_gaps_split_the_series():

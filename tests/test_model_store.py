@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from filelock import FileLock
 
 from model import Store, StoreError, TrainConfig, default_cache_dir, key_for
 from model.pipeline import forecast_values
@@ -119,6 +120,24 @@ def test_entries_list_and_delete(copied):
     assert store.delete(record.key) and not store.delete(record.key)
     assert store.entries() == []
     assert not list(store.folder.glob("*.tmp*"))
+
+
+def test_delete_removes_the_lock_file_unless_a_training_holds_it(trained, tmp_path):
+    session_store, record = trained
+    key = record["key"]
+    for name in ("kept", "held"):
+        shutil.copytree(session_store.folder, tmp_path / name)
+    kept, held = Store(tmp_path / "kept"), Store(tmp_path / "held")
+
+    def files(store: Store) -> list[str]:
+        return sorted(path.name for path in store.folder.glob(f"{key}.*"))
+
+    assert files(kept) == [f"{key}.json", f"{key}.keras", f"{key}.lock"]  # left by training
+    assert kept.delete(key) and files(kept) == []
+    with FileLock(str(held.folder / f"{key}.lock")):  # as get_or_train holds it while training
+        assert held.delete(key)
+    assert files(held) == [f"{key}.lock"]
+    assert held.delete(key) is False and files(held) == []
 
 
 def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):

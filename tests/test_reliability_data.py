@@ -94,6 +94,8 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
                    ("column Location, row 5", "spreadsheet formula", "@SUM")),
     "formula_minus": (lambda: with_row("2010-02-01,-2+3+cmd|' /C calc'!A0,1,2,3"),
                       ("column Location, row 5", "spreadsheet formula")),
+    "huge_bad_location": (lambda: with_row("2010-02-01,Al\x07" + "p" * 100_000 + ",1,2,3"),
+                          ("column Location, row 5", "control character", "'Al\\x07ppp")),
     "empty_location": (lambda: with_row("2010-02-01,  ,1,2,3"),
                        ("column Location, row 5", "empty location")),
     "short_row": (lambda: with_row("2010-02-01,Alpha,1"),
@@ -111,6 +113,9 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
                      ("not a readable gzip file (Error -3",)),
     "gzip_bomb": (lambda: gzip.compress(HEADER.encode() + b"0" * (MAX_UPLOAD_BYTES + 1)),
                   ("decompresses to more than the 32 MB limit",)),
+    # 6.1 MB of empty members: refused at member 4097, not decompressed one tail copy at a time
+    "gzip_many_members": (lambda: gzip.compress(b"", mtime=0) * 320_000,
+                          ("has more than 4096 gzip members", "one gzip stream")),
     "all_values_missing": (lambda: (HEADER + "".join(
         f"{day:%Y-%m-%d},Alpha,NA,,nan\n" for day in pd.date_range("2010-01-01", periods=40)
     )).encode(), ("no month has 10 or more daily observations",)),
@@ -176,6 +181,8 @@ ACCEPTED: dict[str, bytes] = {
     "missing_markers": (HEADER + days(43) + "2010-02-13,Alpha,NA,,nan\n"
                         + "2010-02-14,Alpha,NaN,20,\n").encode(),
     "gzip": gzip.compress((HEADER + days(45)).encode()),
+    "gzip_members": b"".join(gzip.compress(part.encode()) for part in
+                             (HEADER, days(20), days(25, start="2010-01-21"))),
 }
 
 
