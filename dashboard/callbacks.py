@@ -99,13 +99,17 @@ def alert(message: str, color: str = "danger") -> dbc.Alert:
 # Stations and the URL ------------------------------------------------------------------------
 
 
+MODEL_LIST_CHANGES = (ids.DATASET, ids.MODEL_KEY, ids.STORE_VERSION)  # may change the models
+
+
 def sync_view(settings: Settings, trigger: str | None, search: Any, stations: Any, key: Any,
               dataset: Any, compare: Any = None) -> tuple:
     """Keep the URL, station selection, model, compared models and data set in step.
 
     On page load (or back/forward) the URL decides; afterwards the selection writes the URL.
-    The station options are sent with the selection, so the list never lacks a chosen value.
-    Returns (search, stations, key, dataset, notice, options, compare).
+    The station and comparison options are sent with their values (a dropdown drops a value
+    it has no option for), the latter again whenever the stored models may have changed.
+    Returns (search, stations, key, dataset, notice, station options, compare, compare options).
     """
     try:
         monthly = load_dataset(settings, dataset)
@@ -115,16 +119,18 @@ def sync_view(settings: Settings, trigger: str | None, search: Any, stations: An
     if trigger in (None, ids.URL):
         return _view_from_url(settings, search, monthly, dataset)
     options = station_options(monthly) if trigger == ids.DATASET else no_update
-    compared = [] if trigger == ids.DATASET else compare
+    models = compare_options(settings, monthly) if trigger in MODEL_LIST_CHANGES else no_update
     try:
         chosen = parse_stations(stations, stations_of(monthly))
-        compared = parse_compare(compared)
+        compared = [] if trigger == ids.DATASET else parse_compare(compare)
     except InputError as error:
-        return (no_update, no_update, no_update, no_update, alert(str(error)), options,
-                no_update)
+        return (no_update,) * 4 + (alert(str(error)), options, no_update, models)
+    if models is not no_update:
+        compared = _listed(compared, models)
     query = build_query(chosen, key if isinstance(key, str) else None, compared)
     return (query if query != search else no_update, chosen if chosen != stations else no_update,
-            no_update, no_update, None, options, compared if compared != compare else no_update)
+            no_update, no_update, None, options, compared if compared != compare else no_update,
+            models)
 
 
 def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
@@ -149,25 +155,26 @@ def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
         notices.append("Unknown station(s) in the link ignored: "
                        f"{', '.join(map(short_repr, unknown[:5]))}.")
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
-    compared = _known_models(settings, compare, data_fingerprint(monthly))
+    models = compare_options(settings, monthly)
+    compared = _listed(compare[:MAX_COMPARED], models)
     if len(compared) < len(compare):
         notices.append("Some of the link's compared models are not on this server or not for "
                        "this data; they were left out.")
     notice = alert(" ".join(notices), "warning") if notices else None
     return (build_query(chosen, key, compared), chosen, key, dataset, notice,
-            station_options(monthly), compared)
+            station_options(monthly), compared, models)
 
 
-def _known_models(settings: Settings, keys: list[str], data_print: str) -> list[str]:
-    """The keys (at most MAX_COMPARED) that name a stored model trained on this data."""
-    known = []
-    for key in keys[:MAX_COMPARED]:
-        try:
-            if find_record(settings, key).data_fingerprint == data_print:
-                known.append(key)
-        except InputError:
-            continue
-    return list(dict.fromkeys(known))
+def compare_options(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, str]]:
+    """The comparison picker's options: every stored model trained on this data."""
+    return [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
+             "value": entry.record.key} for entry in entries(settings, monthly)]
+
+
+def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:
+    """The keys that have an option, in their order, without repeats."""
+    known = {option["value"] for option in options}
+    return list(dict.fromkeys(key for key in keys if key in known))
 
 
 def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
@@ -459,21 +466,16 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
 # Models --------------------------------------------------------------------------------------
 
 
-def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> tuple:
-    """The store's entries for this data set, newest first, with View and Delete buttons.
-
-    Returns (list, options of the comparison picker).
-    """
+def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> Any:
+    """The store's entries for this data set, newest first, with View and Delete buttons."""
     try:
         listed = entries(settings, load_dataset(settings, dataset))
     except InputError as error:
-        return alert(str(error)), []
-    options = [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
-                "value": entry.record.key} for entry in listed]
+        return alert(str(error))
     if not listed:
-        return html.P("No models for this data yet.", className="text-muted small"), options
+        return html.P("No models for this data yet.", className="text-muted small")
     return dbc.ListGroup([_model_item(entry, entry.record.key == key) for entry in listed],
-                         flush=True), options
+                         flush=True)
 
 
 def describe(config: TrainConfig) -> str:

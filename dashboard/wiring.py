@@ -36,10 +36,11 @@ def register(app: Dash, settings: Settings) -> None:
         Output(ids.URL, "search"), Output(ids.STATIONS, "value"), Output(ids.MODEL_KEY, "data"),
         Output(ids.DATASET, "data"), Output(ids.NOTICE, "children"),
         Output(ids.STATIONS, "options"), Output(ids.COMPARE, "value"),
+        Output(ids.COMPARE, "options"),
         Input(ids.URL, "search"), Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"),
-        Input(ids.DATASET, "data"), Input(ids.COMPARE, "value"),
+        Input(ids.DATASET, "data"), Input(ids.COMPARE, "value"), Input(ids.STORE_VERSION, "data"),
     )
-    def _sync(search, stations, key, dataset, compare):
+    def _sync(search, stations, key, dataset, compare, _version):
         return callbacks.sync_view(settings, _trigger(), search, stations, key, dataset, compare)
 
     @app.callback(
@@ -87,7 +88,7 @@ def register(app: Dash, settings: Settings) -> None:
         return callbacks.download_csv(settings, clicks, stations, key, dataset)
 
     @app.callback(
-        Output(ids.MODEL_LIST, "children"), Output(ids.COMPARE, "options"),
+        Output(ids.MODEL_LIST, "children"),
         Input(ids.MODEL_KEY, "data"), Input(ids.DATASET, "data"),
         Input(ids.STORE_VERSION, "data"),
     )

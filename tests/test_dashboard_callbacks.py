@@ -78,9 +78,10 @@ def text(component) -> str:
 
 
 def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
-    search, stations, shown, data, notice, options, compare = sync_view(
+    search, stations, shown, data, notice, options, compare, models = sync_view(
         settings, None, f"?stations=Darwin,Atlantis&model={key}", None, None, dataset)
     assert stations == ["Darwin"] and shown == key and data == dataset and compare == []
+    assert [option["value"] for option in models] == [key]
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
     assert {"label": "Queensland: all 1 stations", "value": "state:QLD"} in options
@@ -113,7 +114,7 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
     assert len(go.Figure(steps).data) == 4
-    listed = text(update_models(settings, key, dataset, 0)[0])
+    listed = text(update_models(settings, key, dataset, 0))
     assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
     assert "served MAE" in listed and "network MAE" in listed
     assert pick_model(settings, key, 1) == (key, None)
@@ -194,20 +195,23 @@ HUGE = "x" * 2**20  # a 1 MB value in a forged request
 
 
 @pytest.mark.parametrize("send", [
-    lambda s, d: update_chart(s, STATIONS, None, d, [], HUGE)[1],
-    lambda s, d: update_chart(s, STATIONS, None, d, [HUGE], "auto")[1],
-    lambda s, d: update_chart(s, [HUGE], None, d, [], "auto")[1],
-    lambda s, d: update_chart(s, ["state:" + HUGE], None, d, [], "auto")[1],
-    lambda s, d: update_chart(s, STATIONS, HUGE, d, [], "auto")[1],
-    lambda s, d: update_chart(s, STATIONS, None, HUGE, [], "auto")[1],
+    lambda s, d: update_chart(s, STATIONS, None, d, [], HUGE, ["model"])[2],
+    lambda s, d: update_chart(s, STATIONS, None, d, [HUGE], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, STATIONS, None, d, [], "auto", [HUGE])[2],
+    lambda s, d: update_chart(s, [HUGE], None, d, [], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, ["state:" + HUGE], None, d, [], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, STATIONS, HUGE, d, [], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, STATIONS, None, HUGE, [], "auto", ["model"])[2],
+    lambda s, d: update_compare(s, [HUGE], STATIONS, d, ["model"])[3],
     lambda s, d: select_stations(s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, [], d)[1],
     lambda s, d: select_stations(s, ids.MAP, {"x": HUGE}, [], d)[1],
     lambda s, d: sync_view(s, None, f"?stations={HUGE}", None, None, d)[4],
-    lambda s, d: check_form(s, HUGE, 3, 2, 4, "gru", True, d)[4],
-    lambda s, d: check_form(s, 6, 3, 2, 4, HUGE, True, d)[8],
-    lambda s, d: check_form(s, 6, 3, 2, 4, "gru", HUGE, d)[9],
-], ids=["mode", "baselines", "station", "state", "model", "dataset", "click-station",
-        "click", "link", "window", "cell", "bidirectional"])
+    lambda s, d: check_form(s, HUGE, 6, 3, 2, 4, "gru", True, d)[4],
+    lambda s, d: check_form(s, "default", HUGE, 3, 2, 4, "gru", True, d)[5],
+    lambda s, d: check_form(s, "default", 6, 3, 2, 4, HUGE, True, d)[9],
+    lambda s, d: check_form(s, "default", 6, 3, 2, 4, "gru", HUGE, d)[10],
+], ids=["mode", "baselines", "forecasts", "station", "state", "model", "dataset", "compare",
+        "click-station", "click", "link", "recipe", "window", "cell", "bidirectional"])
 def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send):
     message = text(send(settings, dataset))
     assert "xxxxxxxxxx..." in message and len(message) < 200, message[:300]
@@ -256,7 +260,7 @@ def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset,
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
     assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
-    assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0)[0])
+    assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0))
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
@@ -277,9 +281,14 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
         ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
     assert {style["if"]["column_id"] for style in styles
             if "row_index" not in style["if"]} == {"direction", "units"}
-    search, *_, compared = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
+    search, *_ = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
-    assert sync_view(settings, None, search, None, None, dataset)[-1] == pair
+    *_, compared, models = sync_view(settings, None, search, None, None, dataset)
+    assert compared == pair and {option["value"] for option in models} == set(pair)
+    user_store(settings).delete(other.key)  # the list and the link drop a deleted model
+    search, *_, compared, models = sync_view(settings, ids.STORE_VERSION, search, ["Cairns"],
+                                             key, dataset, pair)
+    assert compared == [key] and "compare" in search and other.key not in search
 
 
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
@@ -291,7 +300,7 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert "at most 4 models" in note([key] * 5)
     assert "not in the store" in note([key, "abc123"])
     assert "at most 4 models" in note("abc")
-    _, *_, notice, _, compared = sync_view(settings, None, f"?compare={key},abc123", None, None,
+    *_, notice, _, compared, _ = sync_view(settings, None, f"?compare={key},abc123", None, None,
                                            dataset)
     assert compared == [key] and "compared models" in text(notice)
 
@@ -299,7 +308,7 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
 def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
     version, shown, message = delete_model(settings, key, 1, key, dataset, 3)
     assert version == 4 and shown is None and "Deleted" in text(message)
-    assert "No models" in text(update_models(settings, None, dataset, 4)[0])
+    assert "No models" in text(update_models(settings, None, dataset, 4))
     assert "not in the store" in text(delete_model(settings, key, 1, None, dataset, 4)[2])
     assert delete_model(settings, key, None, None, dataset, 4) == (no_update,) * 3
 
@@ -354,9 +363,10 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     dataset, stations, _, _ = upload_data(
         settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
     assert sorted(stations) == sorted(names)
-    *_, options = sync_view(settings, ids.DATASET, "", stations, None, dataset)
+    options = sync_view(settings, ids.DATASET, "", stations, None, dataset)[5]
     assert {option["value"] for option in options} >= set(names)
-    figure, note = update_chart(settings, ["NA", "None"], None, dataset, [], "auto")
+    figure, _, note = update_chart(settings, ["NA", "None"], None, dataset, [], "auto",
+                                   ["model"])
     assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
     assert "No model trained on this data yet" in note
 
@@ -415,16 +425,17 @@ def _request(app, output_id: str, **changes) -> dict:
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
-    ({"inputs": 7}, "inputs must be a list of 4 item(s)"),
-    ({"inputs": {"id": "stations"}}, "inputs must be a list of 4 item(s)"),
-    ({"inputs": []}, "inputs must be a list of 4 item(s)"),
-    ({"inputs": [1, 2, 3, 4]}, "every item of inputs must be an object with an id and a property"),
-    ({"inputs": [[1]] * 4}, "every item of inputs"),
-    ({"inputs": [{"id": 5, "property": "value"}] * 4}, "every item of inputs"),
+    ({"inputs": 7}, "inputs must be a list of 5 item(s)"),
+    ({"inputs": {"id": "stations"}}, "inputs must be a list of 5 item(s)"),
+    ({"inputs": []}, "inputs must be a list of 5 item(s)"),
+    ({"inputs": [1, 2, 3, 4, 5]},
+     "every item of inputs must be an object with an id and a property"),
+    ({"inputs": [[1]] * 5}, "every item of inputs"),
+    ({"inputs": [{"id": 5, "property": "value"}] * 5}, "every item of inputs"),
     ({"state": "dataset"}, "state must be a list of 1 item(s)"),
-    ({"outputs": [5]}, "outputs must be 2 object(s) naming the callback's outputs"),
-    ({"outputs": []}, "outputs must be 2 object(s)"),
-    ({"outputs": [{"id": "data-badge", "property": "children"}] * 2}, "outputs must be 2"),
+    ({"outputs": [5]}, "outputs must be 3 object(s) naming the callback's outputs"),
+    ({"outputs": []}, "outputs must be 3 object(s)"),
+    ({"outputs": [{"id": "data-badge", "property": "children"}] * 3}, "outputs must be 3"),
     ({"changedPropIds": [[1]]}, "changedPropIds must be a list of strings"),
     ({"output": "upload-ready.data"}, "no callback has the output"),  # runs in the browser
 ], ids=["int", "object", "empty", "numbers", "lists", "id-not-text", "state", "outputs",
@@ -448,7 +459,8 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
         assert response.status_code == 400
         assert "nested too deeply" in response.get_data(as_text=True)
     chart = _request(app, ids.CHART)
-    for dependency, value in zip(chart["inputs"], (["Cairns"], None, [], "auto"), strict=True):
+    for dependency, value in zip(chart["inputs"], (["Cairns"], None, [], "auto", ["model"]),
+                                 strict=True):
         dependency["value"] = value
     chart["state"][0]["value"] = dataset
     assert client.post("/_dash-update-component", json=chart).status_code == 200
