@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Options of the server, and the build-default command."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     parser.add_argument("command", nargs="?", choices=("serve", "build-default"), default="serve",
-                        help="serve the page (default) or regenerate the shipped default model")
+                        help="serve the page (default) or regenerate the shipped built-in models")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--debug", action="store_true",
@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build-default":
         from .shipped import build_default
 
-        record = build_default()
-        print(f"shipped {record['key']}: model MAE {record['metrics']['model']['mae']:.3f} "
-              f"in {record['train_seconds']:.0f} s")
+        for record in build_default():
+            served, network = (record.metrics[method].mae for method in ("model", "network"))
+            print(f"shipped {record.key}: served MAE {served:.3f}, network {network:.3f}, "
+                  f"trained in {record.train_seconds:.0f} s")
         return 0
     from . import create_app
 

@@ -16,7 +16,7 @@ from dashboard import create_app
 from dashboard.__main__ import build_parser, warn_if_public
 from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
-from dashboard.shipped import shipped_store
+from dashboard.shipped import BUILT_IN, shipped_store
 from model import DEFAULT, key_for, read_monthly
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,22 +30,24 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
 
     settings = Settings(cache_dir=sys.argv[1])
     create_app(settings)
-    search, stations, key, dataset, notice, options = sync_view(
+    search, stations, key, dataset, notice, options, compare = sync_view(
         settings, None, "", None, None, None)
-    sync_view(settings, ids.STATIONS, search, stations + ["state:TAS"], key, dataset)
+    sync_view(settings, ids.STATIONS, search, stations + ["state:TAS"], key, dataset, [key])
+    update_compare(settings, [key, key], stations, None, ["model", "network"])
     select_stations(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, stations, None)
     select_stations(settings, ids.SELECT_ALL, None, stations, None)
     data_badge(settings, None)
     update_map(settings, stations, None)
-    update_chart(settings, stations, key, None, ["climatology", "seasonal_naive"], "auto")
-    update_chart(settings, stations, key, None, [], "panels")
+    update_chart(settings, stations, key, None, ["climatology", "seasonal_naive"], "auto",
+                 ["model", "network"])
+    update_chart(settings, stations, key, None, [], "panels", ["network"])
     update_scores(settings, stations, key, None)
     download_csv(settings, 1, stations, key, None)
     update_models(settings, key, None, 0)
     pick_model(settings, key, 1)
     delete_model(settings, key, 1, key, None, 0)
-    check_form(settings, 18, 18, 100, 32, "gru", True, None)
-    check_form(settings, 60, 36, 1, 4, "lstm", False, None)
+    check_form(settings, "default", 18, 18, 100, 32, "gru", True, None)
+    check_form(settings, "article", 60, 36, 1, 4, "lstm", False, None)
     csv = "Date,Location,MinTemp,MaxTemp,Rainfall\\n" + "".join(
         f"2015-{m:02d}-{d:02d},Alpha,10,20,0\\n" for m in range(1, 13) for d in range(1, 29))
     upload_data(settings, ids.UPLOAD,
@@ -81,19 +83,24 @@ def test_celery_worker_module_refuses_tensorflow_before_the_fork(tmp_path, prelo
     assert (result.returncode == 0) == (outcome == "READY")
 
 
-def test_shipped_entry_matches_default_config_and_embedded_data():
-    """If this fails, DEFAULT or the data changed: run `python -m dashboard build-default`."""
-    entries = shipped_store().entries()
-    assert [entry["key"] for entry in entries] == [key_for(DEFAULT, read_monthly())]
-    assert shipped_store().verify(entries[0]["key"])["config"] == DEFAULT.to_dict()
+def test_shipped_entries_match_the_built_in_configs_and_embedded_data():
+    """If this fails, a built-in config or the data changed: `python -m dashboard build-default`."""
+    monthly = read_monthly()
+    expected = {key_for(config, monthly): config for config in BUILT_IN.values()}
+    assert {entry.key for entry in shipped_store().entries()} == set(expected)
+    for key, config in expected.items():
+        assert shipped_store().verify(key)["config"] == config.to_dict()
 
 
 def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
     settings = Settings(cache_dir=tmp_path / "empty")
     key = key_for(DEFAULT, read_monthly())
-    figure, _ = update_chart(settings, list(settings.default_stations), key, None, [], "auto")
+    figure, caption, _ = update_chart(settings, list(settings.default_stations), key, None, [],
+                                      "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
+    assert {f"{name} network" for name in ("Cairns", "Canberra", "Darwin")} <= names
+    assert "(built in)" in str(caption)
     assert "built-in" in str(update_models(settings, key, None, 0))
 
 

@@ -201,3 +201,48 @@ def test_page_draws_under_its_content_security_policy(dash_duo):
     # The policy is in force: an injected inline script is refused, and the refusal is logged.
     assert duo.driver.execute_script(INLINE_PROBE) is False
     _wait(lambda: _csp_violations(duo), 10, "the refused inline script in the console log")
+
+
+def _network_line(duo, station: str = "Cairns") -> list[float]:
+    """The y values of a station's network line on the forecast chart (empty when absent)."""
+    return duo.driver.execute_script(
+        "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
+        "const trace = (plot && plot.data || []).find(t => t.name === arguments[0]);"
+        "return trace ? Array.from(trace.y) : [];", f"{station} network") or []
+
+
+def _model_in_url(duo) -> str:
+    return duo.driver.current_url.split("model=")[1].split("&")[0]
+
+
+def test_direction_changes_the_network_line_and_models_compare(dash_duo):
+    """Two trainings that differ only in direction, at the default horizon, draw two lines."""
+    duo = dash_duo
+    _wait(lambda: _network_line(duo), 60, "the built-in network's line")
+    assert "built in" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
+    _type_number(duo, ids.EPOCHS, 1)
+    _type_number(duo, ids.UNITS, 4)
+    lines, keys = [], []
+    for direction in ("forward", "bidirectional"):
+        if direction == "bidirectional":
+            _click(duo, ids.BIDIRECTIONAL)
+        duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
+        before = duo.driver.current_url
+        _click(duo, ids.TRAIN)
+        _wait(lambda url=before: duo.driver.current_url != url, 300, f"the {direction} model")
+        duo.wait_for_contains_text(f"#{ids.SHOWN_MODEL}", "horizon 18, 4 units", timeout=30)
+        keys.append(_model_in_url(duo))
+        _wait(lambda: _network_line(duo) not in ([], *lines), 30, "its network line")
+        lines.append(_network_line(duo))
+    assert "bidirectional GRU" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
+    assert len(lines[0]) == len(lines[1]) == 18 and lines[0] != lines[1]
+
+    duo.driver.get(f"{duo.server_url}/?stations=Cairns,Darwin&model={keys[1]}"
+                   f"&compare={keys[0]},{keys[1]}")
+    compared = ("return Array.from(document.querySelectorAll('#compare-chart .js-plotly-plot'))"
+                ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
+    _wait(lambda: {"Model 1: network's own", "Model 2: network's own"}
+          <= set(duo.driver.execute_script(compared) or []), 30, "the comparison chart")
+    table = duo.find_element(f"#{ids.COMPARE_TABLE}").text
+    assert "forward" in table and "bidirectional" in table
+    assert f"compare={keys[0]},{keys[1]}" in duo.driver.current_url
