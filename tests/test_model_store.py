@@ -160,7 +160,11 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
     """Two earlier cutoffs give two years of out-of-fold origins; served = curve + f x anomaly."""
     config = TrainConfig(window=12, horizon=18, units=4, epochs=2, patience=0, batch_size=64,
                          seed=7, harmonics=2, shrinkage=True, calibration="cross_fit", folds=2)
-    record, _ = store.get_or_train(config, small_monthly)
+    reports = []
+    record, _ = store.get_or_train(config, small_monthly, progress=reports.append)
+    assert [report.stage for report in reports] == [
+        "", "", "calibration 1 of 2", "calibration 1 of 2", "calibration 2 of 2",
+        "calibration 2 of 2"]  # the page names the extra fits in its progress bar
     assert record.calibration_origins == 24
     factors = np.array(record.shrinkage)
     assert len(factors) == 18 and np.all(np.diff(factors) <= 0) and np.all(factors <= 1)
