@@ -96,7 +96,7 @@ def _field_value(name: str, value: Any) -> Any:
 
 def recipe_base(recipe: Any, default: TrainConfig) -> TrainConfig:
     """The config a recipe choice starts from; ConfigError for anything but a known recipe."""
-    if recipe not in RECIPES:
+    if not isinstance(recipe, str) or recipe not in RECIPES:
         raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of {', '.join(RECIPES)}")
     return default if recipe == "default" else PRESETS["seed"]
 

@@ -30,7 +30,7 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
 
     settings = Settings(cache_dir=sys.argv[1])
     create_app(settings)
-    search, stations, key, dataset, notice, options, compare = sync_view(
+    search, stations, key, dataset, notice, options, compare, models = sync_view(
         settings, None, "", None, None, None)
     sync_view(settings, ids.STATIONS, search, stations + ["state:TAS"], key, dataset, [key])
     update_compare(settings, [key, key], stations, None, ["model", "network"])

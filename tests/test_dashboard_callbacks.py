@@ -226,6 +226,7 @@ def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send)
     (dict(bidirectional="yes"), ids.BIDIRECTIONAL, "bidirectional must be true or false"),
     (dict(window=60, horizon=36), ids.WINDOW, "leave no training window"),
     (dict(recipe="transformer"), ids.RECIPE, "recipe ('transformer') must be one of default"),
+    (dict(recipe=["default"]), ids.RECIPE, "recipe (['default']) must be one of default"),
 ])
 def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
                                                          changes, field, expected):

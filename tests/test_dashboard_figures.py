@@ -133,7 +133,7 @@ def test_a_station_name_is_shown_as_text_never_as_markup(view, panels):
     forecast = view["forecast"].replace({"location": {"Cairns": MARKUP}})
     actuals = view["actuals"].replace({"location": {"Cairns": MARKUP}})
     figure = forecast_figure(actuals, predictions, forecast, [MARKUP], {MARKUP: MARKUP},
-                             view["record"]["cutoff"], "°C", ("climatology",), panels)
+                             view["record"].cutoff, "°C", ("climatology",), panels)
     go.Figure(figure)  # still a valid figure
     texts = _figure_texts(figure)
     assert len(texts) >= 6 and not any("<a" in text or "& co" in text for text in texts)

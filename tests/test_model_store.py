@@ -124,7 +124,7 @@ def test_entries_list_and_delete(copied):
 
 def test_delete_removes_the_lock_file_unless_a_training_holds_it(trained, tmp_path):
     session_store, record = trained
-    key = record["key"]
+    key = record.key
     for name in ("kept", "held"):
         shutil.copytree(session_store.folder, tmp_path / name)
     kept, held = Store(tmp_path / "kept"), Store(tmp_path / "held")

@@ -35,8 +35,8 @@ from model import Store
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(420)]
 PR_SET_PDEATHSIG = 1
-FORM = {"window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru", "bidirectional": False,
-        "dataset": None}
+FORM = {"recipe": "default", "window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru",
+        "bidirectional": False, "dataset": None}
 
 
 def die_with_parent() -> None:
