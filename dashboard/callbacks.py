@@ -91,6 +91,11 @@ CHART_MODES = ("auto", "overlay", "panels")
 Progress = Callable[[tuple], None]
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 station', '2 stations': a count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def alert(message: str, color: str = "danger") -> dbc.Alert:
     """A dismissable message box."""
     return dbc.Alert(message, color=color, dismissable=True, className="py-2 small")
@@ -224,7 +229,8 @@ def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
     options = []
     for state, group in stations.groupby("state", sort=True):
         label = STATE_NAMES.get(state, state)
-        options.append({"label": f"{label}: all {len(group)} stations",
+        options.append({"label": f"{label}: all {len(group)} stations" if len(group) > 1
+                        else f"{label}: its only station",
                         "value": STATE_PREFIX + state})
         options += [{"label": f"{row.name} ({state})", "value": row.location}
                     for row in group.itertuples()]
@@ -239,7 +245,7 @@ def data_badge(settings: Settings, dataset: Any) -> Any:
         return str(error)
     months = monthly["month"]
     source = "Built-in data" if dataset is None else "Your uploaded data"
-    return [html.Strong(source), html.Br(), f"{monthly['location'].nunique()} stations, "
+    return [html.Strong(source), html.Br(), f"{counted(monthly['location'].nunique(), 'station')}, "
             f"{months.min():%b %Y} to {months.max():%b %Y}"]
 
 
@@ -349,8 +355,8 @@ def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> 
                  className="score-sub"),
     ], className="score"), xs=6, md=4, xl=2))
     coverage = record.interval_coverage
-    stations_scored = len(record.per_location)
-    note = (f"All {stations_scored} station{'s' if stations_scored != 1 else ''}, "
+    scored = len(record.per_location)
+    note = (f"{'All ' if scored > 1 else ''}{counted(scored, 'station')}, "
             f"{record.config.horizon} months after {record.cutoff}, "
             f"{metrics[SERVED].cells} station-months. The served forecast is what the product "
             "recommends; the network's own forecast is the trained network before calibration. "
@@ -645,7 +651,7 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         return no_update, no_update, no_update, alert(f"Not used: {error}")
     dataset = save_upload(settings, monthly)
     stations = monthly["location"].nunique()
-    text = (f"Using {name}: {stations} stations, {monthly['month'].min():%b %Y} to "
+    text = (f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
             f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data.")
     return (dataset, _first_stations(settings, monthly), default_key(settings, monthly),
             alert(text, "success"))

@@ -16,6 +16,7 @@ from dashboard import create_app, ids
 from dashboard.callbacks import (
     FORM_ERROR_FIELDS,
     check_form,
+    data_badge,
     delete_model,
     download_csv,
     pick_model,
@@ -84,7 +85,7 @@ def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
     assert [option["value"] for option in models] == [key]
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
-    assert {"label": "Queensland: all 1 stations", "value": "state:QLD"} in options
+    assert {"label": "Queensland: its only station", "value": "state:QLD"} in options
     search, stations, *_ = sync_view(settings, ids.STATIONS, search, ["Darwin", "state:QLD"],
                                      key, dataset)
     assert stations == ["Darwin", "Cairns"]
@@ -347,7 +348,8 @@ def test_upload_becomes_the_session_data_set(settings):
     dataset, stations, shown, message = upload_data(
         settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv")
     assert len(dataset) == 16 and stations == ["Alpha"] and shown is None
-    assert "Using alpha.csv: 1 stations, Jan 2015 to Dec 2015" in text(message)
+    assert "Using alpha.csv: 1 station, Jan 2015 to Dec 2015" in text(message)
+    assert "1 station," in text(data_badge(settings, dataset))
     figure, caption, note = update_chart(settings, ["Alpha"], None, dataset, [], "auto",
                                          ["model", "network"])
     assert "No model trained on this data yet" in note and caption == "No model shown."
