@@ -59,10 +59,7 @@ class Sample:
                    observed(prepared, rows, windows.location), origins)
 
     @classmethod
-    def pooled(cls, samples: list[Sample], horizon: int) -> Sample:
-        if not samples:
-            empty = np.zeros((0, horizon))
-            return cls(empty, empty, empty, 0)
+    def pooled(cls, samples: list[Sample]) -> Sample:
         return cls(*(np.concatenate([getattr(s, name) for s in samples])
                      for name in ("network", "level", "actual")),
                    sum(s.origins for s in samples))
@@ -88,10 +85,11 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     windows = training_windows(prepared, config)
     trained = train(config, windows, progress, should_stop)
     seconds = trained.seconds
+    sample = None
     if config.calibration == "cross_fit":
         sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress, should_stop)
         seconds += fold_seconds
-    else:
+    if sample is None:
         sample = validation_sample(prepared, config, windows, trained)
     factors = (shrinkage_factors(sample.network - sample.level, sample.actual - sample.level,
                                  sample.origins)
@@ -127,12 +125,13 @@ def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
                       trained: Trained) -> Sample:
     """The validation windows, as trained ("validation") or with an earlier level.
 
-    "out_of_sample": the same windows cut again with a climatology of only the months before
-    the first of them, so their residuals carry the climatology's out-of-sample error as the
-    holdout's do.
+    "out_of_sample" (and "cross_fit" with no fold): the same windows cut again with a
+    climatology of only the months before the first of them, so their residuals carry the
+    climatology's out-of-sample error as the holdout's do. For "cross_fit" they count no
+    origins, so no damping factor is fitted on them.
     """
     validation = _subset(windows, trained.validation_rows)
-    origins = len(np.unique(validation.start))
+    origins = 0 if config.calibration == "cross_fit" else len(np.unique(validation.start))
     if config.calibration == "validation" or not len(validation):
         return Sample.of(trained.forecaster, prepared, validation, config, origins)
     first = max(int(validation.start.min()), 12)  # the first month any of them targets
@@ -143,12 +142,14 @@ def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
 
 def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepared,
                      progress: ProgressCallback | None,
-                     should_stop: StopCheck | None) -> tuple[Sample, float]:
+                     should_stop: StopCheck | None) -> tuple[Sample | None, float]:
     """Out-of-fold forecasts from config.folds earlier cutoffs a year apart, and their seconds.
 
     Fold k trains on the months up to its cutoff (level and scale fitted there too) and forecasts
     the MIN_ORIGINS months of origins after it, whose targets all end by the outer cutoff: the
-    holdout's situation, repeated. A fold whose cutoff leaves no training window is skipped.
+    holdout's situation, repeated. Folds stop at the first cutoff that leaves no training
+    window; with none, the sample is None and the validation windows set the intervals alone
+    (no damping factor is fitted on them: they chose the epoch, so they flatter the network).
     """
     last_origin = prepared.cutoff_index - config.horizon + 1  # its targets end at the cutoff
     samples, seconds = [], 0.0
@@ -167,7 +168,9 @@ def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepa
         windows = origin_windows(fold_prepared, inner, fold_cutoff, MIN_ORIGINS)
         samples.append(Sample.of(trained.forecaster, fold_prepared, windows, inner,
                                  len(np.unique(windows.start))))
-    return Sample.pooled(samples, config.horizon), seconds
+    if not samples:
+        return None, seconds
+    return Sample.pooled(samples), seconds
 
 
 def _staged(progress: ProgressCallback | None, stage: str) -> ProgressCallback | None:

@@ -176,3 +176,15 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
     assert set(record.metrics) == {"model", "network", "seasonal_curve", "climatology",
                                       "seasonal_naive"}
     assert record.metrics["network"].mae != record.metrics["seasonal_curve"].mae
+
+
+def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(small_monthly,
+                                                                              store):
+    """Cutoff 2011-12, H = 18: a year before the first origin leaves no training window."""
+    config = TrainConfig(window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64,
+                         seed=7, cutoff="2011-12", harmonics=2, shrinkage=True,
+                         calibration="cross_fit")
+    record, _ = store.get_or_train(config, small_monthly)
+    assert record.calibration_origins == 0 and record.shrinkage == [0.0] * 18
+    assert record.predictions["model"] == record.predictions["seasonal_curve"]
+    assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
