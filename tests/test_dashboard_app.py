@@ -89,7 +89,7 @@ def test_shipped_entries_match_the_built_in_configs_and_embedded_data():
     expected = {key_for(config, monthly): config for config in BUILT_IN.values()}
     assert {entry.key for entry in shipped_store().entries()} == set(expected)
     for key, config in expected.items():
-        assert shipped_store().verify(key)["config"] == config.to_dict()
+        assert shipped_store().verify(key).config == config
 
 
 def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
