@@ -31,7 +31,7 @@ from model import (
     short_repr,
 )
 
-from . import ids
+from . import form, ids
 from .figures import (
     COMPARE_PANELS,
     MODEL_PALETTE,
@@ -76,6 +76,7 @@ from .tables import (
     step_errors,
 )
 from .validate import (
+    DATA_FIT,
     MAX_COMPARED,
     STATE_PREFIX,
     build_query,
@@ -553,22 +554,23 @@ def delete_model(settings: Settings, key: Any, clicks: Any, current: Any, datase
 # Retrain -------------------------------------------------------------------------------------
 
 
-FORM_ERROR_FIELDS = (ids.RECIPE, *ids.NUMBER_FIELDS, ids.CELL, ids.BIDIRECTIONAL)
+def check_form(settings: Settings, values: dict[str, Any], dataset: Any) -> tuple:
+    """Inline validation of the form's values (keyed by form.INPUT_IDS).
 
-
-def check_form(settings: Settings, recipe: Any, window: Any, horizon: Any, epochs: Any,
-               units: Any, cell: Any, bidirectional: Any, dataset: Any) -> tuple:
-    """Inline validation: 4 invalid flags, 7 messages, and a hint about the cache."""
-    values = _form_values(recipe, window, horizon, epochs, units, cell, bidirectional)
+    Returns an invalid flag per number field, a message per input and a hint: what the data
+    have room for, or whether the settings are in the cache.
+    """
     try:
         monthly = load_dataset(settings, dataset)
     except InputError as error:
-        return (False,) * 4 + (None,) * 7 + (alert(str(error)),)
+        return (False,) * len(form.NUMBERS) + (None,) * len(form.INPUT_IDS) + (alert(str(error)),)
     config, errors = parse_form(values, settings.base_config, monthly)
-    flags = tuple(field in errors for field in ids.NUMBER_FIELDS)
-    messages = tuple(errors.get(field) for field in FORM_ERROR_FIELDS)
+    flags = tuple(field.name in errors or (ids.FORM_HINT in errors and field.name in DATA_FIT)
+                  for field in form.NUMBERS)
+    messages = tuple(errors.get(input_id) for input_id in form.INPUT_IDS)
     if config is None:
-        return (*flags, *messages, None)
+        fit = errors.get(ids.FORM_HINT)
+        return (*flags, *messages, fit and html.Span(fit, className="field-error"))
     cached = lookup(settings, config, monthly) is not None
     hint = (html.Span("In the cache: Train shows it at once.", className="text-success") if cached
             else html.Span("Not trained yet: training runs in the background.",
@@ -576,21 +578,13 @@ def check_form(settings: Settings, recipe: Any, window: Any, horizon: Any, epoch
     return (*flags, *messages, hint)
 
 
-def _form_values(recipe: Any, window: Any, horizon: Any, epochs: Any, units: Any, cell: Any,
-                 bidirectional: Any) -> dict[str, Any]:
-    return {ids.RECIPE: recipe, ids.WINDOW: window, ids.HORIZON: horizon, ids.EPOCHS: epochs,
-            ids.UNITS: units, ids.CELL: cell, ids.BIDIRECTIONAL: bidirectional}
-
-
-def train_model(settings: Settings, set_progress: Progress, recipe: Any, window: Any,
-                horizon: Any, epochs: Any, units: Any, cell: Any, bidirectional: Any,
+def train_model(settings: Settings, set_progress: Progress, values: dict[str, Any],
                 dataset: Any) -> tuple:
     """Train (or fetch from the cache) the form's config; runs as a background job.
 
     Reports (percent, label, loss figure) after every epoch; the loss curve is the main fit's,
     the calibration fits that follow are named in the label. Returns (key, message).
     """
-    values = _form_values(recipe, window, horizon, epochs, units, cell, bidirectional)
     try:
         monthly = load_dataset(settings, dataset)
     except InputError as error:

@@ -33,14 +33,7 @@ SCORE_NOTE = "score-note"
 STATION_TABLE = "station-table"
 STEP_CHART = "step-chart"
 
-# Retrain
-RECIPE = "recipe"
-WINDOW = "window"
-HORIZON = "horizon"
-EPOCHS = "epochs"
-UNITS = "units"
-CELL = "cell"
-BIDIRECTIONAL = "bidirectional"
+# Retrain (the form's fields are defined in form.py)
 FORM_HINT = "form-hint"
 TRAIN = "train"
 CANCEL = "cancel"
@@ -66,5 +59,3 @@ UPLOAD = "upload"
 UPLOAD_MESSAGE = "upload-message"
 UPLOAD_READY = "upload-ready"  # set in the browser once a chosen file is within the size limit
 RESET_DATA = "reset-data"
-
-NUMBER_FIELDS = (WINDOW, HORIZON, EPOCHS, UNITS)

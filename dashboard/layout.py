@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from model import NETWORK, SERVED, TrainConfig
 
-from . import ids
+from . import form, ids
 from .figures import FONT_STACK, message_figure
 from .settings import Settings
-from .validate import RECIPES
 
 GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
                 "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
@@ -184,43 +185,42 @@ def _compare_card() -> dbc.Card:
     ], className="mb-3")
 
 
-def _number(label: str, field_id: str, value: int, low: int, high: int, unit: str) -> dbc.Col:
+def _form_field(field: form.Field, base: TrainConfig) -> dbc.Col:
+    """One retrain field, built from its spec: label, control, range hint, error line."""
+    value = getattr(base, field.name)
+    if field.is_number:
+        # No min/max on the input: the browser would send an out-of-range value as empty and
+        # the server could only say "required"; the range is shown and checked server-side.
+        control: Any = dbc.InputGroup([
+            dbc.Input(id=field.name, type="number", value=value, debounce=True,
+                      inputMode="numeric"),
+            dbc.InputGroupText(field.unit),
+        ], size="sm")
+        hint = html.Small(field.hint, className="text-muted")
+    elif field.name == "bidirectional":
+        control, hint = dbc.Switch(id=field.name, label="Bidirectional", value=value), None
+    else:
+        control = dbc.RadioItems(id=field.name, inline=True, value=value, options=[
+            {"label": label, "value": cell} for cell, label in form.CELL_LABELS.items()])
+        hint = None
     return dbc.Col([
-        dbc.Label(label, html_for=field_id, className="form-label"),
-        dbc.InputGroup([
-            dbc.Input(id=field_id, type="number", value=value, min=low, max=high, step=1,
-                      debounce=True),
-            dbc.InputGroupText(unit),
-        ], size="sm"),
-        html.Div(id=f"{field_id}-feedback", className="field-error"),
+        dbc.Label(field.label, html_for=field.name, className="form-label"),
+        control,
+        hint,
+        html.Div(id=form.feedback_id(field.name), className="field-error"),
     ], xs=6, className="mb-2")
 
 
 def _retrain_card(base: TrainConfig) -> dbc.Card:
-    form = dbc.Row([
+    form_row = dbc.Row([
         dbc.Col([
             dbc.Label("Recipe", className="form-label"),
-            dbc.RadioItems(id=ids.RECIPE, value="default",
+            dbc.RadioItems(id=form.RECIPE, value="default",
                            options=[{"label": label, "value": value}
-                                    for value, label in RECIPES.items()]),
-            html.Div(id=f"{ids.RECIPE}-feedback", className="field-error"),
+                                    for value, label in form.RECIPES.items()]),
+            html.Div(id=form.feedback_id(form.RECIPE), className="field-error"),
         ], xs=12, className="mb-2"),
-        _number("Window", ids.WINDOW, base.window, 3, 60, "months"),
-        _number("Horizon", ids.HORIZON, base.horizon, 1, 36, "months"),
-        _number("Epochs", ids.EPOCHS, base.epochs, 1, 1000, "max"),
-        _number("Units", ids.UNITS, base.units, 1, 512, "per layer"),
-        dbc.Col([
-            dbc.Label("Cell", className="form-label"),
-            dbc.RadioItems(id=ids.CELL, inline=True, value=base.cell,
-                           options=[{"label": "GRU", "value": "gru"},
-                                    {"label": "LSTM", "value": "lstm"}]),
-            html.Div(id=f"{ids.CELL}-feedback", className="field-error"),
-        ], xs=6),
-        dbc.Col([
-            dbc.Label("Direction", className="form-label"),
-            dbc.Switch(id=ids.BIDIRECTIONAL, label="Bidirectional", value=base.bidirectional),
-            html.Div(id=f"{ids.BIDIRECTIONAL}-feedback", className="field-error"),
-        ], xs=6),
+        *(_form_field(field, base) for field in form.FIELDS),
     ])
     note = (f"Other settings follow the recipe. Default: ensemble of {base.ensemble}, early "
             f"stopping after {base.patience} epochs without improvement, batch {base.batch_size}; "
@@ -228,7 +228,7 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
     return _card("Retrain", [
         html.P("Settings for a new training; the model shown is named above the chart.",
                className="small text-muted mb-2"),
-        form,
+        form_row,
         html.Div(id=ids.FORM_HINT, className="small mb-2"),
         html.Div([
             dbc.Button("Train", id=ids.TRAIN, color="primary"),

@@ -9,17 +9,13 @@ import pandas as pd
 
 from model import PRESETS, ConfigError, DataError, TrainConfig, prepare, short_repr
 
-from . import ids
+from . import form, ids
 from .sources import InputError
 
 MAX_ITEMS = 200  # far more than any data set's stations and states; longer lists are forged
 MAX_COMPARED = 4  # models on one comparison chart
-FORM_FIELDS = {ids.WINDOW: "window", ids.HORIZON: "horizon", ids.EPOCHS: "epochs",
-               ids.UNITS: "units", ids.CELL: "cell", ids.BIDIRECTIONAL: "bidirectional"}
 STATE_PREFIX = "state:"
-# The recipes a user can retrain: the dashboard's base config, or the published notebook's.
-RECIPES = {"default": "our default (anomalies from the seasonal curve, calibrated)",
-           "article": "the article's (raw values, MinMax scaling, batch 1)"}
+DATA_FIT = ("window", "horizon")  # the fields a data set too short for the form concerns
 
 
 def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
@@ -79,16 +75,17 @@ def build_query(stations: list[str], key: str | None, compare: list[str] = ()) -
     return "?" + urlencode(values, safe=",")
 
 
-def _field_value(name: str, value: Any) -> Any:
+def _field_value(field: form.Field, value: Any) -> Any:
     """Coerce what a form control sends to the config field's type, or raise ConfigError."""
-    if name == "bidirectional":
+    if field.name == "bidirectional":
         if isinstance(value, bool):
             return value
         raise ConfigError(f"bidirectional must be true or false, got {short_repr(value)}")
-    if name == "cell":
+    if not field.is_number:
         return value
     if value is None or value == "":
-        raise ConfigError(f"{name} is required")
+        low, high = field.bounds
+        raise ConfigError(f"{field.name} is required: a whole number from {low} to {high}")
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
@@ -96,37 +93,49 @@ def _field_value(name: str, value: Any) -> Any:
 
 def recipe_base(recipe: Any, default: TrainConfig) -> TrainConfig:
     """The config a recipe choice starts from; ConfigError for anything but a known recipe."""
-    if not isinstance(recipe, str) or recipe not in RECIPES:
-        raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of {', '.join(RECIPES)}")
+    if not isinstance(recipe, str) or recipe not in form.RECIPES:
+        raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of "
+                          f"{', '.join(form.RECIPES)}")
     return default if recipe == "default" else PRESETS["seed"]
 
 
 def parse_form(values: dict[str, Any], default: TrainConfig,
                monthly: pd.DataFrame) -> tuple[TrainConfig | None, dict[str, str]]:
-    """Build the config the form asks for; on failure return None and an error per field id.
+    """Build the config the form asks for; on failure return None and an error per input id.
 
     The recipe field picks the base config (`default` or the article's); the other fields
-    override it.
+    override it. When the data are too short for the settings, the error is keyed
+    ids.FORM_HINT, says what would fit, and concerns the DATA_FIT fields.
     """
     try:
-        base = recipe_base(values.get(ids.RECIPE), default)
+        base = recipe_base(values.get(form.RECIPE), default)
     except ConfigError as error:
-        return None, {ids.RECIPE: str(error)}
+        return None, {form.RECIPE: str(error)}
     errors: dict[str, str] = {}
     changes: dict[str, Any] = {}
-    for field_id, name in FORM_FIELDS.items():
+    for field in form.FIELDS:
         try:
-            value = _field_value(name, values.get(field_id))
-            base.replace(**{name: value})
+            value = _field_value(field, values.get(field.name))
+            base.replace(**{field.name: value})
         except ConfigError as error:
-            errors[field_id] = str(error)
+            errors[field.name] = str(error)
             continue
-        changes[name] = value
+        changes[field.name] = value
     if errors:
         return None, errors
     config = base.replace(**changes)
     try:
         prepare(monthly, config)
     except (ConfigError, DataError) as error:
-        return None, {ids.WINDOW: str(error)}  # the data cannot fit window + horizon
+        return None, {ids.FORM_HINT: f"{error}. {what_fits(monthly)}"}
     return config, {}
+
+
+def what_fits(monthly: pd.DataFrame) -> str:
+    """The settings a data set has room for: the held-out horizon plus a training window of
+    window + horizon months must fit in its months."""
+    first, last = monthly["month"].min(), monthly["month"].max()
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    return (f"For this data ({months} months), window + 2 × horizon must be at most {months}: "
+            "the last horizon months are held out, and each training example needs window + "
+            "horizon months before them.")

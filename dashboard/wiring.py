@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import ALL, Dash, Input, Output, State, ctx
 
-from . import callbacks, ids
+from . import callbacks, form, ids
 from .settings import Settings
 
 
@@ -121,23 +121,25 @@ def register(app: Dash, settings: Settings) -> None:
     def _delete(_clicks, current, dataset, version):
         return callbacks.delete_model(settings, *_pattern_trigger(), current, dataset, version)
 
-    form = [State(field, "value") for field in (ids.RECIPE, *ids.NUMBER_FIELDS, ids.CELL,
-                                                 ids.BIDIRECTIONAL)]
+    fields = [State(input_id, "value") for input_id in form.INPUT_IDS]
+
+    def form_values(values: tuple) -> dict:
+        return dict(zip(form.INPUT_IDS, values, strict=True))
 
     @app.callback(
-        *(Output(field, "invalid") for field in ids.NUMBER_FIELDS),
-        *(Output(f"{field}-feedback", "children") for field in callbacks.FORM_ERROR_FIELDS),
+        *(Output(field.name, "invalid") for field in form.NUMBERS),
+        *(Output(form.feedback_id(input_id), "children") for input_id in form.INPUT_IDS),
         Output(ids.FORM_HINT, "children"),
-        *(Input(state.component_id, "value") for state in form), Input(ids.DATASET, "data"),
+        *(Input(state.component_id, "value") for state in fields), Input(ids.DATASET, "data"),
         Input(ids.MODEL_KEY, "data"),
     )
-    def _check(recipe, window, horizon, epochs, units, cell, bidirectional, dataset, _key):
-        return callbacks.check_form(settings, recipe, window, horizon, epochs, units, cell,
-                                    bidirectional, dataset)
+    def _check(*values):
+        *fields_sent, dataset, _key = values
+        return callbacks.check_form(settings, form_values(fields_sent), dataset)
 
     @app.callback(
         Output(ids.MODEL_KEY, "data", **dup), Output(ids.TRAIN_MESSAGE, "children"),
-        Input(ids.TRAIN, "n_clicks"), *form, State(ids.DATASET, "data"),
+        Input(ids.TRAIN, "n_clicks"), *fields, State(ids.DATASET, "data"),
         background=True, prevent_initial_call=True, interval=500,
         progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "label"),
                   Output(ids.LOSS_CHART, "figure")],
@@ -146,10 +148,9 @@ def register(app: Dash, settings: Settings) -> None:
                  (Output(ids.PROGRESS_BOX, "style"), {"display": "block"}, {"display": "block"})],
         cancel=[Input(ids.CANCEL, "n_clicks")],
     )
-    def _train(set_progress, _clicks, recipe, window, horizon, epochs, units, cell,
-               bidirectional, dataset):
-        return callbacks.train_model(settings, set_progress, recipe, window, horizon, epochs,
-                                     units, cell, bidirectional, dataset)
+    def _train(set_progress, _clicks, *values):
+        *fields_sent, dataset = values
+        return callbacks.train_model(settings, set_progress, form_values(fields_sent), dataset)
 
     @app.callback(Output(ids.TRAIN_MESSAGE, "children", **dup), Input(ids.CANCEL, "n_clicks"),
                   prevent_initial_call=True)

@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import CALIBRATIONS, PRESETS, ConfigError, TrainConfig
+from .config import (
+    BOOL_FIELDS,
+    CALIBRATIONS,
+    CELLS,
+    FLOAT_RANGES,
+    INT_RANGES,
+    PRESETS,
+    ConfigError,
+    TrainConfig,
+)
 from .record import METHODS, SERVED, Record
-from .schema import EMBEDDED_MONTHLY, DataError
+from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
 from .store import Store, StoreError
 
 if TYPE_CHECKING:  # pandas, numpy and the training code load only when the data is read
     from .training import EpochReport
 
 USER_ERRORS = (ConfigError, DataError, StoreError, OSError)
+CHOICES = {"cell": CELLS, "calibration": CALIBRATIONS, "variable": tuple(VARIABLES)}
+CUTOFF_HELP = "last training month, YYYY-MM (default: the data's last month minus horizon)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,20 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a config, or reuse it from the cache")
     train.add_argument("--preset", choices=sorted(PRESETS), default="default",
                        help="start from a named config; the options below override it")
-    for name in ("window", "horizon", "epochs", "units", "seed", "batch-size", "ensemble",
-                 "patience", "harmonics", "folds"):
-        train.add_argument(f"--{name}", type=int)
-    for name in ("dropout", "learning-rate"):
-        train.add_argument(f"--{name}", type=float)
-    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--anomalies", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--calendar", action=argparse.BooleanOptionalAction, default=None)
-    for name in ("shrinkage", "highway", "refit"):
-        train.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, default=None)
-    train.add_argument("--calibration", choices=CALIBRATIONS)
-    train.add_argument("--cell", choices=("gru", "lstm"))
-    train.add_argument("--variable")
-    train.add_argument("--cutoff", help="last training month, YYYY-MM")
+    for field in dataclasses.fields(TrainConfig):
+        train.add_argument(f"--{field.name.replace('_', '-')}", **_option(field.name))
     train.add_argument("--data", help="daily weatherAUS CSV (plain or .gz); default: embedded")
     train.add_argument("--cache-dir", help="store folder (default: $TEMPERATURE_FORECAST_CACHE "
                                            "or the per-user cache folder)")
@@ -61,16 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _option(name: str) -> dict[str, Any]:
+    """argparse keywords for a config field: its type, choices or on/off switch."""
+    if name in BOOL_FIELDS:
+        return {"action": argparse.BooleanOptionalAction, "default": None}
+    for kind, ranges in ((int, INT_RANGES), (float, FLOAT_RANGES)):
+        if name in ranges:
+            low, high = ranges[name]
+            return {"type": kind, "help": f"{low} to {high}"}
+    return {"choices": CHOICES[name]} if name in CHOICES else {"help": CUTOFF_HELP}
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The preset with every given option applied."""
-    changes = {
-        name: getattr(args, name)
-        for name in ("window", "horizon", "epochs", "units", "seed", "batch_size", "ensemble",
-                     "patience", "dropout", "learning_rate", "bidirectional", "anomalies",
-                     "calendar", "cell", "variable", "cutoff", "harmonics", "shrinkage",
-                     "highway", "refit", "calibration", "folds")
-        if getattr(args, name) is not None
-    }
+    changes = {field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)
+               if getattr(args, field.name) is not None}
     return PRESETS[args.preset].replace(**changes)
 
 

@@ -96,15 +96,19 @@ class TrainConfig:
         for name, (low, high) in INT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number, got {short_repr(value)}")
+                raise ConfigError(f"{name} must be a whole number between {low} and {high} "
+                                  f"(got {short_repr(value)})")
             if not low <= value <= high:
-                raise ConfigError(f"{name} ({short_repr(value)}) must be between {low} and {high}")
+                raise ConfigError(f"{name} must be between {low} and {high} "
+                                  f"(got {short_repr(value)})")
         for name, (low, high) in FLOAT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{name} must be a number, got {short_repr(value)}")
+                raise ConfigError(f"{name} must be a number between {low} and {high} "
+                                  f"(got {short_repr(value)})")
             if not low <= value <= high:  # also rejects NaN
-                raise ConfigError(f"{name} ({short_repr(value)}) must be between {low} and {high}")
+                raise ConfigError(f"{name} must be between {low} and {high} "
+                                  f"(got {short_repr(value)})")
             object.__setattr__(self, name, float(value))
         for name in BOOL_FIELDS:
             value = getattr(self, name)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Every callback body except training, fed the values a first visit and a few clicks send.
 NON_TRAINING_CALLBACKS = textwrap.dedent("""
     import base64, sys
-    from dashboard import create_app, ids
+    from dashboard import create_app, form, ids
     from dashboard.callbacks import *
     from dashboard.settings import Settings
 
@@ -46,8 +46,9 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
     update_models(settings, key, None, 0)
     pick_model(settings, key, 1)
     delete_model(settings, key, 1, key, None, 0)
-    check_form(settings, "default", 18, 18, 100, 32, "gru", True, None)
-    check_form(settings, "article", 60, 36, 1, 4, "lstm", False, None)
+    for values in (("default", 18, 18, 100, 32, "gru", True), ("article", 44, 36, 1, 4, "lstm",
+                                                                False)):
+        check_form(settings, dict(zip(form.INPUT_IDS, values, strict=True)), None)
     csv = "Date,Location,MinTemp,MaxTemp,Rainfall\\n" + "".join(
         f"2015-{m:02d}-{d:02d},Alpha,10,20,0\\n" for m in range(1, 13) for d in range(1, 29))
     upload_data(settings, ids.UPLOAD,

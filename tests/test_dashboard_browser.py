@@ -101,7 +101,7 @@ def _click(duo, element_id: str) -> None:
     duo.driver.execute_script(script, duo.find_element(f"#{element_id}"))
 
 
-def _type_number(duo, field_id: str, value: int) -> None:
+def _type_number(duo, field_id: str, value: float) -> None:
     box = duo.find_element(f"#{field_id}")
     box.send_keys(Keys.CONTROL, "a")
     box.send_keys(str(value), Keys.TAB)
@@ -122,7 +122,8 @@ def test_browse_change_stations_and_train(dash_duo):
     _wait(lambda: "Hobart" in _trace_names(duo), 30, "every station after Select all")
     assert "Albury" in duo.driver.current_url
 
-    for field_id, value in ((ids.WINDOW, 6), (ids.HORIZON, 3), (ids.EPOCHS, 1), (ids.UNITS, 4)):
+    _check_form_messages(duo)
+    for field_id, value in (("window", 6), ("horizon", 3), ("epochs", 1), ("units", 4)):
         _type_number(duo, field_id, value)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
     _click(duo, ids.TRAIN)
@@ -140,10 +141,24 @@ def test_browse_change_stations_and_train(dash_duo):
     assert loss_traces >= 1
 
 
+def _check_form_messages(duo) -> None:
+    """Out-of-range and fractional values are named with the range, which is on show."""
+    assert "3 to 60" in duo.find_element("#window").find_element("xpath", "../..").text
+    _type_number(duo, "window", 1000)
+    duo.wait_for_text_to_equal("#window-feedback", "window must be between 3 and 60 (got 1000)")
+    _type_number(duo, "epochs", 2.5)
+    duo.wait_for_contains_text("#epochs-feedback", "whole number between 1 and 1000 (got 2.5)")
+    _type_number(duo, "window", 60)
+    _type_number(duo, "horizon", 36)
+    _type_number(duo, "epochs", 1)
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "window + 2 × horizon must be at most 116")
+    assert duo.find_element("#window-feedback").text == ""
+
+
 def _cancel_a_long_training(duo) -> None:
     """Start a 300-epoch training, cancel it after the first epoch: nothing is stored."""
-    _type_number(duo, ids.EPOCHS, 300)
-    _type_number(duo, ids.UNITS, 8)
+    _type_number(duo, "epochs", 300)
+    _type_number(duo, "units", 8)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
     _click(duo, ids.TRAIN)
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
@@ -220,12 +235,12 @@ def test_direction_changes_the_network_line_and_models_compare(dash_duo):
     duo = dash_duo
     _wait(lambda: _network_line(duo), 60, "the built-in network's line")
     assert "built in" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
-    _type_number(duo, ids.EPOCHS, 1)
-    _type_number(duo, ids.UNITS, 4)
+    _type_number(duo, "epochs", 1)
+    _type_number(duo, "units", 4)
     lines, keys = [], []
     for direction in ("forward", "bidirectional"):
         if direction == "bidirectional":
-            _click(duo, ids.BIDIRECTIONAL)
+            _click(duo, "bidirectional")
         duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
         before = duo.driver.current_url
         _click(duo, ids.TRAIN)

@@ -12,9 +12,8 @@ import plotly.graph_objects as go
 import pytest
 from dash import no_update
 
-from dashboard import create_app, ids
+from dashboard import create_app, form, ids
 from dashboard.callbacks import (
-    FORM_ERROR_FIELDS,
     check_form,
     data_badge,
     delete_model,
@@ -38,6 +37,7 @@ from dashboard.sources import (
     upload_path,
     user_store,
 )
+from dashboard.validate import parse_form
 from model import fingerprint
 
 STATIONS = ["Cairns", "Darwin"]
@@ -62,11 +62,23 @@ def key(trained):
     return trained[1].key
 
 
-def form(config, **changes):
+def form_values(config, **changes):
+    """What the retrain form sends for a config, with some values changed."""
     values = dict(recipe="default", window=config.window, horizon=config.horizon,
                   epochs=config.epochs, units=config.units, cell=config.cell,
                   bidirectional=config.bidirectional)
     return {**values, **changes}
+
+
+def sent(**changes):
+    """A small valid form, with some values changed."""
+    return {**dict(recipe="default", window=6, horizon=3, epochs=2, units=4, cell="gru",
+                   bidirectional=True), **changes}
+
+
+def form_message(checked: tuple, input_id: str):
+    """The message check_form puts under one input."""
+    return checked[len(form.NUMBERS) + form.INPUT_IDS.index(input_id)]
 
 
 def text(component) -> str:
@@ -207,10 +219,10 @@ HUGE = "x" * 2**20  # a 1 MB value in a forged request
     lambda s, d: select_stations(s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, [], d)[1],
     lambda s, d: select_stations(s, ids.MAP, {"x": HUGE}, [], d)[1],
     lambda s, d: sync_view(s, None, f"?stations={HUGE}", None, None, d)[4],
-    lambda s, d: check_form(s, HUGE, 6, 3, 2, 4, "gru", True, d)[4],
-    lambda s, d: check_form(s, "default", HUGE, 3, 2, 4, "gru", True, d)[5],
-    lambda s, d: check_form(s, "default", 6, 3, 2, 4, HUGE, True, d)[9],
-    lambda s, d: check_form(s, "default", 6, 3, 2, 4, "gru", HUGE, d)[10],
+    lambda s, d: form_message(check_form(s, sent(recipe=HUGE), d), "recipe"),
+    lambda s, d: form_message(check_form(s, sent(window=HUGE), d), "window"),
+    lambda s, d: form_message(check_form(s, sent(cell=HUGE), d), "cell"),
+    lambda s, d: form_message(check_form(s, sent(bidirectional=HUGE), d), "bidirectional"),
 ], ids=["mode", "baselines", "forecasts", "station", "state", "model", "dataset", "compare",
         "click-station", "click", "link", "recipe", "window", "cell", "bidirectional"])
 def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send):
@@ -219,44 +231,48 @@ def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send)
 
 
 @pytest.mark.parametrize(("changes", "field", "expected"), [
-    (dict(epochs=10**9), ids.EPOCHS, "epochs (1000000000) must be between 1 and 1000"),
-    (dict(window=-6), ids.WINDOW, "window (-6) must be between"),
-    (dict(window="6"), ids.WINDOW, "window must be a whole number, got '6'"),
-    (dict(units=None), ids.UNITS, "units is required"),
-    (dict(cell="transformer"), ids.CELL, "cell ('transformer') must be one of gru, lstm"),
-    (dict(bidirectional="yes"), ids.BIDIRECTIONAL, "bidirectional must be true or false"),
-    (dict(window=60, horizon=36), ids.WINDOW, "leave no training window"),
-    (dict(recipe="transformer"), ids.RECIPE, "recipe ('transformer') must be one of default"),
-    (dict(recipe=["default"]), ids.RECIPE, "recipe (['default']) must be one of default"),
+    (dict(epochs=10**9), "epochs", "epochs must be between 1 and 1000 (got 1000000000)"),
+    (dict(window=1000), "window", "window must be between 3 and 60 (got 1000)"),
+    (dict(window=-6), "window", "window must be between 3 and 60 (got -6)"),
+    (dict(epochs=2.5), "epochs", "epochs must be a whole number between 1 and 1000 (got 2.5)"),
+    (dict(window="6"), "window", "window must be a whole number between 3 and 60 (got '6')"),
+    (dict(units=None), "units", "units is required: a whole number from 1 to 512"),
+    (dict(cell="transformer"), "cell", "cell ('transformer') must be one of gru, lstm"),
+    (dict(bidirectional="yes"), "bidirectional", "bidirectional must be true or false"),
+    (dict(window=60, horizon=36), ids.FORM_HINT, "window + 2 × horizon must be at most"),
+    (dict(recipe="transformer"), "recipe", "recipe ('transformer') must be one of default"),
+    (dict(recipe=["default"]), "recipe", "recipe (['default']) must be one of default"),
 ])
 def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
                                                          changes, field, expected):
     before = {entry.key for entry in user_store(settings).entries()}
-    values = form(tiny_config, **changes)
-    checked = check_form(settings, *values.values(), dataset)
-    assert expected in checked[4 + FORM_ERROR_FIELDS.index(field)]
-    if field in ids.NUMBER_FIELDS:
-        assert checked[ids.NUMBER_FIELDS.index(field)] is True
+    values = form_values(tiny_config, **changes)
+    checked = check_form(settings, values, dataset)
+    assert expected in (text(checked[-1]) if field == ids.FORM_HINT
+                        else form_message(checked, field))
+    invalid = {number.name for number, flag in zip(form.NUMBERS, checked, strict=False) if flag}
+    assert invalid == ({"window", "horizon"} if field == ids.FORM_HINT
+                       else {field} & {number.name for number in form.NUMBERS})
     progress = []
-    shown, message = train_model(settings, progress.append, *values.values(), dataset)
+    shown, message = train_model(settings, progress.append, values, dataset)
     assert shown is no_update and expected in text(message) and not progress
     assert {entry.key for entry in user_store(settings).entries()} == before
 
 
 def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, tiny_config):
-    assert "In the cache" in text(check_form(settings, *form(tiny_config).values(), dataset)[-1])
+    assert "In the cache" in text(check_form(settings, form_values(tiny_config), dataset)[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, *form(tiny_config).values(), dataset)
+    shown, message = train_model(settings, progress.append, form_values(tiny_config), dataset)
     assert shown == key and "Cached" in text(message)
     assert progress[-1][:2] == (100, "cached")
 
 
 def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset, key,
                                                               tiny_config):
-    values = form(tiny_config, units=3, bidirectional=False)
-    assert "Not trained yet" in text(check_form(settings, *values.values(), dataset)[-1])
+    values = form_values(tiny_config, units=3, bidirectional=False)
+    assert "Not trained yet" in text(check_form(settings, values, dataset)[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, *values.values(), dataset)
+    shown, message = train_model(settings, progress.append, values, dataset)
     assert shown not in (key, no_update) and "Trained" in text(message)
     labels = [label for _, label, _ in progress]
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
@@ -469,3 +485,15 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
     assert client.post("/_dash-update-component", json=chart).status_code == 200
     pick = _request(app, ids.MODEL_MESSAGE, inputs=[[]])  # a pattern-matching input: a list
     assert client.post("/_dash-update-component", json=pick).status_code == 200
+
+
+@pytest.mark.parametrize(("window", "horizon", "fits"), [(44, 36, True), (45, 36, False),
+                                                         (60, 28, True), (60, 29, False)])
+def test_the_data_fit_message_states_the_true_limit(window, horizon, fits):
+    """On the built-in data (116 months) window + 2 x horizon <= 116 trains, one more does not."""
+    monthly = load_dataset(Settings(), None)
+    values = sent(window=window, horizon=horizon)
+    config, errors = parse_form(values, Settings().base_config, monthly)
+    assert (config is not None) == fits
+    if not fits:
+        assert "window + 2 × horizon must be at most 116" in errors[ids.FORM_HINT]

@@ -87,7 +87,7 @@ def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["train", "--window", "2"], "error: window (2) must be between 3 and 60"),
+        (["train", "--window", "2"], "error: window must be between 3 and 60 (got 2)"),
         (["train", "--window", "60", "--horizon", "36", "--cutoff", "2012-12"],
          "error: window 60 + horizon 36 leave no training window before cutoff 2012-12"),
         (["train", "--cutoff", "December"], "error: cutoff ('December') must be a month"),
