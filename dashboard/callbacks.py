@@ -25,7 +25,6 @@ from model import (
     DataError,
     Record,
     Scores,
-    TrainConfig,
     aggregate_monthly,
     read_daily_csv,
     short_repr,
@@ -43,15 +42,14 @@ from .figures import (
     step_figure,
     use_small_multiples,
 )
+from .messages import alert, counted, describe
 from .settings import Settings
 from .sources import (
-    STATE_NAMES,
     VARIABLE,
     Entry,
     InputError,
     ShownModel,
     data_fingerprint,
-    default_key,
     entries,
     find_model,
     find_record,
@@ -77,14 +75,11 @@ from .tables import (
 )
 from .validate import (
     DATA_FIT,
-    MAX_COMPARED,
-    STATE_PREFIX,
-    build_query,
     parse_compare,
     parse_form,
-    parse_query,
     parse_stations,
 )
+from .view import unpack
 
 BASELINE_CHOICES = BASELINES
 FORECAST_CHOICES = (SERVED, NETWORK)
@@ -92,155 +87,13 @@ CHART_MODES = ("auto", "overlay", "panels")
 Progress = Callable[[tuple], None]
 
 
-def counted(count: int, noun: str) -> str:
-    """'1 station', '2 stations': a count with its noun in the right number."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+# Stations ------------------------------------------------------------------------------------
 
 
-def alert(message: str, color: str = "danger") -> dbc.Alert:
-    """A dismissable message box."""
-    return dbc.Alert(message, color=color, dismissable=True, className="py-2 small")
-
-
-# Stations and the URL ------------------------------------------------------------------------
-
-
-MODEL_LIST_CHANGES = (ids.DATASET, ids.MODEL_KEY, ids.STORE_VERSION)  # may change the models
-
-
-def sync_view(settings: Settings, trigger: str | None, search: Any, stations: Any, key: Any,
-              dataset: Any, compare: Any = None) -> tuple:
-    """Keep the URL, station selection, model, compared models and data set in step.
-
-    On page load (or back/forward) the URL decides; afterwards the selection writes the URL.
-    The station and comparison options are sent with their values (a dropdown drops a value
-    it has no option for), the latter again whenever the stored models may have changed.
-    Returns (search, stations, key, dataset, notice, station options, compare, compare options).
-    """
-    try:
-        monthly = load_dataset(settings, dataset)
-    except InputError as error:
-        view = _view_from_url(settings, search, load_dataset(settings, None), None)
-        return (*view[:4], alert(str(error)), *view[5:])
-    if trigger in (None, ids.URL):
-        return _view_from_url(settings, search, monthly, dataset)
-    options = station_options(monthly) if trigger == ids.DATASET else no_update
-    models = compare_options(settings, monthly) if trigger in MODEL_LIST_CHANGES else no_update
-    try:
-        chosen = parse_stations(stations, stations_of(monthly))
-        compared = [] if trigger == ids.DATASET else parse_compare(compare)
-    except InputError as error:
-        return (no_update,) * 4 + (alert(str(error)), options, no_update, models)
-    if models is not no_update:
-        compared = _listed(compared, models)
-    query = build_query(chosen, key if isinstance(key, str) else None, compared)
-    return (query if query != search else no_update, chosen if chosen != stations else no_update,
-            no_update, no_update, None, options, compared if compared != compare else no_update,
-            models)
-
-
-def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
-                   dataset: Any) -> tuple:
-    wanted, key, compare = parse_query(search)
-    notices = []
-    if key is not None:
-        try:
-            record = find_record(settings, key)
-            dataset = _dataset_of(settings, record, dataset)
-            monthly = load_dataset(settings, dataset)
-        except InputError as error:
-            notices.append(f"The link's model could not be opened: {error}.")
-            key = None
-    if key is None:
-        key = default_key(settings, monthly)
-    known = set(monthly["location"])
-    if wanted is None:
-        wanted = _first_stations(settings, monthly)
-    unknown = [s for s in wanted if s not in known]
-    if unknown:
-        notices.append("Unknown station(s) in the link ignored: "
-                       f"{', '.join(map(short_repr, unknown[:5]))}.")
-    chosen = list(dict.fromkeys(s for s in wanted if s in known))
-    models = compare_options(settings, monthly)
-    compared = _listed(compare[:MAX_COMPARED], models)
-    if len(compared) < len(compare):
-        notices.append("Some of the link's compared models are not on this server or not for "
-                       "this data; they were left out.")
-    notice = alert(" ".join(notices), "warning") if notices else None
-    return (build_query(chosen, key, compared), chosen, key, dataset, notice,
-            station_options(monthly), compared, models)
-
-
-def compare_options(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, str]]:
-    """The comparison picker's options: every stored model trained on this data."""
-    return [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
-             "value": entry.record.key} for entry in entries(settings, monthly)]
-
-
-def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:
-    """The keys that have an option, in their order, without repeats."""
-    known = {option["value"] for option in options}
-    return list(dict.fromkeys(key for key in keys if key in known))
-
-
-def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
-    """The data set a record was trained on: the session's, the embedded one or an upload."""
-    for candidate in dict.fromkeys([dataset, None, record.data_fingerprint]):
-        try:
-            data = load_dataset(settings, candidate)
-        except InputError:
-            continue
-        if data_fingerprint(data) == record.data_fingerprint:
-            return candidate
-    raise InputError(f"the data set model {record.key} was trained on is not on this server")
-
-
-def select_stations(settings: Settings, trigger: str | None, click: Any, current: Any,
-                    dataset: Any) -> tuple:
-    """Select all, clear, or toggle the station clicked on the map. Returns (stations, notice)."""
-    try:
-        stations = stations_of(load_dataset(settings, dataset))
-        chosen = parse_stations(current, stations)
-        if trigger == ids.SELECT_ALL:
-            return list(stations["location"]), None
-        if trigger == ids.CLEAR:
-            return [], None
-        clicked = _clicked_station(click)
-        parse_stations([clicked], stations)
-    except InputError as error:
-        return no_update, alert(str(error))
-    if clicked in chosen:
-        return [s for s in chosen if s != clicked], None
-    return [*chosen, clicked], None
-
-
-def _clicked_station(click: Any) -> str:
-    try:
-        station = click["points"][0]["customdata"]
-    except (TypeError, KeyError, IndexError):
-        raise InputError(f"map click {short_repr(click)} names no station") from None
-    if not isinstance(station, str):
-        raise InputError(f"map click names {short_repr(station)}, not a station")
-    return station
-
-
-def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
-    """Dropdown options grouped by state: a 'whole state' entry, then its stations."""
-    stations = stations_of(monthly)
-    options = []
-    for state, group in stations.groupby("state", sort=True):
-        label = STATE_NAMES.get(state, state)
-        options.append({"label": f"{label}: all {len(group)} stations" if len(group) > 1
-                        else f"{label}: its only station",
-                        "value": STATE_PREFIX + state})
-        options += [{"label": f"{row.name} ({state})", "value": row.location}
-                    for row in group.itertuples()]
-    return options
-
-
-def data_badge(settings: Settings, dataset: Any) -> Any:
+def data_badge(settings: Settings, view: Any) -> Any:
     """What data the page shows: built-in or uploaded, how many stations, which months."""
     try:
+        dataset = unpack(view)[0]
         monthly = load_dataset(settings, dataset)
     except InputError as error:
         return str(error)
@@ -250,9 +103,10 @@ def data_badge(settings: Settings, dataset: Any) -> Any:
             f"{months.min():%b %Y} to {months.max():%b %Y}"]
 
 
-def update_map(settings: Settings, stations: Any, dataset: Any) -> Any:
+def update_map(settings: Settings, view: Any) -> Any:
     """The station map with the selection highlighted."""
     try:
+        dataset, stations, _, _ = unpack(view)
         table = stations_of(load_dataset(settings, dataset))
         chosen = parse_stations(stations, table)
     except InputError as error:
@@ -263,8 +117,9 @@ def update_map(settings: Settings, stations: Any, dataset: Any) -> Any:
 # Chart and scores ----------------------------------------------------------------------------
 
 
-def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
-    """Validated (monthly, station table, chosen stations, ShownModel or None)."""
+def _view(settings: Settings, view: Any) -> tuple:
+    """Validated (monthly, station table, chosen stations, ShownModel or None) of a view."""
+    dataset, stations, key, _ = unpack(view)
     monthly = load_dataset(settings, dataset)
     table = stations_of(monthly)
     chosen = parse_stations(stations, table)
@@ -284,8 +139,8 @@ def _shown_rows(shown: ShownModel | None, chosen: list[str]) -> tuple:
     return rows_of(shown.predictions, chosen), rows_of(shown.forecast, chosen)
 
 
-def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, baselines: Any,
-                 mode: Any, forecasts: Any) -> tuple:
+def update_chart(settings: Settings, view: Any, baselines: Any, mode: Any,
+                 forecasts: Any) -> tuple:
     """The forecast chart, the model it shows and a line about it. Returns (figure, model, note)."""
     try:
         if mode not in CHART_MODES:
@@ -293,7 +148,7 @@ def update_chart(settings: Settings, stations: Any, key: Any, dataset: Any, base
                              f"{', '.join(CHART_MODES)}")
         _check_choices("baselines", baselines, BASELINE_CHOICES)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
-        monthly, table, chosen, shown = _view(settings, stations, key, dataset)
+        monthly, table, chosen, shown = _view(settings, view)
     except InputError as error:
         return message_figure(str(error)), None, alert(str(error))
     record = shown.record if shown else None
@@ -332,10 +187,10 @@ def shown_model(settings: Settings, record: Record | None) -> Any:
     return [html.Strong("Model shown: "), f"{describe(record.config)} ({origin})"]
 
 
-def update_scores(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
+def update_scores(settings: Settings, view: Any) -> tuple:
     """Overall score cards, their note, the per-station rows and the by-step chart."""
     try:
-        _, table, chosen, shown = _view(settings, stations, key, dataset)
+        _, table, chosen, shown = _view(settings, view)
     except InputError as error:
         return alert(str(error)), None, [], message_figure(str(error), height=260)
     if shown is None:
@@ -413,27 +268,26 @@ def _score(label: str, scores: Scores, color: str) -> dbc.Col:
     ], className="score"), xs=6, md=4, xl=2)
 
 
-def download_csv(settings: Settings, clicks: Any, stations: Any, key: Any,
-                 dataset: Any) -> tuple:
+def download_csv(settings: Settings, view: Any) -> tuple:
     """The displayed actuals, predictions and intervals as CSV. Returns (download, notice)."""
     try:
-        monthly, _, chosen, shown = _view(settings, stations, key, dataset)
+        monthly, _, chosen, shown = _view(settings, view)
         if not chosen:
             raise InputError("no stations selected: pick at least one to download")
     except InputError as error:
         return no_update, alert(str(error))
     table = export_frame(actuals_frame(monthly, chosen), *_shown_rows(shown, chosen))
-    name = f"temperature-forecast-{key or 'observed'}.csv"
+    name = f"temperature-forecast-{shown.record.key if shown else 'observed'}.csv"
     return dict(content=table.to_csv(index=False), filename=name, type="text/csv"), None
 
 
 # Compare -------------------------------------------------------------------------------------
 
 
-def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any,
-                   forecasts: Any) -> tuple:
+def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
     """The comparison chart, table rows, their highlighting and a note. Returns 4 values."""
     try:
+        dataset, stations, _, compare = unpack(view)
         keys = parse_compare(compare)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
         monthly = load_dataset(settings, dataset)
@@ -473,9 +327,10 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
 # Models --------------------------------------------------------------------------------------
 
 
-def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> Any:
+def update_models(settings: Settings, view: Any) -> Any:
     """The store's entries for this data set, newest first, with View and Delete buttons."""
     try:
+        dataset, _, key, _ = unpack(view)
         listed = entries(settings, load_dataset(settings, dataset))
     except InputError as error:
         return alert(str(error))
@@ -483,14 +338,6 @@ def update_models(settings: Settings, key: Any, dataset: Any, version: Any) -> A
         return html.P("No models for this data yet.", className="text-muted small")
     return dbc.ListGroup([_model_item(entry, entry.record.key == key) for entry in listed],
                          flush=True)
-
-
-def describe(config: TrainConfig) -> str:
-    """A one-line summary of a config's recipe and form fields."""
-    direction = "bidirectional " if config.bidirectional else ""
-    recipe = "" if config.anomalies else "article's recipe: "
-    return (f"{recipe}{direction}{config.cell.upper()}, window {config.window}, "
-            f"horizon {config.horizon}, {config.units} units, up to {config.epochs} epochs")
 
 
 def _model_item(entry: Entry, showing: bool) -> dbc.ListGroupItem:
@@ -522,46 +369,30 @@ def _mae(metrics: dict[str, Scores], method: str) -> str:
     return "n/a" if mae is None else f"{mae:.2f} °C"
 
 
-def pick_model(settings: Settings, key: Any, clicks: Any) -> tuple:
-    """Show another stored model. Returns (key, message)."""
-    if not clicks:
-        return no_update, no_update
-    try:
-        find_record(settings, key)
-    except InputError as error:
-        return no_update, alert(str(error))
-    return key, None
-
-
-def delete_model(settings: Settings, key: Any, clicks: Any, current: Any, dataset: Any,
-                 version: Any) -> tuple:
-    """Delete a stored model. Returns (store version, key shown, message)."""
-    if not clicks:
-        return no_update, no_update, no_update
+def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
+    """Delete a stored model; the view then moves off it. Returns (store version, message)."""
     try:
         record = find_record(settings, key)
         if is_shipped(settings, key):
             raise InputError(f"model {key} is built in and cannot be deleted")
-        monthly = load_dataset(settings, dataset)
     except InputError as error:
-        return no_update, no_update, alert(str(error))
+        return no_update, alert(str(error))
     user_store(settings).delete(key)
-    shown = default_key(settings, monthly) if key == current else no_update
     bumped = version + 1 if isinstance(version, int) else 1
-    return bumped, shown, alert(f"Deleted {describe(record.config)}.", "secondary")
+    return bumped, alert(f"Deleted {describe(record.config)}.", "secondary")
 
 
 # Retrain -------------------------------------------------------------------------------------
 
 
-def check_form(settings: Settings, values: dict[str, Any], dataset: Any) -> tuple:
+def check_form(settings: Settings, values: dict[str, Any], view: Any) -> tuple:
     """Inline validation of the form's values (keyed by form.INPUT_IDS).
 
     Returns an invalid flag per number field, a message per input and a hint: what the data
     have room for, or whether the settings are in the cache.
     """
     try:
-        monthly = load_dataset(settings, dataset)
+        monthly = load_dataset(settings, unpack(view)[0])
     except InputError as error:
         return (False,) * len(form.NUMBERS) + (None,) * len(form.INPUT_IDS) + (alert(str(error)),)
     config, errors = parse_form(values, settings.base_config, monthly)
@@ -579,14 +410,14 @@ def check_form(settings: Settings, values: dict[str, Any], dataset: Any) -> tupl
 
 
 def train_model(settings: Settings, set_progress: Progress, values: dict[str, Any],
-                dataset: Any) -> tuple:
+                view: Any) -> tuple:
     """Train (or fetch from the cache) the form's config; runs as a background job.
 
     Reports (percent, label, loss figure) after every epoch; the loss curve is the main fit's,
     the calibration fits that follow are named in the label. Returns (key, message).
     """
     try:
-        monthly = load_dataset(settings, dataset)
+        monthly = load_dataset(settings, unpack(view)[0])
     except InputError as error:
         return no_update, alert(str(error))
     config, errors = parse_form(values, settings.base_config, monthly)
@@ -627,14 +458,12 @@ def train_model(settings: Settings, set_progress: Progress, values: dict[str, An
 
 
 def upload_data(settings: Settings, trigger: str | None, contents: Any, filename: Any) -> tuple:
-    """Validate and adopt an uploaded daily CSV, or go back to the built-in data.
+    """Validate and keep an uploaded daily CSV, or go back to the built-in data.
 
-    Returns (dataset, stations, key, message); nothing changes on error.
+    Returns (the UPLOADED event: {"dataset": id}, message); nothing changes on error.
     """
     if trigger == ids.RESET_DATA:
-        monthly = load_dataset(settings, None)
-        return (None, _first_stations(settings, monthly), default_key(settings, monthly),
-                alert("Using the built-in data.", "secondary"))
+        return {"dataset": None}, alert("Using the built-in data.", "secondary")
     name = filename if isinstance(filename, str) and filename else "uploaded file"
     name = name[:80]
     try:
@@ -642,13 +471,12 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         # hashed once here, not again by save_upload, default_key and entries
         monthly = with_fingerprint(aggregate_monthly(read_daily_csv(raw, name=name)))
     except (InputError, DataError) as error:
-        return no_update, no_update, no_update, alert(f"Not used: {error}")
+        return no_update, alert(f"Not used: {error}")
     dataset = save_upload(settings, monthly)
     stations = monthly["location"].nunique()
     text = (f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
             f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data.")
-    return (dataset, _first_stations(settings, monthly), default_key(settings, monthly),
-            alert(text, "success"))
+    return {"dataset": dataset}, alert(text, "success")
 
 
 def _decode_upload(contents: Any, name: str, limit: int) -> bytes:
@@ -665,8 +493,3 @@ def _decode_upload(contents: Any, name: str, limit: int) -> bytes:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise InputError(f"{name}: the upload is not valid base64") from None
-
-
-def _first_stations(settings: Settings, monthly: pd.DataFrame) -> list[str]:
-    known = set(monthly["location"])
-    return [s for s in settings.default_stations if s in known] or sorted(known)[:5]

@@ -6,10 +6,11 @@ URL = "url"
 NOTICE = "notice"
 DATA_BADGE = "data-badge"
 
-# Session state kept in the browser: only names, never data.
-DATASET = "dataset"  # fingerprint of an uploaded data set, or None for the embedded data
-MODEL_KEY = "model-key"  # store key of the model shown, or None
-STORE_VERSION = "store-version"  # bumped after a delete, so the model list reloads
+# Session state kept in the browser: only names, never data (see view.py).
+VIEW = "view"  # data set, stations, model and compared models; written by one callback
+TRAINED = "trained"  # event: the key of the model a training just stored
+UPLOADED = "uploaded"  # event: {"dataset": id} of an upload just adopted (None: built-in data)
+STORE_VERSION = "store-version"  # event: bumped after a delete, so the model lists reload
 
 # Stations
 STATIONS = "stations"

@@ -22,8 +22,9 @@ def build_layout(settings: Settings) -> html.Div:
     """The whole page; every dynamic part is filled by a callback."""
     return html.Div([
         dcc.Location(id=ids.URL, refresh=False),
-        dcc.Store(id=ids.DATASET, storage_type="session"),
-        dcc.Store(id=ids.MODEL_KEY),
+        dcc.Store(id=ids.VIEW, storage_type="session"),  # the session's data set survives reload
+        dcc.Store(id=ids.TRAINED),
+        dcc.Store(id=ids.UPLOADED),
         dcc.Store(id=ids.STORE_VERSION, data=0),
         dcc.Download(id=ids.DOWNLOAD),
         _header(),

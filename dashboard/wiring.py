@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-from dash import ALL, Dash, Input, Output, State, ctx
+from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
-from . import callbacks, form, ids
+from . import callbacks, form, ids, view
 from .settings import Settings
 
 
-def _trigger() -> str | None:
-    """The id of the component that fired the callback (None on the initial call).
+def _trigger() -> tuple[str | None, object]:
+    """(id, value) of the input that fired the callback; (None, None) on the initial call.
 
-    When several fired at once, the URL wins, then the data set.
+    A pattern-matching button (View) gives its type and the key it names, or None when the
+    browser sent no click (a list being redrawn).
     """
-    fired = {key.split(".")[0] for key in ctx.triggered_prop_ids}
-    for component in (ids.URL, ids.DATASET):
-        if component in fired:
-            return component
-    return ctx.triggered_id if isinstance(ctx.triggered_id, str) else None
-
-
-def _pattern_trigger() -> tuple[object, object]:
-    """(key, value) of the pattern-matching button that fired, or (None, None)."""
     triggered = ctx.triggered_id
-    if not isinstance(triggered, dict) or not ctx.triggered:
+    if isinstance(triggered, dict):
+        clicked = ctx.triggered and ctx.triggered[0].get("value")
+        return triggered.get("type"), triggered.get("key") if clicked else None
+    if not isinstance(triggered, str) or len(ctx.triggered) != 1:
         return None, None
-    return triggered.get("key"), ctx.triggered[0].get("value")
+    return triggered, ctx.triggered[0].get("value")
 
 
 def register(app: Dash, settings: Settings) -> None:
@@ -33,93 +28,76 @@ def register(app: Dash, settings: Settings) -> None:
     dup = {"allow_duplicate": True}
 
     @app.callback(
-        Output(ids.URL, "search"), Output(ids.STATIONS, "value"), Output(ids.MODEL_KEY, "data"),
-        Output(ids.DATASET, "data"), Output(ids.NOTICE, "children"),
+        Output(ids.VIEW, "data"), Output(ids.URL, "search"), Output(ids.STATIONS, "value"),
         Output(ids.STATIONS, "options"), Output(ids.COMPARE, "value"),
-        Output(ids.COMPARE, "options"),
-        Input(ids.URL, "search"), Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"),
-        Input(ids.DATASET, "data"), Input(ids.COMPARE, "value"), Input(ids.STORE_VERSION, "data"),
+        Output(ids.COMPARE, "options"), Output(ids.NOTICE, "children"),
+        Input(ids.URL, "search"), Input(ids.STATIONS, "value"), Input(ids.SELECT_ALL, "n_clicks"),
+        Input(ids.CLEAR, "n_clicks"), Input(ids.MAP, "clickData"), Input(ids.COMPARE, "value"),
+        Input({"type": ids.VIEW_MODEL, "key": ALL}, "n_clicks"), Input(ids.TRAINED, "data"),
+        Input(ids.UPLOADED, "data"), Input(ids.STORE_VERSION, "data"), State(ids.VIEW, "data"),
     )
-    def _sync(search, stations, key, dataset, compare, _version):
-        return callbacks.sync_view(settings, _trigger(), search, stations, key, dataset, compare)
+    def _view(search, *_inputs_and_view):
+        event, value = _trigger()
+        if event == ids.VIEW_MODEL and value is None:
+            return (no_update,) * 7  # the model list was redrawn, nothing was clicked
+        return view.update_view(settings, event, value, _inputs_and_view[-1], search)
 
-    @app.callback(
-        Output(ids.STATIONS, "value", **dup), Output(ids.NOTICE, "children", **dup),
-        Input(ids.SELECT_ALL, "n_clicks"), Input(ids.CLEAR, "n_clicks"),
-        Input(ids.MAP, "clickData"), State(ids.STATIONS, "value"), State(ids.DATASET, "data"),
-        prevent_initial_call=True,
-    )
-    def _select(_all, _clear, click, current, dataset):
-        return callbacks.select_stations(settings, _trigger(), click, current, dataset)
+    @app.callback(Output(ids.DATA_BADGE, "children"), Input(ids.VIEW, "data"))
+    def _badge(shown):
+        return callbacks.data_badge(settings, shown)
 
-    @app.callback(Output(ids.DATA_BADGE, "children"), Input(ids.DATASET, "data"))
-    def _badge(dataset):
-        return callbacks.data_badge(settings, dataset)
-
-    @app.callback(Output(ids.MAP, "figure"), Input(ids.STATIONS, "value"),
-                  State(ids.DATASET, "data"))
-    def _map(stations, dataset):
-        return callbacks.update_map(settings, stations, dataset)
+    @app.callback(Output(ids.MAP, "figure"), Input(ids.VIEW, "data"))
+    def _map(shown):
+        return callbacks.update_map(settings, shown)
 
     @app.callback(
         Output(ids.CHART, "figure"), Output(ids.SHOWN_MODEL, "children"),
         Output(ids.CHART_NOTE, "children"),
-        Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"), Input(ids.BASELINES, "value"),
-        Input(ids.CHART_MODE, "value"), Input(ids.FORECASTS, "value"), State(ids.DATASET, "data"),
+        Input(ids.VIEW, "data"), Input(ids.BASELINES, "value"), Input(ids.CHART_MODE, "value"),
+        Input(ids.FORECASTS, "value"),
     )
-    def _chart(stations, key, baselines, mode, forecasts, dataset):
-        return callbacks.update_chart(settings, stations, key, dataset, baselines, mode,
-                                      forecasts)
+    def _chart(shown, baselines, mode, forecasts):
+        return callbacks.update_chart(settings, shown, baselines, mode, forecasts)
 
     @app.callback(
         Output(ids.SCORE_CARDS, "children"), Output(ids.SCORE_NOTE, "children"),
         Output(ids.STATION_TABLE, "data"), Output(ids.STEP_CHART, "figure"),
-        Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"), State(ids.DATASET, "data"),
+        Input(ids.VIEW, "data"),
     )
-    def _scores(stations, key, dataset):
-        return callbacks.update_scores(settings, stations, key, dataset)
+    def _scores(shown):
+        return callbacks.update_scores(settings, shown)
 
     @app.callback(
         Output(ids.DOWNLOAD, "data"), Output(ids.NOTICE, "children", **dup),
-        Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.STATIONS, "value"),
-        State(ids.MODEL_KEY, "data"), State(ids.DATASET, "data"), prevent_initial_call=True,
+        Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.VIEW, "data"),
+        prevent_initial_call=True,
     )
-    def _download(clicks, stations, key, dataset):
-        return callbacks.download_csv(settings, clicks, stations, key, dataset)
+    def _download(_clicks, shown):
+        return callbacks.download_csv(settings, shown)
 
-    @app.callback(
-        Output(ids.MODEL_LIST, "children"),
-        Input(ids.MODEL_KEY, "data"), Input(ids.DATASET, "data"),
-        Input(ids.STORE_VERSION, "data"),
-    )
-    def _models(key, dataset, version):
-        return callbacks.update_models(settings, key, dataset, version)
+    @app.callback(Output(ids.MODEL_LIST, "children"), Input(ids.VIEW, "data"),
+                  Input(ids.STORE_VERSION, "data"))
+    def _models(shown, _version):
+        return callbacks.update_models(settings, shown)
 
     @app.callback(
         Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "data"),
         Output(ids.COMPARE_TABLE, "style_data_conditional"), Output(ids.COMPARE_NOTE, "children"),
-        Input(ids.COMPARE, "value"), Input(ids.STATIONS, "value"), Input(ids.FORECASTS, "value"),
-        State(ids.DATASET, "data"),
+        Input(ids.VIEW, "data"), Input(ids.FORECASTS, "value"),
     )
-    def _compare(compare, stations, forecasts, dataset):
-        return callbacks.update_compare(settings, compare, stations, dataset, forecasts)
+    def _compare(shown, forecasts):
+        return callbacks.update_compare(settings, shown, forecasts)
 
     @app.callback(
-        Output(ids.MODEL_KEY, "data", **dup), Output(ids.MODEL_MESSAGE, "children"),
-        Input({"type": ids.VIEW_MODEL, "key": ALL}, "n_clicks"), prevent_initial_call=True,
-    )
-    def _pick(_clicks):
-        return callbacks.pick_model(settings, *_pattern_trigger())
-
-    @app.callback(
-        Output(ids.STORE_VERSION, "data"), Output(ids.MODEL_KEY, "data", **dup),
-        Output(ids.MODEL_MESSAGE, "children", **dup),
+        Output(ids.STORE_VERSION, "data"), Output(ids.MODEL_MESSAGE, "children"),
         Input({"type": ids.DELETE_MODEL, "key": ALL}, "n_clicks"),
-        State(ids.MODEL_KEY, "data"), State(ids.DATASET, "data"),
         State(ids.STORE_VERSION, "data"), prevent_initial_call=True,
     )
-    def _delete(_clicks, current, dataset, version):
-        return callbacks.delete_model(settings, *_pattern_trigger(), current, dataset, version)
+    def _delete(_clicks, version):
+        _, key = _trigger()
+        if key is None:
+            return no_update, no_update  # the model list was redrawn, nothing was clicked
+        return callbacks.delete_model(settings, key, version)
 
     fields = [State(input_id, "value") for input_id in form.INPUT_IDS]
 
@@ -130,16 +108,15 @@ def register(app: Dash, settings: Settings) -> None:
         *(Output(field.name, "invalid") for field in form.NUMBERS),
         *(Output(form.feedback_id(input_id), "children") for input_id in form.INPUT_IDS),
         Output(ids.FORM_HINT, "children"),
-        *(Input(state.component_id, "value") for state in fields), Input(ids.DATASET, "data"),
-        Input(ids.MODEL_KEY, "data"),
+        *(Input(state.component_id, "value") for state in fields), Input(ids.VIEW, "data"),
     )
     def _check(*values):
-        *fields_sent, dataset, _key = values
-        return callbacks.check_form(settings, form_values(fields_sent), dataset)
+        *fields_sent, shown = values
+        return callbacks.check_form(settings, form_values(fields_sent), shown)
 
     @app.callback(
-        Output(ids.MODEL_KEY, "data", **dup), Output(ids.TRAIN_MESSAGE, "children"),
-        Input(ids.TRAIN, "n_clicks"), *fields, State(ids.DATASET, "data"),
+        Output(ids.TRAINED, "data"), Output(ids.TRAIN_MESSAGE, "children"),
+        Input(ids.TRAIN, "n_clicks"), *fields, State(ids.VIEW, "data"),
         background=True, prevent_initial_call=True, interval=500,
         progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "label"),
                   Output(ids.LOSS_CHART, "figure")],
@@ -149,8 +126,8 @@ def register(app: Dash, settings: Settings) -> None:
         cancel=[Input(ids.CANCEL, "n_clicks")],
     )
     def _train(set_progress, _clicks, *values):
-        *fields_sent, dataset = values
-        return callbacks.train_model(settings, set_progress, form_values(fields_sent), dataset)
+        *fields_sent, shown = values
+        return callbacks.train_model(settings, set_progress, form_values(fields_sent), shown)
 
     @app.callback(Output(ids.TRAIN_MESSAGE, "children", **dup), Input(ids.CANCEL, "n_clicks"),
                   prevent_initial_call=True)
@@ -164,13 +141,12 @@ def register(app: Dash, settings: Settings) -> None:
     )
 
     @app.callback(
-        Output(ids.DATASET, "data", **dup), Output(ids.STATIONS, "value", **dup),
-        Output(ids.MODEL_KEY, "data", **dup), Output(ids.UPLOAD_MESSAGE, "children"),
+        Output(ids.UPLOADED, "data"), Output(ids.UPLOAD_MESSAGE, "children"),
         Input(ids.UPLOAD_READY, "data"), Input(ids.RESET_DATA, "n_clicks"),
         State(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), prevent_initial_call=True,
     )
     def _upload(_ready, _reset, contents, filename):
-        return callbacks.upload_data(settings, _trigger(), contents, filename)
+        return callbacks.upload_data(settings, _trigger()[0], contents, filename)
 
 
 def upload_size_check(limit: int) -> str:

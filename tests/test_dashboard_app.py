@@ -26,29 +26,32 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
     import base64, sys
     from dashboard import create_app, form, ids
     from dashboard.callbacks import *
+    from dashboard.view import update_view
     from dashboard.settings import Settings
 
     settings = Settings(cache_dir=sys.argv[1])
     create_app(settings)
-    search, stations, key, dataset, notice, options, compare, models = sync_view(
-        settings, None, "", None, None, None)
-    sync_view(settings, ids.STATIONS, search, stations + ["state:TAS"], key, dataset, [key])
-    update_compare(settings, [key, key], stations, None, ["model", "network"])
-    select_stations(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, stations, None)
-    select_stations(settings, ids.SELECT_ALL, None, stations, None)
-    data_badge(settings, None)
-    update_map(settings, stations, None)
-    update_chart(settings, stations, key, None, ["climatology", "seasonal_naive"], "auto",
+    shown, search, stations, *_ = update_view(settings, None, None, None, "")
+    key = shown["model"]
+    shown = update_view(settings, ids.STATIONS, stations + ["state:TAS"], shown, search)[0]
+    shown = update_view(settings, ids.COMPARE, [key, key], shown, search)[0]
+    update_compare(settings, shown, ["model", "network"])
+    update_view(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, shown, search)
+    update_view(settings, ids.SELECT_ALL, 1, shown, search)
+    data_badge(settings, shown)
+    update_map(settings, shown)
+    update_chart(settings, shown, ["climatology", "seasonal_naive"], "auto",
                  ["model", "network"])
-    update_chart(settings, stations, key, None, [], "panels", ["network"])
-    update_scores(settings, stations, key, None)
-    download_csv(settings, 1, stations, key, None)
-    update_models(settings, key, None, 0)
-    pick_model(settings, key, 1)
-    delete_model(settings, key, 1, key, None, 0)
+    update_chart(settings, shown, [], "panels", ["network"])
+    update_scores(settings, shown)
+    download_csv(settings, shown)
+    update_models(settings, shown)
+    update_view(settings, ids.VIEW_MODEL, key, shown, search)
+    delete_model(settings, key, 0)
+    update_view(settings, ids.STORE_VERSION, 1, shown, search)
     for values in (("default", 18, 18, 100, 32, "gru", True), ("article", 44, 36, 1, 4, "lstm",
                                                                 False)):
-        check_form(settings, dict(zip(form.INPUT_IDS, values, strict=True)), None)
+        check_form(settings, dict(zip(form.INPUT_IDS, values, strict=True)), shown)
     csv = "Date,Location,MinTemp,MaxTemp,Rainfall\\n" + "".join(
         f"2015-{m:02d}-{d:02d},Alpha,10,20,0\\n" for m in range(1, 13) for d in range(1, 29))
     upload_data(settings, ids.UPLOAD,
@@ -96,13 +99,14 @@ def test_shipped_entries_match_the_built_in_configs_and_embedded_data():
 def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
     settings = Settings(cache_dir=tmp_path / "empty")
     key = key_for(DEFAULT, read_monthly())
-    figure, caption, _ = update_chart(settings, list(settings.default_stations), key, None, [],
-                                      "auto", ["model", "network"])
+    view = {"dataset": None, "stations": list(settings.default_stations), "model": key,
+            "compare": []}
+    figure, caption, _ = update_chart(settings, view, [], "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
     assert {f"{name} network" for name in ("Cairns", "Canberra", "Darwin")} <= names
     assert "(built in)" in str(caption)
-    assert "built-in" in str(update_models(settings, key, None, 0))
+    assert "built-in" in str(update_models(settings, view))
 
 
 def test_app_factory_and_command_line_defaults(tmp_path):

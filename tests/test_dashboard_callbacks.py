@@ -18,9 +18,6 @@ from dashboard.callbacks import (
     data_badge,
     delete_model,
     download_csv,
-    pick_model,
-    select_stations,
-    sync_view,
     train_model,
     update_chart,
     update_compare,
@@ -38,6 +35,7 @@ from dashboard.sources import (
     user_store,
 )
 from dashboard.validate import parse_form
+from dashboard.view import update_view
 from model import fingerprint
 
 STATIONS = ["Cairns", "Darwin"]
@@ -81,6 +79,17 @@ def form_message(checked: tuple, input_id: str):
     return checked[len(form.NUMBERS) + form.INPUT_IDS.index(input_id)]
 
 
+def as_view(stations, key=None, dataset=None, compare=None):
+    """The view store the page sends: data set, stations, model shown, compared models."""
+    return {"dataset": dataset, "stations": stations, "model": key,
+            "compare": [] if compare is None else compare}
+
+
+def on(dataset):
+    """A view of a data set with no stations or model chosen."""
+    return as_view([], dataset=dataset)
+
+
 def text(component) -> str:
     """All text inside a Dash component tree."""
     if component is None or isinstance(component, (str, int, float)):
@@ -91,46 +100,64 @@ def text(component) -> str:
 
 
 def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
-    search, stations, shown, data, notice, options, compare, models = sync_view(
-        settings, None, f"?stations=Darwin,Atlantis&model={key}", None, None, dataset)
-    assert stations == ["Darwin"] and shown == key and data == dataset and compare == []
+    link = f"?stations=Darwin,Atlantis&model={key}"
+    view, search, stations, options, compare, models, notice = update_view(
+        settings, None, None, on(dataset), link)
+    assert view == as_view(["Darwin"], key, dataset) and stations == ["Darwin"] and compare == []
     assert [option["value"] for option in models] == [key]
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
     assert {"label": "Queensland: its only station", "value": "state:QLD"} in options
-    search, stations, *_ = sync_view(settings, ids.STATIONS, search, ["Darwin", "state:QLD"],
-                                     key, dataset)
-    assert stations == ["Darwin", "Cairns"]
+    view, search, stations, *_ = update_view(settings, ids.STATIONS, ["Darwin", "state:QLD"],
+                                             view, search)
+    assert stations == ["Darwin", "Cairns"] == view["stations"]
     assert search == f"?stations=Darwin,Cairns&model={key}"
 
 
 def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset):
+    def after(event, value, stations):
+        return update_view(settings, event, value, as_view(stations, dataset=dataset), "")[0]
+
     click = {"points": [{"customdata": "Hobart"}]}
-    assert select_stations(settings, ids.MAP, click, STATIONS, dataset)[0] == [*STATIONS, "Hobart"]
-    assert select_stations(settings, ids.MAP, click, [*STATIONS, "Hobart"], dataset)[0] == \
-        STATIONS
-    assert len(select_stations(settings, ids.SELECT_ALL, None, [], dataset)[0]) == 4
-    assert select_stations(settings, ids.CLEAR, None, STATIONS, dataset)[0] == []
+    assert after(ids.MAP, click, STATIONS)["stations"] == [*STATIONS, "Hobart"]
+    assert after(ids.MAP, click, [*STATIONS, "Hobart"])["stations"] == STATIONS
+    assert len(after(ids.SELECT_ALL, 1, [])["stations"]) == 4
+    assert after(ids.CLEAR, 1, STATIONS)["stations"] == []
+
+
+def test_view_button_and_finished_training_show_that_model(settings, dataset, key):
+    for event in (ids.VIEW_MODEL, ids.TRAINED):
+        view, search, *_, notice = update_view(settings, event, key,
+                                               as_view(STATIONS, dataset=dataset), "")
+        assert view["model"] == key and f"model={key}" in search and notice is None
+        *unchanged, notice = update_view(settings, event, "abc123", view, search)
+        assert unchanged == [no_update] * 6 and "not in the store" in text(notice)
+
+
+def test_a_forged_view_is_refused_by_every_reader(settings, dataset):
+    forged = {"stations": ["Cairns"]}
+    assert "view must map dataset" in text(update_chart(settings, forged, [], "auto",
+                                                        ["model"])[2])
+    assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "")[-1])
 
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained):
-    figure, caption, note = update_chart(settings, STATIONS, key, dataset, ["climatology"],
-                                         "auto", ["model", "network"])
+    figure, caption, note = update_chart(settings, as_view(STATIONS, key, dataset),
+                                         ["climatology"], "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {"Cairns", "Cairns served", "Cairns network", "Cairns forecast",
             "Cairns climatology"} <= names
     assert trained[1].cutoff in note
     assert "bidirectional GRU, window 6, horizon 3, 4 units, up to 2 epochs (cached)" in text(
         caption)
-    cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
+    cards, score_note, rows, steps = update_scores(settings, as_view(STATIONS, key, dataset))
     assert "Served skill vs the better baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
     assert len(go.Figure(steps).data) == 4
-    listed = text(update_models(settings, key, dataset, 0))
+    listed = text(update_models(settings, as_view([], key, dataset)))
     assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
     assert "served MAE" in listed and "network MAE" in listed
-    assert pick_model(settings, key, 1) == (key, None)
 
 
 @pytest.mark.parametrize(("factors", "expected"), [
@@ -145,7 +172,7 @@ def test_scores_say_how_far_ahead_the_network_correction_is_used(settings, datas
     path = user_store(settings).record_path(key)
     record = json.loads(path.read_text())
     path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
-    _, note, _, _ = update_scores(settings, STATIONS, key, dataset)
+    _, note, _, _ = update_scores(settings, as_view(STATIONS, key, dataset))
     assert expected in note
 
 
@@ -154,19 +181,19 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
     def network_line(figure):
         return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns served")
 
-    before = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto",
+    before = network_line(update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto",
                                        ["model"])[0])
     path = user_store(settings).record_path(key)
     record = json.loads(path.read_text())
     record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
     path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
-    after = network_line(update_chart(settings, ["Cairns"], key, dataset, [], "auto",
+    after = network_line(update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto",
                                       ["model"])[0])
     assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
 
 def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
-    download, notice = download_csv(settings, 1, STATIONS, key, dataset)
+    download, notice = download_csv(settings, as_view(STATIONS, key, dataset))
     assert notice is None and download["filename"].endswith(".csv")
     header, *lines = download["content"].splitlines()
     assert header == ("location,month,part,actual,served,lower_80,upper_80,network,climatology,"
@@ -187,42 +214,45 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
 ])
 def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data,
                                                 expected):
-    figure, _, note = update_chart(settings, stations, key,
-                                   dataset if data == "good" else data, [], "auto", ["model"])
+    figure, _, note = update_chart(
+        settings, as_view(stations, key, dataset if data == "good" else data), [], "auto",
+        ["model"])
     assert expected in text(note)
     assert expected in go.Figure(figure).layout.annotations[0].text
 
 
 def test_forged_chart_options_are_refused(settings, dataset):
     def note(*options):
-        return text(update_chart(settings, STATIONS, None, dataset, *options)[2])
+        return text(update_chart(settings, as_view(STATIONS, None, dataset), *options)[2])
 
     assert "chart mode" in note([], "3d", ["model"])
     assert "baselines" in note(["ets"], "auto", ["model"])
     assert "forecasts" in note([], "auto", "model")
     assert "forecasts" in note([], "auto", ["model", "<script>"])
-    assert "map click" in text(select_stations(settings, ids.MAP, {"x": 1}, [], dataset)[1])
+    assert "map click" in text(update_view(settings, ids.MAP, {"x": 1},
+                                           on(dataset), "")[-1])
 
 
 HUGE = "x" * 2**20  # a 1 MB value in a forged request
 
 
 @pytest.mark.parametrize("send", [
-    lambda s, d: update_chart(s, STATIONS, None, d, [], HUGE, ["model"])[2],
-    lambda s, d: update_chart(s, STATIONS, None, d, [HUGE], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, STATIONS, None, d, [], "auto", [HUGE])[2],
-    lambda s, d: update_chart(s, [HUGE], None, d, [], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, ["state:" + HUGE], None, d, [], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, STATIONS, HUGE, d, [], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, STATIONS, None, HUGE, [], "auto", ["model"])[2],
-    lambda s, d: update_compare(s, [HUGE], STATIONS, d, ["model"])[3],
-    lambda s, d: select_stations(s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, [], d)[1],
-    lambda s, d: select_stations(s, ids.MAP, {"x": HUGE}, [], d)[1],
-    lambda s, d: sync_view(s, None, f"?stations={HUGE}", None, None, d)[4],
-    lambda s, d: form_message(check_form(s, sent(recipe=HUGE), d), "recipe"),
-    lambda s, d: form_message(check_form(s, sent(window=HUGE), d), "window"),
-    lambda s, d: form_message(check_form(s, sent(cell=HUGE), d), "cell"),
-    lambda s, d: form_message(check_form(s, sent(bidirectional=HUGE), d), "bidirectional"),
+    lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"])[2],
+    lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE])[2],
+    lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"])[2],
+    lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"])[2],
+    lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"])[3],
+    lambda s, d: update_view(s, ids.MAP, {"points": [{"customdata": [HUGE]}]},
+                             as_view([], dataset=d), "")[-1],
+    lambda s, d: update_view(s, ids.MAP, {"x": HUGE}, as_view([], dataset=d), "")[-1],
+    lambda s, d: update_view(s, None, None, as_view([], dataset=d), f"?stations={HUGE}")[-1],
+    lambda s, d: form_message(check_form(s, sent(recipe=HUGE), on(d)), "recipe"),
+    lambda s, d: form_message(check_form(s, sent(window=HUGE), on(d)), "window"),
+    lambda s, d: form_message(check_form(s, sent(cell=HUGE), on(d)), "cell"),
+    lambda s, d: form_message(check_form(s, sent(bidirectional=HUGE), on(d)), "bidirectional"),
 ], ids=["mode", "baselines", "forecasts", "station", "state", "model", "dataset", "compare",
         "click-station", "click", "link", "recipe", "window", "cell", "bidirectional"])
 def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send):
@@ -247,22 +277,22 @@ def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny
                                                          changes, field, expected):
     before = {entry.key for entry in user_store(settings).entries()}
     values = form_values(tiny_config, **changes)
-    checked = check_form(settings, values, dataset)
+    checked = check_form(settings, values, on(dataset))
     assert expected in (text(checked[-1]) if field == ids.FORM_HINT
                         else form_message(checked, field))
     invalid = {number.name for number, flag in zip(form.NUMBERS, checked, strict=False) if flag}
     assert invalid == ({"window", "horizon"} if field == ids.FORM_HINT
                        else {field} & {number.name for number in form.NUMBERS})
     progress = []
-    shown, message = train_model(settings, progress.append, values, dataset)
+    shown, message = train_model(settings, progress.append, values, on(dataset))
     assert shown is no_update and expected in text(message) and not progress
     assert {entry.key for entry in user_store(settings).entries()} == before
 
 
 def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, tiny_config):
-    assert "In the cache" in text(check_form(settings, form_values(tiny_config), dataset)[-1])
+    assert "In the cache" in text(check_form(settings, form_values(tiny_config), on(dataset))[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, form_values(tiny_config), dataset)
+    shown, message = train_model(settings, progress.append, form_values(tiny_config), on(dataset))
     assert shown == key and "Cached" in text(message)
     assert progress[-1][:2] == (100, "cached")
 
@@ -270,15 +300,16 @@ def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, 
 def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset, key,
                                                               tiny_config):
     values = form_values(tiny_config, units=3, bidirectional=False)
-    assert "Not trained yet" in text(check_form(settings, values, dataset)[-1])
+    assert "Not trained yet" in text(check_form(settings, values, on(dataset))[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, values, dataset)
+    shown, message = train_model(settings, progress.append, values, on(dataset))
     assert shown not in (key, no_update) and "Trained" in text(message)
     labels = [label for _, label, _ in progress]
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
     assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
-    assert "window 6, horizon 3, 3 units" in text(update_models(settings, shown, dataset, 0))
+    listed = update_models(settings, as_view([], shown, dataset))
+    assert "window 6, horizon 3, 3 units" in text(listed)
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
@@ -287,8 +318,8 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     other, _ = user_store(settings).get_or_train(
         tiny_config.replace(bidirectional=False, units=3), monthly)
     pair = [key, other.key]
-    figure, rows, styles, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
-                                             ["network"])
+    figure, rows, styles, _ = update_compare(
+        settings, as_view(["Cairns", "Darwin"], key, dataset, pair), ["network"])
     traces = go.Figure(figure).data
     assert {"observed", "Model 1: network's own", "Model 2: network's own"} <= {
         trace.name for trace in traces}
@@ -299,36 +330,40 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
         ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
     assert {style["if"]["column_id"] for style in styles
             if "row_index" not in style["if"]} == {"direction", "units"}
-    search, *_ = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
+    view, search, *_ = update_view(settings, ids.COMPARE, pair,
+                                   as_view(["Cairns"], key, dataset), "")
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
-    *_, compared, models = sync_view(settings, None, search, None, None, dataset)
+    *_, compared, models, _ = update_view(settings, None, None, on(dataset),
+                                          search)
     assert compared == pair and {option["value"] for option in models} == set(pair)
     user_store(settings).delete(other.key)  # the list and the link drop a deleted model
-    search, *_, compared, models = sync_view(settings, ids.STORE_VERSION, search, ["Cairns"],
-                                             key, dataset, pair)
-    assert compared == [key] and "compare" in search and other.key not in search
+    view, search, *_, compared, models, _ = update_view(settings, ids.STORE_VERSION, 1, view,
+                                                        search)
+    assert compared == [key] == view["compare"] and other.key not in search
 
 
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     def note(compare):
-        figure, _, _, message = update_compare(settings, compare, STATIONS, dataset, ["model"])
+        figure, _, _, message = update_compare(settings, as_view(STATIONS, None, dataset, compare),
+                                               ["model"])
         return text(message) + go.Figure(figure).layout.annotations[0].text
 
     assert "Pick 2 to 4 models" in note([key])
     assert "at most 4 models" in note([key] * 5)
     assert "not in the store" in note([key, "abc123"])
     assert "at most 4 models" in note("abc")
-    *_, notice, _, compared, _ = sync_view(settings, None, f"?compare={key},abc123", None, None,
-                                           dataset)
+    *_, compared, _, notice = update_view(settings, None, None, on(dataset),
+                                          f"?compare={key},abc123")
     assert compared == [key] and "compared models" in text(notice)
 
 
 def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
-    version, shown, message = delete_model(settings, key, 1, key, dataset, 3)
-    assert version == 4 and shown is None and "Deleted" in text(message)
-    assert "No models" in text(update_models(settings, None, dataset, 4))
-    assert "not in the store" in text(delete_model(settings, key, 1, None, dataset, 4)[2])
-    assert delete_model(settings, key, None, None, dataset, 4) == (no_update,) * 3
+    version, message = delete_model(settings, key, 3)
+    assert version == 4 and "Deleted" in text(message)
+    view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "")[0]
+    assert view["model"] is None
+    assert "No models" in text(update_models(settings, view))
+    assert "not in the store" in text(delete_model(settings, key, 4)[1])
 
 
 def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dataset):
@@ -361,16 +396,18 @@ def test_upload_becomes_the_session_data_set(settings):
     rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
     rows += [f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0" for m in range(1, 13)
              for d in range(1, 29)]
-    dataset, stations, shown, message = upload_data(
+    event, message = upload_data(
         settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv")
-    assert len(dataset) == 16 and stations == ["Alpha"] and shown is None
+    view = update_view(settings, ids.UPLOADED, event, as_view(STATIONS, "abc123"), "")[0]
+    assert view == as_view(["Alpha"], None, event["dataset"]) and len(view["dataset"]) == 16
+    dataset = view["dataset"]
     assert "Using alpha.csv: 1 station, Jan 2015 to Dec 2015" in text(message)
-    assert "1 station," in text(data_badge(settings, dataset))
-    figure, caption, note = update_chart(settings, ["Alpha"], None, dataset, [], "auto",
+    assert "1 station," in text(data_badge(settings, view))
+    figure, caption, note = update_chart(settings, as_view(["Alpha"], None, dataset), [], "auto",
                                          ["model", "network"])
     assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
-    assert upload_data(settings, ids.RESET_DATA, None, None)[0] is None
+    assert upload_data(settings, ids.RESET_DATA, None, None)[0] == {"dataset": None}
 
 
 def test_station_names_that_look_missing_survive_an_upload(settings):
@@ -379,12 +416,12 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
     rows += [f"2015-{m:02d}-{d:02d},{name},{10 + m},{20 + m},0" for name in names
              for m in range(1, 4) for d in range(1, 13)]
-    dataset, stations, _, _ = upload_data(
-        settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
+    event, _ = upload_data(settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
+    view, _, stations, options, *_ = update_view(settings, ids.UPLOADED, event, None, "")
+    dataset = view["dataset"]
     assert sorted(stations) == sorted(names)
-    options = sync_view(settings, ids.DATASET, "", stations, None, dataset)[5]
     assert {option["value"] for option in options} >= set(names)
-    figure, _, note = update_chart(settings, ["NA", "None"], None, dataset, [], "auto",
+    figure, _, note = update_chart(settings, as_view(["NA", "None"], None, dataset), [], "auto",
                                    ["model"])
     assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
     assert "No model trained on this data yet" in note
@@ -392,8 +429,8 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
 
 def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings):
     csv = b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-01-01,A,1,2,0\n2015-01-02,,1,2,0\n"
-    *changes, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "blank.csv")
-    assert changes == [no_update] * 3
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "blank.csv")
+    assert event is no_update
     assert "blank.csv: column Location, row 3: empty location" in text(message)
 
 
@@ -406,8 +443,8 @@ def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings
     (["not", "a", "file"], "the upload is not a file"),
 ], ids=["bad-date", "not-weatheraus", "too-big", "bad-base64", "not-a-file"])
 def test_bad_uploads_change_nothing(settings, contents, expected):
-    *changes, message = upload_data(settings, ids.UPLOAD, contents, "bad.csv")
-    assert changes == [no_update] * 3
+    event, message = upload_data(settings, ids.UPLOAD, contents, "bad.csv")
+    assert event is no_update
     assert expected in text(message)
 
 
@@ -444,14 +481,14 @@ def _request(app, output_id: str, **changes) -> dict:
 
 
 @pytest.mark.parametrize(("changes", "expected"), [
-    ({"inputs": 7}, "inputs must be a list of 5 item(s)"),
-    ({"inputs": {"id": "stations"}}, "inputs must be a list of 5 item(s)"),
-    ({"inputs": []}, "inputs must be a list of 5 item(s)"),
-    ({"inputs": [1, 2, 3, 4, 5]},
+    ({"inputs": 7}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": {"id": "stations"}}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": []}, "inputs must be a list of 4 item(s)"),
+    ({"inputs": [1, 2, 3, 4]},
      "every item of inputs must be an object with an id and a property"),
-    ({"inputs": [[1]] * 5}, "every item of inputs"),
-    ({"inputs": [{"id": 5, "property": "value"}] * 5}, "every item of inputs"),
-    ({"state": "dataset"}, "state must be a list of 1 item(s)"),
+    ({"inputs": [[1]] * 4}, "every item of inputs"),
+    ({"inputs": [{"id": 5, "property": "value"}] * 4}, "every item of inputs"),
+    ({"state": "view"}, "state must be a list of 0 item(s)"),
     ({"outputs": [5]}, "outputs must be 3 object(s) naming the callback's outputs"),
     ({"outputs": []}, "outputs must be 3 object(s)"),
     ({"outputs": [{"id": "data-badge", "property": "children"}] * 3}, "outputs must be 3"),
@@ -478,10 +515,9 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
         assert response.status_code == 400
         assert "nested too deeply" in response.get_data(as_text=True)
     chart = _request(app, ids.CHART)
-    for dependency, value in zip(chart["inputs"], (["Cairns"], None, [], "auto", ["model"]),
-                                 strict=True):
+    for dependency, value in zip(chart["inputs"], (as_view(["Cairns"], None, dataset), [],
+                                                   "auto", ["model"]), strict=True):
         dependency["value"] = value
-    chart["state"][0]["value"] = dataset
     assert client.post("/_dash-update-component", json=chart).status_code == 200
     pick = _request(app, ids.MODEL_MESSAGE, inputs=[[]])  # a pattern-matching input: a list
     assert client.post("/_dash-update-component", json=pick).status_code == 200

@@ -1,0 +1,25 @@
+"""The page's words shared by several callbacks: message boxes, counts and model names."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+
+from model import TrainConfig
+
+
+def alert(message: str, color: str = "danger") -> dbc.Alert:
+    """A dismissable message box."""
+    return dbc.Alert(message, color=color, dismissable=True, className="py-2 small")
+
+
+def counted(count: int, noun: str) -> str:
+    """'1 station', '2 stations': a count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def describe(config: TrainConfig) -> str:
+    """A one-line summary of a config's recipe and form fields."""
+    direction = "bidirectional " if config.bidirectional else ""
+    recipe = "" if config.anomalies else "article's recipe: "
+    return (f"{recipe}{direction}{config.cell.upper()}, window {config.window}, "
+            f"horizon {config.horizon}, {config.units} units, up to {config.epochs} epochs")

@@ -1,0 +1,249 @@
+"""What the page shows, kept in one browser store and changed by one callback.
+
+The view is {"dataset", "stations", "model", "compare"}: the session's data set (None = the
+built-in data, else an upload id), the selected stations, the key of the model shown and the
+keys of the compared models. Only `update_view` writes it; every other callback reads it.
+
+    event (the input that fired)         what changes
+    ---------------------------------    -------------------------------------------------
+    page load, back/forward (URL)        stations, model, compare from the link; the data
+                                         set of a linked model; defaults for what is missing
+    stations dropdown, Select all,       stations
+      Clear, a click on the map
+    compare dropdown                     compare
+    View button of a listed model        model
+    TRAINED (a training finished)        model
+    UPLOADED (an upload, or Reset)       dataset; stations, model and compare start afresh
+    STORE_VERSION (a model deleted)      model, if it was the one shown; compare drops it
+
+After every event the URL, the two dropdowns (value and options) and the notice are
+rewritten from the view, so they never disagree with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from dash import no_update
+
+from model import Record, short_repr
+
+from . import ids
+from .messages import alert, describe
+from .settings import Settings
+from .sources import (
+    STATE_NAMES,
+    InputError,
+    data_fingerprint,
+    default_key,
+    entries,
+    find_record,
+    load_dataset,
+    stations_of,
+)
+from .validate import (
+    MAX_COMPARED,
+    STATE_PREFIX,
+    build_query,
+    parse_compare,
+    parse_query,
+    parse_stations,
+)
+
+FIELDS = ("dataset", "stations", "model", "compare")
+STATION_EVENTS = (ids.STATIONS, ids.SELECT_ALL, ids.CLEAR, ids.MAP)
+
+
+def unpack(view: Any) -> tuple[Any, Any, Any, Any]:
+    """(dataset, stations, model, compare) of a view sent by the browser, still unchecked."""
+    if view is None:
+        return None, [], None, []
+    if not isinstance(view, dict) or set(view) != set(FIELDS):
+        raise InputError(f"view must map {', '.join(FIELDS)}; got {short_repr(view)}")
+    return view["dataset"], view["stations"], view["model"], view["compare"]
+
+
+def _packed(dataset: Any, stations: list[str], model: str | None,
+            compare: list[str]) -> dict[str, Any]:
+    return {"dataset": dataset, "stations": stations, "model": model, "compare": compare}
+
+
+def update_view(settings: Settings, event: str | None, value: Any, view: Any,
+                search: Any) -> tuple:
+    """Apply one event to the view.
+
+    `value` is what the event's input sent. Returns (view, URL search, stations, station
+    options, compare, compare options, notice); options are sent only when they may have
+    changed, with their values (a dropdown drops a value it has no option for).
+    """
+    if event in (None, ids.URL):
+        return _from_url(settings, search, view)
+    try:
+        dataset, stations, model, compare = unpack(view)
+        if event == ids.UPLOADED:
+            return _fresh(settings, _uploaded(value), search)
+        monthly = load_dataset(settings, dataset)
+        table = stations_of(monthly)
+        chosen = parse_stations(stations, table)
+        compared = parse_compare(compare)
+        if event in STATION_EVENTS:
+            chosen = _stations_after(event, value, chosen, table)
+        elif event == ids.COMPARE:
+            compared = parse_compare(value)
+        elif event in (ids.VIEW_MODEL, ids.TRAINED):
+            model = _model_on(settings, value, monthly)
+        elif event == ids.STORE_VERSION and model is not None:
+            model = _existing(settings, model) or default_key(settings, monthly)
+    except InputError as error:
+        return (no_update,) * 6 + (alert(str(error)),)
+    options = compare_options(settings, monthly) if event in STORE_EVENTS else no_update
+    if options is not no_update:
+        compared = _listed(compared, options)
+    new = _packed(dataset, chosen, model, compared)
+    shown_stations = value if event == ids.STATIONS else stations
+    shown_compare = value if event == ids.COMPARE else compare
+    return (new, _query(new, search), chosen if chosen != shown_stations else no_update,
+            no_update, compared if compared != shown_compare else no_update, options, None)
+
+
+STORE_EVENTS = (ids.TRAINED, ids.STORE_VERSION)  # the stored models may have changed
+
+
+def _query(view: dict[str, Any], search: Any) -> Any:
+    query = build_query(view["stations"], view["model"], view["compare"])
+    return query if query != search else no_update
+
+
+def _stations_after(event: str, value: Any, chosen: list[str],
+                    table: pd.DataFrame) -> list[str]:
+    if event == ids.STATIONS:
+        return parse_stations(value, table)
+    if event == ids.SELECT_ALL:
+        return list(table["location"])
+    if event == ids.CLEAR:
+        return []
+    clicked = _clicked_station(value)
+    parse_stations([clicked], table)
+    return [s for s in chosen if s != clicked] if clicked in chosen else [*chosen, clicked]
+
+
+def _clicked_station(click: Any) -> str:
+    try:
+        station = click["points"][0]["customdata"]
+    except (TypeError, KeyError, IndexError):
+        raise InputError(f"map click {short_repr(click)} names no station") from None
+    if not isinstance(station, str):
+        raise InputError(f"map click names {short_repr(station)}, not a station")
+    return station
+
+
+def _model_on(settings: Settings, key: Any, monthly: pd.DataFrame) -> str:
+    """A model key to show, checked: in a store and trained on the view's data set."""
+    record = find_record(settings, key)
+    if record.data_fingerprint != data_fingerprint(monthly):
+        raise InputError(f"model {record.key} was trained on another data set")
+    return record.key
+
+
+def _existing(settings: Settings, key: str) -> str | None:
+    try:
+        return find_record(settings, key).key
+    except InputError:
+        return None
+
+
+def _uploaded(event: Any) -> Any:
+    if not isinstance(event, dict) or set(event) != {"dataset"}:
+        raise InputError(f"upload event {short_repr(event)} names no data set")
+    return event["dataset"]
+
+
+def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
+    """A view of a data set just adopted: default stations and model, nothing compared."""
+    monthly = load_dataset(settings, dataset)
+    new = _packed(dataset, first_stations(settings, monthly), default_key(settings, monthly), [])
+    return (new, _query(new, search), new["stations"], station_options(monthly), [],
+            compare_options(settings, monthly), None)
+
+
+def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
+    """The view a link asks for, on the session's data set or the linked model's."""
+    try:
+        dataset = unpack(view)[0]
+        monthly = load_dataset(settings, dataset)
+    except InputError as error:
+        dataset, monthly, notices = None, load_dataset(settings, None), [f"{error}."]
+    else:
+        notices = []
+    wanted, key, compare = parse_query(search)
+    if key is not None:
+        try:
+            record = find_record(settings, key)
+            dataset = _dataset_of(settings, record, dataset)
+            monthly = load_dataset(settings, dataset)
+        except InputError as error:
+            notices.append(f"The link's model could not be opened: {error}.")
+            key = None
+    if key is None:
+        key = default_key(settings, monthly)
+    known = set(monthly["location"])
+    if wanted is None:
+        wanted = first_stations(settings, monthly)
+    unknown = [s for s in wanted if s not in known]
+    if unknown:
+        notices.append("Unknown station(s) in the link ignored: "
+                       f"{', '.join(map(short_repr, unknown[:5]))}.")
+    chosen = list(dict.fromkeys(s for s in wanted if s in known))
+    models = compare_options(settings, monthly)
+    compared = _listed(compare[:MAX_COMPARED], models)
+    if len(compared) < len(compare):
+        notices.append("Some of the link's compared models are not on this server or not for "
+                       "this data; they were left out.")
+    new = _packed(dataset, chosen, key, compared)
+    notice = alert(" ".join(notices), "warning") if notices else None
+    return (new, _query(new, search), chosen, station_options(monthly), compared, models, notice)
+
+
+def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
+    """The data set a record was trained on: the session's, the embedded one or an upload."""
+    for candidate in dict.fromkeys([dataset, None, record.data_fingerprint]):
+        try:
+            data = load_dataset(settings, candidate)
+        except InputError:
+            continue
+        if data_fingerprint(data) == record.data_fingerprint:
+            return candidate
+    raise InputError(f"the data set model {record.key} was trained on is not on this server")
+
+
+def compare_options(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, str]]:
+    """The comparison picker's options: every stored model trained on this data."""
+    return [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
+             "value": entry.record.key} for entry in entries(settings, monthly)]
+
+
+def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:
+    """The keys that have an option, in their order, without repeats."""
+    known = {option["value"] for option in options}
+    return list(dict.fromkeys(key for key in keys if key in known))
+
+
+def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
+    """Dropdown options grouped by state: a 'whole state' entry, then its stations."""
+    stations = stations_of(monthly)
+    options = []
+    for state, group in stations.groupby("state", sort=True):
+        label = STATE_NAMES.get(state, state)
+        options.append({"label": f"{label}: all {len(group)} stations" if len(group) > 1
+                        else f"{label}: its only station",
+                        "value": STATE_PREFIX + state})
+        options += [{"label": f"{row.name} ({state})", "value": row.location}
+                    for row in group.itertuples()]
+    return options
+
+
+def first_stations(settings: Settings, monthly: pd.DataFrame) -> list[str]:
+    """The stations a data set opens with: the settings' defaults it has, else its first 5."""
+    known = set(monthly["location"])
+    return [s for s in settings.default_stations if s in known] or sorted(known)[:5]
