@@ -48,8 +48,10 @@ from .sources import (
     VARIABLE,
     Entry,
     InputError,
+    ModelGone,
     ShownModel,
     data_fingerprint,
+    default_key,
     entries,
     find_model,
     find_record,
@@ -149,6 +151,8 @@ def update_chart(settings: Settings, view: Any, baselines: Any, mode: Any,
         _check_choices("baselines", baselines, BASELINE_CHOICES)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
         monthly, table, chosen, shown = _view(settings, view)
+    except ModelGone as error:
+        return message_figure(str(error)), None, _offer_default(settings, view, error)
     except InputError as error:
         return message_figure(str(error)), None, alert(str(error))
     record = shown.record if shown else None
@@ -171,6 +175,21 @@ def update_chart(settings: Settings, view: Any, baselines: Any, mode: Any,
     if missing:
         note += f" No forecast for {', '.join(names[m] for m in missing)} (too few recent months)."
     return figure, caption, note
+
+
+def _offer_default(settings: Settings, view: Any, error: ModelGone) -> Any:
+    """The note when the model shown was deleted: a button back to the data set's default."""
+    try:
+        key = default_key(settings, load_dataset(settings, unpack(view)[0]))
+    except InputError:
+        key = None
+    if key is None:
+        return alert(f"{error}.", "warning")
+    return dbc.Alert([
+        f"The model shown is gone: {error}. ",
+        dbc.Button("Show the default model", id={"type": ids.SHOW_DEFAULT, "key": key},
+                   size="sm", color="primary", className="ms-1"),
+    ], color="warning", className="py-2 small")
 
 
 def _check_choices(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -369,6 +388,33 @@ def _mae(metrics: dict[str, Scores], method: str) -> str:
     return "n/a" if mae is None else f"{mae:.2f} °C"
 
 
+def ask_or_delete(settings: Settings, event: str | None, key: Any, pending: Any,
+                  trained_here: Any, version: Any) -> tuple:
+    """Delete at once a model trained in this session; ask first about any other.
+
+    Returns (store version, message, pending key, dialog open, question).
+    """
+    if event == ids.DELETE_NO:
+        return no_update, no_update, None, False, no_update
+    if event == ids.DELETE_YES:
+        key = pending
+    elif not (isinstance(trained_here, list) and key in trained_here):
+        try:
+            record = find_record(settings, key)
+        except InputError as error:
+            return no_update, alert(str(error)), None, False, no_update
+        question = (f"Delete {describe(record.config)}? It goes for everyone using this "
+                    "server, and cannot be undone.")
+        return no_update, no_update, key, True, question
+    return (*delete_model(settings, key, version), None, False, no_update)
+
+
+def remember_trained(key: Any, trained_here: Any) -> list[str]:
+    """The session's trained keys with a new one (the list only ever names store keys)."""
+    known = trained_here if isinstance(trained_here, list) else []
+    return list(dict.fromkeys([*known, key]))[-50:]
+
+
 def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
     """Delete a stored model; the view then moves off it. Returns (store version, message)."""
     try:
@@ -452,6 +498,27 @@ def train_model(settings: Settings, set_progress: Progress, values: dict[str, An
     return record.key, alert(
         f"Trained {describe(record.config)} in {record.train_seconds:.0f} s: served MAE "
         f"{served}, the network's own {network}. It is shown now.", "success")
+
+
+def training_panel(event: str | None, view: Any, trained: Any, running: Any) -> tuple:
+    """Keep the Retrain panel's message and progress about the job or model they describe.
+
+    A new training clears the last one's message; Cancel says so and empties the progress;
+    once the view shows another model or data set, the last training's message and loss curve
+    go, unless a training is running. Returns (message, percent, label, loss figure).
+    """
+    idle = (0, "", loss_figure({"loss": [], "val_loss": []}))
+    if event == ids.TRAIN:
+        return (None, *idle)
+    if event == ids.CANCEL:
+        return (alert("Training cancelled; nothing was saved.", "warning"), *idle)
+    try:
+        model = unpack(view)[2]
+    except InputError:
+        model = None
+    if running or (model is not None and model == trained):
+        return (no_update,) * 4
+    return (None, *idle)
 
 
 # Your data -----------------------------------------------------------------------------------

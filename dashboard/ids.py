@@ -53,7 +53,14 @@ COMPARE_NOTE = "compare-note"
 MODEL_LIST = "model-list"
 MODEL_MESSAGE = "model-message"
 VIEW_MODEL = "view-model"  # pattern-matching type: {"type": VIEW_MODEL, "key": key}
+SHOW_DEFAULT = "show-default"  # the same, offered when the model shown was deleted
 DELETE_MODEL = "delete-model"
+DELETE_DIALOG = "delete-dialog"  # asks before deleting a model not trained in this session
+DELETE_QUESTION = "delete-question"
+DELETE_YES = "delete-yes"
+DELETE_NO = "delete-no"
+DELETE_PENDING = "delete-pending"  # the key the dialog asks about
+TRAINED_HERE = "trained-here"  # keys trained in this browser session: deleted without asking
 
 # Your data
 UPLOAD = "upload"

@@ -246,9 +246,20 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
 
 
 def _models_card() -> dbc.Card:
+    dialog = dbc.Modal([
+        dbc.ModalHeader(dbc.ModalTitle("Delete this model?")),
+        dbc.ModalBody(id=ids.DELETE_QUESTION),
+        dbc.ModalFooter([
+            dbc.Button("Keep it", id=ids.DELETE_NO, color="secondary", outline=True),
+            dbc.Button("Delete", id=ids.DELETE_YES, color="danger"),
+        ]),
+    ], id=ids.DELETE_DIALOG, is_open=False)
     return _card("Models", [
         html.Div(id=ids.MODEL_MESSAGE),
         html.Div(id=ids.MODEL_LIST, className="model-list"),
+        dialog,
+        dcc.Store(id=ids.DELETE_PENDING),
+        dcc.Store(id=ids.TRAINED_HERE, storage_type="session", data=[]),
     ], className="h-100")
 
 

@@ -38,6 +38,10 @@ class InputError(ValueError):
     """A request value the page cannot use, with a message naming the field and the value."""
 
 
+class ModelGone(InputError):
+    """A well-formed model key that no store holds (any more)."""
+
+
 @functools.cache
 def read_stations() -> pd.DataFrame:
     """Station metadata: location, name, state, lat, lon (read once, never modified)."""
@@ -176,7 +180,7 @@ def find_model(settings: Settings, key: object) -> ShownModel:
             return _read_model(store.folder, key, _file_version(store.record_path(key)))
         except (OSError, StoreError):
             continue
-    raise InputError(f"model {key} is not in the store (deleted?)")
+    raise ModelGone(f"model {key} is not in the store (deleted?)")
 
 
 def find_record(settings: Settings, key: object) -> Record:

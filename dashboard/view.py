@@ -11,7 +11,8 @@ keys of the compared models. Only `update_view` writes it; every other callback 
     stations dropdown, Select all,       stations
       Clear, a click on the map
     compare dropdown                     compare
-    View button of a listed model        model
+    View button of a listed model, or   model
+      Show the default (model deleted)
     TRAINED (a training finished)        model
     UPLOADED (an upload, or Reset)       dataset; stations, model and compare start afresh
     STORE_VERSION (a model deleted)      model, if it was the one shown; compare drops it
@@ -91,7 +92,7 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any,
             chosen = _stations_after(event, value, chosen, table)
         elif event == ids.COMPARE:
             compared = parse_compare(value)
-        elif event in (ids.VIEW_MODEL, ids.TRAINED):
+        elif event in (ids.VIEW_MODEL, ids.SHOW_DEFAULT, ids.TRAINED):
             model = _model_on(settings, value, monthly)
         elif event == ids.STORE_VERSION and model is not None:
             model = _existing(settings, model) or default_key(settings, monthly)

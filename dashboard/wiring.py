@@ -33,12 +33,13 @@ def register(app: Dash, settings: Settings) -> None:
         Output(ids.COMPARE, "options"), Output(ids.NOTICE, "children"),
         Input(ids.URL, "search"), Input(ids.STATIONS, "value"), Input(ids.SELECT_ALL, "n_clicks"),
         Input(ids.CLEAR, "n_clicks"), Input(ids.MAP, "clickData"), Input(ids.COMPARE, "value"),
-        Input({"type": ids.VIEW_MODEL, "key": ALL}, "n_clicks"), Input(ids.TRAINED, "data"),
+        Input({"type": ids.VIEW_MODEL, "key": ALL}, "n_clicks"),
+        Input({"type": ids.SHOW_DEFAULT, "key": ALL}, "n_clicks"), Input(ids.TRAINED, "data"),
         Input(ids.UPLOADED, "data"), Input(ids.STORE_VERSION, "data"), State(ids.VIEW, "data"),
     )
     def _view(search, *_inputs_and_view):
         event, value = _trigger()
-        if event == ids.VIEW_MODEL and value is None:
+        if event in (ids.VIEW_MODEL, ids.SHOW_DEFAULT) and value is None:
             return (no_update,) * 7  # the model list was redrawn, nothing was clicked
         return view.update_view(settings, event, value, _inputs_and_view[-1], search)
 
@@ -90,14 +91,23 @@ def register(app: Dash, settings: Settings) -> None:
 
     @app.callback(
         Output(ids.STORE_VERSION, "data"), Output(ids.MODEL_MESSAGE, "children"),
+        Output(ids.DELETE_PENDING, "data"), Output(ids.DELETE_DIALOG, "is_open"),
+        Output(ids.DELETE_QUESTION, "children"),
         Input({"type": ids.DELETE_MODEL, "key": ALL}, "n_clicks"),
+        Input(ids.DELETE_YES, "n_clicks"), Input(ids.DELETE_NO, "n_clicks"),
+        State(ids.DELETE_PENDING, "data"), State(ids.TRAINED_HERE, "data"),
         State(ids.STORE_VERSION, "data"), prevent_initial_call=True,
     )
-    def _delete(_clicks, version):
-        _, key = _trigger()
-        if key is None:
-            return no_update, no_update  # the model list was redrawn, nothing was clicked
-        return callbacks.delete_model(settings, key, version)
+    def _delete(_clicks, _yes, _no, pending, trained_here, version):
+        event, key = _trigger()
+        if event == ids.DELETE_MODEL and key is None:
+            return (no_update,) * 5  # the model list was redrawn, nothing was clicked
+        return callbacks.ask_or_delete(settings, event, key, pending, trained_here, version)
+
+    @app.callback(Output(ids.TRAINED_HERE, "data"), Input(ids.TRAINED, "data"),
+                  State(ids.TRAINED_HERE, "data"), prevent_initial_call=True)
+    def _trained_here(key, trained_here):
+        return callbacks.remember_trained(key, trained_here)
 
     fields = [State(input_id, "value") for input_id in form.INPUT_IDS]
 
@@ -129,10 +139,14 @@ def register(app: Dash, settings: Settings) -> None:
         *fields_sent, shown = values
         return callbacks.train_model(settings, set_progress, form_values(fields_sent), shown)
 
-    @app.callback(Output(ids.TRAIN_MESSAGE, "children", **dup), Input(ids.CANCEL, "n_clicks"),
-                  prevent_initial_call=True)
-    def _cancelled(_clicks):
-        return callbacks.alert("Training cancelled; nothing was saved.", "warning")
+    @app.callback(
+        Output(ids.TRAIN_MESSAGE, "children", **dup), Output(ids.PROGRESS, "value", **dup),
+        Output(ids.PROGRESS, "label", **dup), Output(ids.LOSS_CHART, "figure", **dup),
+        Input(ids.TRAIN, "n_clicks"), Input(ids.CANCEL, "n_clicks"), Input(ids.VIEW, "data"),
+        State(ids.TRAINED, "data"), State(ids.TRAIN, "disabled"), prevent_initial_call=True,
+    )
+    def _training_panel(_train, _cancel, shown, trained, running):
+        return callbacks.training_panel(_trigger()[0], shown, trained, running)
 
     app.clientside_callback(
         upload_size_check(settings.max_upload_bytes),

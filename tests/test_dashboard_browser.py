@@ -166,7 +166,14 @@ def _cancel_a_long_training(duo) -> None:
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "cancelled", timeout=20)
     _wait(lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None, 20,
           "the Train button to be enabled after Cancel")
+    _wait(lambda: "of 300" not in duo.find_element(f"#{ids.PROGRESS}").text, 20,
+          "the progress bar to stop naming the cancelled job's epoch")
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
+    _type_number(duo, "epochs", 1)
+    _click(duo, ids.TRAIN)  # a new training: the old job's message goes
+    _wait(lambda: "cancelled" not in duo.find_element(f"#{ids.TRAIN_MESSAGE}").text, 20,
+          "the cancelled job's message to go when a new training starts")
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
 
 
 def test_map_click_link_and_upload(dash_duo, tmp_path):

@@ -14,11 +14,14 @@ from dash import no_update
 
 from dashboard import create_app, form, ids
 from dashboard.callbacks import (
+    ask_or_delete,
     check_form,
     data_badge,
     delete_model,
     download_csv,
+    remember_trained,
     train_model,
+    training_panel,
     update_chart,
     update_compare,
     update_models,
@@ -340,6 +343,9 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     view, search, *_, compared, models, _ = update_view(settings, ids.STORE_VERSION, 1, view,
                                                         search)
     assert compared == [key] == view["compare"] and other.key not in search
+    _, _, note = update_chart(settings, as_view(["Cairns"], other.key, dataset), [], "auto",
+                              ["model"])  # a tab still showing the deleted model
+    assert "Show the default model" in text(note) and key in str(note)
 
 
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
@@ -357,9 +363,17 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert compared == [key] and "compared models" in text(notice)
 
 
-def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
-    version, message = delete_model(settings, key, 3)
-    assert version == 4 and "Deleted" in text(message)
+def test_delete_asks_first_then_removes_the_entry_and_falls_back(settings, dataset, key):
+    *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
+    assert pending == key and is_open and "Delete bidirectional GRU, window 6" in question
+    assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
+    assert user_store(settings).record_path(key).is_file()
+    version, message, pending, is_open, _ = ask_or_delete(settings, ids.DELETE_YES, 1, key, [], 3)
+    assert version == 4 and "Deleted" in text(message) and (pending, is_open) == (None, False)
+    assert not user_store(settings).record_path(key).is_file()
+    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto",
+                                   ["model"])
+    assert "not in the store" in text(note)  # no other model to offer
     view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "")[0]
     assert view["model"] is None
     assert "No models" in text(update_models(settings, view))
@@ -533,3 +547,21 @@ def test_the_data_fit_message_states_the_true_limit(window, horizon, fits):
     assert (config is not None) == fits
     if not fits:
         assert "window + 2 × horizon must be at most 116" in errors[ids.FORM_HINT]
+
+
+def test_training_messages_go_with_their_job_or_model(key):
+    shown = as_view(STATIONS, key)
+    message, percent, label, _ = training_panel(ids.CANCEL, shown, None, False)
+    assert "cancelled" in text(message) and (percent, label) == (0, "")
+    assert training_panel(ids.TRAIN, shown, None, False)[:3] == (None, 0, "")
+    assert training_panel(ids.VIEW, shown, key, False) == (no_update,) * 4  # still its model
+    assert training_panel(ids.VIEW, as_view(STATIONS, "other"), key, True) == (no_update,) * 4
+    assert training_panel(ids.VIEW, as_view(STATIONS, "other"), key, False)[:3] == (None, 0, "")
+
+
+def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key):
+    trained_here = remember_trained(key, remember_trained("abc", None))
+    assert trained_here == ["abc", key]
+    version, message, _, is_open, _ = ask_or_delete(settings, ids.DELETE_MODEL, key, None,
+                                                    trained_here, 0)
+    assert version == 1 and "Deleted" in text(message) and not is_open
