@@ -11,16 +11,19 @@ from .settings import Settings
 def _trigger() -> tuple[str | None, object]:
     """(id, value) of the input that fired the callback; (None, None) on the initial call.
 
-    A pattern-matching button (View) gives its type and the key it names, or None when the
-    browser sent no click (a list being redrawn).
+    When several fired at once (a page load), the URL wins. A pattern-matching button gives
+    its type and the key it names, or None when the browser sent no click (a list redrawn).
     """
+    fired = {item["prop_id"].split(".")[0]: item.get("value") for item in ctx.triggered}
+    if ids.URL in fired:
+        return ids.URL, fired[ids.URL]
     triggered = ctx.triggered_id
     if isinstance(triggered, dict):
         clicked = ctx.triggered and ctx.triggered[0].get("value")
         return triggered.get("type"), triggered.get("key") if clicked else None
-    if not isinstance(triggered, str) or len(ctx.triggered) != 1:
+    if not isinstance(triggered, str):
         return None, None
-    return triggered, ctx.triggered[0].get("value")
+    return triggered, fired.get(triggered)
 
 
 def register(app: Dash, settings: Settings) -> None:
@@ -139,14 +142,24 @@ def register(app: Dash, settings: Settings) -> None:
         *fields_sent, shown = values
         return callbacks.train_model(settings, set_progress, form_values(fields_sent), shown)
 
-    @app.callback(
-        Output(ids.TRAIN_MESSAGE, "children", **dup), Output(ids.PROGRESS, "value", **dup),
-        Output(ids.PROGRESS, "label", **dup), Output(ids.LOSS_CHART, "figure", **dup),
-        Input(ids.TRAIN, "n_clicks"), Input(ids.CANCEL, "n_clicks"), Input(ids.VIEW, "data"),
-        State(ids.TRAINED, "data"), State(ids.TRAIN, "disabled"), prevent_initial_call=True,
-    )
-    def _training_panel(_train, _cancel, shown, trained, running):
-        return callbacks.training_panel(_trigger()[0], shown, trained, running)
+    # The Retrain panel's message and progress, reset when a job starts or is cancelled, and
+    # when the view moves to another model. Three callbacks, not one: a callback with the view
+    # as input waits for a running training (whose result may change the view).
+    panel = (Output(ids.TRAIN_MESSAGE, "children", **dup), Output(ids.PROGRESS, "value", **dup),
+             Output(ids.PROGRESS, "label", **dup), Output(ids.LOSS_CHART, "figure", **dup))
+
+    @app.callback(*panel, Input(ids.TRAIN, "n_clicks"), prevent_initial_call=True)
+    def _started(_clicks):
+        return callbacks.training_panel(ids.TRAIN, None, None, False)
+
+    @app.callback(*panel, Input(ids.CANCEL, "n_clicks"), prevent_initial_call=True)
+    def _cancelled(_clicks):
+        return callbacks.training_panel(ids.CANCEL, None, None, False)
+
+    @app.callback(*panel, Input(ids.VIEW, "data"), State(ids.TRAINED, "data"),
+                  State(ids.TRAIN, "disabled"), prevent_initial_call=True)
+    def _moved_on(shown, trained, running):
+        return callbacks.training_panel(ids.VIEW, shown, trained, running)
 
     app.clientside_callback(
         upload_size_check(settings.max_upload_bytes),
