@@ -22,18 +22,30 @@ from .wiring import register
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 UPLOAD_OVERHEAD = 2  # base64 and JSON framing of an upload, before the server refuses it
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["ForecastDash", "Settings", "create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Dash:
+class ForecastDash(Dash):
+    """A Dash app built from Settings, with its background manager kept.
+
+    With a Redis URL, `background_manager.handle` is the Celery app the workers serve.
+    """
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        self.settings = settings
+        self.background_manager = make_manager(settings)
+        super().__init__(background_callback_manager=self.background_manager, **kwargs)
+
+
+def create_app(settings: Settings | None = None) -> ForecastDash:
     """Build the Dash app; settings default to the per-user store and the default recipe."""
     settings = settings or Settings()
     Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
-    app = Dash(
-        __name__,
+    app = ForecastDash(
+        settings,
+        name=__name__,
         title="Australian temperature forecasts",
         assets_folder=str(ASSETS),
-        background_callback_manager=make_manager(settings),
         update_title=None,
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD

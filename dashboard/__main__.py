@@ -40,7 +40,8 @@ def _is_loopback_address(host: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the dashboard, or rebuild dashboard/shipped/ from the default config."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command == "build-default":
         from .shipped import build_default
 
@@ -50,9 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"trained in {record.train_seconds:.0f} s")
         return 0
     from . import create_app
+    from .settings import Settings
 
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        parser.error(str(error))
     warn_if_public(args.host)
-    create_app().run(host=args.host, port=args.port, debug=args.debug)
+    create_app(settings).run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 

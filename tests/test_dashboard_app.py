@@ -114,6 +114,28 @@ def test_app_factory_and_command_line_defaults(tmp_path):
     assert build_parser().parse_args(["--port", "9000", "--debug"]).debug
 
 
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    for name in ("REDIS_URL", "TEMPERATURE_FORECAST_MAX_UPLOAD_MB"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TEMPERATURE_FORECAST_CACHE", str(tmp_path / "store"))
+    settings = Settings.from_env()
+    assert (settings.cache_dir, settings.redis_url) == (tmp_path / "store", None)
+    assert settings.max_upload_mb == 20
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "5")
+    settings = Settings.from_env()
+    assert (settings.redis_url, settings.max_upload_bytes) == ("redis://127.0.0.1:1/0", 5 * 2**20)
+    app = create_app(settings)
+    assert app.background_manager.handle.conf.broker_url == "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-3", "inf", "nan"])
+def test_a_bad_setting_in_the_environment_is_named_with_its_value(monkeypatch, value):
+    monkeypatch.setenv("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", value)
+    with pytest.raises(ValueError, match=f"TEMPERATURE_FORECAST_MAX_UPLOAD_MB \\('{value}'\\)"):
+        Settings.from_env()
+
+
 def test_every_response_carries_the_security_headers(tmp_path):
     client = create_app(Settings(cache_dir=tmp_path / "cache")).server.test_client()
     responses = [client.get("/"), client.get("/_dash-layout"), client.get("/assets/dashboard.css"),

@@ -91,7 +91,8 @@ def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
     redis_port, web_port = free_port(), free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "TEMPERATURE_FORECAST_CACHE": str(folder / "store")}
+           "TEMPERATURE_FORECAST_CACHE": str(folder / "store"),
+           "XDG_CACHE_HOME": str(folder / "default-cache")}  # where the store would default to
     bin_dir = Path(sys.executable).parent
     commands = {
         "redis": ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
@@ -233,6 +234,14 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
           f"result served by gunicorn worker {other}")
     assert other is not None
     assert len(entry_files(store)) == 2
+
+
+def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
+    """TEMPERATURE_FORECAST_CACHE reaches the Celery worker through Settings.from_env()."""
+    store, folder = production["store"], production["folder"]
+    key = train_through_app(production, {**FORM, "units": 5}, "folder")["model-key"]["data"]
+    assert (store.folder / f"{key}.keras").is_file() and store.verify(key).config.units == 5
+    assert not list((folder / "default-cache").rglob("*.keras"))
 
 
 def test_same_settings_again_come_from_the_store(production):
