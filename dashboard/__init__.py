@@ -19,7 +19,6 @@ from .layout import build_layout
 from .settings import Settings
 from .wiring import register
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 UPLOAD_OVERHEAD = 2  # base64 and JSON framing of an upload, before the server refuses it
 
 __all__ = ["ForecastDash", "Settings", "create_app"]
@@ -37,6 +36,13 @@ class ForecastDash(Dash):
         super().__init__(background_callback_manager=self.background_manager, **kwargs)
 
 
+def find_assets() -> Path:
+    """The CSS and images: inside the package when installed, else the repository's assets/."""
+    package = Path(__file__).resolve().parent
+    installed = package / "assets"
+    return installed if installed.is_dir() else package.parent / "assets"
+
+
 def create_app(settings: Settings | None = None) -> ForecastDash:
     """Build the Dash app; settings default to the per-user store and the default recipe."""
     settings = settings or Settings()
@@ -45,7 +51,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
         settings,
         name=__name__,
         title="Australian temperature forecasts",
-        assets_folder=str(ASSETS),
+        assets_folder=str(find_assets()),
         update_title=None,
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
