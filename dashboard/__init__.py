@@ -15,6 +15,7 @@ from dash import Dash, Output
 from model import short_repr
 
 from .background import make_manager
+from .health import HEALTH_PATH, find_problem
 from .layout import build_layout
 from .settings import Settings
 from .wiring import register
@@ -25,7 +26,7 @@ __all__ = ["ForecastDash", "Settings", "create_app"]
 
 
 class ForecastDash(Dash):
-    """A Dash app built from Settings, with its background manager kept.
+    """A Dash app built from Settings, with its background manager kept and its health checked.
 
     With a Redis URL, `background_manager.handle` is the Celery app the workers serve.
     """
@@ -33,7 +34,14 @@ class ForecastDash(Dash):
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         self.settings = settings
         self.background_manager = make_manager(settings)
-        super().__init__(background_callback_manager=self.background_manager, **kwargs)
+        super().__init__(background_callback_manager=self.background_manager,
+                         health_endpoint=HEALTH_PATH, **kwargs)
+
+    def serve_health(self) -> flask.Response:
+        """200 OK, or 503 with the reason the store folder or Redis cannot be used."""
+        problem = find_problem(self.settings)
+        return flask.Response(problem or "OK", status=503 if problem else 200,
+                              mimetype="text/plain")
 
 
 def find_assets() -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -89,6 +90,7 @@ BASELINE_CHOICES = BASELINES
 FORECAST_CHOICES = (SERVED, NETWORK)
 CHART_MODES = ("auto", "overlay", "panels")
 Progress = Callable[[tuple], None]
+log = logging.getLogger(__name__)
 
 
 def counted(count: int, noun: str) -> str:
@@ -629,6 +631,12 @@ def train_model(settings: Settings, set_progress: Progress, recipe: Any, window:
         f"{served}, the network's own {network}. It is shown now.", "success")
 
 
+def cancel_training() -> dbc.Alert:
+    """Log a cancel the page asked for (Dash stops the job) and say that nothing was saved."""
+    log.info("training cancelled from the page; its background job is stopped")
+    return alert("Training cancelled; nothing was saved.", "warning")
+
+
 # Your data -----------------------------------------------------------------------------------
 
 
@@ -648,6 +656,7 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         # hashed once here, not again by save_upload, default_key and entries
         monthly = with_fingerprint(aggregate_monthly(read_daily_csv(raw, name=name)))
     except (InputError, DataError) as error:
+        log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, no_update, no_update, alert(f"Not used: {error}")
     dataset = save_upload(settings, monthly)
     stations = monthly["location"].nunique()

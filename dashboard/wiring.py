@@ -154,7 +154,7 @@ def register(app: Dash, settings: Settings) -> None:
     @app.callback(Output(ids.TRAIN_MESSAGE, "children", **dup), Input(ids.CANCEL, "n_clicks"),
                   prevent_initial_call=True)
     def _cancelled(_clicks):
-        return callbacks.alert("Training cancelled; nothing was saved.", "warning")
+        return callbacks.cancel_training()
 
     app.clientside_callback(
         upload_size_check(settings.max_upload_bytes),

@@ -5,8 +5,12 @@ Settings come from the environment (`Settings.from_env()`), as in the Celery wor
 
 from __future__ import annotations
 
+from model import configure_logging
+
 from . import create_app
 from .settings import Settings
 
-app = create_app(Settings.from_env())
+settings = Settings.from_env()
+configure_logging(settings.log_level)
+app = create_app(settings)
 server = app.server

@@ -72,8 +72,9 @@ def test_the_dashboard_script_serves_the_page_its_css_and_the_map_outlines(insta
     env = outside_env(TEMPERATURE_FORECAST_CACHE=str(installed["root"] / "store"))
     with log.open("wb") as handle:
         server = subprocess.Popen([str(installed["bin"] / "temperature-dashboard"), "--port",
-                                   str(port)], cwd=installed["cwd"], env=env, stdout=handle,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
+                                   str(port), "--log-level", "info"], cwd=installed["cwd"],
+                                  env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -93,14 +94,18 @@ def test_the_dashboard_script_serves_the_page_its_css_and_the_map_outlines(insta
             assert fetch(f"{url}{style}")[:2] == (200, "text/css")
         status, _, outlines = fetch(f"{url}/assets/topojson/world_110m.json")
         assert status == 200 and "countries" in json.loads(outlines)["objects"]
+        assert fetch(f"{url}/health")[::2] == (200, b"OK")
+        assert re.search(rf"INFO dashboard \[pid {server.pid}\] serving http://127.0.0.1:{port}/ "
+                         "from the store folder .*/store, training jobs in diskcache",
+                         log.read_text())
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
 def test_the_model_script_trains_a_tiny_config_on_the_shipped_data(installed):
-    command = [str(installed["bin"] / "temperature-model"), "train", "--json", "--cache-dir",
-               str(installed["root"] / "cli-store"), *FAST_FLAGS]
+    command = [str(installed["bin"] / "temperature-model"), "train", "--json", "--log-level",
+               "INFO", "--cache-dir", str(installed["root"] / "cli-store"), *FAST_FLAGS]
     result = subprocess.run(command, cwd=installed["cwd"], env=outside_env(),
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -108,3 +113,5 @@ def test_the_model_script_trains_a_tiny_config_on_the_shipped_data(installed):
     assert summary["cache_hit"] is False and summary["config"]["window"] == 3
     assert len(summary["per_location"]) == 49
     assert summary["metrics"]["model"]["mae"] > 0
+    assert re.search(rf"INFO model\.store \[pid \d+\] training {summary['key']} finished in "
+                     rf"{summary['train_seconds']:.1f} s", result.stderr)

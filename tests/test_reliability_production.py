@@ -241,6 +241,18 @@ def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
     key = train_through_app(production, {**FORM, "units": 5}, "folder")["model-key"]["data"]
     assert (store.folder / f"{key}.keras").is_file() and store.verify(key).config.units == 5
     assert not list((folder / "default-cache").rglob("*.keras"))
+    # the worker logs in the one format (model/logs.py), not Celery's own; honcho relays it
+    finished = re.compile(rf"worker\.1 +\| \S+ \S+ INFO model\.store \[pid \d+\] training "
+                          rf"{key} finished in [\d.]+ s, served MAE [\d.]+")
+    deadline = time.monotonic() + 10
+    while not finished.search(production["log"].read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert finished.search(production["log"].read_text())
+
+
+def test_health_checks_the_store_folder_and_redis(production):
+    with urllib.request.urlopen(f"{production['url']}/health", timeout=30) as response:
+        assert (response.status, response.read()) == (200, b"OK")
 
 
 def test_same_settings_again_come_from_the_store(production):
