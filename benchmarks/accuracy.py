@@ -29,9 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import (  # noqa: E402
+from benchmarks.common import (
     BENCHMARKS,
     PALETTE,
     fmt,
@@ -40,16 +38,16 @@ from benchmarks.common import (  # noqa: E402
     write_png,
     write_section,
 )
-from model import PRESETS, Record, Store, TrainConfig, read_monthly  # noqa: E402
-from model.config import months_before  # noqa: E402
-from model.evaluate import (  # noqa: E402
+from model import PRESETS, Record, Store, TrainConfig, read_monthly
+from model.config import months_before
+from model.evaluate import (
     climatology,
     errors,
     observed,
     seasonal_naive,
     target_rows,
 )
-from model.windows import default_cutoff, forecast_inputs, prepare  # noqa: E402
+from model.windows import default_cutoff, forecast_inputs, prepare
 
 BASELINES = ("seasonal_naive", "climatology", "autoets")
 REFERENCE = "seasonal_level"  # the default's smooth level alone, to show what the network adds

@@ -33,9 +33,7 @@ import numpy as np
 import psutil
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import RESULTS, fmt, markdown_table, write_section  # noqa: E402
+from benchmarks.common import RESULTS, fmt, markdown_table, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never any other address

@@ -28,9 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import RESULTS, fmt, markdown_table, write_section  # noqa: E402
+from benchmarks.common import RESULTS, fmt, markdown_table, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,25 +15,51 @@ from dash import Dash, Output
 from model import short_repr
 
 from .background import make_manager
+from .health import HEALTH_PATH, find_problem
 from .layout import build_layout
 from .settings import Settings
 from .wiring import register
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 UPLOAD_OVERHEAD = 2  # base64 and JSON framing of an upload, before the server refuses it
 
-__all__ = ["Settings", "create_app"]
+__all__ = ["ForecastDash", "Settings", "create_app"]
 
 
-def create_app(settings: Settings | None = None) -> Dash:
+class ForecastDash(Dash):
+    """A Dash app built from Settings, with its background manager kept and its health checked.
+
+    With a Redis URL, `background_manager.handle` is the Celery app the workers serve.
+    """
+
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        self.settings = settings
+        self.background_manager = make_manager(settings)
+        super().__init__(background_callback_manager=self.background_manager,
+                         health_endpoint=HEALTH_PATH, **kwargs)
+
+    def serve_health(self) -> flask.Response:
+        """200 OK, or 503 with the reason the store folder or Redis cannot be used."""
+        problem = find_problem(self.settings)
+        return flask.Response(problem or "OK", status=503 if problem else 200,
+                              mimetype="text/plain")
+
+
+def find_assets() -> Path:
+    """The CSS and images: inside the package when installed, else the repository's assets/."""
+    package = Path(__file__).resolve().parent
+    installed = package / "assets"
+    return installed if installed.is_dir() else package.parent / "assets"
+
+
+def create_app(settings: Settings | None = None) -> ForecastDash:
     """Build the Dash app; settings default to the per-user store and the default recipe."""
     settings = settings or Settings()
     Path(settings.cache_dir).mkdir(parents=True, exist_ok=True)
-    app = Dash(
-        __name__,
+    app = ForecastDash(
+        settings,
+        name=__name__,
         title="Australian temperature forecasts",
-        assets_folder=str(ASSETS),
-        background_callback_manager=make_manager(settings),
+        assets_folder=str(find_assets()),
         update_title=None,
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD

@@ -1,10 +1,17 @@
-"""Command line: `python -m dashboard [--host H] [--port P] [--debug]` or `... build-default`."""
+"""Command line: `python -m dashboard [--host H] [--port P] [--debug] [--log-level L]`, or
+`... build-default`. Other settings come from the environment (`Settings.from_env()`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 import logging
+
+from model import LOG_LEVELS, configure_logging
+
+from .settings import Settings
 
 log = logging.getLogger("dashboard")
 
@@ -18,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--debug", action="store_true",
                         help="Dash debug mode (reloader, dev tools)")
+    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
+                        help="default: $TEMPERATURE_FORECAST_LOG_LEVEL, else INFO")
     return parser
 
 
@@ -40,7 +49,15 @@ def _is_loopback_address(host: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Serve the dashboard, or rebuild dashboard/shipped/ from the default config."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        parser.error(str(error))
+    if args.log_level:
+        settings = dataclasses.replace(settings, log_level=args.log_level)
+    configure_logging(settings.log_level)
     if args.command == "build-default":
         from .shipped import build_default
 
@@ -52,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     from . import create_app
 
     warn_if_public(args.host)
-    create_app().run(host=args.host, port=args.port, debug=args.debug)
+    log.info("serving http://%s:%d/ from the store folder %s, training jobs in %s", args.host,
+             args.port, settings.cache_dir, "Celery" if settings.redis_url else "diskcache")
+    create_app(settings).run(host=args.host, port=args.port, debug=args.debug)
     return 0
 
 

@@ -1,8 +1,7 @@
-"""Choose where training jobs run: Celery when REDIS_URL is set, else a diskcache manager."""
+"""Choose where training jobs run: Celery when a Redis URL is set, else a diskcache manager."""
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from dash import CeleryManager, DiskcacheManager
@@ -24,10 +23,9 @@ def make_celery(redis_url: str) -> Celery:
 
 
 def make_manager(settings: Settings) -> CeleryManager | DiskcacheManager:
-    """A CeleryManager on $REDIS_URL, or a DiskcacheManager in the store's jobs folder."""
-    redis_url = os.environ.get("REDIS_URL")
-    if redis_url:
-        return CeleryManager(make_celery(redis_url))
+    """A CeleryManager on the settings' Redis, or a DiskcacheManager in the store's jobs folder."""
+    if settings.redis_url:
+        return CeleryManager(make_celery(settings.redis_url))
     import diskcache
 
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -87,6 +88,7 @@ BASELINE_CHOICES = BASELINES
 FORECAST_CHOICES = (SERVED, NETWORK)
 CHART_MODES = ("auto", "overlay", "panels")
 Progress = Callable[[tuple], None]
+log = logging.getLogger(__name__)
 
 
 # Stations ------------------------------------------------------------------------------------
@@ -511,6 +513,7 @@ def training_panel(event: str | None, view: Any, trained: Any, running: Any) -> 
     if event == ids.TRAIN:
         return (None, *idle)
     if event == ids.CANCEL:
+        log.info("training cancelled from the page; its background job is stopped")
         return (alert("Training cancelled; nothing was saved.", "warning"), *idle)
     try:
         model = unpack(view)[2]
@@ -538,6 +541,7 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         # hashed once here, not again by save_upload, default_key and entries
         monthly = with_fingerprint(aggregate_monthly(read_daily_csv(raw, name=name)))
     except (InputError, DataError) as error:
+        log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
     dataset = save_upload(settings, monthly)
     stations = monthly["location"].nunique()

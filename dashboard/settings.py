@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model import DEFAULT, TrainConfig, default_cache_dir
+from model import DEFAULT, TrainConfig, check_log_level, default_cache_dir
 
 DEFAULT_STATIONS = ("Cairns", "Canberra", "Darwin", "GoldCoast", "MountGinini")
 
@@ -16,16 +17,43 @@ class Settings:
 
     Args:
         cache_dir: the store folder (trained networks, uploaded data sets, background jobs).
+        redis_url: Redis for Celery (broker and result backend); None runs training jobs with
+            diskcache in the store's jobs folder.
         base_config: the recipe the retrain form edits; fields not on the form come from it.
         max_upload_mb: largest accepted upload, checked before decoding.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
+        log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
+    redis_url: str | None = None
     base_config: TrainConfig = DEFAULT
     max_upload_mb: float = 20.0
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Settings from the environment, the one road to every process (web, worker).
+
+        TEMPERATURE_FORECAST_CACHE: the store folder (default: the per-user cache folder).
+        REDIS_URL: Celery's broker and result backend (default: none, diskcache jobs).
+        TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (default 20).
+        TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
+        """
+        limit = os.environ.get("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "20")
+        try:
+            max_upload_mb = float(limit)
+        except ValueError:
+            max_upload_mb = float("nan")
+        if not 0 < max_upload_mb < float("inf"):
+            raise ValueError(f"TEMPERATURE_FORECAST_MAX_UPLOAD_MB ({limit!r}) is not a "
+                             "positive number of MB")
+        level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
+        return cls(cache_dir=default_cache_dir(), redis_url=os.environ.get("REDIS_URL") or None,
+                   max_upload_mb=max_upload_mb,
+                   log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"))
 
     @property
     def uploads_dir(self) -> Path:

@@ -24,6 +24,7 @@ _HOMES = {
     "store": ("Store", "StoreError", "default_cache_dir", "key_for", "write_atomic"),
     "training": ("EpochReport", "TrainingCancelled"),
     "windows": ("prepare",),
+    "logs": ("LOG_LEVELS", "check_log_level", "configure_logging"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 __all__ = sorted(_HOME_OF)

@@ -20,6 +20,7 @@ from .config import (
     ConfigError,
     TrainConfig,
 )
+from .logs import LOG_LEVELS, configure_logging
 from .record import METHODS, SERVED, Record
 from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
 from .store import Store, StoreError
@@ -36,8 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default="WARNING",
+                        help="log records from this level up on stderr (default WARNING; INFO "
+                             "adds a line per training started, finished or cancelled)")
 
-    train = commands.add_parser("train", help="train a config, or reuse it from the cache")
+    train = commands.add_parser("train", parents=[common],
+                                help="train a config, or reuse it from the cache")
     train.add_argument("--preset", choices=sorted(PRESETS), default="default",
                        help="start from a named config; the options below override it")
     for field in dataclasses.fields(TrainConfig):
@@ -47,15 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
                                            "or the per-user cache folder)")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
-    listing = commands.add_parser("list", help="list the cached networks")
+    listing = commands.add_parser("list", parents=[common], help="list the cached networks")
     listing.add_argument("--cache-dir")
     listing.add_argument("--json", action="store_true")
 
-    delete = commands.add_parser("delete", help="delete a cached network by key")
+    delete = commands.add_parser("delete", parents=[common],
+                                 help="delete a cached network by key")
     delete.add_argument("key")
     delete.add_argument("--cache-dir")
 
-    build = commands.add_parser("build-data", help="regenerate the embedded monthly file")
+    build = commands.add_parser("build-data", parents=[common],
+                                help="regenerate the embedded monthly file")
     build.add_argument("raw", help="path of weatherAUS.csv.gz")
     build.add_argument("--out", default=str(EMBEDDED_MONTHLY))
     return parser
@@ -177,6 +185,7 @@ def _build_data(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; user mistakes print one line on stderr and exit 2."""
     args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
     handlers = {"train": _train, "list": _list, "delete": _delete, "build-data": _build_data}
     try:
         return handlers[args.command](args)

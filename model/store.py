@@ -18,7 +18,7 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
-from .record import Record, RecordError
+from .record import SERVED, Record, RecordError
 from .schema import short_repr
 
 if TYPE_CHECKING:  # heavy modules load only when a network is trained or data is read
@@ -226,10 +226,15 @@ class Store:
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
                progress: ProgressCallback | None, should_stop: StopCheck | None) -> Record:
         from .pipeline import train_and_evaluate
-        from .training import forgetting_custom_gradients
+        from .training import TrainingCancelled, forgetting_custom_gradients
 
-        with forgetting_custom_gradients():
-            results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
+        log.info("training %s started", key)
+        try:
+            with forgetting_custom_gradients():
+                results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
+        except TrainingCancelled as cancelled:
+            log.info("training %s cancelled: %s", key, cancelled)
+            raise
         record_path, network_path = self._paths(key)
         write_atomic(network_path, lambda path: forecaster.save(path))
         record = Record.from_json({
@@ -244,6 +249,8 @@ class Store:
         })
         text = json.dumps(record.to_json(), allow_nan=False)
         write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
+        log.info("training %s finished in %.1f s, served MAE %.3f", key, record.train_seconds,
+                 record.metrics[SERVED].mae)
         return record
 
     def entries(self) -> list[Record]:

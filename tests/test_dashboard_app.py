@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from reliability_helpers import free_port
 
 from dashboard import create_app
 from dashboard.__main__ import build_parser, warn_if_public
@@ -117,6 +119,54 @@ def test_app_factory_and_command_line_defaults(tmp_path):
     args = build_parser().parse_args([])
     assert (args.command, args.host, args.port, args.debug) == ("serve", "127.0.0.1", 8050, False)
     assert build_parser().parse_args(["--port", "9000", "--debug"]).debug
+    assert args.log_level is None  # then $TEMPERATURE_FORECAST_LOG_LEVEL, else INFO
+    assert build_parser().parse_args(["--log-level", "debug"]).log_level == "DEBUG"
+
+
+def test_settings_come_from_the_environment(monkeypatch, tmp_path):
+    for name in ("REDIS_URL", "TEMPERATURE_FORECAST_MAX_UPLOAD_MB",
+                 "TEMPERATURE_FORECAST_LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TEMPERATURE_FORECAST_CACHE", str(tmp_path / "store"))
+    settings = Settings.from_env()
+    assert (settings.cache_dir, settings.redis_url) == (tmp_path / "store", None)
+    assert (settings.max_upload_mb, settings.log_level) == (20, "INFO")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "5")
+    monkeypatch.setenv("TEMPERATURE_FORECAST_LOG_LEVEL", "debug")
+    settings = Settings.from_env()
+    assert (settings.redis_url, settings.max_upload_bytes) == ("redis://127.0.0.1:1/0", 5 * 2**20)
+    assert settings.log_level == "DEBUG"
+    app = create_app(settings)
+    assert app.background_manager.handle.conf.broker_url == "redis://127.0.0.1:1/0"
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    *(("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", value) for value in ("lots", "0", "-3", "inf", "nan")),
+    ("TEMPERATURE_FORECAST_LOG_LEVEL", "loud"),
+])
+def test_a_bad_setting_in_the_environment_is_named_with_its_value(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} \\('{value}'\\)"):
+        Settings.from_env()
+
+
+def test_health_says_ok_then_names_a_store_folder_that_takes_no_file(tmp_path):
+    store = tmp_path / "store"
+    client = create_app(Settings(cache_dir=store)).server.test_client()
+    response = client.get("/health")
+    assert (response.status_code, response.text) == (200, "OK")
+    shutil.rmtree(store)
+    store.write_text("a file where the store folder was")
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert response.text == f"store folder {store} is not writable (Not a directory)"
+
+
+def test_health_names_a_redis_that_does_not_answer(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "store", redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    response = create_app(settings).server.test_client().get("/health")
+    assert response.status_code == 503 and response.text.startswith("Redis does not answer")
 
 
 def test_every_response_carries_the_security_headers(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import logging
 import shutil
 import stat
 
@@ -456,10 +457,20 @@ def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings
     ("data:text/csv;base64,@@@@", "not valid base64"),
     (["not", "a", "file"], "the upload is not a file"),
 ], ids=["bad-date", "not-weatheraus", "too-big", "bad-base64", "not-a-file"])
-def test_bad_uploads_change_nothing(settings, contents, expected):
-    event, message = upload_data(settings, ids.UPLOAD, contents, "bad.csv")
+def test_bad_uploads_change_nothing(settings, contents, expected, caplog):
+    with caplog.at_level(logging.INFO, logger="dashboard"):
+        event, message = upload_data(settings, ids.UPLOAD, contents, "bad.csv")
     assert event is no_update
     assert expected in text(message)
+    [line] = [entry.getMessage() for entry in caplog.records]
+    assert line.startswith("upload refused: ") and expected in line
+
+
+def test_a_cancel_from_the_page_is_logged(caplog):
+    with caplog.at_level(logging.INFO, logger="dashboard"):
+        assert "nothing was saved" in text(training_panel(ids.CANCEL, None, None, False)[0])
+    assert [entry.getMessage() for entry in caplog.records] == [
+        "training cancelled from the page; its background job is stopped"]
 
 
 def test_server_refuses_oversized_requests(settings):

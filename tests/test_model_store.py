@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from model import Store, StoreError, TrainConfig, default_cache_dir, key_for
+from model import Store, StoreError, TrainConfig, TrainingCancelled, default_cache_dir, key_for
 from model.pipeline import forecast_values
 from model.store import CACHE_ENV
 from model.windows import forecast_inputs, prepare
@@ -188,3 +188,20 @@ def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(sm
     assert record.calibration_origins == 0 and record.shrinkage == [0.0] * 18
     assert record.predictions["model"] == record.predictions["seasonal_curve"]
     assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
+
+
+def test_a_training_logs_one_line_when_it_starts_and_one_when_it_ends(small_monthly, store,
+                                                                      tiny_config, caplog):
+    config = tiny_config.replace(epochs=1, seed=11)
+    key = key_for(config, small_monthly)
+    with caplog.at_level(logging.INFO, logger="model.store"):
+        with pytest.raises(TrainingCancelled):
+            store.get_or_train(config, small_monthly, should_stop=lambda: True)
+        record, _ = store.get_or_train(config, small_monthly)
+        store.get_or_train(config, small_monthly)  # a cache hit trains nothing and logs nothing
+    lines = [entry.getMessage() for entry in caplog.records]
+    assert lines[:2] == [f"training {key} started",
+                         f"training {key} cancelled: training cancelled after epoch 1"]
+    served = record.metrics["model"].mae
+    assert lines[2:] == [f"training {key} started", f"training {key} finished in "
+                         f"{record.train_seconds:.1f} s, served MAE {served:.3f}"]

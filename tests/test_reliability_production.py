@@ -1,12 +1,14 @@
-"""Production mode end to end: redis-server, a Celery worker and gunicorn with two workers.
+"""Production mode end to end: the Procfile's redis-server, Celery worker and gunicorn (2 workers).
 
-Every server binds 127.0.0.1 on a free port and is stopped by its fixture. A retrain posted to
+`honcho start` runs the Procfile as the README says; every server binds 127.0.0.1 on a free port
+and is stopped by the fixture. A retrain posted to
 one gunicorn worker runs in the Celery worker; the other gunicorn worker serves its result.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import ctypes
 import http.client
 import json
@@ -24,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from conftest import require
 from hypothesis import given, settings
@@ -53,14 +56,19 @@ def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pope
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the process group, then SIGKILL it if it lingers."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    """SIGTERM honcho, which stops its processes; then SIGKILL whatever of them lingers."""
+    if process.poll() is not None:
+        return
+    tree = psutil.Process(process.pid).children(recursive=True)
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    for child in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
 
 
 def wait_for(condition, what: str, process: subprocess.Popen, log: Path,
@@ -85,40 +93,32 @@ def answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """redis-server, `celery -A dashboard.worker worker` and `gunicorn -w 2`, as in the README."""
+    """`honcho start` of the Procfile: redis-server, the Celery worker and gunicorn -w 2."""
     require(shutil.which("redis-server") is not None, "redis-server is not installed")
     folder = tmp_path_factory.mktemp("production")
-    redis_port, web_port = free_port(), free_port()
+    env_file = folder / "production.env"  # the settings a deployment puts in .env
+    web_port = free_port()
+    env_file.write_text(f"REDIS_PORT={free_port()}\nWEB_PORT={web_port}\nWEB_WORKERS=2\n"
+                        f"TEMPERATURE_FORECAST_CACHE={folder / 'store'}\n")
+    access = (f"--access-logfile {folder / 'access.log'} "
+              "--access-logformat '%(p)s %(m)s %(U)s %(q)s %(s)s'")
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "TEMPERATURE_FORECAST_CACHE": str(folder / "store")}
-    bin_dir = Path(sys.executable).parent
-    commands = {
-        "redis": ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                  "--save", "", "--appendonly", "no"],
-        "celery": [str(bin_dir / "celery"), "-A", "dashboard.worker", "worker", "--pool",
-                   "prefork", "--concurrency", "1", "--max-tasks-per-child", "10",
-                   "--loglevel", "INFO"],
-        "gunicorn": [str(bin_dir / "gunicorn"), "dashboard.wsgi:server", "-w", "2", "-b",
-                     f"127.0.0.1:{web_port}", "--access-logfile", str(folder / "access.log"),
-                     "--access-logformat", "%(p)s %(m)s %(U)s %(q)s %(s)s"],
-    }
-    processes: dict[str, subprocess.Popen] = {}
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GUNICORN_CMD_ARGS": access,  # which gunicorn worker served each request
+           "XDG_CACHE_HOME": str(folder / "default-cache")}  # where the store would default to
+    env.pop("REDIS_URL", None)
+    log = folder / "honcho.log"
+    honcho = start([sys.executable, "-m", "honcho", "start", "-f", str(REPO / "Procfile"),
+                    "-e", str(env_file), "--no-colour"], log, env)
     try:
-        for name, command in commands.items():
-            log = folder / f"{name}.log"
-            processes[name] = start(command, log, env)
-            ready = {
-                "redis": lambda: b"Ready to accept" in (folder / "redis.log").read_bytes(),
-                "celery": lambda: b"ready." in (folder / "celery.log").read_bytes(),
-                "gunicorn": lambda: answers(f"http://127.0.0.1:{web_port}/"),
-            }[name]
-            wait_for(ready, name, processes[name], log)
+        for ready in (lambda: b"Ready to accept" in log.read_bytes(),
+                      lambda: b"ready." in log.read_bytes(),
+                      lambda: answers(f"http://127.0.0.1:{web_port}/")):
+            wait_for(ready, "honcho start", honcho, log)
         yield {"url": f"http://127.0.0.1:{web_port}", "store": Store(folder / "store"),
-               "folder": folder, "processes": processes}
+               "folder": folder, "log": log}
     finally:
-        for process in reversed(processes.values()):
-            stop(process)
+        stop(honcho)
 
 
 def post(url: str, body: dict, query: str = "") -> tuple[int, str]:
@@ -209,7 +209,7 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
     response = train_through_app(production, FORM, "first")
     key = response["model-key"]["data"]
     assert key in [entry.key for entry in store.entries()]
-    assert b"succeeded" in (folder / "celery.log").read_bytes()
+    assert b"succeeded" in production["log"].read_bytes()
     started_by = served_by(folder, "start=first")
     assert len(started_by) == 1
     models = next(c for c in callbacks(url) if c["output"].startswith("model-list."))
@@ -233,6 +233,26 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
           f"result served by gunicorn worker {other}")
     assert other is not None
     assert len(entry_files(store)) == 2
+
+
+def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
+    """TEMPERATURE_FORECAST_CACHE reaches the Celery worker through Settings.from_env()."""
+    store, folder = production["store"], production["folder"]
+    key = train_through_app(production, {**FORM, "units": 5}, "folder")["model-key"]["data"]
+    assert (store.folder / f"{key}.keras").is_file() and store.verify(key).config.units == 5
+    assert not list((folder / "default-cache").rglob("*.keras"))
+    # the worker logs in the one format (model/logs.py), not Celery's own; honcho relays it
+    finished = re.compile(rf"worker\.1 +\| \S+ \S+ INFO model\.store \[pid \d+\] training "
+                          rf"{key} finished in [\d.]+ s, served MAE [\d.]+")
+    deadline = time.monotonic() + 10
+    while not finished.search(production["log"].read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert finished.search(production["log"].read_text())
+
+
+def test_health_checks_the_store_folder_and_redis(production):
+    with urllib.request.urlopen(f"{production['url']}/health", timeout=30) as response:
+        assert (response.status, response.read()) == (200, b"OK")
 
 
 def test_same_settings_again_come_from_the_store(production):

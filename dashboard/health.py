@@ -1,0 +1,31 @@
+"""The health endpoint's checks: the store folder takes a file and, with Celery, Redis answers."""
+
+from __future__ import annotations
+
+import tempfile
+
+from .settings import Settings
+
+HEALTH_PATH = "health"  # served at /health
+REDIS_TIMEOUT = 2.0  # seconds: a health check answers quickly or fails
+
+
+def find_problem(settings: Settings) -> str | None:
+    """A short reason the service cannot work, or None when it can."""
+    try:
+        with tempfile.TemporaryFile(dir=settings.cache_dir, prefix=".health-"):
+            pass
+    except OSError as error:
+        return f"store folder {settings.cache_dir} is not writable ({error.strerror or error})"
+    if settings.redis_url:
+        import redis
+
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
+                                      socket_connect_timeout=REDIS_TIMEOUT)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            return f"Redis does not answer ({error})"
+        finally:
+            client.close()
+    return None
