@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -105,6 +106,23 @@ def data_badge(settings: Settings, view: Any) -> Any:
     source = "Built-in data" if dataset is None else "Your uploaded data"
     return [html.Strong(source), html.Br(), f"{counted(monthly['location'].nunique(), 'station')}, "
             f"{months.min():%b %Y} to {months.max():%b %Y}"]
+
+
+BUILT_IN_WORDS = ("Australian monthly temperature forecasts",
+                  "Data: Bureau of Meteorology daily observations via the weatherAUS data set "
+                  "(CC BY). Monthly mean of (min + max) / 2 in °C.")
+UPLOAD_WORDS = ("Monthly temperature forecasts for your stations",
+                "Data: the daily observations you uploaded, as monthly means of (min + max) / 2 "
+                "in °C. The map places only stations it knows.")
+
+
+def page_words(view: Any) -> tuple[str, str]:
+    """The title and the data credit that fit the view's data set: built in or uploaded."""
+    try:
+        dataset = unpack(view)[0]
+    except InputError:
+        dataset = None
+    return BUILT_IN_WORDS if dataset is None else UPLOAD_WORDS
 
 
 def update_map(settings: Settings, view: Any) -> Any:
@@ -211,7 +229,7 @@ def shown_model(settings: Settings, record: Record | None) -> Any:
 def update_scores(settings: Settings, view: Any) -> tuple:
     """Overall score cards, their note, the per-station rows and the by-step chart."""
     try:
-        _, table, chosen, shown = _view(settings, view)
+        monthly, table, chosen, shown = _view(settings, view)
     except InputError as error:
         return alert(str(error)), None, [], message_figure(str(error), height=260)
     if shown is None:
@@ -243,8 +261,29 @@ def update_scores(settings: Settings, view: Any) -> tuple:
                  "held-out values.")
     note += damping_note(record.shrinkage, record.calibration_origins)
     note += step_note(record.per_step_mae)
+    note += unscored_note(monthly, record, chosen, dict(zip(table["location"], table["name"],
+                                                            strict=True)))
     rows = station_scores(record, table, chosen).to_dict("records")
     return dbc.Row(cards, className="g-2 mb-2"), note, rows, step_figure(step_errors(record))
+
+
+def unscored_note(monthly: pd.DataFrame, record: Record, chosen: list[str],
+                  names: dict[str, str]) -> str:
+    """In words: which selected stations the model could not score, and why."""
+    reasons = []
+    for station in chosen:
+        if station in record.per_location:
+            continue
+        observed = monthly.loc[(monthly["location"] == station) & monthly[VARIABLE].notna(),
+                               "month"]
+        cutoff = pd.Timestamp(record.cutoff)
+        if observed.empty or observed.max() <= cutoff:
+            end = "no data" if observed.empty else f"data end in {observed.max():%b %Y}"
+            reasons.append(f"{names[station]} ({end}, before the held-out months)")
+        else:
+            reasons.append(f"{names[station]} (too many missing months in the "
+                           f"{record.config.window} months up to {record.cutoff})")
+    return f" Not scored: {'; '.join(reasons)}." if reasons else ""
 
 
 def step_note(per_step: dict[str, list]) -> str:
@@ -292,14 +331,30 @@ def _score(label: str, scores: Scores, color: str) -> dbc.Col:
 def download_csv(settings: Settings, view: Any) -> tuple:
     """The displayed actuals, predictions and intervals as CSV. Returns (download, notice)."""
     try:
-        monthly, _, chosen, shown = _view(settings, view)
+        monthly, stations, chosen, shown = _view(settings, view)
         if not chosen:
             raise InputError("no stations selected: pick at least one to download")
     except InputError as error:
         return no_update, alert(str(error))
     table = export_frame(actuals_frame(monthly, chosen), *_shown_rows(shown, chosen))
+    named = stations[["location", "name", "state"]].rename(columns={"location": "station_id"})
+    table = named.merge(table.rename(columns={"location": "station_id"}), on="station_id",
+                        how="right")
     name = f"temperature-forecast-{shown.record.key if shown else 'observed'}.csv"
-    return dict(content=table.to_csv(index=False), filename=name, type="text/csv"), None
+    content = _csv_header(shown.record if shown else None) + table.to_csv(index=False)
+    return dict(content=content, filename=name, type="text/csv"), None
+
+
+def _csv_header(record: Record | None) -> str:
+    """Comment lines naming what the CSV holds and the model behind it (read with comment='#')."""
+    lines = [f"# {VARIABLE_LABELS[VARIABLE]}, monthly; part: observed, holdout (held-out "
+             "months, scored) or forecast (beyond the data); lower_80/upper_80: 80% interval"]
+    if record is None:
+        lines.append("# no model: observed values only")
+    else:
+        lines += [f"# model {record.key}: {describe(record.config)}; trained up to "
+                  f"{record.cutoff}", f"# settings: {json.dumps(record.config.to_dict())}"]
+    return "\n".join(lines) + "\n"
 
 
 # Compare -------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 URL = "url"
 NOTICE = "notice"
 DATA_BADGE = "data-badge"
+TITLE = "title"  # names the data set's place
+FOOTER = "footer"  # credits the data set's source
 
 # Session state kept in the browser: only names, never data (see view.py).
 VIEW = "view"  # data set, stations, model and compared models; written by one callback

@@ -41,9 +41,7 @@ def build_layout(settings: Settings) -> html.Div:
                 dbc.Col(_models_card(), lg=4, className="mb-3"),
                 dbc.Col(_data_card(settings), lg=3, className="mb-3"),
             ]),
-            html.Footer(
-                "Data: Bureau of Meteorology daily observations via the weatherAUS data set "
-                "(CC BY). Monthly mean of (min + max) / 2 in °C.", className="footer"),
+            html.Footer(id=ids.FOOTER, className="footer"),
         ], fluid=True, className="page"),
     ])
 
@@ -51,7 +49,7 @@ def build_layout(settings: Settings) -> html.Div:
 def _header() -> html.Header:
     return html.Header(dbc.Container([
         html.Div([
-            html.H1("Australian monthly temperature forecasts", className="title"),
+            html.H1(id=ids.TITLE, className="title"),
             html.P("A GRU encoder-decoder network, scored against climatology and seasonal-naive "
                    "baselines on held-out months.", className="subtitle"),
         ]),

@@ -50,6 +50,11 @@ def register(app: Dash, settings: Settings) -> None:
     def _badge(shown):
         return callbacks.data_badge(settings, shown)
 
+    @app.callback(Output(ids.TITLE, "children"), Output(ids.FOOTER, "children"),
+                  Input(ids.VIEW, "data"))
+    def _words(shown):
+        return callbacks.page_words(shown)
+
     @app.callback(Output(ids.MAP, "figure"), Input(ids.VIEW, "data"))
     def _map(shown):
         return callbacks.update_map(settings, shown)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import io
 import json
 import logging
 import shutil
 import stat
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
@@ -20,9 +22,11 @@ from dashboard.callbacks import (
     data_badge,
     delete_model,
     download_csv,
+    page_words,
     remember_trained,
     train_model,
     training_panel,
+    unscored_note,
     update_chart,
     update_compare,
     update_models,
@@ -30,6 +34,7 @@ from dashboard.callbacks import (
     upload_data,
 )
 from dashboard.settings import Settings
+from dashboard.shipped import shipped_store
 from dashboard.sources import (
     InputError,
     data_fingerprint,
@@ -40,7 +45,7 @@ from dashboard.sources import (
 )
 from dashboard.validate import parse_form
 from dashboard.view import update_view
-from model import fingerprint
+from model import DEFAULT, Record, fingerprint, key_for, read_monthly
 
 STATIONS = ["Cairns", "Darwin"]
 
@@ -199,12 +204,15 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
 def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
     download, notice = download_csv(settings, as_view(STATIONS, key, dataset))
     assert notice is None and download["filename"].endswith(".csv")
-    header, *lines = download["content"].splitlines()
-    assert header == ("location,month,part,actual,served,lower_80,upper_80,network,climatology,"
-                      "seasonal_naive")
-    assert {line.split(",")[0] for line in lines} == set(STATIONS)
-    parts = {line.split(",")[2] for line in lines}
-    assert parts == {"observed", "holdout", "forecast"}
+    comments = [line for line in download["content"].splitlines() if line.startswith("#")]
+    assert f"# model {key}: bidirectional GRU, window 6" in "\n".join(comments)
+    assert json.loads(comments[-1].removeprefix("# settings: "))["window"] == 6
+    table = pd.read_csv(io.StringIO(download["content"]), comment="#")
+    assert list(table.columns) == ["station_id", "name", "state", "month", "part", "actual",
+                                   "served", "lower_80", "upper_80", "network", "climatology",
+                                   "seasonal_naive"]
+    assert set(table["station_id"]) == set(STATIONS) and set(table["state"]) == {"QLD", "NT"}
+    assert set(table["part"]) == {"observed", "holdout", "forecast"}
 
 
 @pytest.mark.parametrize(("stations", "key", "data", "expected"), [
@@ -576,3 +584,25 @@ def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key
     version, message, _, is_open, _ = ask_or_delete(settings, ids.DELETE_MODEL, key, None,
                                                     trained_here, 0)
     assert version == 1 and "Deleted" in text(message) and not is_open
+
+
+def test_stations_the_model_could_not_score_are_named_with_the_reason():
+    """Melbourne has gaps before the built-in cutoff; a station whose data stop early too."""
+    monthly = read_monthly()
+    record = Record.from_json(json.loads(shipped_store().record_path(
+        key_for(DEFAULT, monthly)).read_text()))
+    assert "Melbourne" not in record.per_location
+    early = monthly[monthly["location"] == "Cairns"].assign(location="Early")
+    early = early[early["month"] <= "2015-06"]
+    both = pd.concat([monthly, early], ignore_index=True)
+    note = unscored_note(both, record, ["Cairns", "Melbourne", "Early"],
+                         {"Cairns": "Cairns", "Melbourne": "Melbourne", "Early": "Early"})
+    assert note == (f" Not scored: Melbourne (too many missing months in the 18 months up to "
+                    f"{record.cutoff}); Early (data end in Jun 2015, before the held-out months).")
+
+
+def test_title_and_credit_fit_the_data_set():
+    title, credit = page_words(as_view([], dataset=None))
+    assert "Australian" in title and "Bureau of Meteorology" in credit
+    title, credit = page_words(as_view([], dataset="0123456789abcdef"))
+    assert "Australian" not in title and "Bureau" not in credit and "you uploaded" in credit
