@@ -552,8 +552,9 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
                                                    "auto", ["model"]), strict=True):
         dependency["value"] = value
     assert client.post("/_dash-update-component", json=chart).status_code == 200
-    pick = _request(app, ids.MODEL_MESSAGE, inputs=[[]])  # a pattern-matching input: a list
-    assert client.post("/_dash-update-component", json=pick).status_code == 200
+    delete = _request(app, ids.MODEL_MESSAGE)
+    delete["inputs"][0] = []  # a pattern-matching input: a list
+    assert client.post("/_dash-update-component", json=delete).status_code == 200
 
 
 @pytest.mark.parametrize(("window", "horizon", "fits"), [(44, 36, True), (45, 36, False),
