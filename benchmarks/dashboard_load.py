@@ -2,15 +2,21 @@
 
 Run from the repository root:
 
-    python -m benchmarks.dashboard_load      # not under nice: the server inherits it
+    python -m benchmarks.dashboard_load              # not under nice: the server inherits it
+    python -m benchmarks.dashboard_load --seconds 0  # the first visit only, no load
 
 Starts `gunicorn --workers 2 --bind 127.0.0.1:PORT dashboard.wsgi:server` with an empty temporary
 store (the shipped default model is still offered), measures the time from process start to the
-first 200 on `/`, then runs --clients threads for --seconds, each posting the chart callback
-(`/_dash-update-component`, built from the app's own `/_dash-dependencies`) with a random set of
-1-6 stations, a random model key (the shipped entry, or none = the default) and random baseline
-and chart-mode choices. Reports requests, errors, p50/p95/p99 latency and the served processes'
-peak RSS (sampled every 0.2 s), then stops the server it started. Loopback only; bounded in time.
+first 200 on `/`, then opens the page --visits times in headless Chromium, each time with a fresh
+profile (an empty cache): the bytes and responses of that first visit (Resource Timing
+transferSize, encodedBodySize and decodedBodySize of the page and of every response until the
+page is idle) and the time from navigation start to a drawn forecast chart (its plot has traces
+and an SVG trace; timed in the page with `performance.now()`). Then it runs --clients threads for
+--seconds, each posting the chart callback (`/_dash-update-component`, built from the app's own
+`/_dash-dependencies`) with a random set of 1-6 stations, a random model key (the shipped entry,
+or none = the default) and random baseline and chart-mode choices. Reports requests, errors,
+p50/p95/p99 latency and the served processes' peak RSS (sampled every 0.2 s), then stops the
+server it started. Loopback only; bounded in time.
 The client threads share the 2 cores with the server, so latencies are an upper bound.
 """
 
@@ -38,6 +44,25 @@ from benchmarks.common import RESULTS, fmt, markdown_table, write_section
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never any other address
 CHART_OUTPUT = "forecast-chart.figure"
+CHROMIUM = "/usr/bin/chromium"
+CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
+# Injected before the page's own scripts: note when the forecast chart is first drawn.
+CHART_PROBE = """
+(function check() {
+  const plot = document.querySelector('#forecast-chart .js-plotly-plot');
+  if (plot && plot.data && plot.data.length && plot.querySelector('.main-svg .trace')) {
+    window.chartDrawnAt = performance.now();
+  } else {
+    setTimeout(check, 5);
+  }
+})();
+"""
+RESPONSES = """
+return [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+  .map(e => [e.name, e.transferSize, e.encodedBodySize, e.decodedBodySize]);
+"""
+MB = 1e6
 
 
 def free_port() -> int:
@@ -82,6 +107,63 @@ def payload(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
             "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"]}
 
 
+def measure_first_visit(url: str, profile: Path) -> dict[str, Any]:
+    """Open url in headless Chromium with a fresh profile; ms to the drawn chart and responses.
+
+    Responses are (url, transferSize, encodedBodySize, decodedBodySize) of the page and of every
+    resource until none is added for a second (the page is idle).
+    """
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (*CHROME_ARGS, f"--user-data-dir={profile}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options)
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CHART_PROBE})
+        driver.get(url)
+        drawn = None
+        deadline = time.monotonic() + 60
+        while drawn is None and time.monotonic() < deadline:
+            drawn = driver.execute_script("return window.chartDrawnAt || null;")
+            time.sleep(0.1)
+        if drawn is None:
+            raise TimeoutError(f"the forecast chart of {url} was not drawn within 60 s")
+        responses, quiet_since = [], time.monotonic()
+        while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline + 30:
+            current = driver.execute_script(RESPONSES)
+            if len(current) != len(responses):
+                responses, quiet_since = current, time.monotonic()
+            time.sleep(0.2)
+        return {"chart_ms": drawn, "responses": responses}
+    finally:
+        driver.quit()
+
+
+def first_visit_rows(visits: list[dict[str, Any]], load: tuple[float, float]) -> list[list[str]]:
+    """Table rows: bytes and responses of the first visit, and the time to the drawn chart."""
+    responses = visits[0]["responses"]
+    sent, body, plain = (sum(r[i] for r in responses) for i in (1, 2, 3))
+    largest = max(responses, key=lambda r: r[3])
+    chart = [visit["chart_ms"] for visit in visits]
+    counts = sorted({len(visit["responses"]) for visit in visits})
+    return [
+        ["responses (the page and every resource until idle)",
+         " / ".join(map(str, counts)) + (" (differs between visits)" if len(counts) > 1 else "")],
+        ["transferred: headers + bodies as sent (sum of transferSize)", fmt(sent / MB, 2) + " MB"],
+        ["bodies as sent (sum of encodedBodySize)", fmt(body / MB, 2) + " MB"],
+        ["bodies uncompressed (sum of decodedBodySize)", fmt(plain / MB, 2) + " MB"],
+        [f"largest response: {largest[0].split('/')[-1].split('?')[0]}, sent / uncompressed",
+         f"{fmt(largest[2] / MB, 2)} / {fmt(largest[3] / MB, 2)} MB"],
+        [f"navigation start to drawn forecast chart, median of {len(chart)} fresh profiles",
+         f"{fmt(float(np.median(chart)) / 1000, 2)} s ("
+         + ", ".join(fmt(ms / 1000, 2) for ms in chart) + ")"],
+        ["1-minute load average before / after the visits (2 cores)",
+         f"{load[0]:.1f} / {load[1]:.1f}"],
+    ]
+
+
 def tree_rss(process: psutil.Process) -> tuple[float, float]:
     """(total RSS MB of a process and its children, largest single RSS MB)."""
     members = [process, *process.children(recursive=True)]
@@ -99,10 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--visits", type=int, default=3,
+                        help="first visits, each by a fresh Chromium profile (0: none)")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     args.seconds = min(args.seconds, 120.0)  # bounded whatever is asked
     args.clients = min(args.clients, 64)
+    args.visits = min(args.visits, 10)
 
     from model import locations_in, read_monthly
 
@@ -119,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             first_ok = wait_first_ok(f"{base}/", started, limit=60)
+            visits = []
+            load_before = os.getloadavg()[0]
+            for _ in range(args.visits):
+                with tempfile.TemporaryDirectory(prefix="load-profile-") as profile:
+                    visits.append(measure_first_visit(f"{base}/", Path(profile)))
+            load_after = os.getloadavg()[0]
+            if args.seconds <= 0:
+                return write_first_visit(visits, (load_before, load_after), args, argv)
             spec = chart_callback(base)
             master = psutil.Process(server.pid)
             latencies: list[float] = []
@@ -186,17 +279,39 @@ def main(argv: list[str] | None = None) -> int:
         ["peak RSS, largest single process", fmt(peak["largest"], 0) + " MB"],
         ["process start to first 200 on /", fmt(first_ok, 2) + " s"],
     ]
-    command = ("nice " if os.nice(0) else "") + "python -m benchmarks.dashboard_load " + " ".join(
-        argv if argv is not None else sys.argv[1:])
     text = "\n".join([
         "## Dashboard under load", "",
-        f"Command: `{command.strip()}`. Each request posts the chart callback with random "
+        f"Command: `{command_line(argv)}`. Each request posts the chart callback with random "
         f"stations (1-6), model key (shipped default or none) and chart options; the client "
         f"threads run on the same {os.cpu_count()} cores as the server.", "",
         markdown_table(["measure", "value"], rows)])
     print(text)
     print(json.dumps({"errors_sample": failures[:5]}), file=sys.stderr)
     write_section("dashboard_load", text, Path(args.out))
+    return write_first_visit(visits, (load_before, load_after), args, argv)
+
+
+def command_line(argv: list[str] | None) -> str:
+    """How this script was run, for the results."""
+    command = ("nice " if os.nice(0) else "") + "python -m benchmarks.dashboard_load " + " ".join(
+        argv if argv is not None else sys.argv[1:])
+    return command.strip()
+
+
+def write_first_visit(visits: list[dict[str, Any]], load: tuple[float, float],
+                      args: argparse.Namespace, argv: list[str] | None) -> int:
+    """Print the first-visit table and write it to its section of the results."""
+    if not visits:
+        return 0
+    text = "\n".join([
+        "## Dashboard first visit", "",
+        f"Command: `{command_line(argv)}`. The same gunicorn server ({args.workers} workers, "
+        f"{HOST}), before any load; each visit is a new headless Chromium with a fresh profile "
+        "(an empty cache) opening `/` with the built-in data and model. Sizes from the Resource "
+        "Timing API, counted until no response was added for a second.", "",
+        markdown_table(["measure", "value"], first_visit_rows(visits, load))])
+    print(text)
+    write_section("dashboard_first_visit", text, Path(args.out))
     return 0
 
 

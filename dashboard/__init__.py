@@ -17,6 +17,7 @@ from model import short_repr
 from .background import make_manager
 from .health import HEALTH_PATH, find_problem
 from .layout import build_layout
+from .serving import COMPRESSION, cache_versioned_assets
 from .settings import Settings
 from .wiring import register
 
@@ -29,12 +30,16 @@ class ForecastDash(Dash):
     """A Dash app built from Settings, with its background manager kept and its health checked.
 
     With a Redis URL, `background_manager.handle` is the Celery app the workers serve.
+    Responses are compressed (flask-compress, configured before Dash enables it).
     """
 
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, name: str = __name__, **kwargs: Any) -> None:
         self.settings = settings
         self.background_manager = make_manager(settings)
-        super().__init__(background_callback_manager=self.background_manager,
+        server = flask.Flask(name)
+        server.config.update(COMPRESSION)
+        super().__init__(name=name, server=server, compress=True,
+                         background_callback_manager=self.background_manager,
                          health_endpoint=HEALTH_PATH, **kwargs)
 
     def serve_health(self) -> flask.Response:
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
     register(app, settings)
     _refuse_unknown_callbacks(app)
     _send_security_headers(app)
+    cache_versioned_assets(app)
     return app
 
 
