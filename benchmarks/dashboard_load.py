@@ -225,13 +225,13 @@ def main(argv: list[str] | None = None) -> int:
                 session = requests.Session()
                 while time.perf_counter() < deadline:
                     values = {
-                        "stations.value": rng.sample(stations, rng.randint(1, 6)),
-                        "model-key.data": rng.choice(keys),
+                        "view.data": {"dataset": None,
+                                      "stations": rng.sample(stations, rng.randint(1, 6)),
+                                      "model": rng.choice(keys), "compare": []},
                         "baselines.value": rng.choice([[], ["climatology"],
                                                        ["climatology", "seasonal_naive"]]),
                         "chart-mode.value": rng.choice(["auto", "overlay", "panels"]),
                         "forecasts.value": rng.choice([["model"], ["model", "network"]]),
-                        "dataset.data": None,
                     }
                     body = payload(spec, values)
                     began = time.perf_counter()
