@@ -5,6 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.isotonic import IsotonicRegression
 
 from model import TrainConfig, prepare
 from model.evaluate import (
@@ -99,3 +103,28 @@ def test_damping_keeps_what_validates_and_needs_a_year_of_origins():
     factors = shrinkage_factors(predicted, actual, origins=12)
     assert factors == pytest.approx([0.9, 0.5, 0.0], abs=0.03)  # a step that anti-validates is off
     assert shrinkage_factors(predicted, actual, origins=11).tolist() == [0.0, 0.0, 0.0]
+
+
+@st.composite
+def anomaly_pairs(draw) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted and actual anomalies (n, horizon): a usable first row, then some NaN cells."""
+    rows, steps = draw(st.integers(0, 20)), draw(st.integers(1, 18))
+    value = st.floats(-5, 5, allow_subnormal=False)
+    first = draw(arrays(float, (2, steps), elements=value))
+    first[0] = np.copysign(np.maximum(np.abs(first[0]), 0.1), first[0])  # some power every step
+    cells = st.one_of(value, st.just(np.nan))
+    predicted, actual = (draw(arrays(float, (rows, steps), elements=cells)) for _ in range(2))
+    return np.vstack([first[:1], predicted]), np.vstack([first[1:], actual])
+
+
+@settings(max_examples=300, deadline=None)
+@given(anomaly_pairs())
+def test_damping_matches_sklearn_isotonic_regression(pair):
+    predicted, actual = pair
+    usable = np.isfinite(predicted) & np.isfinite(actual)
+    p, a = np.where(usable, predicted, 0.0), np.where(usable, actual, 0.0)
+    power, cross = (p * p).sum(axis=0), (p * a).sum(axis=0)
+    isotonic = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0)
+    expected = isotonic.fit_transform(np.arange(len(power)), cross / power, sample_weight=power)
+    np.testing.assert_allclose(shrinkage_factors(predicted, actual, origins=12), expected,
+                               rtol=1e-9, atol=1e-12)
