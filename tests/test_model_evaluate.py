@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.isotonic import IsotonicRegression
 
 from model import TrainConfig, prepare
 from model.evaluate import (
@@ -117,14 +116,35 @@ def anomaly_pairs(draw) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack([first[:1], predicted]), np.vstack([first[1:], actual])
 
 
-@settings(max_examples=300, deadline=None)
+def test_damping_pools_rising_steps_weighted_by_power():
+    predicted = np.array([[1.0, 2.0, 1.0]])  # power 1, 4, 1
+    actual = predicted * np.array([0.2, 0.7, 0.1])  # slopes rise from step 1 to 2: pooled
+    assert shrinkage_factors(predicted, actual, origins=12) == pytest.approx([0.6, 0.6, 0.1])
+
+
+def test_a_step_without_usable_cells_takes_a_value_between_its_neighbours():
+    predicted = np.array([[1.0, np.nan, 1.0, 0.0]])
+    actual = np.array([[0.5, 1.0, 0.3, 1.0]])
+    assert shrinkage_factors(predicted, actual, origins=12) == pytest.approx([0.5, 0.4, 0.3, 0.3])
+    assert shrinkage_factors(predicted[:, 1:2], actual[:, 1:2], origins=12).tolist() == [0.0]
+
+
+def weighted_error(factors: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> float:
+    """Squared error of actual ~ factors * predicted over the usable cells."""
+    return float(np.nansum((actual - factors * predicted) ** 2))
+
+
+@settings(max_examples=200, deadline=None)
 @given(anomaly_pairs())
-def test_damping_matches_sklearn_isotonic_regression(pair):
+def test_damping_is_the_least_squares_non_increasing_fit_in_0_1(pair):
     predicted, actual = pair
+    factors = shrinkage_factors(predicted, actual, origins=12)
+    assert np.all(np.diff(factors) <= 1e-12) and np.all((factors >= 0) & (factors <= 1))
     usable = np.isfinite(predicted) & np.isfinite(actual)
-    p, a = np.where(usable, predicted, 0.0), np.where(usable, actual, 0.0)
-    power, cross = (p * p).sum(axis=0), (p * a).sum(axis=0)
-    isotonic = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0)
-    expected = isotonic.fit_transform(np.arange(len(power)), cross / power, sample_weight=power)
-    np.testing.assert_allclose(shrinkage_factors(predicted, actual, origins=12), expected,
-                               rtol=1e-9, atol=1e-12)
+    slopes = np.clip(np.nansum(np.where(usable, predicted * actual, np.nan), axis=0)
+                     / np.nansum(np.where(usable, predicted**2, np.nan), axis=0), 0, 1)
+    pooled = np.nansum(np.where(usable, predicted * actual, np.nan)) / np.nansum(
+        np.where(usable, predicted**2, np.nan))
+    for other in (np.minimum.accumulate(slopes), np.full_like(slopes, np.clip(pooled, 0, 1))):
+        assert (weighted_error(factors, predicted, actual)
+                <= weighted_error(other, predicted, actual) + 1e-9)
