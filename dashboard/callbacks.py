@@ -34,7 +34,6 @@ from model import (
 from . import ids
 from .figures import (
     COMPARE_PANELS,
-    MODEL_PALETTE,
     compare_figure,
     forecast_figure,
     loss_figure,
@@ -43,6 +42,7 @@ from .figures import (
     step_figure,
     use_small_multiples,
 )
+from .grids import compare_columns
 from .settings import Settings
 from .sources import (
     STATE_NAMES,
@@ -67,7 +67,6 @@ from .tables import (
     METHOD_LABELS,
     actuals_frame,
     compare_rows,
-    differing_settings,
     export_frame,
     mae_of,
     rows_of,
@@ -431,7 +430,7 @@ def download_csv(settings: Settings, clicks: Any, stations: Any, key: Any,
 
 def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any,
                    forecasts: Any) -> tuple:
-    """The comparison chart, table rows, their highlighting and a note. Returns 4 values."""
+    """The comparison chart, table rows, its columns (highlights) and a note. Returns 4 values."""
     try:
         keys = parse_compare(compare)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
@@ -443,13 +442,13 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
             if model.record.data_fingerprint != data_fingerprint(monthly):
                 raise InputError(f"model {model.record.key} was trained on another data set")
     except InputError as error:
-        return message_figure(str(error), height=300), [], [], alert(str(error))
+        return message_figure(str(error), height=300), [], compare_columns([]), alert(str(error))
     if len(keys) < 2:
         text = "Pick 2 to 4 models above to compare their held-out predictions."
-        return message_figure(text, height=300), [], [], None
+        return message_figure(text, height=300), [], compare_columns([]), None
     if not chosen:
         text = "Pick one or more stations, in the list or on the map."
-        return message_figure(text, height=300), [], [], None
+        return message_figure(text, height=300), [], compare_columns([]), None
     drawn = chosen[:COMPARE_PANELS]
     names = dict(zip(table["location"], table["name"], strict=True))
     models = [(f"Model {number}", rows_of(model.predictions, drawn))
@@ -457,16 +456,11 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
     figure = compare_figure(actuals_frame(monthly, drawn), models, drawn, names,
                             VARIABLE_LABELS[VARIABLE], tuple(forecasts))
     rows = compare_rows([model.record for model in shown])
-    styles = [{"if": {"column_id": name}, "backgroundColor": "#fff3cd", "fontWeight": 600}
-              for name in differing_settings(rows)]
-    styles += [{"if": {"row_index": index, "column_id": "model"},
-                "color": MODEL_PALETTE[index % len(MODEL_PALETTE)], "fontWeight": 600}
-               for index in range(len(rows))]
     note = ("Highlighted: the settings that differ. Errors are over all stations of each model's "
             "own held-out months, so models with another horizon are scored on other months.")
     if len(chosen) > len(drawn):
         note += f" The chart shows the first {len(drawn)} of the {len(chosen)} selected stations."
-    return figure, rows, styles, note
+    return figure, rows, compare_columns(rows), note
 
 
 # Models --------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def register(app: Dash, settings: Settings) -> None:
 
     @app.callback(
         Output(ids.SCORE_CARDS, "children"), Output(ids.SCORE_NOTE, "children"),
-        Output(ids.STATION_TABLE, "data"), Output(ids.STEP_CHART, "figure"),
+        Output(ids.STATION_TABLE, "rowData"), Output(ids.STEP_CHART, "figure"),
         Input(ids.STATIONS, "value"), Input(ids.MODEL_KEY, "data"), State(ids.DATASET, "data"),
     )
     def _scores(stations, key, dataset):
@@ -96,8 +96,8 @@ def register(app: Dash, settings: Settings) -> None:
         return callbacks.update_models(settings, key, dataset, version)
 
     @app.callback(
-        Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "data"),
-        Output(ids.COMPARE_TABLE, "style_data_conditional"), Output(ids.COMPARE_NOTE, "children"),
+        Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "rowData"),
+        Output(ids.COMPARE_TABLE, "columnDefs"), Output(ids.COMPARE_NOTE, "children"),
         Input(ids.COMPARE, "value"), Input(ids.STATIONS, "value"), Input(ids.FORECASTS, "value"),
         State(ids.DATASET, "data"),
     )

@@ -29,6 +29,7 @@ from dashboard.callbacks import (
     update_scores,
     upload_data,
 )
+from dashboard.grids import DIFFERS
 from dashboard.settings import Settings
 from dashboard.sources import (
     InputError,
@@ -271,8 +272,8 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     other, _ = user_store(settings).get_or_train(
         tiny_config.replace(bidirectional=False, units=3), monthly)
     pair = [key, other.key]
-    figure, rows, styles, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
-                                             ["network"])
+    figure, rows, columns, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
+                                              ["network"])
     traces = go.Figure(figure).data
     assert {"observed", "Model 1: network's own", "Model 2: network's own"} <= {
         trace.name for trace in traces}
@@ -281,8 +282,8 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
     assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
         ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
-    assert {style["if"]["column_id"] for style in styles
-            if "row_index" not in style["if"]} == {"direction", "units"}
+    assert {column["field"] for column in columns
+            if column.get("cellStyle") == DIFFERS} == {"direction", "units"}
     search, *_ = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
     *_, compared, models = sync_view(settings, None, search, None, None, dataset)
