@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         title="Australian temperature forecasts",
         assets_folder=str(ASSETS),
         background_callback_manager=make_manager(settings),
-        update_title=None,
+        update_title="",  # no "Updating..." title while a callback runs
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
     app.layout = build_layout(settings)

@@ -129,7 +129,7 @@ def sync_view(settings: Settings, trigger: str | None, search: Any, stations: An
         compared = [] if trigger == ids.DATASET else parse_compare(compare)
     except InputError as error:
         return (no_update,) * 4 + (alert(str(error)), options, no_update, models)
-    if models is not no_update:
+    if isinstance(models, list):  # the options were rebuilt
         compared = _listed(compared, models)
     query = build_query(chosen, key if isinstance(key, str) else None, compared)
     return (query if query != search else no_update, chosen if chosen != stations else no_update,

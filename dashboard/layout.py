@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from model import NETWORK, SERVED, TrainConfig
 
@@ -13,8 +14,8 @@ from .grids import compare_grid, station_grid
 from .settings import Settings
 from .validate import RECIPES
 
-GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
-                "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
+                                  "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 STATE_ORDER_NOTE = "Type a station or state; pick a state entry to add all its stations."
 
 
@@ -58,7 +59,7 @@ def _header() -> html.Header:
     ], fluid=True, className="header-inner"), className="header")
 
 
-def _card(title: str, body: list, extra: object = None, **kwargs: object) -> dbc.Card:
+def _card(title: str, body: list, extra: Component | None = None, **kwargs: object) -> dbc.Card:
     heading = html.Div([html.H2(title, className="card-title"), extra],
                        className="card-heading")
     return dbc.Card(dbc.CardBody([heading, *body]), **kwargs)

@@ -99,12 +99,13 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a whole number, got {short_repr(value)}")
             if not low <= value <= high:
                 raise ConfigError(f"{name} ({short_repr(value)}) must be between {low} and {high}")
-        for name, (low, high) in FLOAT_RANGES.items():
+        for name, (bottom, top) in FLOAT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"{name} must be a number, got {short_repr(value)}")
-            if not low <= value <= high:  # also rejects NaN
-                raise ConfigError(f"{name} ({short_repr(value)}) must be between {low} and {high}")
+            if not bottom <= value <= top:  # also rejects NaN
+                raise ConfigError(
+                    f"{name} ({short_repr(value)}) must be between {bottom} and {top}")
             object.__setattr__(self, name, float(value))
         for name in BOOL_FIELDS:
             value = getattr(self, name)

@@ -70,9 +70,9 @@ def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -
             rank = min(1.0, math.ceil((column.size + 1) * level) / column.size)
             widths[step] = np.quantile(column, rank, method="higher")
     known = np.flatnonzero(np.isfinite(widths))
-    for step in np.flatnonzero(np.isnan(widths)):
-        nearest = np.concatenate([known[known < step][-1:], known[known > step][:1]])
-        widths[step] = widths[nearest].max()
+    for missing in np.flatnonzero(np.isnan(widths)):
+        nearest = np.concatenate([known[known < missing][-1:], known[known > missing][:1]])
+        widths[missing] = widths[nearest].max()
     return widths
 
 
