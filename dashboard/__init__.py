@@ -38,7 +38,8 @@ class ForecastDash(Dash):
         self.background_manager = make_manager(settings)
         server = flask.Flask(name)
         server.config.update(COMPRESSION)
-        super().__init__(name=name, server=server, compress=True,
+        super().__init__(name=name, server=server,  # type: ignore[arg-type]  # Dash takes a Flask app
+                         compress=True,
                          background_callback_manager=self.background_manager,
                          health_endpoint=HEALTH_PATH, **kwargs)
 
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
         name=__name__,
         title="Australian temperature forecasts",
         assets_folder=str(find_assets()),
-        update_title=None,
+        update_title="",  # no "Updating..." title while a callback runs
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
     app.layout = build_layout(settings)

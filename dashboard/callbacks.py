@@ -35,7 +35,6 @@ from model import (
 from . import form, ids
 from .figures import (
     COMPARE_PANELS,
-    MODEL_PALETTE,
     compare_figure,
     forecast_figure,
     loss_figure,
@@ -44,6 +43,7 @@ from .figures import (
     step_figure,
     use_small_multiples,
 )
+from .grids import compare_columns
 from .messages import alert, counted, describe
 from .settings import Settings
 from .sources import (
@@ -69,7 +69,6 @@ from .tables import (
     METHOD_LABELS,
     actuals_frame,
     compare_rows,
-    differing_settings,
     export_frame,
     mae_of,
     rows_of,
@@ -361,7 +360,7 @@ def _csv_header(record: Record | None) -> str:
 
 
 def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
-    """The comparison chart, table rows, their highlighting and a note. Returns 4 values."""
+    """The comparison chart, table rows, its columns (highlights) and a note. Returns 4 values."""
     try:
         dataset, stations, _, compare = unpack(view)
         keys = parse_compare(compare)
@@ -374,13 +373,13 @@ def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
             if model.record.data_fingerprint != data_fingerprint(monthly):
                 raise InputError(f"model {model.record.key} was trained on another data set")
     except InputError as error:
-        return message_figure(str(error), height=300), [], [], alert(str(error))
+        return message_figure(str(error), height=300), [], compare_columns([]), alert(str(error))
     if len(keys) < 2:
         text = "Pick 2 to 4 models above to compare their held-out predictions."
-        return message_figure(text, height=300), [], [], None
+        return message_figure(text, height=300), [], compare_columns([]), None
     if not chosen:
         text = "Pick one or more stations, in the list or on the map."
-        return message_figure(text, height=300), [], [], None
+        return message_figure(text, height=300), [], compare_columns([]), None
     drawn = chosen[:COMPARE_PANELS]
     names = dict(zip(table["location"], table["name"], strict=True))
     models = [(f"Model {number}", rows_of(model.predictions, drawn))
@@ -388,16 +387,11 @@ def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
     figure = compare_figure(actuals_frame(monthly, drawn), models, drawn, names,
                             VARIABLE_LABELS[VARIABLE], tuple(forecasts))
     rows = compare_rows([model.record for model in shown])
-    styles = [{"if": {"column_id": name}, "backgroundColor": "#fff3cd", "fontWeight": 600}
-              for name in differing_settings(rows)]
-    styles += [{"if": {"row_index": index, "column_id": "model"},
-                "color": MODEL_PALETTE[index % len(MODEL_PALETTE)], "fontWeight": 600}
-               for index in range(len(rows))]
     note = ("Highlighted: the settings that differ. Errors are over all stations of each model's "
             "own held-out months, so models with another horizon are scored on other months.")
     if len(chosen) > len(drawn):
         note += f" The chart shows the first {len(drawn)} of the {len(chosen)} selected stations."
-    return figure, rows, styles, note
+    return figure, rows, compare_columns(rows), note
 
 
 # Models --------------------------------------------------------------------------------------

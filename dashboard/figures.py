@@ -237,7 +237,7 @@ def _layout(grid: list[dict[str, Any]], titles: list[str] | None, actuals: pd.Da
             {"text": title, "showarrow": False, "xref": "paper", "yref": "paper",
              "x": sum(cell["x_domain"]) / 2, "y": cell["y_domain"][1], "xanchor": "center",
              "yanchor": "bottom", "font": {"size": 12}}
-            for title, cell in zip(titles, grid, strict=True)]
+            for title, cell in zip(titles or [], grid, strict=True)]
     elif line:  # in panels the label would collide with the station titles
         layout["annotations"].append({
             "x": line, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
+from dash.development.base_component import Component
 
 from model import NETWORK, SERVED, TrainConfig
 
 from . import form, ids
-from .figures import FONT_STACK, message_figure
+from .figures import message_figure
+from .grids import compare_grid, station_grid
 from .settings import Settings
 
-GRAPH_CONFIG = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
-                "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "topojsonURL": "/assets/topojson/",
+                                  "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 STATE_ORDER_NOTE = "Type a station or state; pick a state entry to add all its stations."
 
 
@@ -57,7 +59,7 @@ def _header() -> html.Header:
     ], fluid=True, className="header-inner"), className="header")
 
 
-def _card(title: str, body: list, extra: object = None, **kwargs: object) -> dbc.Card:
+def _card(title: str, body: list, extra: Component | None = None, **kwargs: object) -> dbc.Card:
     heading = html.Div([html.H2(title, className="card-title"), extra],
                        className="card-heading")
     return dbc.Card(dbc.CardBody([heading, *body]), **kwargs)
@@ -111,39 +113,12 @@ def _chart_card() -> dbc.Card:
 
 
 def _scores_card() -> dbc.Card:
-    table = dash_table.DataTable(
-        id=ids.STATION_TABLE, sort_action="native", sort_mode="single", page_action="none",
-        style_as_list_view=True, style_table={"overflowX": "auto", "maxHeight": "320px",
-                                              "overflowY": "auto"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa", "whiteSpace": "normal",
-                      "height": "auto"},
-        style_cell={"fontFamily": FONT_STACK, "fontSize": "0.875rem", "padding": "6px 10px",
-                    "textAlign": "right"},
-        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"}
-                                for c in ("station", "state", "baseline")],
-        style_data_conditional=[
-            {"if": {"filter_query": "{skill} > 0", "column_id": "skill"}, "color": "#1b7f3b"},
-            {"if": {"filter_query": "{skill} < 0", "column_id": "skill"}, "color": "#b02a37"},
-        ],
-        columns=[
-            {"name": "Station", "id": "station"}, {"name": "State", "id": "state"},
-            *({"name": label, "id": column, "type": "numeric",
-               "format": {"specifier": ".2f"}} for label, column in (
-                ("Served MAE", "model_mae"), ("Network MAE", "network_mae"),
-                ("Climatology MAE", "climatology_mae"),
-                ("Seasonal naive MAE", "seasonal_naive_mae"), ("Served RMSE", "model_rmse"))),
-            {"name": "Skill vs better baseline (%)", "id": "skill", "type": "numeric",
-             "format": {"specifier": "+.1f"}},
-            {"name": "Better baseline", "id": "baseline"},
-            {"name": "Months", "id": "months", "type": "numeric"},
-        ],
-    )
     return _card("Scores on held-out months", [
         html.Div(id=ids.SCORE_CARDS, className="score-cards"),
         html.Div(id=ids.SCORE_NOTE, className="small text-muted mb-3"),
         dbc.Row([
             dbc.Col([html.H3("Selected stations (errors in °C; click a header to sort)",
-                             className="section-title"), table], lg=8),
+                             className="section-title"), station_grid()], lg=8),
             dbc.Col([html.H3("Error by months ahead (all stations)", className="section-title"),
                      dcc.Graph(id=ids.STEP_CHART, config={"displayModeBar": False})], lg=4),
         ]),
@@ -151,35 +126,12 @@ def _scores_card() -> dbc.Card:
 
 
 def _compare_card() -> dbc.Card:
-    number = {"type": "numeric", "format": {"specifier": ".2f"}}
-    table = dash_table.DataTable(
-        id=ids.COMPARE_TABLE, page_action="none", style_as_list_view=True,
-        style_table={"overflowX": "auto"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa", "whiteSpace": "normal",
-                      "height": "auto"},
-        style_cell={"fontFamily": FONT_STACK, "fontSize": "0.875rem", "padding": "6px 10px",
-                    "textAlign": "right"},
-        columns=[
-            {"name": "Model", "id": "model"}, {"name": "Recipe", "id": "recipe"},
-            {"name": "Cell", "id": "cell"}, {"name": "Direction", "id": "direction"},
-            {"name": "Window", "id": "window"}, {"name": "Horizon", "id": "horizon"},
-            {"name": "Units", "id": "units"}, {"name": "Epochs (max)", "id": "epochs"},
-            {"name": "Network MAE", "id": "network_mae", **number},
-            {"name": "Served MAE", "id": "model_mae", **number},
-            {"name": "Served RMSE", "id": "model_rmse", **number},
-            {"name": "Skill vs better baseline (%)", "id": "skill", "type": "numeric",
-             "format": {"specifier": "+.1f"}},
-            {"name": "Better baseline", "id": "baseline"},
-            {"name": "80% coverage (%)", "id": "coverage", "type": "numeric"},
-            {"name": "Training (s)", "id": "train_seconds", "type": "numeric"},
-        ],
-    )
     return _card("Compare models", [
         dcc.Dropdown(id=ids.COMPARE, multi=True, placeholder="Pick 2 to 4 models to compare",
                      className="mb-2"),
         dcc.Graph(id=ids.COMPARE_CHART, figure=message_figure("", height=300),
                   config=GRAPH_CONFIG),
-        table,
+        compare_grid(),
         html.Div(id=ids.COMPARE_NOTE, className="small text-muted mt-2"),
     ], className="mb-3")
 

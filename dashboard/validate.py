@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -65,7 +66,7 @@ def parse_query(search: Any) -> tuple[list[str] | None, str | None, list[str]]:
         else []
 
 
-def build_query(stations: list[str], key: str | None, compare: list[str] = ()) -> str:
+def build_query(stations: list[str], key: str | None, compare: Sequence[str] = ()) -> str:
     """The URL query string that reopens this view."""
     values = {"stations": ",".join(stations)}
     if key:

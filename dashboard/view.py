@@ -99,7 +99,7 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any,
     except InputError as error:
         return (no_update,) * 6 + (alert(str(error)),)
     options = compare_options(settings, monthly) if event in STORE_EVENTS else no_update
-    if options is not no_update:
+    if isinstance(options, list):  # the options were rebuilt
         compared = _listed(compared, options)
     new = _packed(dataset, chosen, model, compared)
     shown_stations = value if event == ids.STATIONS else stations

@@ -70,7 +70,7 @@ def register(app: Dash, settings: Settings) -> None:
 
     @app.callback(
         Output(ids.SCORE_CARDS, "children"), Output(ids.SCORE_NOTE, "children"),
-        Output(ids.STATION_TABLE, "data"), Output(ids.STEP_CHART, "figure"),
+        Output(ids.STATION_TABLE, "rowData"), Output(ids.STEP_CHART, "figure"),
         Input(ids.VIEW, "data"),
     )
     def _scores(shown):
@@ -90,8 +90,8 @@ def register(app: Dash, settings: Settings) -> None:
         return callbacks.update_models(settings, shown)
 
     @app.callback(
-        Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "data"),
-        Output(ids.COMPARE_TABLE, "style_data_conditional"), Output(ids.COMPARE_NOTE, "children"),
+        Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "rowData"),
+        Output(ids.COMPARE_TABLE, "columnDefs"), Output(ids.COMPARE_NOTE, "children"),
         Input(ids.VIEW, "data"), Input(ids.FORECASTS, "value"),
     )
     def _compare(shown, forecasts):

@@ -101,13 +101,13 @@ class TrainConfig:
             if not low <= value <= high:
                 raise ConfigError(f"{name} must be between {low} and {high} "
                                   f"(got {short_repr(value)})")
-        for name, (low, high) in FLOAT_RANGES.items():
+        for name, (bottom, top) in FLOAT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{name} must be a number between {low} and {high} "
+                raise ConfigError(f"{name} must be a number between {bottom} and {top} "
                                   f"(got {short_repr(value)})")
-            if not low <= value <= high:  # also rejects NaN
-                raise ConfigError(f"{name} must be between {low} and {high} "
+            if not bottom <= value <= top:  # also rejects NaN
+                raise ConfigError(f"{name} must be between {bottom} and {top} "
                                   f"(got {short_repr(value)})")
             object.__setattr__(self, name, float(value))
         for name in BOOL_FIELDS:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+from sklearn.isotonic import IsotonicRegression
 
 from .record import SERVED
 from .windows import Prepared, Windows
@@ -69,38 +70,30 @@ def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -
             rank = min(1.0, math.ceil((column.size + 1) * level) / column.size)
             widths[step] = np.quantile(column, rank, method="higher")
     known = np.flatnonzero(np.isfinite(widths))
-    for step in np.flatnonzero(np.isnan(widths)):
-        nearest = np.concatenate([known[known < step][-1:], known[known > step][:1]])
-        widths[step] = widths[nearest].max()
+    for missing in np.flatnonzero(np.isnan(widths)):
+        nearest = np.concatenate([known[known < missing][-1:], known[known > missing][:1]])
+        widths[missing] = widths[nearest].max()
     return widths
 
 
 def shrinkage_factors(predicted: np.ndarray, actual: np.ndarray, origins: int) -> np.ndarray:
     """Per-step factors s for actual ~ s * predicted, non-increasing with the step, in [0, 1].
 
-    Least squares under those constraints: per-step slopes pooled (weighted by the predictions'
-    power) wherever they would rise, so noise cannot switch steps on and off. Both arrays are
-    anomalies (departures from the level), shape (n, horizon). With windows from fewer than
-    MIN_ORIGINS distinct forecast origins every factor is 0: the forecast is the level.
+    Least squares under those constraints: an isotonic regression of the per-step slopes,
+    weighted by the predictions' power, so noise cannot switch steps on and off. A step without
+    usable cells takes a value between its neighbours' (the nearest one's at either end). Both
+    arrays are anomalies (departures from the level), shape (n, horizon). With windows from
+    fewer than MIN_ORIGINS distinct forecast origins every factor is 0: the forecast is the level.
     """
-    if origins < MIN_ORIGINS:
-        return np.zeros(predicted.shape[1])
     usable = np.isfinite(predicted) & np.isfinite(actual)
     p, a = np.where(usable, predicted, 0.0), np.where(usable, actual, 0.0)
     power, cross = (p * p).sum(axis=0), (p * a).sum(axis=0)
-    blocks: list[list[float]] = []  # [weighted slope sum, weight, steps] per pooled block
-    for weight, product in zip(power, cross, strict=True):
-        blocks.append([product, weight, 1])
-        while len(blocks) > 1 and _slope(blocks[-1]) > _slope(blocks[-2]):
-            last = blocks.pop()
-            blocks[-1] = [blocks[-1][0] + last[0], blocks[-1][1] + last[1],
-                          blocks[-1][2] + last[2]]
-    factors = np.concatenate([np.full(int(block[2]), _slope(block)) for block in blocks])
-    return np.clip(factors, 0.0, 1.0)
-
-
-def _slope(block: list[float]) -> float:
-    return block[0] / block[1] if block[1] > 0 else 0.0
+    if origins < MIN_ORIGINS or not power.any():
+        return np.zeros(predicted.shape[1])
+    slopes = np.divide(cross, power, out=np.zeros_like(power), where=power > 0)
+    steps = np.arange(len(power))
+    isotonic = IsotonicRegression(increasing=False, y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    return isotonic.fit(steps, slopes, sample_weight=power).predict(steps)
 
 
 def damp(network: np.ndarray, level: np.ndarray, factors: np.ndarray) -> np.ndarray:

@@ -60,9 +60,9 @@ class Sample:
 
     @classmethod
     def pooled(cls, samples: list[Sample]) -> Sample:
-        return cls(*(np.concatenate([getattr(s, name) for s in samples])
-                     for name in ("network", "level", "actual")),
-                   sum(s.origins for s in samples))
+        network, level, actual = (np.concatenate([getattr(s, name) for s in samples])
+                                  for name in ("network", "level", "actual"))
+        return cls(network, level, actual, sum(s.origins for s in samples))
 
 
 def forecast_values(forecaster: keras.Model, prepared: Prepared, windows: Windows,

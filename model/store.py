@@ -75,7 +75,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write through a private (0600) temporary file in the same folder, then rename it in place.
 
     `write` gets the temporary file's path; the file ends up readable by its owner only.
@@ -293,8 +293,9 @@ class Store:
         try:
             return keras.saving.load_model(network_path, safe_mode=True, compile=False)
         except Exception as error:  # Keras raises many types for a bad archive
-            while error.__cause__ or error.__context__:  # Keras wraps the telling error
-                error = error.__cause__ or error.__context__
-            reason = str(error).split(" Full object config")[0][:300]
+            telling: BaseException = error
+            while inner := telling.__cause__ or telling.__context__:  # Keras wraps it
+                telling = inner
+            reason = str(telling).split(" Full object config")[0][:300]
             raise StoreError(f"store entry {key}: network refused ({reason})") from None
 

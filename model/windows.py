@@ -5,12 +5,16 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .config import ConfigError, TrainConfig, months_before
 from .data import DataError, fill_short_gaps, series_table
+
+if TYPE_CHECKING:
+    from sklearn.preprocessing import MinMaxScaler
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,7 @@ class Prepared:
     cutoff_index: int
     climatology: np.ndarray  # (12, locations): calendar-month mean of observed training months
     anomalies: bool
-    scale_low: float
-    scale_high: float
+    scaler: MinMaxScaler  # to (-1, 1), fitted on the training months' values minus the level
     seasonal: np.ndarray | None = None  # (12, locations) level of the anomalies; None = climatology
 
     @property
@@ -43,12 +46,10 @@ class Prepared:
         level = base[cal] if location is None else base[cal, location]
         return level if self.anomalies else np.zeros_like(level)
 
-    def _scale(self, shifted: np.ndarray | float) -> np.ndarray | float:
-        return (shifted - self.scale_low) / (self.scale_high - self.scale_low) * 2 - 1
-
     def to_scaled(self, table: np.ndarray) -> np.ndarray:
         """Map a month x location table (from the first month) to the network's (-1, 1) scale."""
-        return self._scale(table - self.level(np.arange(len(table))))
+        shifted = table - self.level(np.arange(len(table)))
+        return self.scaler.transform(shifted.reshape(-1, 1)).reshape(shifted.shape)
 
     def with_levels_before(self, row: int, harmonics: int) -> Prepared:
         """The same data with the climatology and seasonal level of the months before `row`."""
@@ -57,7 +58,7 @@ class Prepared:
 
     def from_scaled(self, scaled: np.ndarray, rows: np.ndarray, location: np.ndarray) -> np.ndarray:
         """Invert to_scaled for values at month rows of the given locations (broadcast)."""
-        shifted = (scaled + 1) / 2 * (self.scale_high - self.scale_low) + self.scale_low
+        shifted = self.scaler.inverse_transform(scaled.reshape(-1, 1)).reshape(scaled.shape)
         return shifted + self.level(rows, location)
 
 
@@ -109,16 +110,16 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
     filled[: cutoff_index + 1] = fill_short_gaps(table.iloc[: cutoff_index + 1]).to_numpy(float)
     climatology, seasonal = fit_levels(actual[: cutoff_index + 1], months[: cutoff_index + 1],
                                        config.harmonics)
+    from sklearn.preprocessing import MinMaxScaler  # not at the top: the web process imports us
+
     prepared = Prepared(months, list(table.columns), actual, filled, cutoff_index,
-                        climatology, config.anomalies, 0.0, 1.0, seasonal)
+                        climatology, config.anomalies, MinMaxScaler(feature_range=(-1, 1)),
+                        seasonal)
     training_rows = np.arange(cutoff_index + 1)
     shifted = filled[: cutoff_index + 1] - prepared.level(training_rows)
     if not np.isfinite(shifted).any():
         raise DataError(f"no observed {config.variable} values before cutoff {cutoff:%Y-%m}")
-    low, high = float(np.nanmin(shifted)), float(np.nanmax(shifted))
-    if high - low < 1e-9:
-        high = low + 1.0
-    prepared = dataclasses.replace(prepared, scale_low=low, scale_high=high)
+    prepared.scaler.fit(shifted.reshape(-1, 1))  # one range for all stations, as the article
     if not len(training_windows(prepared, config)):
         raise ConfigError(
             f"window {config.window} + horizon {config.horizon} leave no training window "

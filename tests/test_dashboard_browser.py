@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,9 @@ from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
+from dashboard.figures import MODEL_PALETTE
+from dashboard.grids import BAD, DIFFERS, GOOD
+from dashboard.shipped import BUILT_IN, shipped_store
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -27,6 +31,14 @@ TRACE_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js
 LEGEND_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
                 ".flatMap(plot => (plot.data || []).filter(trace => trace.showlegend !== false)"
                 ".map(trace => trace.name));")  # one per station in a single chart
+
+# The shown text of one column of an AG Grid, top to bottom (the DOM keeps rows unordered).
+GRID_COLUMN = ("return Array.from(document.querySelectorAll("
+               "`#${arguments[0]} .ag-center-cols-container .ag-row`))"
+               ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
+               ".map(row => row.querySelector(`[col-id='${arguments[1]}']`))"
+               ".map(cell => [cell.textContent, getComputedStyle(cell).color,"
+               " getComputedStyle(cell).backgroundColor]);")
 
 INLINE_PROBE = ("const probe = document.createElement('script');"
                 "probe.textContent = 'window.inlineProbeRan = true;';"
@@ -265,6 +277,61 @@ def test_direction_changes_the_network_line_and_models_compare(dash_duo):
                 ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
     _wait(lambda: {"Model 1: network's own", "Model 2: network's own"}
           <= set(duo.driver.execute_script(compared) or []), 30, "the comparison chart")
-    table = duo.find_element(f"#{ids.COMPARE_TABLE}").text
-    assert "forward" in table and "bidirectional" in table
+    _wait(lambda: _grid_text(duo, ids.COMPARE_TABLE, "direction") == ["forward", "bidirectional"],
+          10, "the comparison grid")
     assert f"compare={keys[0]},{keys[1]}" in duo.driver.current_url
+
+
+def _grid(duo, grid_id: str, column: str) -> list[list[str]]:
+    """[text, colour, background] of each cell of a grid column, top to bottom."""
+    return duo.driver.execute_script(GRID_COLUMN, grid_id, column) or []
+
+
+def _grid_text(duo, grid_id: str, column: str) -> list[str]:
+    return [text for text, _, _ in _grid(duo, grid_id, column)]
+
+
+def _rgb(hex_colour: str) -> str:
+    red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
+    """The built-in models fill both grids: formats, colours, sorting by mouse and keyboard."""
+    duo = dash_duo
+    keys = {record.config: record.key for record in shipped_store().entries()}
+    default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
+    duo.driver.get(f"{duo.server_url}/?stations=Cairns,Canberra,Darwin&model={default}"
+                   f"&compare={default},{article}")
+    stations = ["Cairns", "Canberra", "Darwin"]
+    _wait(lambda: _grid_text(duo, ids.STATION_TABLE, "station") == stations, 60,
+          "the per-station grid")
+    shown = _grid_text(duo, ids.STATION_TABLE, "model_mae")
+    assert all(re.fullmatch(r"\d+\.\d\d", text) for text in shown)  # 2 decimals
+    served = [float(text) for text in shown]
+    skills = _grid(duo, ids.STATION_TABLE, "skill")  # '+7.9', '−2.3' (d3's minus sign)
+    assert all(re.fullmatch(r"[+−]\d+\.\d", text) for text, _, _ in skills)
+    signs = {float(text.replace("−", "-")) > 0: colour for text, colour, _ in skills
+             if float(text.replace("−", "-"))}
+    assert signs == {True: _rgb(GOOD), False: _rgb(BAD)}  # better and worse than the baseline
+
+    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", header)
+    header.click()  # ascending
+    _wait(lambda: [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+          == sorted(served), 10, "an ascending sort by served MAE")
+    assert duo.driver.switch_to.active_element == header  # the header keeps the focus
+    header.send_keys(Keys.ENTER)  # the keyboard sorts too: descending
+    _wait(lambda: [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+          == sorted(served, reverse=True), 10, "a descending sort from the keyboard")
+
+    _wait(lambda: _grid_text(duo, ids.COMPARE_TABLE, "model") == ["Model 1", "Model 2"], 30,
+          "the comparison grid")
+    assert [colour for _, colour, _ in _grid(duo, ids.COMPARE_TABLE, "model")] == [
+        _rgb(MODEL_PALETTE[0]), _rgb(MODEL_PALETTE[1])]
+    highlighted = _rgb(DIFFERS["backgroundColor"])
+    assert _grid_text(duo, ids.COMPARE_TABLE, "recipe") == ["default", "article's"]
+    assert {background for _, _, background in _grid(duo, ids.COMPARE_TABLE, "recipe")} == {
+        highlighted}  # the recipes differ
+    assert highlighted not in {background for _, _, background in
+                               _grid(duo, ids.COMPARE_TABLE, "window")}  # both 18

@@ -33,6 +33,7 @@ from dashboard.callbacks import (
     update_scores,
     upload_data,
 )
+from dashboard.grids import DIFFERS
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
 from dashboard.sources import (
@@ -330,7 +331,7 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     other, _ = user_store(settings).get_or_train(
         tiny_config.replace(bidirectional=False, units=3), monthly)
     pair = [key, other.key]
-    figure, rows, styles, _ = update_compare(
+    figure, rows, columns, _ = update_compare(
         settings, as_view(["Cairns", "Darwin"], key, dataset, pair), ["network"])
     traces = go.Figure(figure).data
     assert {"observed", "Model 1: network's own", "Model 2: network's own"} <= {
@@ -340,8 +341,8 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
     assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
         ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
-    assert {style["if"]["column_id"] for style in styles
-            if "row_index" not in style["if"]} == {"direction", "units"}
+    assert {column["field"] for column in columns
+            if column.get("cellStyle") == DIFFERS} == {"direction", "units"}
     view, search, *_ = update_view(settings, ids.COMPARE, pair,
                                    as_view(["Cairns"], key, dataset), "")
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"

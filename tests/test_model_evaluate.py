@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from model import TrainConfig, prepare
 from model.evaluate import (
@@ -99,3 +102,49 @@ def test_damping_keeps_what_validates_and_needs_a_year_of_origins():
     factors = shrinkage_factors(predicted, actual, origins=12)
     assert factors == pytest.approx([0.9, 0.5, 0.0], abs=0.03)  # a step that anti-validates is off
     assert shrinkage_factors(predicted, actual, origins=11).tolist() == [0.0, 0.0, 0.0]
+
+
+@st.composite
+def anomaly_pairs(draw) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted and actual anomalies (n, horizon): a usable first row, then some NaN cells."""
+    rows, steps = draw(st.integers(0, 20)), draw(st.integers(1, 18))
+    value = st.floats(-5, 5, allow_subnormal=False)
+    first = draw(arrays(float, (2, steps), elements=value))
+    first[0] = np.copysign(np.maximum(np.abs(first[0]), 0.1), first[0])  # some power every step
+    cells = st.one_of(value, st.just(np.nan))
+    predicted, actual = (draw(arrays(float, (rows, steps), elements=cells)) for _ in range(2))
+    return np.vstack([first[:1], predicted]), np.vstack([first[1:], actual])
+
+
+def test_damping_pools_rising_steps_weighted_by_power():
+    predicted = np.array([[1.0, 2.0, 1.0]])  # power 1, 4, 1
+    actual = predicted * np.array([0.2, 0.7, 0.1])  # slopes rise from step 1 to 2: pooled
+    assert shrinkage_factors(predicted, actual, origins=12) == pytest.approx([0.6, 0.6, 0.1])
+
+
+def test_a_step_without_usable_cells_takes_a_value_between_its_neighbours():
+    predicted = np.array([[1.0, np.nan, 1.0, 0.0]])
+    actual = np.array([[0.5, 1.0, 0.3, 1.0]])
+    assert shrinkage_factors(predicted, actual, origins=12) == pytest.approx([0.5, 0.4, 0.3, 0.3])
+    assert shrinkage_factors(predicted[:, 1:2], actual[:, 1:2], origins=12).tolist() == [0.0]
+
+
+def weighted_error(factors: np.ndarray, predicted: np.ndarray, actual: np.ndarray) -> float:
+    """Squared error of actual ~ factors * predicted over the usable cells."""
+    return float(np.nansum((actual - factors * predicted) ** 2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(anomaly_pairs())
+def test_damping_is_the_least_squares_non_increasing_fit_in_0_1(pair):
+    predicted, actual = pair
+    factors = shrinkage_factors(predicted, actual, origins=12)
+    assert np.all(np.diff(factors) <= 1e-12) and np.all((factors >= 0) & (factors <= 1))
+    usable = np.isfinite(predicted) & np.isfinite(actual)
+    slopes = np.clip(np.nansum(np.where(usable, predicted * actual, np.nan), axis=0)
+                     / np.nansum(np.where(usable, predicted**2, np.nan), axis=0), 0, 1)
+    pooled = np.nansum(np.where(usable, predicted * actual, np.nan)) / np.nansum(
+        np.where(usable, predicted**2, np.nan))
+    for other in (np.minimum.accumulate(slopes), np.full_like(slopes, np.clip(pooled, 0, 1))):
+        assert (weighted_error(factors, predicted, actual)
+                <= weighted_error(other, predicted, actual) + 1e-9)

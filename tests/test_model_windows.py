@@ -49,11 +49,25 @@ def test_scaler_and_climatology_use_training_months_only(small_monthly):
     after = changed["month"] > "2012-11-01"
     changed.loc[after, "temp"] += 30  # a wild future must not move the scale or the climatology
     reprepared = prepare(changed, config)
-    assert reprepared.scale_low == prepared.scale_low
-    assert reprepared.scale_high == prepared.scale_high
+    assert reprepared.scaler.data_min_ == prepared.scaler.data_min_
+    assert reprepared.scaler.data_max_ == prepared.scaler.data_max_
     np.testing.assert_array_equal(reprepared.climatology, prepared.climatology)
     scaled = prepared.to_scaled(prepared.filled)[: prepared.cutoff_index + 1]
     assert np.nanmin(scaled) == pytest.approx(-1) and np.nanmax(scaled) == pytest.approx(1)
+
+
+@pytest.mark.parametrize("anomalies", [True, False], ids=["default", "article"])
+def test_minmax_scaling_maps_the_training_range_to_minus_one_one(small_monthly, anomalies):
+    prepared = prepare(small_monthly, TrainConfig(window=6, horizon=3, anomalies=anomalies))
+    rows = np.arange(len(prepared.months))
+    shifted = prepared.filled - prepared.level(rows)
+    low, high = np.nanmin(shifted[: prepared.cutoff_index + 1]), np.nanmax(
+        shifted[: prepared.cutoff_index + 1])
+    scaled = prepared.to_scaled(prepared.filled)
+    np.testing.assert_allclose(scaled, (shifted - low) / (high - low) * 2 - 1, rtol=0, atol=1e-12)
+    locations = np.arange(len(prepared.locations))
+    np.testing.assert_allclose(prepared.from_scaled(scaled, rows[:, None], locations[None, :]),
+                               prepared.filled, rtol=0, atol=1e-12)
 
 
 def test_default_cutoff_is_last_month_minus_horizon(monthly):
