@@ -40,7 +40,15 @@ from benchmarks.common import (  # noqa: E402
     write_png,
     write_section,
 )
-from model import PRESETS, Record, Store, TrainConfig, read_monthly  # noqa: E402
+from model import (  # noqa: E402
+    PRESETS,
+    SHARED,
+    Record,
+    Store,
+    TrainConfig,
+    read_monthly,
+    write_atomic,
+)
 from model.config import months_before  # noqa: E402
 from model.evaluate import (  # noqa: E402
     climatology,
@@ -376,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results, command.strip())
     print(text)
     write_section("accuracy", text, Path(args.out))
-    Path(args.json_out).write_text(json.dumps(results, indent=1, default=float))
+    text = json.dumps(results, indent=1, default=float)
+    write_atomic(args.json_out, lambda temporary: temporary.write_text(text), SHARED)
     return 0
 
 

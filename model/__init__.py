@@ -21,7 +21,8 @@ _HOMES = {
     "record": ("BASELINES", "CURVE", "METHODS", "NETWORK", "SERVED", "Record", "Scores"),
     "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
              "read_daily_csv", "read_monthly"),
-    "store": ("Store", "StoreError", "default_cache_dir", "key_for", "write_atomic"),
+    "files": ("PRIVATE", "SHARED", "write_atomic"),
+    "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
     "training": ("EpochReport", "TrainingCancelled"),
     "windows": ("prepare",),
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .files import SHARED, write_atomic
 from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
@@ -198,10 +199,12 @@ def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
     return monthly.sort_values(["location", "month"], ignore_index=True)
 
 
-def write_monthly(monthly: pd.DataFrame, path: str | Path) -> None:
-    """Write a monthly frame as CSV with fixed formatting, so regeneration is byte-identical."""
+def write_monthly(monthly: pd.DataFrame, path: str | Path, mode: int = SHARED) -> None:
+    """Write a monthly frame as CSV with fixed formatting (atomically), so regeneration is
+    byte-identical."""
     out = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
-    out.to_csv(path, index=False, float_format="%.4f", lineterminator="\n")
+    write_atomic(path, lambda temporary: out.to_csv(
+        temporary, index=False, float_format="%.4f", lineterminator="\n"), mode)
 
 
 def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:

@@ -7,8 +7,6 @@ import json
 import logging
 import os
 import platform
-import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +16,7 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
+from .files import write_atomic
 from .record import Record, RecordError
 from .schema import short_repr
 
@@ -73,24 +72,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a private (0600) temporary file in the same folder, then rename it in place.
-
-    `write` gets the temporary file's path; the file ends up readable by its owner only.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-                                         + path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _library_versions() -> dict[str, str]:
@@ -249,7 +230,7 @@ class Store:
     def entries(self) -> list[Record]:
         """Every readable entry, newest first; damaged ones are skipped and logged."""
         records = []
-        for record_path in self.folder.glob("*.json"):
+        for record_path in self.folder.glob("[!.]*.json"):  # not a file being written
             try:
                 records.append(self.verify(record_path.stem))
             except StoreError as error:
