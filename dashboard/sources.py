@@ -10,6 +10,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from model import (
+    PRIVATE,
     Record,
     Store,
     StoreError,
@@ -18,7 +19,7 @@ from model import (
     key_for,
     read_monthly,
     short_repr,
-    write_atomic,
+    write_monthly,
 )
 
 from .settings import Settings
@@ -127,9 +128,7 @@ def save_upload(settings: Settings, monthly: pd.DataFrame) -> str | None:
     path = upload_path(settings, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        frame = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
-        write_atomic(path, lambda temporary: frame.to_csv(
-            temporary, index=False, float_format="%.6g", lineterminator="\n"))
+        write_monthly(monthly, path, PRIVATE)
     return dataset
 
 

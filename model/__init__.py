@@ -20,7 +20,7 @@ _HOMES = {
     "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
     "record": ("BASELINES", "CURVE", "METHODS", "NETWORK", "SERVED", "Record", "Scores"),
     "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
-             "read_daily_csv", "read_monthly"),
+             "read_daily_csv", "read_monthly", "write_monthly"),
     "files": ("PRIVATE", "SHARED", "write_atomic"),
     "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
     "training": ("EpochReport", "TrainingCancelled"),
