@@ -23,6 +23,7 @@ from model import (
     SERVED,
     VARIABLE_LABELS,
     DataError,
+    Dataset,
     Record,
     Scores,
     TrainConfig,
@@ -50,7 +51,6 @@ from .sources import (
     Entry,
     InputError,
     ShownModel,
-    data_fingerprint,
     default_key,
     entries,
     find_model,
@@ -61,7 +61,6 @@ from .sources import (
     save_upload,
     stations_of,
     user_store,
-    with_fingerprint,
 )
 from .tables import (
     METHOD_LABELS,
@@ -117,16 +116,16 @@ def sync_view(settings: Settings, trigger: str | None, search: Any, stations: An
     Returns (search, stations, key, dataset, notice, station options, compare, compare options).
     """
     try:
-        monthly = load_dataset(settings, dataset)
+        data = load_dataset(settings, dataset)
     except InputError as error:
         view = _view_from_url(settings, search, load_dataset(settings, None), None)
         return (*view[:4], alert(str(error)), *view[5:])
     if trigger in (None, ids.URL):
-        return _view_from_url(settings, search, monthly, dataset)
-    options = station_options(monthly) if trigger == ids.DATASET else no_update
-    models = compare_options(settings, monthly) if trigger in MODEL_LIST_CHANGES else no_update
+        return _view_from_url(settings, search, data, dataset)
+    options = station_options(data.monthly) if trigger == ids.DATASET else no_update
+    models = compare_options(settings, data) if trigger in MODEL_LIST_CHANGES else no_update
     try:
-        chosen = parse_stations(stations, stations_of(monthly))
+        chosen = parse_stations(stations, stations_of(data.monthly))
         compared = [] if trigger == ids.DATASET else parse_compare(compare)
     except InputError as error:
         return (no_update,) * 4 + (alert(str(error)), options, no_update, models)
@@ -138,42 +137,41 @@ def sync_view(settings: Settings, trigger: str | None, search: Any, stations: An
             models)
 
 
-def _view_from_url(settings: Settings, search: Any, monthly: pd.DataFrame,
-                   dataset: Any) -> tuple:
+def _view_from_url(settings: Settings, search: Any, data: Dataset, dataset: Any) -> tuple:
     wanted, key, compare = parse_query(search)
     notices = []
     if key is not None:
         try:
             record = find_record(settings, key)
             dataset = _dataset_of(settings, record, dataset)
-            monthly = load_dataset(settings, dataset)
+            data = load_dataset(settings, dataset)
         except InputError as error:
             notices.append(f"The link's model could not be opened: {error}.")
             key = None
     if key is None:
-        key = default_key(settings, monthly)
-    known = set(monthly["location"])
+        key = default_key(settings, data)
+    known = set(data.monthly["location"])
     if wanted is None:
-        wanted = _first_stations(settings, monthly)
+        wanted = _first_stations(settings, data.monthly)
     unknown = [s for s in wanted if s not in known]
     if unknown:
         notices.append("Unknown station(s) in the link ignored: "
                        f"{', '.join(map(short_repr, unknown[:5]))}.")
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
-    models = compare_options(settings, monthly)
+    models = compare_options(settings, data)
     compared = _listed(compare[:MAX_COMPARED], models)
     if len(compared) < len(compare):
         notices.append("Some of the link's compared models are not on this server or not for "
                        "this data; they were left out.")
     notice = alert(" ".join(notices), "warning") if notices else None
     return (build_query(chosen, key, compared), chosen, key, dataset, notice,
-            station_options(monthly), compared, models)
+            station_options(data.monthly), compared, models)
 
 
-def compare_options(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, str]]:
+def compare_options(settings: Settings, data: Dataset) -> list[dict[str, str]]:
     """The comparison picker's options: every stored model trained on this data."""
     return [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
-             "value": entry.record.key} for entry in entries(settings, monthly)]
+             "value": entry.record.key} for entry in entries(settings, data)]
 
 
 def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:
@@ -189,7 +187,7 @@ def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
             data = load_dataset(settings, candidate)
         except InputError:
             continue
-        if data_fingerprint(data) == record.data_fingerprint:
+        if data.fingerprint == record.data_fingerprint:
             return candidate
     raise InputError(f"the data set model {record.key} was trained on is not on this server")
 
@@ -198,7 +196,7 @@ def select_stations(settings: Settings, trigger: str | None, click: Any, current
                     dataset: Any) -> tuple:
     """Select all, clear, or toggle the station clicked on the map. Returns (stations, notice)."""
     try:
-        stations = stations_of(load_dataset(settings, dataset))
+        stations = stations_of(load_dataset(settings, dataset).monthly)
         chosen = parse_stations(current, stations)
         if trigger == ids.SELECT_ALL:
             return list(stations["location"]), None
@@ -240,7 +238,7 @@ def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
 def data_badge(settings: Settings, dataset: Any) -> Any:
     """What data the page shows: built-in or uploaded, how many stations, which months."""
     try:
-        monthly = load_dataset(settings, dataset)
+        monthly = load_dataset(settings, dataset).monthly
     except InputError as error:
         return str(error)
     months = monthly["month"]
@@ -252,7 +250,7 @@ def data_badge(settings: Settings, dataset: Any) -> Any:
 def update_map(settings: Settings, stations: Any, dataset: Any) -> Any:
     """The station map with the selection highlighted."""
     try:
-        table = stations_of(load_dataset(settings, dataset))
+        table = stations_of(load_dataset(settings, dataset).monthly)
         chosen = parse_stations(stations, table)
     except InputError as error:
         return message_figure(str(error), height=300)
@@ -264,15 +262,15 @@ def update_map(settings: Settings, stations: Any, dataset: Any) -> Any:
 
 def _view(settings: Settings, stations: Any, key: Any, dataset: Any) -> tuple:
     """Validated (monthly, station table, chosen stations, ShownModel or None)."""
-    monthly = load_dataset(settings, dataset)
-    table = stations_of(monthly)
+    data = load_dataset(settings, dataset)
+    table = stations_of(data.monthly)
     chosen = parse_stations(stations, table)
     if key is None:
-        return monthly, table, chosen, None
+        return data.monthly, table, chosen, None
     shown = find_model(settings, key)
-    if shown.record.data_fingerprint != data_fingerprint(monthly):
+    if shown.record.data_fingerprint != data.fingerprint:
         raise InputError(f"model {key} was trained on another data set")
-    return monthly, table, chosen, shown
+    return data.monthly, table, chosen, shown
 
 
 def _shown_rows(shown: ShownModel | None, chosen: list[str]) -> tuple:
@@ -435,12 +433,12 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
     try:
         keys = parse_compare(compare)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
-        monthly = load_dataset(settings, dataset)
-        table = stations_of(monthly)
+        data = load_dataset(settings, dataset)
+        table = stations_of(data.monthly)
         chosen = parse_stations(stations, table)
         shown = [find_model(settings, key) for key in keys]
         for model in shown:
-            if model.record.data_fingerprint != data_fingerprint(monthly):
+            if model.record.data_fingerprint != data.fingerprint:
                 raise InputError(f"model {model.record.key} was trained on another data set")
     except InputError as error:
         return message_figure(str(error), height=300), [], [], alert(str(error))
@@ -454,7 +452,7 @@ def update_compare(settings: Settings, compare: Any, stations: Any, dataset: Any
     names = dict(zip(table["location"], table["name"], strict=True))
     models = [(f"Model {number}", rows_of(model.predictions, drawn))
               for number, model in enumerate(shown, start=1)]
-    figure = compare_figure(actuals_frame(monthly, drawn), models, drawn, names,
+    figure = compare_figure(actuals_frame(data.monthly, drawn), models, drawn, names,
                             VARIABLE_LABELS[VARIABLE], tuple(forecasts))
     rows = compare_rows([model.record for model in shown])
     styles = [{"if": {"column_id": name}, "backgroundColor": "#fff3cd", "fontWeight": 600}
@@ -541,11 +539,11 @@ def delete_model(settings: Settings, key: Any, clicks: Any, current: Any, datase
         record = find_record(settings, key)
         if is_shipped(settings, key):
             raise InputError(f"model {key} is built in and cannot be deleted")
-        monthly = load_dataset(settings, dataset)
+        data = load_dataset(settings, dataset)
     except InputError as error:
         return no_update, no_update, alert(str(error))
     user_store(settings).delete(key)
-    shown = default_key(settings, monthly) if key == current else no_update
+    shown = default_key(settings, data) if key == current else no_update
     bumped = version + 1 if isinstance(version, int) else 1
     return bumped, shown, alert(f"Deleted {describe(record.config)}.", "secondary")
 
@@ -561,15 +559,15 @@ def check_form(settings: Settings, recipe: Any, window: Any, horizon: Any, epoch
     """Inline validation: 4 invalid flags, 7 messages, and a hint about the cache."""
     values = _form_values(recipe, window, horizon, epochs, units, cell, bidirectional)
     try:
-        monthly = load_dataset(settings, dataset)
+        data = load_dataset(settings, dataset)
     except InputError as error:
         return (False,) * 4 + (None,) * 7 + (alert(str(error)),)
-    config, errors = parse_form(values, settings.base_config, monthly)
+    config, errors = parse_form(values, settings.base_config, data.monthly)
     flags = tuple(field in errors for field in ids.NUMBER_FIELDS)
     messages = tuple(errors.get(field) for field in FORM_ERROR_FIELDS)
     if config is None:
         return (*flags, *messages, None)
-    cached = lookup(settings, config, monthly) is not None
+    cached = lookup(settings, config, data) is not None
     hint = (html.Span("In the cache: Train shows it at once.", className="text-success") if cached
             else html.Span("Not trained yet: training runs in the background.",
                            className="text-muted"))
@@ -592,13 +590,13 @@ def train_model(settings: Settings, set_progress: Progress, recipe: Any, window:
     """
     values = _form_values(recipe, window, horizon, epochs, units, cell, bidirectional)
     try:
-        monthly = load_dataset(settings, dataset)
+        data = load_dataset(settings, dataset)
     except InputError as error:
         return no_update, alert(str(error))
-    config, errors = parse_form(values, settings.base_config, monthly)
+    config, errors = parse_form(values, settings.base_config, data.monthly)
     if config is None:
         return no_update, alert("Not trained: " + " ".join(errors.values()))
-    record = lookup(settings, config, monthly)
+    record = lookup(settings, config, data)
     if record is not None:
         set_progress((100, "cached", loss_figure(record.history)))
         return record.key, alert(f"Cached: {describe(record.config)} was trained before "
@@ -618,7 +616,8 @@ def train_model(settings: Settings, set_progress: Progress, recipe: Any, window:
         set_progress((round(100 * epoch.epoch / epoch.epochs), label, loss_figure(history)))
 
     try:
-        record, _ = user_store(settings).get_or_train(config, monthly, progress=report)
+        record, _ = user_store(settings).get_or_train(config, data.monthly, progress=report,
+                                                      data_print=data.fingerprint)
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
     set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done",
@@ -638,22 +637,22 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     Returns (dataset, stations, key, message); nothing changes on error.
     """
     if trigger == ids.RESET_DATA:
-        monthly = load_dataset(settings, None)
-        return (None, _first_stations(settings, monthly), default_key(settings, monthly),
+        data = load_dataset(settings, None)
+        return (None, _first_stations(settings, data.monthly), default_key(settings, data),
                 alert("Using the built-in data.", "secondary"))
     name = filename if isinstance(filename, str) and filename else "uploaded file"
     name = name[:80]
     try:
         raw = _decode_upload(contents, name, settings.max_upload_bytes)
-        # hashed once here, not again by save_upload, default_key and entries
-        monthly = with_fingerprint(aggregate_monthly(read_daily_csv(raw, name=name)))
+        data = Dataset.of(aggregate_monthly(read_daily_csv(raw, name=name)), VARIABLE)
     except (InputError, DataError) as error:
         return no_update, no_update, no_update, alert(f"Not used: {error}")
-    dataset = save_upload(settings, monthly)
+    dataset = save_upload(settings, data)
+    monthly = data.monthly
     stations = monthly["location"].nunique()
     text = (f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
             f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data.")
-    return (dataset, _first_stations(settings, monthly), default_key(settings, monthly),
+    return (dataset, _first_stations(settings, monthly), default_key(settings, data),
             alert(text, "success"))
 
 

@@ -19,7 +19,7 @@ _HOMES = {
     "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),
     "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
     "record": ("BASELINES", "CURVE", "METHODS", "NETWORK", "SERVED", "Record", "Scores"),
-    "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
+    "data": ("Dataset", "aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
              "read_daily_csv", "read_monthly", "write_monthly"),
     "files": ("PRIVATE", "SHARED", "write_atomic"),
     "store": ("Store", "StoreError", "default_cache_dir", "key_for"),

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -279,6 +280,24 @@ def fingerprint(monthly: pd.DataFrame, variable: str) -> str:
     used = monthly[["location", "month", variable]].dropna().sort_values(["location", "month"])
     text = used.to_csv(index=False, float_format=NUMBER_FORMAT, date_format="%Y-%m")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A monthly frame and the fingerprint of one of its variables, hashed once.
+
+    Passed whole wherever both are needed, so a hash never strays from its frame; shared
+    between requests, so the frame is never modified.
+    """
+
+    monthly: pd.DataFrame
+    variable: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, monthly: pd.DataFrame, variable: str) -> Dataset:
+        """Hash `variable` of a monthly frame and keep the hash beside it."""
+        return cls(monthly, variable, fingerprint(monthly, variable))
 
 
 def locations_in(monthly: pd.DataFrame) -> list[str]:

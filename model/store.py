@@ -187,11 +187,15 @@ class Store:
 
     def get_or_train(self, config: TrainConfig, monthly: pd.DataFrame,
                      progress: ProgressCallback | None = None,
-                     should_stop: StopCheck | None = None) -> tuple[Record, bool]:
-        """Return (record, cache_hit); train and store on a miss, one process per key at a time."""
+                     should_stop: StopCheck | None = None,
+                     data_print: str | None = None) -> tuple[Record, bool]:
+        """Return (record, cache_hit); train and store on a miss, one process per key at a time.
+
+        `data_print`: the data's fingerprint, if known.
+        """
         from .data import fingerprint
 
-        data_print = fingerprint(monthly, config.variable)
+        data_print = data_print or fingerprint(monthly, config.variable)
         key = key_for(config, monthly, data_print)
         record = self._verified_or_none(key)
         if record is not None:

@@ -31,14 +31,14 @@ from dashboard.callbacks import (
 )
 from dashboard.settings import Settings
 from dashboard.sources import (
+    VARIABLE,
     InputError,
-    data_fingerprint,
     load_dataset,
     save_upload,
     upload_path,
     user_store,
 )
-from model import fingerprint
+from model import Dataset, fingerprint
 
 STATIONS = ["Cairns", "Darwin"]
 
@@ -54,7 +54,7 @@ def settings(tmp_path, trained, tiny_config):
 
 @pytest.fixture
 def dataset(settings, small_monthly):
-    return save_upload(settings, small_monthly)
+    return save_upload(settings, Dataset.of(small_monthly, VARIABLE))
 
 
 @pytest.fixture
@@ -267,9 +267,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset,
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
                                                                        tiny_config):
-    monthly = load_dataset(settings, dataset)
     other, _ = user_store(settings).get_or_train(
-        tiny_config.replace(bidirectional=False, units=3), monthly)
+        tiny_config.replace(bidirectional=False, units=3), load_dataset(settings, dataset).monthly)
     pair = [key, other.key]
     figure, rows, styles, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
                                              ["network"])
@@ -317,12 +316,13 @@ def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
 
 def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dataset):
     first = load_dataset(settings, dataset)
-    assert load_dataset(settings, dataset) is first and data_fingerprint(first) == dataset
-    one_station = first[first["location"] == STATIONS[0]]
-    assert data_fingerprint(one_station) == fingerprint(one_station, "temp") != dataset
+    assert load_dataset(settings, dataset) is first and first.fingerprint == dataset
+    one_station = first.monthly[first.monthly["location"] == STATIONS[0]]
     path = upload_path(settings, dataset)
     one_station.assign(month=one_station["month"].dt.strftime("%Y-%m")).to_csv(path, index=False)
-    assert sorted(load_dataset(settings, dataset)["location"].unique()) == STATIONS[:1]
+    again = load_dataset(settings, dataset)  # a new version of the file is read and hashed anew
+    assert sorted(again.monthly["location"].unique()) == STATIONS[:1]
+    assert again.fingerprint == fingerprint(one_station, VARIABLE) != dataset
     path.unlink()
     with pytest.raises(InputError, match="is not on this server"):
         load_dataset(settings, dataset)
@@ -334,7 +334,7 @@ def test_an_uploaded_data_set_is_kept_owner_only_like_the_models(settings, datas
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(user_store(settings).record_path(key).stat().st_mode) == 0o600
     assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
-    assert data_fingerprint(load_dataset(settings, dataset)) == data_fingerprint(small_monthly)
+    assert load_dataset(settings, dataset).fingerprint == fingerprint(small_monthly, VARIABLE)
 
 
 def _data_url(payload: bytes) -> str:
