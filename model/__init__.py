@@ -23,7 +23,7 @@ _HOMES = {
              "read_daily_csv", "read_monthly", "write_monthly"),
     "files": ("PRIVATE", "SHARED", "write_atomic"),
     "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
-    "training": ("EpochReport", "TrainingCancelled"),
+    "training": ("EpochReport",),
     "windows": ("prepare",),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}

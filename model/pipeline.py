@@ -21,7 +21,7 @@ from .evaluate import (
     target_rows,
 )
 from .record import CURVE, NETWORK, SERVED
-from .training import EpochReport, ProgressCallback, StopCheck, Trained, predict, train
+from .training import EpochReport, ProgressCallback, Trained, predict, train
 from .windows import (
     Prepared,
     Windows,
@@ -73,9 +73,9 @@ def forecast_values(forecaster: keras.Model, prepared: Prepared, windows: Window
                                 windows.location[:, None])
 
 
-def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
-                       progress: ProgressCallback | None = None,
-                       should_stop: StopCheck | None = None) -> tuple[dict[str, Any], keras.Model]:
+def train_and_evaluate(
+    config: TrainConfig, monthly: pd.DataFrame, progress: ProgressCallback | None = None,
+) -> tuple[dict[str, Any], keras.Model]:
     """Train on windows up to the cutoff, calibrate, score the holdout and forecast past the data.
 
     The record keeps the network's own forecast beside the served one (the network's anomaly
@@ -83,11 +83,11 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     """
     prepared = prepare(monthly, config)
     windows = training_windows(prepared, config)
-    trained = train(config, windows, progress, should_stop)
+    trained = train(config, windows, progress)
     seconds = trained.seconds
     sample = None
     if config.calibration == "cross_fit":
-        sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress, should_stop)
+        sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress)
         seconds += fold_seconds
     if sample is None:
         sample = validation_sample(prepared, config, windows, trained)
@@ -141,8 +141,7 @@ def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
 
 
 def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepared,
-                     progress: ProgressCallback | None,
-                     should_stop: StopCheck | None) -> tuple[Sample | None, float]:
+                     progress: ProgressCallback | None) -> tuple[Sample | None, float]:
     """Out-of-fold forecasts from config.folds earlier cutoffs a year apart, and their seconds.
 
     Fold k trains on the months up to its cutoff (level and scale fitted there too) and forecasts
@@ -163,7 +162,7 @@ def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepa
         except ConfigError:
             break  # earlier folds have even fewer months
         trained = train(inner, training_windows(fold_prepared, inner),
-                        _staged(progress, f"calibration {fold} of {config.folds}"), should_stop)
+                        _staged(progress, f"calibration {fold} of {config.folds}"))
         seconds += trained.seconds
         windows = origin_windows(fold_prepared, inner, fold_cutoff, MIN_ORIGINS)
         samples.append(Sample.of(trained.forecaster, fold_prepared, windows, inner,

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # heavy modules load only when a network is trained or data i
     import keras
     import pandas as pd
 
-    from .training import ProgressCallback, StopCheck
+    from .training import ProgressCallback
 
 CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
 MEMO_NAME = "data.memo"  # JSON; not *.json, which are the entries
@@ -187,7 +187,6 @@ class Store:
 
     def get_or_train(self, config: TrainConfig, monthly: pd.DataFrame,
                      progress: ProgressCallback | None = None,
-                     should_stop: StopCheck | None = None,
                      data_print: str | None = None) -> tuple[Record, bool]:
         """Return (record, cache_hit); train and store on a miss, one process per key at a time.
 
@@ -206,15 +205,15 @@ class Store:
                 return record, True
             for orphan in self.folder.glob(f".{key}.*.tmp.*"):  # left by a killed writer
                 orphan.unlink(missing_ok=True)
-            return self._train(key, config, monthly, data_print, progress, should_stop), False
+            return self._train(key, config, monthly, data_print, progress), False
 
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
-               progress: ProgressCallback | None, should_stop: StopCheck | None) -> Record:
+               progress: ProgressCallback | None) -> Record:
         from .pipeline import train_and_evaluate
         from .training import forgetting_custom_gradients
 
         with forgetting_custom_gradients():
-            results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
+            results, forecaster = train_and_evaluate(config, monthly, progress)
         record_path, network_path = self._paths(key)
         write_atomic(network_path, lambda path: forecaster.save(path))
         record = Record.from_json({

@@ -1,4 +1,4 @@
-"""Fit the network with a fixed seed, per-epoch progress reports and cancellation."""
+"""Fit the network with a fixed seed and per-epoch progress reports."""
 
 from __future__ import annotations
 
@@ -31,11 +31,6 @@ class EpochReport:
 
 
 ProgressCallback = Callable[[EpochReport], None]
-StopCheck = Callable[[], bool]
-
-
-class TrainingCancelled(Exception):
-    """Raised when should_stop() asked training to stop; nothing is kept."""
 
 
 @dataclass
@@ -88,9 +83,9 @@ def seed_everything(seed: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | None = None,
-          should_stop: StopCheck | None = None) -> Trained:
-    """Fit a fresh network on the windows; report each epoch; raise TrainingCancelled on stop.
+def train(config: TrainConfig, windows: Windows,
+          progress: ProgressCallback | None = None) -> Trained:
+    """Fit a fresh network on the windows and report each epoch.
 
     With config.refit, a second fit from the same seed on every window follows, for the number
     of epochs at which the first fit's validation loss was lowest.
@@ -98,18 +93,18 @@ def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | No
     started = time.perf_counter()
     fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
     forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs,
-                               progress, should_stop)
+                               progress)
     if config.refit and len(validation_rows) and history.get("val_loss"):
         best = int(np.argmin(history["val_loss"])) + 1
         forecaster, refit_history = _fit(config, windows, np.arange(len(windows)),
-                                         np.empty(0, dtype=int), best, progress, should_stop)
+                                         np.empty(0, dtype=int), best, progress)
         history = {**history, "refit_loss": refit_history["loss"]}
     return Trained(forecaster, validation_rows, history, time.perf_counter() - started)
 
 
 def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
-         validation_rows: np.ndarray, epochs: int, progress: ProgressCallback | None,
-         should_stop: StopCheck | None) -> tuple[keras.Model, dict[str, list[float]]]:
+         validation_rows: np.ndarray, epochs: int,
+         progress: ProgressCallback | None) -> tuple[keras.Model, dict[str, list[float]]]:
     """One seeded fit of fresh networks; early stopping only when there is validation data."""
     import keras
 
@@ -121,8 +116,6 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
         return inputs, [windows.target[rows]] * config.ensemble
 
     class Reporter(keras.callbacks.Callback):
-        cancelled = False
-
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
             members = config.ensemble  # Keras sums the members' losses; report their mean
@@ -132,9 +125,6 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
                     epoch + 1, epochs, float(logs["loss"]) / members,
                     None if val_loss is None else float(val_loss) / members,
                 ))
-            if should_stop is not None and should_stop():
-                Reporter.cancelled = True
-                self.model.stop_training = True
 
     callbacks: list = [Reporter()]
     if config.patience and len(validation_rows):
@@ -147,8 +137,6 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
         epochs=epochs, batch_size=config.batch_size, shuffle=True,
         callbacks=callbacks, verbose=0,
     )
-    if Reporter.cancelled:
-        raise TrainingCancelled(f"training cancelled after epoch {len(fit.history['loss'])}")
     history = {
         name: [float(value) / config.ensemble for value in fit.history[name]]
         for name in ("loss", "val_loss") if name in fit.history

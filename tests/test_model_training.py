@@ -1,11 +1,11 @@
-"""The network graph, seeded training, progress reports and cancellation."""
+"""The network graph, seeded training and progress reports."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from model import EpochReport, TrainConfig, TrainingCancelled, prepare
+from model import EpochReport, TrainConfig, prepare
 from model.network import build_networks
 from model.pipeline import train_and_evaluate
 from model.training import split_validation, train
@@ -45,15 +45,6 @@ def test_progress_is_reported_after_every_epoch(small_monthly, tiny_config):
     assert all(report.epochs == 3 and report.loss > 0 and report.val_loss > 0
                for report in reports)
     assert trained.history["loss"] == pytest.approx([report.loss for report in reports])
-
-
-def test_training_can_be_cancelled_between_epochs(small_monthly, tiny_config):
-    reports: list[EpochReport] = []
-    config = tiny_config.replace(epochs=50)
-    with pytest.raises(TrainingCancelled, match="after epoch 2"):
-        train(config, training_windows(prepare(small_monthly, config), config),
-              progress=reports.append, should_stop=lambda: len(reports) >= 2)
-    assert len(reports) == 2
 
 
 def test_same_seed_gives_the_same_forecast(small_monthly, tiny_config):

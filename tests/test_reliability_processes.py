@@ -1,6 +1,8 @@
-"""Reliability 1 and 2: many processes at once train once; kill -9 never leaves a broken entry.
+"""Many processes at once train once; kill -9 never leaves a broken entry.
 
 Real `python -m model train` processes on a two-station monthly file with the CLI_FAST config.
+Killing the training process is also how the page's Cancel stops a training (Dash's job
+managers kill the job's process), so this is the cancel test too.
 """
 
 from __future__ import annotations
