@@ -41,7 +41,9 @@ from benchmarks.common import (  # noqa: E402
     write_section,
 )
 from model import (  # noqa: E402
+    CLIMATOLOGY,
     PRESETS,
+    SEASONAL_NAIVE,
     SHARED,
     Record,
     Store,
@@ -59,12 +61,12 @@ from model.evaluate import (  # noqa: E402
 )
 from model.windows import default_cutoff, forecast_inputs, prepare  # noqa: E402
 
-BASELINES = ("seasonal_naive", "climatology", "autoets")
+BASELINES = (SEASONAL_NAIVE, CLIMATOLOGY, "autoets")
 REFERENCE = "seasonal_level"  # the default's smooth level alone, to show what the network adds
 NETWORK = "default_network"  # the default's network on its own, before damping
 LABELS = {"default": "default config (served)", NETWORK: "default's network, own forecast",
           "seed": "seed preset (batch 1, 50 epochs)",
-          "seasonal_naive": "seasonal naive", "climatology": "climatology",
+          SEASONAL_NAIVE: "seasonal naive", CLIMATOLOGY: "climatology",
           "autoets": "AutoETS (season 12)",
           REFERENCE: "reference: default's harmonic seasonal level alone (no network)"}
 DEFAULT_CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "temperature-forecast-bench"
@@ -123,8 +125,8 @@ def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     horizon = config.horizon
     columns = {
         "actual": observed(prepared, target_rows(windows, horizon), windows.location),
-        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
-        "climatology": climatology(prepared, windows, horizon),
+        SEASONAL_NAIVE: seasonal_naive(prepared, windows, horizon),
+        CLIMATOLOGY: climatology(prepared, windows, horizon),
         "autoets": autoets(prepared, windows, horizon),
     }
     if config.anomalies and config.harmonics:
@@ -201,7 +203,7 @@ def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, 
             entry["coverage"] = float(np.average(coverages, weights=cells))
             entry["coverage_min"], entry["coverage_max"] = min(coverages), max(coverages)
         summary[method] = entry
-    climate = np.array(summary["climatology"]["per_step_mae"])
+    climate = np.array(summary[CLIMATOLOGY]["per_step_mae"])
     for method in methods:
         summary[method]["skill_per_step"] = (
             1 - np.array(summary[method]["per_step_mae"]) / climate).tolist()
@@ -302,11 +304,11 @@ def markdown(results: dict[str, Any], command: str) -> str:
         for method in methods:
             entry = summary[method]
             wins = sum(block["backtest"][c]["methods"][method]["mae"]
-                       < block["backtest"][c]["methods"]["climatology"]["mae"] for c in cutoffs)
+                       < block["backtest"][c]["methods"][CLIMATOLOGY]["mae"] for c in cutoffs)
             rows.append([LABELS[method], fmt(entry["mae_mean"]), fmt(entry["mae_std"]),
                          f"{fmt(entry['mae_min'])}-{fmt(entry['mae_max'])}",
                          fmt(entry["rmse_mean"]), fmt(entry["rmse_std"]),
-                         "-" if method == "climatology" else f"{wins}/{len(cutoffs)}",
+                         "-" if method == CLIMATOLOGY else f"{wins}/{len(cutoffs)}",
                          (f"{100 * entry['coverage']:.1f}% ({100 * entry['coverage_min']:.0f}-"
                           f"{100 * entry['coverage_max']:.0f}%)") if "coverage" in entry else "-"])
         parts.append(markdown_table(["method", "MAE mean", "MAE sd", "MAE range", "RMSE mean",
@@ -320,7 +322,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
         header = ["step", *[f"{LABELS[m]} MAE" for m in methods], "default skill (backtest)",
                   "default skill (holdout)"]
         holdout_skill = skill(holdout["methods"]["default"]["per_step_mae"],
-                              holdout["methods"]["climatology"]["per_step_mae"])
+                              holdout["methods"][CLIMATOLOGY]["per_step_mae"])
         rows = [[s + 1, *[fmt(summary[m]["per_step_mae"][s]) for m in methods],
                  fmt(summary["default"]["skill_per_step"][s]), fmt(holdout_skill[s])]
                 for s in steps]

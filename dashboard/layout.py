@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from model import NETWORK, SERVED, TrainConfig
+from model import CLIMATOLOGY, NETWORK, SEASONAL_NAIVE, SERVED, TrainConfig
 
 from . import ids
 from .figures import FONT_STACK, message_figure
@@ -85,8 +85,8 @@ def _chart_card() -> dbc.Card:
                       options=[{"label": "Served forecast", "value": SERVED},
                                {"label": "Network's own", "value": NETWORK}]),
         dbc.Checklist(id=ids.BASELINES, inline=True, switch=True, value=[], options=[
-            {"label": "Climatology", "value": "climatology"},
-            {"label": "Seasonal naive", "value": "seasonal_naive"}]),
+            {"label": "Climatology", "value": CLIMATOLOGY},
+            {"label": "Seasonal naive", "value": SEASONAL_NAIVE}]),
         dbc.RadioItems(id=ids.CHART_MODE, inline=True, value="auto", options=[
             {"label": "Auto", "value": "auto"}, {"label": "One chart", "value": "overlay"},
             {"label": "Panel per station", "value": "panels"}]),

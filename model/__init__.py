@@ -18,7 +18,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 _HOMES = {
     "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),
     "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
-    "record": ("BASELINES", "CURVE", "METHODS", "NETWORK", "SERVED", "Record", "Scores"),
+    "record": ("BASELINES", "CLIMATOLOGY", "CURVE", "METHODS", "NETWORK", "SEASONAL_NAIVE",
+               "SERVED", "Record", "Scores"),
     "data": ("Dataset", "aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
              "read_daily_csv", "read_monthly", "write_monthly"),
     "files": ("PRIVATE", "SHARED", "write_atomic"),
