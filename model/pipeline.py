@@ -20,7 +20,7 @@ from .evaluate import (
     shrinkage_factors,
     target_rows,
 )
-from .record import CURVE, NETWORK, SERVED
+from .record import CURVE, NETWORK, SERVED, Record
 from .training import EpochReport, ProgressCallback, Trained, predict, train
 from .windows import (
     Prepared,
@@ -97,10 +97,7 @@ def train_and_evaluate(
     halfwidths = conformal_halfwidths(damp(sample.network, sample.level, factors) - sample.actual)
 
     def forecasts(windows: Windows) -> dict[str, np.ndarray]:
-        network = forecast_values(trained.forecaster, prepared, windows, config)
-        level = prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
-        values = {SERVED: damp(network, level, factors), NETWORK: network}
-        return {**values, CURVE: level} if config.anomalies and config.harmonics else values
+        return forecast_columns(trained.forecaster, prepared, windows, config, factors)
 
     holdout = forecast_inputs(prepared, config, prepared.cutoff_index)
     latest = forecast_inputs(prepared, config, None)
@@ -119,6 +116,36 @@ def train_and_evaluate(
     if config.damped:
         record["shrinkage"] = [round(float(f), 4) for f in factors]
     return record, trained.forecaster
+
+
+def forecast_columns(forecaster: keras.Model, prepared: Prepared, windows: Windows,
+                     config: TrainConfig, factors: np.ndarray) -> dict[str, np.ndarray]:
+    """The served forecast, the network's own and (with a harmonic level) the curve, (n, horizon).
+
+    Args:
+        factors: per-step weight of the network's anomaly in the served forecast.
+    """
+    network = forecast_values(forecaster, prepared, windows, config)
+    level = prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
+    values = {SERVED: damp(network, level, factors), NETWORK: network}
+    return {**values, CURVE: level} if config.anomalies and config.harmonics else values
+
+
+def forecast_from(record: Record, forecaster: keras.Model,
+                  monthly: pd.DataFrame) -> dict[str, list]:
+    """A stored network's forecast past the last month of `monthly`, served as its record serves.
+
+    The data are prepared as for the network's training (levels and scale fitted on the months
+    up to the record's cutoff); the record's damping weights and interval half-widths apply.
+    On the data it was trained on, this is the record's own `forecast`.
+    """
+    config = record.config.replace(cutoff=record.cutoff)
+    prepared = prepare(monthly, config)
+    latest = forecast_inputs(prepared, config, None)
+    factors = np.ones(config.horizon) if record.shrinkage is None else np.array(record.shrinkage)
+    return forecast_table(prepared, latest,
+                          forecast_columns(forecaster, prepared, latest, config, factors),
+                          np.array(record.interval_halfwidths), config.horizon)
 
 
 def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,

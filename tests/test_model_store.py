@@ -13,9 +13,8 @@ import pytest
 from filelock import FileLock
 
 from model import Store, StoreError, TrainConfig, default_cache_dir, key_for
-from model.pipeline import forecast_values
+from model.pipeline import forecast_from
 from model.store import CACHE_ENV
-from model.windows import forecast_inputs, prepare
 
 
 @pytest.fixture
@@ -62,13 +61,15 @@ def test_reading_results_does_not_import_tensorflow(trained):
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_loaded_network_reproduces_the_recorded_forecast(trained, tiny_config, small_monthly):
+def test_loaded_network_reproduces_the_recorded_forecast(trained, small_monthly):
     session_store, record = trained
     network = session_store.load_network(record.key)
-    prepared = prepare(small_monthly, tiny_config)
-    latest = forecast_inputs(prepared, tiny_config, None)
-    values = forecast_values(network, prepared, latest, tiny_config)
-    np.testing.assert_allclose(values.ravel(), record.forecast["network"], atol=1e-3)
+    forecast = forecast_from(record, network, small_monthly)
+    assert set(forecast) == set(record.forecast)
+    for column in ("location", "month", "step"):
+        assert forecast[column] == record.forecast[column]
+    for column in ("model", "network", "lower", "upper"):
+        np.testing.assert_allclose(forecast[column], record.forecast[column], atol=1e-3)
 
 
 @pytest.mark.parametrize("damage", ["truncated network", "changed byte", "bad json", "no json key",
