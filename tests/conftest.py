@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from helpers import RAW_DATA, SMALL_LOCATIONS, require
 
 from model import Store, TrainConfig, read_monthly
-
-RAW_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "weatherAUS.csv.gz"
-SMALL_LOCATIONS = ["Cairns", "Canberra", "Darwin", "Hobart"]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip on a developer's machine, fail under CI=true, when a test's prerequisite is missing."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from helpers import REPO
 
 from dashboard import create_app
 from dashboard.__main__ import build_parser, warn_if_public
@@ -18,8 +19,6 @@ from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
 from dashboard.shipped import BUILT_IN, shipped_store
 from model import DEFAULT, key_for, read_monthly
-
-REPO = Path(__file__).resolve().parents[1]
 
 # Every callback body except training, fed the values a first visit and a few clicks send.
 NON_TRAINING_CALLBACKS = textwrap.dedent("""

@@ -11,14 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import require
-from reliability_helpers import free_port
+from helpers import REPO, free_port, require
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
 from dashboard import ids
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--window-size=1400,1000")

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from reliability_helpers import (
+from helpers import (
     CLI_FAST,
     entry_files,
     start_cli_train,
@@ -103,7 +103,7 @@ def kill_at_random_moment(trial: int, cache: Path, data: Path, rng: random.Rando
 
 @pytest.mark.timeout(300)
 def test_kill_9_at_random_moments_never_lists_or_loads_a_broken_entry(tmp_path, data_file):
-    seed = int(os.environ.get("RELIABILITY_SEED", time.time_ns() % 100_000))
+    seed = int(os.environ.get("RELIABILITY_SEED", "2"))  # set it to try other kill moments
     rng = random.Random(seed)
     cache = tmp_path / "store"
     cache.mkdir()

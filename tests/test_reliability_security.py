@@ -13,7 +13,7 @@ import urllib.request
 
 import psutil
 import pytest
-from reliability_helpers import REPO, free_port
+from helpers import REPO, free_port
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -7,7 +7,7 @@ import gc
 import numpy as np
 import psutil
 import pytest
-from reliability_helpers import FAST, two_stations
+from helpers import FAST, two_stations
 
 from model import Store
 
