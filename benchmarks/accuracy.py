@@ -267,7 +267,7 @@ def served_vs_curve(summary: dict[str, Any], horizon: int) -> list[str]:
             f"per step (H = {horizon}, mean over the rolling-origin cutoffs):", "",
             markdown_table(["step", "network's own MAE", "served MAE", "curve MAE",
                             "served beats curve"], rows), "",
-            markdown_table(["target (issue 10)", "figure", "met?"], checks)]
+            markdown_table(["target", "figure", "met?"], checks)]
 
 
 def markdown(results: dict[str, Any], command: str) -> str:

@@ -1,4 +1,4 @@
-"""Reliability 7: untrusted network files are refused; only recorded, matching files load.
+"""Untrusted network files are refused; only recorded, matching files load.
 
 Each test copies the session's trained entry into its own store, so the shared one stays intact.
 """
