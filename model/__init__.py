@@ -7,13 +7,7 @@ imported on first use, so a command that only reads the cache never loads pandas
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Any
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter quiet
-# oneDNN's CPU kernels round differently from one process to the next at batch size 1, so the
-# same seed would not give the same network; without them training is as fast here.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 _HOMES = {
     "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),

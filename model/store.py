@@ -263,8 +263,9 @@ class Store:
 
     def load_network(self, key: str) -> keras.Model:
         """Load a recorded network after checking its sha256, with Keras safe_mode on."""
-        import keras
+        from .network import import_keras
 
+        keras = import_keras()
         self.verify(key)
         _, network_path = self._paths(key)
         try:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import TrainConfig
-from .network import build_networks
+from .network import build_networks, import_keras
 from .windows import Windows
 
 if TYPE_CHECKING:
@@ -74,15 +74,6 @@ def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.
     return indices[: count - validation], indices[count - validation :]
 
 
-def seed_everything(seed: int) -> None:
-    """Make Python, NumPy and TensorFlow draw the same numbers, and ops run deterministically."""
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-
-
 def train(config: TrainConfig, windows: Windows,
           progress: ProgressCallback | None = None) -> Trained:
     """Fit a fresh network on the windows and report each epoch.
@@ -90,6 +81,10 @@ def train(config: TrainConfig, windows: Windows,
     With config.refit, a second fit from the same seed on every window follows, for the number
     of epochs at which the first fit's validation loss was lowest.
     """
+    import_keras()
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()  # process-wide, so set by a training only
     started = time.perf_counter()
     fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
     forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs,
@@ -106,9 +101,8 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
          validation_rows: np.ndarray, epochs: int,
          progress: ProgressCallback | None) -> tuple[keras.Model, dict[str, list[float]]]:
     """One seeded fit of fresh networks; early stopping only when there is validation data."""
-    import keras
-
-    seed_everything(config.seed)
+    keras = import_keras()
+    keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
     trainer, forecaster = build_networks(config, windows.history.shape[-1])
 
     def arrays(rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

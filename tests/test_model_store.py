@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -50,15 +51,18 @@ def test_record_holds_everything_a_chart_needs(trained, tiny_config):
 
 
 def test_reading_results_does_not_import_tensorflow(trained):
+    """Nor set TensorFlow's environment: that is for the process that trains or loads."""
     session_store, record = trained
     code = (
-        "import sys; from model import Store; "
+        "import os, sys; from model import Store; "
         f"store = Store({str(session_store.folder)!r}); "
         f"assert store.entries()[0].key == {record.key!r}; "
         f"store.record({record.key!r}); "
-        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules; "
+        "assert not [name for name in os.environ if name.startswith('TF_')]"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("TF_")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
 
 
 def test_loaded_network_reproduces_the_recorded_forecast(trained, small_monthly):
