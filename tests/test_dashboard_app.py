@@ -58,6 +58,7 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_web_process_never_imports_tensorflow(tmp_path):
     result = subprocess.run([sys.executable, "-c", NON_TRAINING_CALLBACKS, str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -65,6 +66,7 @@ def test_web_process_never_imports_tensorflow(tmp_path):
     assert "LOADED []" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("preload", "redis_url", "outcome"), [
     ("", "redis://127.0.0.1:1/0", "READY"),
     ("import tensorflow", "redis://127.0.0.1:1/0", "TensorFlow was imported before the worker"),

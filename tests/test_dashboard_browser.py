@@ -30,7 +30,7 @@ INLINE_PROBE = ("const probe = document.createElement('script');"
                 "probe.textContent = 'window.inlineProbeRan = true;';"
                 "document.head.appendChild(probe); return window.inlineProbeRan === true;")
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:

@@ -1,4 +1,8 @@
-"""Callback functions called directly, with honest and forged inputs."""
+"""Callback functions called directly, with honest and forged inputs.
+
+They read copies of the two built-in models (trained on the embedded data), so only the test
+that trains needs TensorFlow.
+"""
 
 from __future__ import annotations
 
@@ -38,28 +42,33 @@ from dashboard.sources import (
     upload_path,
     user_store,
 )
-from model import Dataset, fingerprint
+from model import DEFAULT, Dataset, fingerprint
 
 STATIONS = ["Cairns", "Darwin"]
 
 
 @pytest.fixture
-def settings(tmp_path, trained, tiny_config):
-    """A store holding the session's tiny network, with the form based on the tiny recipe."""
-    store, _ = trained
-    shutil.copytree(store.folder, tmp_path / "cache")
-    return Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False,
-                    max_upload_mb=0.05)
+def settings(tmp_path, built_in):
+    """A store holding copies of the two built-in models; the form is based on our default."""
+    shutil.copytree(built_in.folder, tmp_path / "cache")
+    return Settings(cache_dir=tmp_path / "cache", use_shipped=False, max_upload_mb=0.05)
 
 
 @pytest.fixture
-def dataset(settings, small_monthly):
+def dataset():
+    """The embedded data set (known as None), which the built-in models were trained on."""
+    return None
+
+
+@pytest.fixture
+def key(default_record):
+    return default_record.key
+
+
+@pytest.fixture
+def uploaded(settings, small_monthly):
+    """The id of a data set uploaded to `settings`: the embedded data of four stations."""
     return save_upload(settings, Dataset.of(small_monthly, VARIABLE))
-
-
-@pytest.fixture
-def key(trained):
-    return trained[1].key
 
 
 def form(config, **changes):
@@ -78,45 +87,46 @@ def text(component) -> str:
     return text(getattr(component, "children", None))
 
 
-def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
+def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key, article_record):
     search, stations, shown, data, notice, options, compare, models = sync_view(
         settings, None, f"?stations=Darwin,Atlantis&model={key}", None, None, dataset)
     assert stations == ["Darwin"] and shown == key and data == dataset and compare == []
-    assert [option["value"] for option in models] == [key]
+    assert sorted(option["value"] for option in models) == sorted([key, article_record.key])
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
-    assert {"label": "Queensland: its only station", "value": "state:QLD"} in options
-    search, stations, *_ = sync_view(settings, ids.STATIONS, search, ["Darwin", "state:QLD"],
+    assert {"label": "Norfolk Island: its only station", "value": "state:NF"} in options
+    assert {"label": "Tasmania: all 2 stations", "value": "state:TAS"} in options
+    search, stations, *_ = sync_view(settings, ids.STATIONS, search, ["Darwin", "state:TAS"],
                                      key, dataset)
-    assert stations == ["Darwin", "Cairns"]
-    assert search == f"?stations=Darwin,Cairns&model={key}"
+    assert stations == ["Darwin", "Hobart", "Launceston"]
+    assert search == f"?stations=Darwin,Hobart,Launceston&model={key}"
 
 
-def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset):
+def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset, monthly):
     click = {"points": [{"customdata": "Hobart"}]}
     assert select_stations(settings, ids.MAP, click, STATIONS, dataset)[0] == [*STATIONS, "Hobart"]
     assert select_stations(settings, ids.MAP, click, [*STATIONS, "Hobart"], dataset)[0] == \
         STATIONS
-    assert len(select_stations(settings, ids.SELECT_ALL, None, [], dataset)[0]) == 4
+    assert len(select_stations(settings, ids.SELECT_ALL, None, [], dataset)[0]) == \
+        monthly["location"].nunique()
     assert select_stations(settings, ids.CLEAR, None, STATIONS, dataset)[0] == []
 
 
-def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained):
+def test_chart_scores_and_models_show_the_record(settings, dataset, key, default_record):
     figure, caption, note = update_chart(settings, STATIONS, key, dataset, ["climatology"],
                                          "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {"Cairns", "Cairns served", "Cairns network", "Cairns forecast",
             "Cairns climatology"} <= names
-    assert trained[1].cutoff in note
-    assert "bidirectional GRU, window 6, horizon 3, 4 units, up to 2 epochs (cached)" in text(
-        caption)
+    assert default_record.cutoff in note
+    assert "GRU, window 18, horizon 18, 16 units, up to 40 epochs (cached)" in text(caption)
     cards, score_note, rows, steps = update_scores(settings, STATIONS, key, dataset)
     assert "Served skill vs the better baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
-    assert len(go.Figure(steps).data) == 4
+    assert len(go.Figure(steps).data) == 5  # with the seasonal curve
     listed = text(update_models(settings, key, dataset, 0))
-    assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
+    assert "window 18, horizon 18, 16 units" in listed and "showing" in listed
     assert "served MAE" in listed and "network MAE" in listed
     assert pick_model(settings, key, 1) == (key, None)
 
@@ -229,10 +239,10 @@ def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send)
     (dict(recipe="transformer"), ids.RECIPE, "recipe ('transformer') must be one of default"),
     (dict(recipe=["default"]), ids.RECIPE, "recipe (['default']) must be one of default"),
 ])
-def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
-                                                         changes, field, expected):
+def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, changes, field,
+                                                         expected):
     before = {entry.key for entry in user_store(settings).entries()}
-    values = form(tiny_config, **changes)
+    values = form(DEFAULT, **changes)
     checked = check_form(settings, *values.values(), dataset)
     assert expected in checked[4 + FORM_ERROR_FIELDS.index(field)]
     if field in ids.NUMBER_FIELDS:
@@ -243,21 +253,26 @@ def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny
     assert {entry.key for entry in user_store(settings).entries()} == before
 
 
-def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, tiny_config):
-    assert "In the cache" in text(check_form(settings, *form(tiny_config).values(), dataset)[-1])
+def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key):
+    assert "In the cache" in text(check_form(settings, *form(DEFAULT).values(), dataset)[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, *form(tiny_config).values(), dataset)
+    shown, message = train_model(settings, progress.append, *form(DEFAULT).values(), dataset)
     assert shown == key and "Cached" in text(message)
     assert progress[-1][:2] == (100, "cached")
 
 
-def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset, key,
+@pytest.mark.slow
+def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_monthly,
                                                               tiny_config):
+    settings = Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False)
+    dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
     values = form(tiny_config, units=3, bidirectional=False)
     assert "Not trained yet" in text(check_form(settings, *values.values(), dataset)[-1])
     progress = []
     shown, message = train_model(settings, progress.append, *values.values(), dataset)
-    assert shown not in (key, no_update) and "Trained" in text(message)
+    assert shown is not no_update and "Trained" in text(message)
+    record_path = user_store(settings).record_path(shown)
+    assert stat.S_IMODE(record_path.stat().st_mode) == 0o600  # owner-only, as uploads are
     labels = [label for _, label, _ in progress]
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
@@ -266,9 +281,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset,
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
-                                                                       tiny_config):
-    other, _ = user_store(settings).get_or_train(
-        tiny_config.replace(bidirectional=False, units=3), load_dataset(settings, dataset).monthly)
+                                                                       article_record):
+    other = article_record
     pair = [key, other.key]
     figure, rows, styles, _ = update_compare(settings, pair, ["Cairns", "Darwin"], dataset,
                                              ["network"])
@@ -279,9 +293,9 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     lines = {trace.name: list(trace.y) for trace in traces if trace.xaxis == "x"}
     assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
     assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
-        ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
+        ("Model 1", "forward", 16), ("Model 2", "bidirectional", 32)]
     assert {style["if"]["column_id"] for style in styles
-            if "row_index" not in style["if"]} == {"direction", "units"}
+            if "row_index" not in style["if"]} == {"recipe", "direction", "units", "epochs"}
     search, *_ = sync_view(settings, ids.COMPARE, "", ["Cairns"], key, dataset, pair)
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
     *_, compared, models = sync_view(settings, None, search, None, None, dataset)
@@ -306,15 +320,17 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert compared == [key] and "compared models" in text(notice)
 
 
-def test_delete_removes_the_entry_and_falls_back(settings, dataset, key):
+def test_delete_removes_the_entry_and_falls_back(settings, dataset, key, article_record):
     version, shown, message = delete_model(settings, key, 1, key, dataset, 3)
-    assert version == 4 and shown is None and "Deleted" in text(message)
-    assert "No models" in text(update_models(settings, None, dataset, 4))
+    assert version == 4 and shown == article_record.key and "Deleted" in text(message)
+    version, shown, _ = delete_model(settings, shown, 1, shown, dataset, version)
+    assert shown is None and "No models" in text(update_models(settings, None, dataset, 5))
     assert "not in the store" in text(delete_model(settings, key, 1, None, dataset, 4)[2])
     assert delete_model(settings, key, None, None, dataset, 4) == (no_update,) * 3
 
 
-def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dataset):
+def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, uploaded):
+    dataset = uploaded
     first = load_dataset(settings, dataset)
     assert load_dataset(settings, dataset) is first and first.fingerprint == dataset
     one_station = first.monthly[first.monthly["location"] == STATIONS[0]]
@@ -328,13 +344,11 @@ def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dat
         load_dataset(settings, dataset)
 
 
-def test_an_uploaded_data_set_is_kept_owner_only_like_the_models(settings, dataset, key,
-                                                                   small_monthly):
-    path = upload_path(settings, dataset)
+def test_an_uploaded_data_set_is_kept_owner_only(settings, uploaded, small_monthly):
+    path = upload_path(settings, uploaded)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(user_store(settings).record_path(key).stat().st_mode) == 0o600
     assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
-    assert load_dataset(settings, dataset).fingerprint == fingerprint(small_monthly, VARIABLE)
+    assert load_dataset(settings, uploaded).fingerprint == fingerprint(small_monthly, VARIABLE)
 
 
 def _data_url(payload: bytes) -> str:

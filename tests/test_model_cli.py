@@ -29,6 +29,7 @@ def small_csv(small_monthly, tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_train_json_then_cache_hit(small_csv, tmp_path):
     args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(tmp_path / "c"), "--json"]
     first = run_cli(*args)
@@ -65,6 +66,7 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert "no cached networks" in run_cli("list", "--cache-dir", str(tmp_path / "c")).stdout
 
 
+@pytest.mark.slow
 def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, small_monthly,
                                                                       tmp_path):
     """A hit answers from the store alone (pandas never loads); other bytes mean another key."""
@@ -81,6 +83,7 @@ def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, s
     assert second["cache_hit"] is False and second["key"] != first["key"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("memo", ["{not json", '{"x": 1}', '[]', "MEMO_WITH_FORGED_ENTRY"])
 def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo):
     cache = tmp_path / "c"

@@ -152,6 +152,7 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert "temperature-forecast" in str(default_cache_dir())
 
 
+@pytest.mark.slow
 def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, store):
     """Cutoff 2011-12, H = 18: the 3 validation windows all miss 2011-04 at step 10."""
     config = TrainConfig(window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64,
@@ -161,6 +162,7 @@ def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, st
     assert store.lookup(config, small_monthly) == record
 
 
+@pytest.mark.slow
 def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_monthly, store):
     """Two earlier cutoffs give two years of out-of-fold origins; served = curve + f x anomaly."""
     config = TrainConfig(window=12, horizon=18, units=4, epochs=2, patience=0, batch_size=64,
@@ -183,6 +185,7 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
     assert record.metrics["network"].mae != record.metrics["seasonal_curve"].mae
 
 
+@pytest.mark.slow
 def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(small_monthly,
                                                                               store):
     """Cutoff 2011-12, H = 18: a year before the first origin leaves no training window."""

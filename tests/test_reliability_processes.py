@@ -27,6 +27,7 @@ from helpers import (
 from model import Store, key_for, load_monthly
 from model.data import write_monthly
 
+pytestmark = pytest.mark.slow
 PROCESSES = 8
 TRIALS = 10
 

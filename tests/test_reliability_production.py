@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from model import Store
 
-pytestmark = [pytest.mark.redis, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(420)]
 PR_SET_PDEATHSIG = 1
 FORM = {"recipe": "default", "window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru",
         "bidirectional": False, "dataset": None}

@@ -15,7 +15,7 @@ import psutil
 import pytest
 from helpers import REPO, free_port
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 def test_default_server_listens_on_loopback_only_with_debug_off(tmp_path):
