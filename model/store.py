@@ -210,10 +210,8 @@ class Store:
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
                progress: ProgressCallback | None) -> Record:
         from .pipeline import train_and_evaluate
-        from .training import forgetting_custom_gradients
 
-        with forgetting_custom_gradients():
-            results, forecaster = train_and_evaluate(config, monthly, progress)
+        results, forecaster = train_and_evaluate(config, monthly, progress)
         record_path, network_path = self._paths(key)
         write_atomic(network_path, lambda path: forecaster.save(path))
         record = Record.from_json({

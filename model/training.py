@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,29 +39,6 @@ class Trained:
     validation_rows: np.ndarray  # the windows that validated it (the latest ones)
     history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-@contextmanager
-def forgetting_custom_gradients() -> Iterator[None]:
-    """Drop the gradient functions TensorFlow registers while a training traces its steps.
-
-    tf.distribute's all_reduce registers a custom gradient for every traced train and test step
-    in a global registry and never removes it; each holds its step's whole graph, so a worker
-    kept about 26 MB per training. They are read only while tracing, which ends with the fit.
-    Not for trainings in several threads of one process (workers use one training per process).
-    """
-    def registry() -> dict[str, Any]:  # without importing TensorFlow if nothing did yet
-        ops = sys.modules.get("tensorflow.python.framework.ops")
-        return ops._gradient_registry._registry if ops is not None else {}
-
-    before = set(registry())
-    try:
-        yield
-    finally:
-        gradients = registry()
-        for name in set(gradients) - before:
-            if name.startswith("CustomGradient-"):
-                gradients.pop(name, None)
 
 
 def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.ndarray]:
