@@ -35,7 +35,17 @@ from benchmarks.common import (
     markdown_table,
     write_section,
 )
-from model import PRESETS, Record, Store, TrainConfig, read_monthly
+from model import (
+    CLIMATOLOGY,
+    PRESETS,
+    SEASONAL_NAIVE,
+    SHARED,
+    Record,
+    Store,
+    TrainConfig,
+    read_monthly,
+    write_atomic,
+)
 from model.config import months_before
 from model.evaluate import (
     climatology,
@@ -46,12 +56,12 @@ from model.evaluate import (
 )
 from model.windows import default_cutoff, forecast_inputs, prepare
 
-BASELINES = ("seasonal_naive", "climatology", "autoets")
+BASELINES = (SEASONAL_NAIVE, CLIMATOLOGY, "autoets")
 REFERENCE = "seasonal_level"  # the default's smooth level alone, to show what the network adds
 NETWORK = "default_network"  # the default's network on its own, before damping
 LABELS = {"default": "default config (served)", NETWORK: "default's network, own forecast",
           "seed": "seed preset (batch 1, 50 epochs)",
-          "seasonal_naive": "seasonal naive", "climatology": "climatology",
+          SEASONAL_NAIVE: "seasonal naive", CLIMATOLOGY: "climatology",
           "autoets": "AutoETS (season 12)",
           REFERENCE: "reference: default's harmonic seasonal level alone (no network)"}
 DEFAULT_CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "temperature-forecast-bench"
@@ -111,8 +121,8 @@ def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     horizon = config.horizon
     columns = {
         "actual": observed(prepared, target_rows(windows, horizon), windows.location),
-        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
-        "climatology": climatology(prepared, windows, horizon),
+        SEASONAL_NAIVE: seasonal_naive(prepared, windows, horizon),
+        CLIMATOLOGY: climatology(prepared, windows, horizon),
         "autoets": autoets(prepared, windows, horizon),
     }
     if config.anomalies and config.harmonics:
@@ -189,7 +199,7 @@ def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, 
             entry["coverage"] = float(np.average(coverages, weights=cells))
             entry["coverage_min"], entry["coverage_max"] = min(coverages), max(coverages)
         summary[method] = entry
-    climate = np.array(summary["climatology"]["per_step_mae"])
+    climate = np.array(summary[CLIMATOLOGY]["per_step_mae"])
     for method in methods:
         summary[method]["skill_per_step"] = (
             1 - np.array(summary[method]["per_step_mae"]) / climate).tolist()
@@ -253,7 +263,7 @@ def served_vs_curve(summary: dict[str, Any], horizon: int) -> list[str]:
             f"per step (H = {horizon}, mean over the rolling-origin cutoffs):", "",
             markdown_table(["step", "network's own MAE", "served MAE", "curve MAE",
                             "served beats curve"], rows), "",
-            markdown_table(["target (issue 10)", "figure", "met?"], checks)]
+            markdown_table(["target", "figure", "met?"], checks)]
 
 
 def markdown(results: dict[str, Any], command: str) -> str:
@@ -290,11 +300,11 @@ def markdown(results: dict[str, Any], command: str) -> str:
         for method in methods:
             entry = summary[method]
             wins = sum(block["backtest"][c]["methods"][method]["mae"]
-                       < block["backtest"][c]["methods"]["climatology"]["mae"] for c in cutoffs)
+                       < block["backtest"][c]["methods"][CLIMATOLOGY]["mae"] for c in cutoffs)
             rows.append([LABELS[method], fmt(entry["mae_mean"]), fmt(entry["mae_std"]),
                          f"{fmt(entry['mae_min'])}-{fmt(entry['mae_max'])}",
                          fmt(entry["rmse_mean"]), fmt(entry["rmse_std"]),
-                         "-" if method == "climatology" else f"{wins}/{len(cutoffs)}",
+                         "-" if method == CLIMATOLOGY else f"{wins}/{len(cutoffs)}",
                          (f"{100 * entry['coverage']:.1f}% ({100 * entry['coverage_min']:.0f}-"
                           f"{100 * entry['coverage_max']:.0f}%)") if "coverage" in entry else "-"])
         parts.append(markdown_table(["method", "MAE mean", "MAE sd", "MAE range", "RMSE mean",
@@ -308,7 +318,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
         header = ["step", *[f"{LABELS[m]} MAE" for m in methods], "default skill (backtest)",
                   "default skill (holdout)"]
         holdout_skill = skill(holdout["methods"]["default"]["per_step_mae"],
-                              holdout["methods"]["climatology"]["per_step_mae"])
+                              holdout["methods"][CLIMATOLOGY]["per_step_mae"])
         rows = [[s + 1, *[fmt(summary[m]["per_step_mae"][s]) for m in methods],
                  fmt(summary["default"]["skill_per_step"][s]), fmt(holdout_skill[s])]
                 for s in steps]
@@ -402,7 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results, command.strip())
     print(text)
     write_section("accuracy", text, Path(args.out))
-    Path(args.json_out).write_text(json.dumps(results, indent=1, default=float))
+    text = json.dumps(results, indent=1, default=float)
+    write_atomic(args.json_out, lambda temporary: temporary.write_text(text), SHARED)
     return 0
 
 

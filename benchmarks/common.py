@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model import SHARED, write_atomic
+
 BENCHMARKS = Path(__file__).resolve().parent
 RESULTS = BENCHMARKS / "RESULTS.md"
 HEADER = ("# Benchmark results\n\nNumbers from one run of each script on the project machine "
@@ -24,7 +26,7 @@ def write_section(name: str, text: str, path: Path = RESULTS) -> None:
         current = pattern.sub(lambda _: block, current)
     else:
         current = current.rstrip() + "\n\n" + block + "\n"
-    path.write_text(current, encoding="utf-8")
+    write_atomic(path, lambda temporary: temporary.write_text(current, encoding="utf-8"), SHARED)
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -25,6 +25,7 @@ from model import (
     SERVED,
     VARIABLE_LABELS,
     DataError,
+    Dataset,
     Record,
     Scores,
     aggregate_monthly,
@@ -52,7 +53,6 @@ from .sources import (
     InputError,
     ModelGone,
     ShownModel,
-    data_fingerprint,
     default_key,
     entries,
     find_model,
@@ -63,7 +63,6 @@ from .sources import (
     save_upload,
     stations_of,
     user_store,
-    with_fingerprint,
 )
 from .tables import (
     METHOD_LABELS,
@@ -98,7 +97,7 @@ def data_badge(settings: Settings, view: Any) -> Any:
     """What data the page shows: built-in or uploaded, how many stations, which months."""
     try:
         dataset = unpack(view)[0]
-        monthly = load_dataset(settings, dataset)
+        monthly = load_dataset(settings, dataset).monthly
     except InputError as error:
         return str(error)
     months = monthly["month"]
@@ -128,7 +127,7 @@ def update_map(settings: Settings, view: Any) -> Any:
     """The station map with the selection highlighted."""
     try:
         dataset, stations, _, _ = unpack(view)
-        table = stations_of(load_dataset(settings, dataset))
+        table = stations_of(load_dataset(settings, dataset).monthly)
         chosen = parse_stations(stations, table)
     except InputError as error:
         return message_figure(str(error), height=300)
@@ -141,15 +140,15 @@ def update_map(settings: Settings, view: Any) -> Any:
 def _view(settings: Settings, view: Any) -> tuple:
     """Validated (monthly, station table, chosen stations, ShownModel or None) of a view."""
     dataset, stations, key, _ = unpack(view)
-    monthly = load_dataset(settings, dataset)
-    table = stations_of(monthly)
+    data = load_dataset(settings, dataset)
+    table = stations_of(data.monthly)
     chosen = parse_stations(stations, table)
     if key is None:
-        return monthly, table, chosen, None
+        return data.monthly, table, chosen, None
     shown = find_model(settings, key)
-    if shown.record.data_fingerprint != data_fingerprint(monthly):
+    if shown.record.data_fingerprint != data.fingerprint:
         raise InputError(f"model {key} was trained on another data set")
-    return monthly, table, chosen, shown
+    return data.monthly, table, chosen, shown
 
 
 def _shown_rows(shown: ShownModel | None, chosen: list[str]) -> tuple:
@@ -365,12 +364,12 @@ def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
         dataset, stations, _, compare = unpack(view)
         keys = parse_compare(compare)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
-        monthly = load_dataset(settings, dataset)
-        table = stations_of(monthly)
+        data = load_dataset(settings, dataset)
+        table = stations_of(data.monthly)
         chosen = parse_stations(stations, table)
         shown = [find_model(settings, key) for key in keys]
         for model in shown:
-            if model.record.data_fingerprint != data_fingerprint(monthly):
+            if model.record.data_fingerprint != data.fingerprint:
                 raise InputError(f"model {model.record.key} was trained on another data set")
     except InputError as error:
         return message_figure(str(error), height=300), [], compare_columns([]), alert(str(error))
@@ -384,7 +383,7 @@ def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
     names = dict(zip(table["location"], table["name"], strict=True))
     models = [(f"Model {number}", rows_of(model.predictions, drawn))
               for number, model in enumerate(shown, start=1)]
-    figure = compare_figure(actuals_frame(monthly, drawn), models, drawn, names,
+    figure = compare_figure(actuals_frame(data.monthly, drawn), models, drawn, names,
                             VARIABLE_LABELS[VARIABLE], tuple(forecasts))
     rows = compare_rows([model.record for model in shown])
     note = ("Highlighted: the settings that differ. Errors are over all stations of each model's "
@@ -489,17 +488,17 @@ def check_form(settings: Settings, values: dict[str, Any], view: Any) -> tuple:
     have room for, or whether the settings are in the cache.
     """
     try:
-        monthly = load_dataset(settings, unpack(view)[0])
+        data = load_dataset(settings, unpack(view)[0])
     except InputError as error:
         return (False,) * len(form.NUMBERS) + (None,) * len(form.INPUT_IDS) + (alert(str(error)),)
-    config, errors = parse_form(values, settings.base_config, monthly)
+    config, errors = parse_form(values, settings.base_config, data.monthly)
     flags = tuple(field.name in errors or (ids.FORM_HINT in errors and field.name in DATA_FIT)
                   for field in form.NUMBERS)
     messages = tuple(errors.get(input_id) for input_id in form.INPUT_IDS)
     if config is None:
         fit = errors.get(ids.FORM_HINT)
         return (*flags, *messages, fit and html.Span(fit, className="field-error"))
-    cached = lookup(settings, config, monthly) is not None
+    cached = lookup(settings, config, data) is not None
     hint = (html.Span("In the cache: Train shows it at once.", className="text-success") if cached
             else html.Span("Not trained yet: training runs in the background.",
                            className="text-muted"))
@@ -514,13 +513,13 @@ def train_model(settings: Settings, set_progress: Progress, values: dict[str, An
     the calibration fits that follow are named in the label. Returns (key, message).
     """
     try:
-        monthly = load_dataset(settings, unpack(view)[0])
+        data = load_dataset(settings, unpack(view)[0])
     except InputError as error:
         return no_update, alert(str(error))
-    config, errors = parse_form(values, settings.base_config, monthly)
+    config, errors = parse_form(values, settings.base_config, data.monthly)
     if config is None:
         return no_update, alert("Not trained: " + " ".join(errors.values()))
-    record = lookup(settings, config, monthly)
+    record = lookup(settings, config, data)
     if record is not None:
         set_progress((100, "cached", loss_figure(record.history)))
         return record.key, alert(f"Cached: {describe(record.config)} was trained before "
@@ -540,7 +539,8 @@ def train_model(settings: Settings, set_progress: Progress, values: dict[str, An
         set_progress((round(100 * epoch.epoch / epoch.epochs), label, loss_figure(history)))
 
     try:
-        record, _ = user_store(settings).get_or_train(config, monthly, progress=report)
+        record, _ = user_store(settings).get_or_train(config, data.monthly, progress=report,
+                                                      data_print=data.fingerprint)
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
     set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done",
@@ -587,12 +587,12 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     name = name[:80]
     try:
         raw = _decode_upload(contents, name, settings.max_upload_bytes)
-        # hashed once here, not again by save_upload, default_key and entries
-        monthly = with_fingerprint(aggregate_monthly(read_daily_csv(raw, name=name)))
+        data = Dataset.of(aggregate_monthly(read_daily_csv(raw, name=name)), VARIABLE)
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
-    dataset = save_upload(settings, monthly)
+    dataset = save_upload(settings, data)
+    monthly = data.monthly
     stations = monthly["location"].nunique()
     text = (f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
             f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data.")

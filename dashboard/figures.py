@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import CURVE, NETWORK, SERVED
+from model import CLIMATOLOGY, CURVE, NETWORK, SEASONAL_NAIVE, SERVED
 
 from .tables import METHOD_LABELS
 
 PALETTE = ("#1f77b4", "#e4572e", "#2ca02c", "#9467bd", "#f2a541", "#17becf", "#d62728",
            "#8c564b", "#e377c2", "#4c5c68", "#bcbd22", "#2e4057", "#ff7f0e", "#66a182",
            "#7f3c8d")
-BASELINE_DASH = {"climatology": "dot", "seasonal_naive": "dashdot"}
+BASELINE_DASH = {CLIMATOLOGY: "dot", SEASONAL_NAIVE: "dashdot"}
 # How each forecast is drawn on the held-out months, and beyond the data (the served one with
 # its band): the served forecast thick, the network's own thinner, so both can be told apart.
 FORECAST_LINES = {
@@ -313,8 +313,8 @@ def step_figure(errors: pd.DataFrame) -> dict[str, Any]:
     styles = {SERVED: {"color": "#1f77b4", "width": 2.5},
               NETWORK: {"color": "#e4572e", "width": 1.5, "dash": "longdashdot"},
               CURVE: {"color": "#2ca02c", "width": 1.5},
-              "climatology": {"color": "#495057", "dash": "dot"},
-              "seasonal_naive": {"color": "#adb5bd", "dash": "dashdot"}}
+              CLIMATOLOGY: {"color": "#495057", "dash": "dot"},
+              SEASONAL_NAIVE: {"color": "#adb5bd", "dash": "dashdot"}}
     traces = []
     for method, style in styles.items():
         rows = errors[errors["method"] == method]

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from model import NETWORK, SERVED, TrainConfig
+from model import CLIMATOLOGY, NETWORK, SEASONAL_NAIVE, SERVED, TrainConfig
 
 from . import form, ids
 from .figures import message_figure
@@ -87,8 +87,8 @@ def _chart_card() -> dbc.Card:
                       options=[{"label": "Served forecast", "value": SERVED},
                                {"label": "Network's own", "value": NETWORK}]),
         dbc.Checklist(id=ids.BASELINES, inline=True, switch=True, value=[], options=[
-            {"label": "Climatology", "value": "climatology"},
-            {"label": "Seasonal naive", "value": "seasonal_naive"}]),
+            {"label": "Climatology", "value": CLIMATOLOGY},
+            {"label": "Seasonal naive", "value": SEASONAL_NAIVE}]),
         dbc.RadioItems(id=ids.CHART_MODE, inline=True, value="auto", options=[
             {"label": "Auto", "value": "auto"}, {"label": "One chart", "value": "overlay"},
             {"label": "Panel per station", "value": "panels"}]),

@@ -10,15 +10,16 @@ from typing import NamedTuple
 import pandas as pd
 
 from model import (
+    PRIVATE,
+    Dataset,
     Record,
     Store,
     StoreError,
     TrainConfig,
-    fingerprint,
     key_for,
     read_monthly,
     short_repr,
-    write_atomic,
+    write_monthly,
 )
 
 from .settings import Settings
@@ -65,31 +66,19 @@ def _station_table(locations: tuple[str, ...]) -> pd.DataFrame:
     return frame.sort_values(["state", "name"], ignore_index=True)
 
 
-def with_fingerprint(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Hash a data set once and keep the hash on this very frame (a copy will not trust it)."""
-    monthly.attrs["fingerprint"] = (id(monthly), fingerprint(monthly, VARIABLE))
-    return monthly
-
-
 @functools.cache
-def _embedded() -> pd.DataFrame:
-    return with_fingerprint(read_monthly())
+def _embedded() -> Dataset:
+    return Dataset.of(read_monthly(), VARIABLE)
 
 
 @functools.lru_cache(maxsize=8)
-def _read_upload(path: Path, stamp: tuple[int, int]) -> pd.DataFrame:
+def _read_upload(path: Path, stamp: tuple[int, int]) -> Dataset:
     """Read an uploaded data set once per version of its file (`stamp`: mtime and size)."""
-    return with_fingerprint(read_monthly(path))
+    return Dataset.of(read_monthly(path), VARIABLE)
 
 
-def data_fingerprint(monthly: pd.DataFrame) -> str:
-    """A data set's fingerprint, hashed only once for a frame this module loaded."""
-    owner, data_print = monthly.attrs.get("fingerprint", (None, None))
-    return data_print if owner == id(monthly) else fingerprint(monthly, VARIABLE)
-
-
-def load_dataset(settings: Settings, dataset: object) -> pd.DataFrame:
-    """The monthly frame of a session's data set: None is the embedded data, else an upload id.
+def load_dataset(settings: Settings, dataset: object) -> Dataset:
+    """A session's data set: None is the embedded data, else an upload id.
 
     Shared between requests, so never modified.
     """
@@ -110,10 +99,9 @@ def _file_version(path: Path) -> tuple[int, int]:
     return status.st_mtime_ns, status.st_size
 
 
-def dataset_id(monthly: pd.DataFrame) -> str | None:
+def dataset_id(data: Dataset) -> str | None:
     """The id a data set is known by: None for the embedded data, else its fingerprint."""
-    data_print = data_fingerprint(monthly)
-    return None if data_print == data_fingerprint(_embedded()) else data_print
+    return None if data.fingerprint == _embedded().fingerprint else data.fingerprint
 
 
 def upload_path(settings: Settings, dataset: object) -> Path:
@@ -123,17 +111,15 @@ def upload_path(settings: Settings, dataset: object) -> Path:
     return settings.uploads_dir / f"{dataset}.csv"
 
 
-def save_upload(settings: Settings, monthly: pd.DataFrame) -> str | None:
-    """Keep an uploaded monthly frame under its fingerprint, owner-only; return its data set id."""
-    dataset = dataset_id(monthly)
+def save_upload(settings: Settings, data: Dataset) -> str | None:
+    """Keep an uploaded data set under its fingerprint, owner-only; return its data set id."""
+    dataset = dataset_id(data)
     if dataset is None:
         return None
     path = upload_path(settings, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        frame = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
-        write_atomic(path, lambda temporary: frame.to_csv(
-            temporary, index=False, float_format="%.6g", lineterminator="\n"))
+        write_monthly(data.monthly, path, PRIVATE)
     return dataset
 
 
@@ -203,31 +189,29 @@ def record_rows(columns: dict[str, list]) -> pd.DataFrame:
     return frame.assign(month=pd.to_datetime(frame["month"], format="%Y-%m"))
 
 
-def lookup(settings: Settings, config: TrainConfig, monthly: pd.DataFrame) -> Record | None:
+def lookup(settings: Settings, config: TrainConfig, data: Dataset) -> Record | None:
     """The verified record of a config on this data from any store, or None."""
-    data_print = data_fingerprint(monthly)
     for store in stores(settings):
-        record = store.lookup(config, monthly, data_print)
+        record = store.lookup(config, data.monthly, data.fingerprint)
         if record is not None:
             return record
     return None
 
 
-def entries(settings: Settings, monthly: pd.DataFrame) -> list[Entry]:
+def entries(settings: Settings, data: Dataset) -> list[Entry]:
     """Store entries trained on this data set, newest first, each marked shipped or not."""
-    data_print = data_fingerprint(monthly)
     seen: dict[str, Entry] = {}
     for store in stores(settings):
         for record in store.entries():
-            if record.data_fingerprint == data_print and record.key not in seen:
+            if record.data_fingerprint == data.fingerprint and record.key not in seen:
                 seen[record.key] = Entry(record, store.folder == SHIPPED_FOLDER)
     return sorted(seen.values(), key=lambda entry: entry.record.created, reverse=True)
 
 
-def default_key(settings: Settings, monthly: pd.DataFrame) -> str | None:
+def default_key(settings: Settings, data: Dataset) -> str | None:
     """The model to show first: the base recipe's if cached, else the newest on this data."""
-    preferred = key_for(settings.base_config, monthly, data_fingerprint(monthly))
-    listed = entries(settings, monthly)
+    preferred = key_for(settings.base_config, data.monthly, data.fingerprint)
+    listed = entries(settings, data)
     for entry in listed:
         if entry.record.key == preferred:
             return preferred

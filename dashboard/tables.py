@@ -6,12 +6,21 @@ from typing import Any
 
 import pandas as pd
 
-from model import BASELINES, CURVE, NETWORK, SERVED, Record, Scores
+from model import (
+    BASELINES,
+    CLIMATOLOGY,
+    CURVE,
+    NETWORK,
+    SEASONAL_NAIVE,
+    SERVED,
+    Record,
+    Scores,
+)
 
 from .sources import VARIABLE
 
 METHOD_LABELS = {SERVED: "Served forecast", NETWORK: "Network's own", CURVE: "Seasonal curve",
-                 "climatology": "Climatology", "seasonal_naive": "Seasonal naive"}
+                 CLIMATOLOGY: "Climatology", SEASONAL_NAIVE: "Seasonal naive"}
 
 
 def actuals_frame(monthly: pd.DataFrame, stations: list[str]) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 from dash import no_update
 
-from model import Record, short_repr
+from model import Dataset, Record, short_repr
 
 from . import ids
 from .messages import alert, describe
@@ -36,7 +36,6 @@ from .settings import Settings
 from .sources import (
     STATE_NAMES,
     InputError,
-    data_fingerprint,
     default_key,
     entries,
     find_record,
@@ -84,8 +83,8 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any,
         dataset, stations, model, compare = unpack(view)
         if event == ids.UPLOADED:
             return _fresh(settings, _uploaded(value), search)
-        monthly = load_dataset(settings, dataset)
-        table = stations_of(monthly)
+        data = load_dataset(settings, dataset)
+        table = stations_of(data.monthly)
         chosen = parse_stations(stations, table)
         compared = parse_compare(compare)
         if event in STATION_EVENTS:
@@ -93,12 +92,12 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any,
         elif event == ids.COMPARE:
             compared = parse_compare(value)
         elif event in (ids.VIEW_MODEL, ids.SHOW_DEFAULT, ids.TRAINED):
-            model = _model_on(settings, value, monthly)
+            model = _model_on(settings, value, data)
         elif event == ids.STORE_VERSION and model is not None:
-            model = _existing(settings, model) or default_key(settings, monthly)
+            model = _existing(settings, model) or default_key(settings, data)
     except InputError as error:
         return (no_update,) * 6 + (alert(str(error)),)
-    options = compare_options(settings, monthly) if event in STORE_EVENTS else no_update
+    options = compare_options(settings, data) if event in STORE_EVENTS else no_update
     if isinstance(options, list):  # the options were rebuilt
         compared = _listed(compared, options)
     new = _packed(dataset, chosen, model, compared)
@@ -139,10 +138,10 @@ def _clicked_station(click: Any) -> str:
     return station
 
 
-def _model_on(settings: Settings, key: Any, monthly: pd.DataFrame) -> str:
+def _model_on(settings: Settings, key: Any, data: Dataset) -> str:
     """A model key to show, checked: in a store and trained on the view's data set."""
     record = find_record(settings, key)
-    if record.data_fingerprint != data_fingerprint(monthly):
+    if record.data_fingerprint != data.fingerprint:
         raise InputError(f"model {record.key} was trained on another data set")
     return record.key
 
@@ -162,19 +161,19 @@ def _uploaded(event: Any) -> Any:
 
 def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
     """A view of a data set just adopted: default stations and model, nothing compared."""
-    monthly = load_dataset(settings, dataset)
-    new = _packed(dataset, first_stations(settings, monthly), default_key(settings, monthly), [])
-    return (new, _query(new, search), new["stations"], station_options(monthly), [],
-            compare_options(settings, monthly), None)
+    data = load_dataset(settings, dataset)
+    new = _packed(dataset, first_stations(settings, data.monthly), default_key(settings, data), [])
+    return (new, _query(new, search), new["stations"], station_options(data.monthly), [],
+            compare_options(settings, data), None)
 
 
 def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
     """The view a link asks for, on the session's data set or the linked model's."""
     try:
         dataset = unpack(view)[0]
-        monthly = load_dataset(settings, dataset)
+        data = load_dataset(settings, dataset)
     except InputError as error:
-        dataset, monthly, notices = None, load_dataset(settings, None), [f"{error}."]
+        dataset, data, notices = None, load_dataset(settings, None), [f"{error}."]
     else:
         notices = []
     wanted, key, compare = parse_query(search)
@@ -182,28 +181,29 @@ def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
         try:
             record = find_record(settings, key)
             dataset = _dataset_of(settings, record, dataset)
-            monthly = load_dataset(settings, dataset)
+            data = load_dataset(settings, dataset)
         except InputError as error:
             notices.append(f"The link's model could not be opened: {error}.")
             key = None
     if key is None:
-        key = default_key(settings, monthly)
-    known = set(monthly["location"])
+        key = default_key(settings, data)
+    known = set(data.monthly["location"])
     if wanted is None:
-        wanted = first_stations(settings, monthly)
+        wanted = first_stations(settings, data.monthly)
     unknown = [s for s in wanted if s not in known]
     if unknown:
         notices.append("Unknown station(s) in the link ignored: "
                        f"{', '.join(map(short_repr, unknown[:5]))}.")
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
-    models = compare_options(settings, monthly)
+    models = compare_options(settings, data)
     compared = _listed(compare[:MAX_COMPARED], models)
     if len(compared) < len(compare):
         notices.append("Some of the link's compared models are not on this server or not for "
                        "this data; they were left out.")
     new = _packed(dataset, chosen, key, compared)
     notice = alert(" ".join(notices), "warning") if notices else None
-    return (new, _query(new, search), chosen, station_options(monthly), compared, models, notice)
+    return (new, _query(new, search), chosen, station_options(data.monthly), compared, models,
+            notice)
 
 
 def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
@@ -213,15 +213,15 @@ def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
             data = load_dataset(settings, candidate)
         except InputError:
             continue
-        if data_fingerprint(data) == record.data_fingerprint:
+        if data.fingerprint == record.data_fingerprint:
             return candidate
     raise InputError(f"the data set model {record.key} was trained on is not on this server")
 
 
-def compare_options(settings: Settings, monthly: pd.DataFrame) -> list[dict[str, str]]:
+def compare_options(settings: Settings, data: Dataset) -> list[dict[str, str]]:
     """The comparison picker's options: every stored model trained on this data."""
     return [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
-             "value": entry.record.key} for entry in entries(settings, monthly)]
+             "value": entry.record.key} for entry in entries(settings, data)]
 
 
 def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:

@@ -7,22 +7,18 @@ imported on first use, so a command that only reads the cache never loads pandas
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Any
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter quiet
-# oneDNN's CPU kernels round differently from one process to the next at batch size 1, so the
-# same seed would not give the same network; without them training is as fast here.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 _HOMES = {
     "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),
     "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
-    "record": ("BASELINES", "CURVE", "METHODS", "NETWORK", "SERVED", "Record", "Scores"),
-    "data": ("aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
-             "read_daily_csv", "read_monthly"),
-    "store": ("Store", "StoreError", "default_cache_dir", "key_for", "write_atomic"),
-    "training": ("EpochReport", "TrainingCancelled"),
+    "record": ("BASELINES", "CLIMATOLOGY", "CURVE", "METHODS", "NETWORK", "SEASONAL_NAIVE",
+               "SERVED", "Record", "Scores"),
+    "data": ("Dataset", "aggregate_monthly", "fingerprint", "load_monthly", "locations_in",
+             "read_daily_csv", "read_monthly", "write_monthly"),
+    "files": ("PRIVATE", "SHARED", "write_atomic"),
+    "store": ("Store", "StoreError", "default_cache_dir", "key_for"),
+    "training": ("EpochReport",),
     "windows": ("prepare",),
     "logs": ("LOG_LEVELS", "check_log_level", "configure_logging"),
 }

@@ -1,4 +1,4 @@
-"""Command line: `python -m model train | list | delete | build-data`."""
+"""Command line: `python -m model train | forecast | list | delete | build-data`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cache-dir", help="store folder (default: $TEMPERATURE_FORECAST_CACHE "
                                            "or the per-user cache folder)")
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    forecast = commands.add_parser(
+        "forecast", parents=[common],
+        help="forecast past the data's last month with a cached network, as CSV")
+    forecast.add_argument("key")
+    forecast.add_argument("--data", help="data whose latest months the forecast starts from, as "
+                                         "for train; default: embedded")
+    forecast.add_argument("--cache-dir")
 
     listing = commands.add_parser("list", parents=[common], help="list the cached networks")
     listing.add_argument("--cache-dir")
@@ -150,6 +158,19 @@ def summary_json(record: Record, hit: bool) -> dict[str, Any]:
     }
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .data import load_monthly
+    from .pipeline import forecast_from
+
+    store = Store(args.cache_dir)
+    network = store.load_network(args.key)
+    table = forecast_from(store.record(args.key), network, load_monthly(args.data))
+    pd.DataFrame(table).to_csv(sys.stdout, index=False, lineterminator="\n")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     entries = Store(args.cache_dir).entries()
     if args.json:
@@ -186,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; user mistakes print one line on stderr and exit 2."""
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
-    handlers = {"train": _train, "list": _list, "delete": _delete, "build-data": _build_data}
+    handlers = {"train": _train, "forecast": _forecast, "list": _list, "delete": _delete,
+                "build-data": _build_data}
     try:
         return handlers[args.command](args)
     except USER_ERRORS as error:

@@ -163,7 +163,8 @@ DEFAULT = TrainConfig(
 )
 PRESETS: dict[str, TrainConfig] = {
     "default": DEFAULT,
-    # The published notebook recipe, kept unchanged for comparison (see design.md).
+    # The published notebook recipe, kept unchanged for comparison (README, "How accuracy is
+    # measured"; the scores of both in benchmarks/RESULTS.md).
     "seed": TrainConfig(
         window=18, horizon=18, cell="gru", bidirectional=True, units=32, dropout=0.0,
         batch_size=1, learning_rate=0.001, epochs=50, patience=0, validation_fraction=0.2,

@@ -6,11 +6,13 @@ import csv
 import hashlib
 import io
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .files import SHARED, write_atomic
 from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
@@ -21,6 +23,10 @@ MISSING_MARKERS = ("", "NA", "NaN", "nan")
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
 GZIP_SLICE = 1 << 14  # compressed bytes handed to zlib at a time
+DECIMALS = 4  # monthly values are kept to 0.0001 (the observations have 0.1)
+# How monthly values are written, to files and to the text a fingerprint hashes, so a data set
+# saved and read back keeps its fingerprint: exact for every DECIMALS-rounded value below 100.
+NUMBER_FORMAT = "%.6g"
 
 
 def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
@@ -191,17 +197,18 @@ def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
     counts = grouped[list(VARIABLES)].count()
     monthly = grouped[["temp", "min_temp", "max_temp"]].mean()
     monthly["rainfall"] = grouped["rainfall"].sum(min_count=1)
-    monthly = monthly.where(counts >= MIN_DAYS_PER_MONTH)
+    monthly = monthly.where(counts >= MIN_DAYS_PER_MONTH).round(DECIMALS)
     monthly = monthly.dropna(how="all").reset_index().rename(columns={"Location": "location"})
     if monthly.empty:
         raise DataError(f"no month has {MIN_DAYS_PER_MONTH} or more daily observations")
     return monthly.sort_values(["location", "month"], ignore_index=True)
 
 
-def write_monthly(monthly: pd.DataFrame, path: str | Path) -> None:
-    """Write a monthly frame as CSV with fixed formatting, so regeneration is byte-identical."""
+def write_monthly(monthly: pd.DataFrame, path: str | Path, mode: int = SHARED) -> None:
+    """Write a monthly frame as CSV in NUMBER_FORMAT, atomically; regeneration is byte-identical."""
     out = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
-    out.to_csv(path, index=False, float_format="%.4f", lineterminator="\n")
+    write_atomic(path, lambda temporary: out.to_csv(
+        temporary, index=False, float_format=NUMBER_FORMAT, lineterminator="\n"), mode)
 
 
 def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
@@ -271,8 +278,26 @@ def fill_short_gaps(table: pd.DataFrame, max_gap: int = MAX_INTERPOLATED_GAP) ->
 def fingerprint(monthly: pd.DataFrame, variable: str) -> str:
     """Hash the monthly values of one variable, so any change to the data changes the key."""
     used = monthly[["location", "month", variable]].dropna().sort_values(["location", "month"])
-    text = used.to_csv(index=False, float_format="%.6g", date_format="%Y-%m")
+    text = used.to_csv(index=False, float_format=NUMBER_FORMAT, date_format="%Y-%m")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A monthly frame and the fingerprint of one of its variables, hashed once.
+
+    Passed whole wherever both are needed, so a hash never strays from its frame; shared
+    between requests, so the frame is never modified.
+    """
+
+    monthly: pd.DataFrame
+    variable: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, monthly: pd.DataFrame, variable: str) -> Dataset:
+        """Hash `variable` of a monthly frame and keep the hash beside it."""
+        return cls(monthly, variable, fingerprint(monthly, variable))
 
 
 def locations_in(monthly: pd.DataFrame) -> list[str]:

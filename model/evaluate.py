@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
-from .record import SERVED
+from .record import CLIMATOLOGY, SEASONAL_NAIVE, SERVED
 from .windows import Prepared, Windows
 
 INTERVAL_LEVEL = 0.8
@@ -111,8 +111,8 @@ def score_holdout(prepared: Prepared, windows: Windows, forecasts: dict[str, np.
     actual = observed(prepared, target_rows(windows, horizon), windows.location)
     predictions = {
         **forecasts,
-        "climatology": climatology(prepared, windows, horizon),
-        "seasonal_naive": seasonal_naive(prepared, windows, horizon),
+        CLIMATOLOGY: climatology(prepared, windows, horizon),
+        SEASONAL_NAIVE: seasonal_naive(prepared, windows, horizon),
     }
     usable = np.isfinite(actual)
     for values in predictions.values():

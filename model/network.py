@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 from .config import TrainConfig
 
 if TYPE_CHECKING:
     import keras
 
+TENSORFLOW_ENVIRONMENT = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",  # keep TensorFlow's C++ start-up chatter quiet
+    # oneDNN's CPU kernels round differently from one process to the next at batch size 1, so the
+    # same seed would not give the same network; without them training is as fast here.
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+}
+
+
+def import_keras() -> Any:  # the keras module; typed Any as keras ships no stubs
+    """Import Keras with TensorFlow's start-up chatter quiet and oneDNN off.
+
+    Both settings hold for the whole process and only before TensorFlow's first import, so they
+    are made here, where a network is built or loaded, and never on importing `model`.
+    """
+    for name, value in TENSORFLOW_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    import keras
+
+    return keras
+
 
 def _recurrent(config: TrainConfig, name: str, return_sequences: bool) -> keras.layers.Layer:
-    import keras
+    keras = import_keras()
 
     cell = keras.layers.GRU if config.cell == "gru" else keras.layers.LSTM
     layer = cell(config.units, dropout=config.dropout, return_sequences=return_sequences,
@@ -24,7 +45,7 @@ def build_member(config: TrainConfig, inputs: list, index: int) -> keras.KerasTe
 
     With config.highway, a linear map of the flattened input window is added to the output.
     """
-    import keras
+    keras = import_keras()
 
     prefix = f"member{index}_"
     encoded = _recurrent(config, prefix + "encoder", return_sequences=False)(inputs[0])
@@ -49,7 +70,7 @@ def build_networks(config: TrainConfig, features: int) -> tuple[keras.Model, ker
     The members share inputs but no weights, so training them together with one loss each
     is the same as training them apart, in one pass over the data.
     """
-    import keras
+    keras = import_keras()
 
     inputs = [keras.Input((config.window, features), name="history")]
     if config.calendar:

@@ -20,8 +20,8 @@ from .evaluate import (
     shrinkage_factors,
     target_rows,
 )
-from .record import CURVE, NETWORK, SERVED
-from .training import EpochReport, ProgressCallback, StopCheck, Trained, predict, train
+from .record import CURVE, NETWORK, SERVED, Record
+from .training import EpochReport, ProgressCallback, Trained, predict, train
 from .windows import (
     Prepared,
     Windows,
@@ -73,9 +73,9 @@ def forecast_values(forecaster: keras.Model, prepared: Prepared, windows: Window
                                 windows.location[:, None])
 
 
-def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
-                       progress: ProgressCallback | None = None,
-                       should_stop: StopCheck | None = None) -> tuple[dict[str, Any], keras.Model]:
+def train_and_evaluate(
+    config: TrainConfig, monthly: pd.DataFrame, progress: ProgressCallback | None = None,
+) -> tuple[dict[str, Any], keras.Model]:
     """Train on windows up to the cutoff, calibrate, score the holdout and forecast past the data.
 
     The record keeps the network's own forecast beside the served one (the network's anomaly
@@ -83,11 +83,11 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     """
     prepared = prepare(monthly, config)
     windows = training_windows(prepared, config)
-    trained = train(config, windows, progress, should_stop)
+    trained = train(config, windows, progress)
     seconds = trained.seconds
     sample = None
     if config.calibration == "cross_fit":
-        sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress, should_stop)
+        sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress)
         seconds += fold_seconds
     if sample is None:
         sample = validation_sample(prepared, config, windows, trained)
@@ -97,10 +97,7 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     halfwidths = conformal_halfwidths(damp(sample.network, sample.level, factors) - sample.actual)
 
     def forecasts(windows: Windows) -> dict[str, np.ndarray]:
-        network = forecast_values(trained.forecaster, prepared, windows, config)
-        level = prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
-        values = {SERVED: damp(network, level, factors), NETWORK: network}
-        return {**values, CURVE: level} if config.anomalies and config.harmonics else values
+        return forecast_columns(trained.forecaster, prepared, windows, config, factors)
 
     holdout = forecast_inputs(prepared, config, prepared.cutoff_index)
     latest = forecast_inputs(prepared, config, None)
@@ -119,6 +116,36 @@ def train_and_evaluate(config: TrainConfig, monthly: pd.DataFrame,
     if config.damped:
         record["shrinkage"] = [round(float(f), 4) for f in factors]
     return record, trained.forecaster
+
+
+def forecast_columns(forecaster: keras.Model, prepared: Prepared, windows: Windows,
+                     config: TrainConfig, factors: np.ndarray) -> dict[str, np.ndarray]:
+    """The served forecast, the network's own and (with a harmonic level) the curve, (n, horizon).
+
+    Args:
+        factors: per-step weight of the network's anomaly in the served forecast.
+    """
+    network = forecast_values(forecaster, prepared, windows, config)
+    level = prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
+    values = {SERVED: damp(network, level, factors), NETWORK: network}
+    return {**values, CURVE: level} if config.anomalies and config.harmonics else values
+
+
+def forecast_from(record: Record, forecaster: keras.Model,
+                  monthly: pd.DataFrame) -> dict[str, list]:
+    """A stored network's forecast past the last month of `monthly`, served as its record serves.
+
+    The data are prepared as for the network's training (levels and scale fitted on the months
+    up to the record's cutoff); the record's damping weights and interval half-widths apply.
+    On the data it was trained on, this is the record's own `forecast`.
+    """
+    config = record.config.replace(cutoff=record.cutoff)
+    prepared = prepare(monthly, config)
+    latest = forecast_inputs(prepared, config, None)
+    factors = np.ones(config.horizon) if record.shrinkage is None else np.array(record.shrinkage)
+    return forecast_table(prepared, latest,
+                          forecast_columns(forecaster, prepared, latest, config, factors),
+                          np.array(record.interval_halfwidths), config.horizon)
 
 
 def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
@@ -141,8 +168,7 @@ def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
 
 
 def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepared,
-                     progress: ProgressCallback | None,
-                     should_stop: StopCheck | None) -> tuple[Sample | None, float]:
+                     progress: ProgressCallback | None) -> tuple[Sample | None, float]:
     """Out-of-fold forecasts from config.folds earlier cutoffs a year apart, and their seconds.
 
     Fold k trains on the months up to its cutoff (level and scale fitted there too) and forecasts
@@ -163,7 +189,7 @@ def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepa
         except ConfigError:
             break  # earlier folds have even fewer months
         trained = train(inner, training_windows(fold_prepared, inner),
-                        _staged(progress, f"calibration {fold} of {config.folds}"), should_stop)
+                        _staged(progress, f"calibration {fold} of {config.folds}"))
         seconds += trained.seconds
         windows = origin_windows(fold_prepared, inner, fold_cutoff, MIN_ORIGINS)
         samples.append(Sample.of(trained.forecaster, fold_prepared, windows, inner,

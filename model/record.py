@@ -15,7 +15,8 @@ from .config import ConfigError, TrainConfig
 # the product recommends), the network's own, the seasonal curve the network's anomalies are
 # measured from (only for configs with harmonic anomalies), and the two baselines.
 SERVED, NETWORK, CURVE = "model", "network", "seasonal_curve"
-BASELINES = ("climatology", "seasonal_naive")
+CLIMATOLOGY, SEASONAL_NAIVE = "climatology", "seasonal_naive"
+BASELINES = (CLIMATOLOGY, SEASONAL_NAIVE)
 METHODS = (SERVED, NETWORK, CURVE, *BASELINES)
 
 

@@ -7,8 +7,6 @@ import json
 import logging
 import os
 import platform
-import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -18,6 +16,7 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
+from .files import write_atomic
 from .record import SERVED, Record, RecordError
 from .schema import short_repr
 
@@ -25,7 +24,7 @@ if TYPE_CHECKING:  # heavy modules load only when a network is trained or data i
     import keras
     import pandas as pd
 
-    from .training import ProgressCallback, StopCheck
+    from .training import ProgressCallback
 
 CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
 MEMO_NAME = "data.memo"  # JSON; not *.json, which are the entries
@@ -73,24 +72,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a private (0600) temporary file in the same folder, then rename it in place.
-
-    `write` gets the temporary file's path; the file ends up readable by its owner only.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-                                         + path.suffix)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _library_versions() -> dict[str, str]:
@@ -206,11 +187,14 @@ class Store:
 
     def get_or_train(self, config: TrainConfig, monthly: pd.DataFrame,
                      progress: ProgressCallback | None = None,
-                     should_stop: StopCheck | None = None) -> tuple[Record, bool]:
-        """Return (record, cache_hit); train and store on a miss, one process per key at a time."""
+                     data_print: str | None = None) -> tuple[Record, bool]:
+        """Return (record, cache_hit); train and store on a miss, one process per key at a time.
+
+        `data_print`: the data's fingerprint, if known.
+        """
         from .data import fingerprint
 
-        data_print = fingerprint(monthly, config.variable)
+        data_print = data_print or fingerprint(monthly, config.variable)
         key = key_for(config, monthly, data_print)
         record = self._verified_or_none(key)
         if record is not None:
@@ -221,20 +205,13 @@ class Store:
                 return record, True
             for orphan in self.folder.glob(f".{key}.*.tmp.*"):  # left by a killed writer
                 orphan.unlink(missing_ok=True)
-            return self._train(key, config, monthly, data_print, progress, should_stop), False
+            return self._train(key, config, monthly, data_print, progress), False
 
     def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
-               progress: ProgressCallback | None, should_stop: StopCheck | None) -> Record:
+               progress: ProgressCallback | None) -> Record:
         from .pipeline import train_and_evaluate
-        from .training import TrainingCancelled, forgetting_custom_gradients
-
         log.info("training %s started", key)
-        try:
-            with forgetting_custom_gradients():
-                results, forecaster = train_and_evaluate(config, monthly, progress, should_stop)
-        except TrainingCancelled as cancelled:
-            log.info("training %s cancelled: %s", key, cancelled)
-            raise
+        results, forecaster = train_and_evaluate(config, monthly, progress)
         record_path, network_path = self._paths(key)
         write_atomic(network_path, lambda path: forecaster.save(path))
         record = Record.from_json({
@@ -256,7 +233,7 @@ class Store:
     def entries(self) -> list[Record]:
         """Every readable entry, newest first; damaged ones are skipped and logged."""
         records = []
-        for record_path in self.folder.glob("*.json"):
+        for record_path in self.folder.glob("[!.]*.json"):  # not a file being written
             try:
                 records.append(self.verify(record_path.stem))
             except StoreError as error:
@@ -286,8 +263,9 @@ class Store:
 
     def load_network(self, key: str) -> keras.Model:
         """Load a recorded network after checking its sha256, with Keras safe_mode on."""
-        import keras
+        from .network import import_keras
 
+        keras = import_keras()
         self.verify(key)
         _, network_path = self._paths(key)
         try:

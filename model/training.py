@@ -1,18 +1,16 @@
-"""Fit the network with a fixed seed, per-epoch progress reports and cancellation."""
+"""Fit the network with a fixed seed and per-epoch progress reports."""
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .config import TrainConfig
-from .network import build_networks
+from .network import build_networks, import_keras
 from .windows import Windows
 
 if TYPE_CHECKING:
@@ -31,11 +29,6 @@ class EpochReport:
 
 
 ProgressCallback = Callable[[EpochReport], None]
-StopCheck = Callable[[], bool]
-
-
-class TrainingCancelled(Exception):
-    """Raised when should_stop() asked training to stop; nothing is kept."""
 
 
 @dataclass
@@ -48,29 +41,6 @@ class Trained:
     seconds: float = 0.0
 
 
-@contextmanager
-def forgetting_custom_gradients() -> Iterator[None]:
-    """Drop the gradient functions TensorFlow registers while a training traces its steps.
-
-    tf.distribute's all_reduce registers a custom gradient for every traced train and test step
-    in a global registry and never removes it; each holds its step's whole graph, so a worker
-    kept about 26 MB per training. They are read only while tracing, which ends with the fit.
-    Not for trainings in several threads of one process (workers use one training per process).
-    """
-    def registry() -> dict[str, Any]:  # without importing TensorFlow if nothing did yet
-        ops = sys.modules.get("tensorflow.python.framework.ops")
-        return ops._gradient_registry._registry if ops is not None else {}
-
-    before = set(registry())
-    try:
-        yield
-    finally:
-        gradients = registry()
-        for name in set(gradients) - before:
-            if name.startswith("CustomGradient-"):
-                gradients.pop(name, None)
-
-
 def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Split time-ordered windows: the latest `fraction` validate, the rest train."""
     count = len(windows)
@@ -79,50 +49,42 @@ def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.
     return indices[: count - validation], indices[count - validation :]
 
 
-def seed_everything(seed: int) -> None:
-    """Make Python, NumPy and TensorFlow draw the same numbers, and ops run deterministically."""
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-
-
-def train(config: TrainConfig, windows: Windows, progress: ProgressCallback | None = None,
-          should_stop: StopCheck | None = None) -> Trained:
-    """Fit a fresh network on the windows; report each epoch; raise TrainingCancelled on stop.
+def train(config: TrainConfig, windows: Windows,
+          progress: ProgressCallback | None = None) -> Trained:
+    """Fit a fresh network on the windows and report each epoch.
 
     With config.refit, a second fit from the same seed on every window follows, for the number
     of epochs at which the first fit's validation loss was lowest.
     """
+    import_keras()
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()  # process-wide, so set by a training only
     started = time.perf_counter()
     fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
     forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs,
-                               progress, should_stop)
+                               progress)
     if config.refit and len(validation_rows) and history.get("val_loss"):
         best = int(np.argmin(history["val_loss"])) + 1
         forecaster, refit_history = _fit(config, windows, np.arange(len(windows)),
-                                         np.empty(0, dtype=int), best, progress, should_stop)
+                                         np.empty(0, dtype=int), best, progress)
         history = {**history, "refit_loss": refit_history["loss"]}
     return Trained(forecaster, validation_rows, history, time.perf_counter() - started)
 
 
 def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
-         validation_rows: np.ndarray, epochs: int, progress: ProgressCallback | None,
-         should_stop: StopCheck | None) -> tuple[keras.Model, dict[str, list[float]]]:
+         validation_rows: np.ndarray, epochs: int,
+         progress: ProgressCallback | None) -> tuple[keras.Model, dict[str, list[float]]]:
     """One seeded fit of fresh networks; early stopping only when there is validation data."""
-    import keras
-
-    seed_everything(config.seed)
+    keras = import_keras()
+    keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
     trainer, forecaster = build_networks(config, windows.history.shape[-1])
 
     def arrays(rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         inputs = [array[rows] for array in windows.inputs(config)]
         return inputs, [windows.target[rows]] * config.ensemble
 
-    class Reporter(keras.callbacks.Callback):
-        cancelled = False
-
+    class Reporter(keras.callbacks.Callback):  # type: ignore[name-defined]  # keras: no stubs
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
             members = config.ensemble  # Keras sums the members' losses; report their mean
@@ -132,9 +94,6 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
                     epoch + 1, epochs, float(logs["loss"]) / members,
                     None if val_loss is None else float(val_loss) / members,
                 ))
-            if should_stop is not None and should_stop():
-                Reporter.cancelled = True
-                self.model.stop_training = True
 
     callbacks: list = [Reporter()]
     if config.patience and len(validation_rows):
@@ -147,8 +106,6 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
         epochs=epochs, batch_size=config.batch_size, shuffle=True,
         callbacks=callbacks, verbose=0,
     )
-    if Reporter.cancelled:
-        raise TrainingCancelled(f"training cancelled after epoch {len(fit.history['loss'])}")
     history = {
         name: [float(value) / config.ensemble for value in fit.history[name]]
         for name in ("loss", "val_loss") if name in fit.history

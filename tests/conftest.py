@@ -1,26 +1,15 @@
-"""Shared fixtures: the embedded data, a few-station subset, tiny configs and temporary stores."""
+"""Shared fixtures: the embedded data, a few-station subset, tiny configs, stores and entries."""
 
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import pytest
+from helpers import RAW_DATA, SMALL_LOCATIONS, require
 
-from model import Store, TrainConfig, read_monthly
-
-RAW_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "weatherAUS.csv.gz"
-SMALL_LOCATIONS = ["Cairns", "Canberra", "Darwin", "Hobart"]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip on a developer's machine, fail under CI=true, when a test's prerequisite is missing."""
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason} (required under CI=true)")
-    pytest.skip(reason)
+from dashboard.shipped import SHIPPED_FOLDER
+from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +40,37 @@ def store(tmp_path) -> Store:
 
 
 @pytest.fixture(scope="session")
+def built_in(tmp_path_factory) -> Store:
+    """A copy of the shipped store: our default and the article's network, trained on the
+    embedded data. Real networks and records that cost no training (nor TensorFlow) to use."""
+    folder = tmp_path_factory.mktemp("built_in") / "store"
+    shutil.copytree(SHIPPED_FOLDER, folder, ignore=shutil.ignore_patterns(".gitignore"))
+    return Store(folder)
+
+
+@pytest.fixture(scope="session")
+def default_record(built_in, monthly) -> Record:
+    """The built-in record of our default config."""
+    return built_in.lookup(DEFAULT, monthly)
+
+
+@pytest.fixture(scope="session")
+def article_record(built_in, monthly) -> Record:
+    """The built-in record of the article's network (the seed preset)."""
+    return built_in.lookup(PRESETS["seed"], monthly)
+
+
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory, tiny_config, small_monthly):
-    """One tiny network trained once per session: (store, record)."""
+    """One tiny network trained once per session: (store, record). Tests using it are slow."""
     session_store = Store(tmp_path_factory.mktemp("trained") / "store")
     record, hit = session_store.get_or_train(tiny_config, small_monthly)
     assert not hit
     return session_store, record
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses `trained` slow: it trains a network, with TensorFlow."""
+    for item in items:
+        if "trained" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
-from reliability_helpers import free_port
+from helpers import REPO, free_port
 
 from dashboard import create_app
 from dashboard.__main__ import build_parser, warn_if_public
@@ -20,8 +20,6 @@ from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
 from dashboard.shipped import BUILT_IN, shipped_store
 from model import DEFAULT, key_for, read_monthly
-
-REPO = Path(__file__).resolve().parents[1]
 
 # Every callback body except training, fed the values a first visit and a few clicks send.
 NON_TRAINING_CALLBACKS = textwrap.dedent("""
@@ -65,6 +63,7 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_web_process_never_imports_tensorflow(tmp_path):
     result = subprocess.run([sys.executable, "-c", NON_TRAINING_CALLBACKS, str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=300)
@@ -72,6 +71,7 @@ def test_web_process_never_imports_tensorflow(tmp_path):
     assert "LOADED []" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("preload", "redis_url", "outcome"), [
     ("", "redis://127.0.0.1:1/0", "READY"),
     ("import tensorflow", "redis://127.0.0.1:1/0", "TensorFlow was imported before the worker"),

@@ -12,8 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import require
-from reliability_helpers import free_port
+from helpers import REPO, free_port, require
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
@@ -22,7 +21,6 @@ from dashboard.figures import MODEL_PALETTE
 from dashboard.grids import BAD, DIFFERS, GOOD
 from dashboard.shipped import BUILT_IN, shipped_store
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
@@ -44,7 +42,7 @@ INLINE_PROBE = ("const probe = document.createElement('script');"
                 "probe.textContent = 'window.inlineProbeRan = true;';"
                 "document.head.appendChild(probe); return window.inlineProbeRan === true;")
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:

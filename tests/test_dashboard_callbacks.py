@@ -1,4 +1,8 @@
-"""Callback functions called directly, with honest and forged inputs."""
+"""Callback functions called directly, with honest and forged inputs.
+
+They read copies of the two built-in models (trained on the embedded data), so only the test
+that trains needs TensorFlow.
+"""
 
 from __future__ import annotations
 
@@ -37,8 +41,8 @@ from dashboard.grids import DIFFERS
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
 from dashboard.sources import (
+    VARIABLE,
     InputError,
-    data_fingerprint,
     load_dataset,
     save_upload,
     upload_path,
@@ -46,28 +50,33 @@ from dashboard.sources import (
 )
 from dashboard.validate import parse_form
 from dashboard.view import update_view
-from model import DEFAULT, Record, fingerprint, key_for, read_monthly
+from model import DEFAULT, Dataset, Record, fingerprint, key_for, read_monthly
 
 STATIONS = ["Cairns", "Darwin"]
 
 
 @pytest.fixture
-def settings(tmp_path, trained, tiny_config):
-    """A store holding the session's tiny network, with the form based on the tiny recipe."""
-    store, _ = trained
-    shutil.copytree(store.folder, tmp_path / "cache")
-    return Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False,
-                    max_upload_mb=0.05)
+def settings(tmp_path, built_in):
+    """A store holding copies of the two built-in models; the form is based on our default."""
+    shutil.copytree(built_in.folder, tmp_path / "cache")
+    return Settings(cache_dir=tmp_path / "cache", use_shipped=False, max_upload_mb=0.05)
 
 
 @pytest.fixture
-def dataset(settings, small_monthly):
-    return save_upload(settings, small_monthly)
+def dataset():
+    """The embedded data set (known as None), which the built-in models were trained on."""
+    return None
 
 
 @pytest.fixture
-def key(trained):
-    return trained[1].key
+def key(default_record):
+    return default_record.key
+
+
+@pytest.fixture
+def uploaded(settings, small_monthly):
+    """The id of a data set uploaded to `settings`: the embedded data of four stations."""
+    return save_upload(settings, Dataset.of(small_monthly, VARIABLE))
 
 
 def form_values(config, **changes):
@@ -109,29 +118,30 @@ def text(component) -> str:
     return text(getattr(component, "children", None))
 
 
-def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key):
+def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key, article_record):
     link = f"?stations=Darwin,Atlantis&model={key}"
     view, search, stations, options, compare, models, notice = update_view(
         settings, None, None, on(dataset), link)
     assert view == as_view(["Darwin"], key, dataset) and stations == ["Darwin"] and compare == []
-    assert [option["value"] for option in models] == [key]
+    assert sorted(option["value"] for option in models) == sorted([key, article_record.key])
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
-    assert {"label": "Queensland: its only station", "value": "state:QLD"} in options
-    view, search, stations, *_ = update_view(settings, ids.STATIONS, ["Darwin", "state:QLD"],
+    assert {"label": "Norfolk Island: its only station", "value": "state:NF"} in options
+    assert {"label": "Tasmania: all 2 stations", "value": "state:TAS"} in options
+    view, search, stations, *_ = update_view(settings, ids.STATIONS, ["Darwin", "state:TAS"],
                                              view, search)
-    assert stations == ["Darwin", "Cairns"] == view["stations"]
-    assert search == f"?stations=Darwin,Cairns&model={key}"
+    assert stations == ["Darwin", "Hobart", "Launceston"] == view["stations"]
+    assert search == f"?stations=Darwin,Hobart,Launceston&model={key}"
 
 
-def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset):
+def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset, monthly):
     def after(event, value, stations):
         return update_view(settings, event, value, as_view(stations, dataset=dataset), "")[0]
 
     click = {"points": [{"customdata": "Hobart"}]}
     assert after(ids.MAP, click, STATIONS)["stations"] == [*STATIONS, "Hobart"]
     assert after(ids.MAP, click, [*STATIONS, "Hobart"])["stations"] == STATIONS
-    assert len(after(ids.SELECT_ALL, 1, [])["stations"]) == 4
+    assert len(after(ids.SELECT_ALL, 1, [])["stations"]) == monthly["location"].nunique()
     assert after(ids.CLEAR, 1, STATIONS)["stations"] == []
 
 
@@ -151,22 +161,21 @@ def test_a_forged_view_is_refused_by_every_reader(settings, dataset):
     assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "")[-1])
 
 
-def test_chart_scores_and_models_show_the_record(settings, dataset, key, trained):
+def test_chart_scores_and_models_show_the_record(settings, dataset, key, default_record):
     figure, caption, note = update_chart(settings, as_view(STATIONS, key, dataset),
                                          ["climatology"], "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {"Cairns", "Cairns served", "Cairns network", "Cairns forecast",
             "Cairns climatology"} <= names
-    assert trained[1].cutoff in note
-    assert "bidirectional GRU, window 6, horizon 3, 4 units, up to 2 epochs (cached)" in text(
-        caption)
+    assert default_record.cutoff in note
+    assert "GRU, window 18, horizon 18, 16 units, up to 40 epochs (cached)" in text(caption)
     cards, score_note, rows, steps = update_scores(settings, as_view(STATIONS, key, dataset))
     assert "Served skill vs the better baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
-    assert len(go.Figure(steps).data) == 4
+    assert len(go.Figure(steps).data) == 5  # with the seasonal curve
     listed = text(update_models(settings, as_view([], key, dataset)))
-    assert "window 6, horizon 3, 4 units" in listed and "showing" in listed
+    assert "window 18, horizon 18, 16 units" in listed and "showing" in listed
     assert "served MAE" in listed and "network MAE" in listed
 
 
@@ -206,8 +215,8 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
     download, notice = download_csv(settings, as_view(STATIONS, key, dataset))
     assert notice is None and download["filename"].endswith(".csv")
     comments = [line for line in download["content"].splitlines() if line.startswith("#")]
-    assert f"# model {key}: bidirectional GRU, window 6" in "\n".join(comments)
-    assert json.loads(comments[-1].removeprefix("# settings: "))["window"] == 6
+    assert f"# model {key}: GRU, window 18" in "\n".join(comments)
+    assert json.loads(comments[-1].removeprefix("# settings: "))["window"] == 18
     table = pd.read_csv(io.StringIO(download["content"]), comment="#")
     assert list(table.columns) == ["station_id", "name", "state", "month", "part", "actual",
                                    "served", "lower_80", "upper_80", "network", "climatology",
@@ -286,10 +295,10 @@ def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send)
     (dict(recipe="transformer"), "recipe", "recipe ('transformer') must be one of default"),
     (dict(recipe=["default"]), "recipe", "recipe (['default']) must be one of default"),
 ])
-def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny_config,
-                                                         changes, field, expected):
+def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, changes, field,
+                                                         expected):
     before = {entry.key for entry in user_store(settings).entries()}
-    values = form_values(tiny_config, **changes)
+    values = form_values(DEFAULT, **changes)
     checked = check_form(settings, values, on(dataset))
     assert expected in (text(checked[-1]) if field == ids.FORM_HINT
                         else form_message(checked, field))
@@ -302,21 +311,26 @@ def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, tiny
     assert {entry.key for entry in user_store(settings).entries()} == before
 
 
-def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key, tiny_config):
-    assert "In the cache" in text(check_form(settings, form_values(tiny_config), on(dataset))[-1])
+def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key):
+    assert "In the cache" in text(check_form(settings, form_values(DEFAULT), on(dataset))[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, form_values(tiny_config), on(dataset))
+    shown, message = train_model(settings, progress.append, form_values(DEFAULT), on(dataset))
     assert shown == key and "Cached" in text(message)
     assert progress[-1][:2] == (100, "cached")
 
 
-def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset, key,
+@pytest.mark.slow
+def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_monthly,
                                                               tiny_config):
+    settings = Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False)
+    dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
     values = form_values(tiny_config, units=3, bidirectional=False)
     assert "Not trained yet" in text(check_form(settings, values, on(dataset))[-1])
     progress = []
     shown, message = train_model(settings, progress.append, values, on(dataset))
-    assert shown not in (key, no_update) and "Trained" in text(message)
+    assert shown is not no_update and "Trained" in text(message)
+    record_path = user_store(settings).record_path(shown)
+    assert stat.S_IMODE(record_path.stat().st_mode) == 0o600  # owner-only, as uploads are
     labels = [label for _, label, _ in progress]
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
@@ -326,10 +340,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(settings, dataset,
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
-                                                                       tiny_config):
-    monthly = load_dataset(settings, dataset)
-    other, _ = user_store(settings).get_or_train(
-        tiny_config.replace(bidirectional=False, units=3), monthly)
+                                                                       article_record):
+    other = article_record
     pair = [key, other.key]
     figure, rows, columns, _ = update_compare(
         settings, as_view(["Cairns", "Darwin"], key, dataset, pair), ["network"])
@@ -340,9 +352,9 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(settings,
     lines = {trace.name: list(trace.y) for trace in traces if trace.xaxis == "x"}
     assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
     assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
-        ("Model 1", "bidirectional", 4), ("Model 2", "forward", 3)]
+        ("Model 1", "forward", 16), ("Model 2", "bidirectional", 32)]
     assert {column["field"] for column in columns
-            if column.get("cellStyle") == DIFFERS} == {"direction", "units"}
+            if column.get("cellStyle") == DIFFERS} == {"recipe", "direction", "units", "epochs"}
     view, search, *_ = update_view(settings, ids.COMPARE, pair,
                                    as_view(["Cairns"], key, dataset), "")
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
@@ -373,43 +385,47 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert compared == [key] and "compared models" in text(notice)
 
 
-def test_delete_asks_first_then_removes_the_entry_and_falls_back(settings, dataset, key):
+def test_delete_asks_first_then_removes_the_entry_and_falls_back(settings, dataset, key,
+                                                                 article_record):
     *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
-    assert pending == key and is_open and "Delete bidirectional GRU, window 6" in question
+    assert pending == key and is_open and "Delete GRU, window 18" in question
     assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
     assert user_store(settings).record_path(key).is_file()
     version, message, pending, is_open, _ = ask_or_delete(settings, ids.DELETE_YES, 1, key, [], 3)
     assert version == 4 and "Deleted" in text(message) and (pending, is_open) == (None, False)
     assert not user_store(settings).record_path(key).is_file()
-    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto",
-                                   ["model"])
-    assert "not in the store" in text(note)  # no other model to offer
+    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    assert "Show the default model" in text(note) and article_record.key in str(note)
     view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "")[0]
-    assert view["model"] is None
-    assert "No models" in text(update_models(settings, view))
+    assert view["model"] == article_record.key
+    ask_or_delete(settings, ids.DELETE_YES, 1, article_record.key, [], 4)
+    view = update_view(settings, ids.STORE_VERSION, 5, view, "")[0]
+    assert view["model"] is None and "No models" in text(update_models(settings, view))
+    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
 
 
-def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, dataset):
+def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, uploaded):
+    dataset = uploaded
     first = load_dataset(settings, dataset)
-    assert load_dataset(settings, dataset) is first and data_fingerprint(first) == dataset
-    one_station = first[first["location"] == STATIONS[0]]
-    assert data_fingerprint(one_station) == fingerprint(one_station, "temp") != dataset
+    assert load_dataset(settings, dataset) is first and first.fingerprint == dataset
+    one_station = first.monthly[first.monthly["location"] == STATIONS[0]]
     path = upload_path(settings, dataset)
     one_station.assign(month=one_station["month"].dt.strftime("%Y-%m")).to_csv(path, index=False)
-    assert sorted(load_dataset(settings, dataset)["location"].unique()) == STATIONS[:1]
+    again = load_dataset(settings, dataset)  # a new version of the file is read and hashed anew
+    assert sorted(again.monthly["location"].unique()) == STATIONS[:1]
+    assert again.fingerprint == fingerprint(one_station, VARIABLE) != dataset
     path.unlink()
     with pytest.raises(InputError, match="is not on this server"):
         load_dataset(settings, dataset)
 
 
-def test_an_uploaded_data_set_is_kept_owner_only_like_the_models(settings, dataset, key,
-                                                                   small_monthly):
-    path = upload_path(settings, dataset)
+def test_an_uploaded_data_set_is_kept_owner_only(settings, uploaded, small_monthly):
+    path = upload_path(settings, uploaded)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat.S_IMODE(user_store(settings).record_path(key).stat().st_mode) == 0o600
     assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
-    assert data_fingerprint(load_dataset(settings, dataset)) == data_fingerprint(small_monthly)
+    assert load_dataset(settings, uploaded).fingerprint == fingerprint(small_monthly, VARIABLE)
 
 
 def _data_url(payload: bytes) -> str:

@@ -29,8 +29,8 @@ from model import Scores
 
 
 @pytest.fixture(scope="module")
-def view(trained, small_monthly):
-    _, record = trained
+def view(default_record, small_monthly):
+    record = default_record
     stations = sorted(small_monthly["location"].unique())
     return dict(
         record=record, stations=stations,
@@ -192,7 +192,8 @@ def test_export_without_a_model_keeps_the_observed_values(view):
 
 def test_small_figures(view):
     steps = step_errors(view["record"])
-    assert set(steps["method"]) == {"model", "network", "climatology", "seasonal_naive"}
-    assert len(go.Figure(step_figure(steps)).data) == 4
+    assert set(steps["method"]) == {"model", "network", "seasonal_curve", "climatology",
+                                    "seasonal_naive"}
+    assert len(go.Figure(step_figure(steps)).data) == 5
     assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text

@@ -1,13 +1,16 @@
-"""`python -m model`: train (table and JSON), list, delete, and one-line errors."""
+"""`python -m model`: train (table and JSON), forecast, list, delete, and one-line errors."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
 
 import pytest
 
+from model import Store
 from model.data import write_monthly
 
 TINY = ["--window", "6", "--horizon", "3", "--units", "4", "--epochs", "1", "--ensemble", "1",
@@ -26,6 +29,7 @@ def small_csv(small_monthly, tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_train_json_then_cache_hit(small_csv, tmp_path):
     args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(tmp_path / "c"), "--json"]
     first = run_cli(*args)
@@ -43,6 +47,16 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert second["cache_hit"] is True and second["key"] == result["key"]
     assert second["metrics"] == result["metrics"]
 
+    forecast = run_cli("forecast", result["key"], "--data", str(small_csv), "--cache-dir",
+                       str(tmp_path / "c"))
+    assert forecast.returncode == 0, forecast.stderr
+    rows = list(csv.DictReader(io.StringIO(forecast.stdout)))
+    recorded = Store(tmp_path / "c").record(result["key"]).forecast  # from the same data
+    assert list(rows[0]) == list(recorded)
+    assert [(row["location"], row["month"]) for row in rows] == list(
+        zip(recorded["location"], recorded["month"], strict=True))
+    assert [float(row["model"]) for row in rows] == pytest.approx(recorded["model"], abs=1e-3)
+
     listed = run_cli("list", "--cache-dir", str(tmp_path / "c"), "--json")
     assert [entry["key"] for entry in json.loads(listed.stdout)] == [result["key"]]
     table = run_cli("train", *TINY, "--data", str(small_csv), "--cache-dir", str(tmp_path / "c"))
@@ -52,6 +66,7 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert "no cached networks" in run_cli("list", "--cache-dir", str(tmp_path / "c")).stdout
 
 
+@pytest.mark.slow
 def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, small_monthly,
                                                                       tmp_path):
     """A hit answers from the store alone (pandas never loads); other bytes mean another key."""
@@ -68,6 +83,7 @@ def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, s
     assert second["cache_hit"] is False and second["key"] != first["key"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("memo", ["{not json", '{"x": 1}', '[]', "MEMO_WITH_FORGED_ENTRY"])
 def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo):
     cache = tmp_path / "c"

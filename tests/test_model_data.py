@@ -17,6 +17,7 @@ from model.data import (
     series_table,
     write_monthly,
 )
+from model.schema import VARIABLES
 
 HEADER = "Date,Location,MinTemp,MaxTemp,Rainfall,Humidity9am\n"
 
@@ -51,6 +52,20 @@ def test_monthly_values_are_means_of_daily_medians_and_rain_totals(tmp_path):
     assert row["temp"] == pytest.approx(np.mean([(i + i + 10) / 2 for i in range(12)]))
     assert row["min_temp"] == pytest.approx(5.5)
     assert row["rainfall"] == pytest.approx(18.0)
+
+
+def test_a_written_monthly_file_reads_back_to_the_same_values_and_fingerprint(tmp_path):
+    """Monthly files and fingerprints share one number format, so saving changes nothing."""
+    days = pd.date_range("2010-01-01", "2010-03-31")
+    body = "".join(f"{day:%Y-%m-%d},Alpha,{-3.1 + i % 7 * 0.3:.1f},{9.7 + i % 5 * 0.1:.1f},"
+                   f"{10 + i % 3 * 0.1:.1f},50\n" for i, day in enumerate(days))
+    monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body)))
+    assert (monthly["min_temp"] < 0).all() and (monthly["rainfall"] > 100).all()
+    write_monthly(monthly, tmp_path / "monthly.csv")
+    again = read_monthly(tmp_path / "monthly.csv")
+    pd.testing.assert_frame_equal(again, monthly, check_exact=True)
+    for variable in VARIABLES:
+        assert fingerprint(again, variable) == fingerprint(monthly, variable)
 
 
 def test_month_with_fewer_than_ten_days_is_missing(tmp_path):

@@ -10,11 +10,11 @@ from model import Record, Scores
 from model.record import RecordError
 
 
-def test_a_record_round_trips_through_its_json(trained):
-    _, record = trained
+def test_a_record_round_trips_through_its_json(default_record):
+    record = default_record
     again = Record.from_json(copy.deepcopy(record.to_json()))
     assert again == record
-    assert isinstance(again.metrics["model"], Scores) and again.config.window == 6
+    assert isinstance(again.metrics["model"], Scores) and again.config.window == 18
     assert set(record.summary()) >= {"key", "config", "metrics", "created"}
 
 
@@ -26,8 +26,8 @@ def test_a_record_round_trips_through_its_json(trained):
     (("predictions", "month"), [], "predictions columns must be lists of one length"),
     (("cutoff",), 2015, "cutoff must be text, got 2015"),
 ])
-def test_a_bad_field_is_named_with_its_value(trained, path, value, message):
-    data = copy.deepcopy(trained[1].to_json())
+def test_a_bad_field_is_named_with_its_value(default_record, path, value, message):
+    data = copy.deepcopy(default_record.to_json())
     target = data
     for name in path[:-1]:
         target = target[name]
@@ -36,8 +36,8 @@ def test_a_bad_field_is_named_with_its_value(trained, path, value, message):
         Record.from_json(data)
 
 
-def test_a_missing_field_or_served_score_is_refused(trained):
-    data = trained[1].to_json()
+def test_a_missing_field_or_served_score_is_refused(default_record):
+    data = default_record.to_json()
     with pytest.raises(RecordError, match="record lacks forecast"):
         Record.from_json({name: value for name, value in data.items() if name != "forecast"})
     with pytest.raises(RecordError, match="metrics lacks 'model'"):

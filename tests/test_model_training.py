@@ -1,17 +1,18 @@
-"""The network graph, seeded training, progress reports and cancellation."""
+"""The network graph, seeded training and progress reports."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from model import EpochReport, TrainConfig, TrainingCancelled, prepare
+from model import EpochReport, TrainConfig, prepare
 from model.network import build_networks
 from model.pipeline import train_and_evaluate
 from model.training import split_validation, train
 from model.windows import training_windows
 
 
+@pytest.mark.slow  # imports TensorFlow
 @pytest.mark.parametrize(
     ("changes", "encoder_class"),
     [({}, "Bidirectional"), ({"bidirectional": False, "cell": "lstm"}, "LSTM")],
@@ -36,6 +37,7 @@ def test_validation_split_takes_the_latest_windows(small_monthly, tiny_config):
     assert len(validation) == round(len(windows) * 0.2)
 
 
+@pytest.mark.slow
 def test_progress_is_reported_after_every_epoch(small_monthly, tiny_config):
     reports: list[EpochReport] = []
     config = tiny_config.replace(epochs=3)
@@ -47,15 +49,7 @@ def test_progress_is_reported_after_every_epoch(small_monthly, tiny_config):
     assert trained.history["loss"] == pytest.approx([report.loss for report in reports])
 
 
-def test_training_can_be_cancelled_between_epochs(small_monthly, tiny_config):
-    reports: list[EpochReport] = []
-    config = tiny_config.replace(epochs=50)
-    with pytest.raises(TrainingCancelled, match="after epoch 2"):
-        train(config, training_windows(prepare(small_monthly, config), config),
-              progress=reports.append, should_stop=lambda: len(reports) >= 2)
-    assert len(reports) == 2
-
-
+@pytest.mark.slow
 def test_same_seed_gives_the_same_forecast(small_monthly, tiny_config):
     first, _ = train_and_evaluate(tiny_config, small_monthly)
     second, _ = train_and_evaluate(tiny_config, small_monthly)

@@ -1,4 +1,4 @@
-"""Reliability 7: untrusted network files are refused; only recorded, matching files load.
+"""Untrusted network files are refused; only recorded, matching files load.
 
 Each test copies the session's trained entry into its own store, so the shared one stays intact.
 """
@@ -11,10 +11,10 @@ import shutil
 import zipfile
 from pathlib import Path
 
-import keras
 import pytest
 
 from model import Store, StoreError
+from model.network import import_keras
 from model.store import sha256_of
 
 pytestmark = pytest.mark.timeout(120)
@@ -82,6 +82,7 @@ def test_tampered_network_is_refused_and_not_listed(copy, change, tiny_config, s
 
 def test_lambda_layer_with_matching_record_is_refused_by_safe_mode(copy, tmp_path):
     store, key = copy
+    keras = import_keras()
     inputs = keras.Input((3, 1), name="history")
     outputs = keras.layers.Lambda(lambda x: x * 2, name="payload")(inputs)
     path = tmp_path / "lambda.keras"
@@ -93,6 +94,7 @@ def test_lambda_layer_with_matching_record_is_refused_by_safe_mode(copy, tmp_pat
 
 def test_forged_reference_to_an_arbitrary_python_function_is_refused(copy, tmp_path):
     store, key = copy
+    keras = import_keras()
     inputs = keras.Input((3,))
     plain = tmp_path / "plain.keras"
     keras.Model(inputs, keras.layers.Lambda(abs, name="payload")(inputs)).save(plain)

@@ -1,6 +1,8 @@
-"""Reliability 1 and 2: many processes at once train once; kill -9 never leaves a broken entry.
+"""Many processes at once train once; kill -9 never leaves a broken entry.
 
 Real `python -m model train` processes on a two-station monthly file with the CLI_FAST config.
+Killing the training process is also how the page's Cancel stops a training (Dash's job
+managers kill the job's process), so this is the cancel test too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from reliability_helpers import (
+from helpers import (
     CLI_FAST,
     entry_files,
     start_cli_train,
@@ -25,6 +27,7 @@ from reliability_helpers import (
 from model import Store, key_for, load_monthly
 from model.data import write_monthly
 
+pytestmark = pytest.mark.slow
 PROCESSES = 8
 TRIALS = 10
 
@@ -101,7 +104,7 @@ def kill_at_random_moment(trial: int, cache: Path, data: Path, rng: random.Rando
 
 @pytest.mark.timeout(300)
 def test_kill_9_at_random_moments_never_lists_or_loads_a_broken_entry(tmp_path, data_file):
-    seed = int(os.environ.get("RELIABILITY_SEED", time.time_ns() % 100_000))
+    seed = int(os.environ.get("RELIABILITY_SEED", "2"))  # set it to try other kill moments
     rng = random.Random(seed)
     cache = tmp_path / "store"
     cache.mkdir()

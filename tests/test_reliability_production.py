@@ -28,15 +28,13 @@ from typing import Any
 
 import psutil
 import pytest
-from conftest import require
+from helpers import AFTER_READING, CORPUS, REPO, entry_files, free_port, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reliability_helpers import REPO, entry_files, free_port
-from test_reliability_data import AFTER_READING, CORPUS
 
 from model import Store
 
-pytestmark = [pytest.mark.redis, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(420)]
 PR_SET_PDEATHSIG = 1
 FORM = {"recipe": "default", "window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru",
         "bidirectional": False, "dataset": None}
@@ -317,7 +315,7 @@ def forge_requests(url: str, callback: dict) -> list[int]:
     size = len(callback["inputs"]) + len(callback["state"])
     statuses = []
 
-    @settings(max_examples=30, deadline=None, database=None)
+    @settings(max_examples=30, deadline=None, database=None, derandomize=True)
     @given(st.lists(ANYTHING, min_size=size, max_size=size))
     def check(values: list[Any]) -> None:
         status, text = post(url, forged_body(callback, values))
@@ -346,7 +344,7 @@ def test_forged_training_requests_train_nothing(production):
     train = next(c for c in callbacks(url) if c.get("background"))
     fields = [item["id"] for item in train["state"]]
 
-    @settings(max_examples=20, deadline=None, database=None)
+    @settings(max_examples=20, deadline=None, database=None, derandomize=True)
     @given(st.fixed_dictionaries({"window": NOT_A_FORM_NUMBER}, optional={
         field: ANYTHING for field in fields if field != "window"}))
     def check(values: dict[str, Any]) -> None:

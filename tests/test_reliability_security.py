@@ -13,9 +13,9 @@ import urllib.request
 
 import psutil
 import pytest
-from reliability_helpers import REPO, free_port
+from helpers import REPO, free_port
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 
 def test_default_server_listens_on_loopback_only_with_debug_off(tmp_path):
