@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -66,6 +67,12 @@ def temporaries(store: Store) -> list[str]:
     """Names of temporary files left in the store folder."""
     return sorted(path.name for path in store.folder.iterdir() if path.name.endswith(
         (".tmp.json", ".tmp.keras")))
+
+
+# Headless Chromium as it must run here: as root, with no outside network.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
 
 
 def free_port() -> int:

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import REPO, free_port, require
+from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
@@ -21,9 +21,6 @@ from dashboard.figures import MODEL_PALETTE
 from dashboard.grids import BAD, DIFFERS, GOOD
 from dashboard.shipped import BUILT_IN, shipped_store
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
 TRACE_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
                ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
 LEGEND_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"

@@ -578,7 +578,7 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
                                                          (60, 28, True), (60, 29, False)])
 def test_the_data_fit_message_states_the_true_limit(window, horizon, fits):
     """On the built-in data (116 months) window + 2 x horizon <= 116 trains, one more does not."""
-    monthly = load_dataset(Settings(), None)
+    monthly = load_dataset(Settings(), None).monthly
     values = sent(window=window, horizon=horizon)
     config, errors = parse_form(values, Settings().base_config, monthly)
     assert (config is not None) == fits

@@ -16,12 +16,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import require
-from reliability_helpers import free_port
+from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require
 from selenium import webdriver
-from test_dashboard_browser import CHROME_ARGS, CHROMIUM
 
-REPO = Path(__file__).resolve().parents[1]
 ONE_YEAR = 31536000
 FINGERPRINTED = re.compile(r"\.v\d+(_\d+)*m\d+\.")  # Dash's name.v4_4_1m1795804514.min.js
 SERVERS = {

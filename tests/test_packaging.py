@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from reliability_helpers import FAST_FLAGS, REPO, free_port
+from helpers import FAST_FLAGS, REPO, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 NOT_SOURCE = (".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
