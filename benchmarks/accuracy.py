@@ -59,11 +59,15 @@ from model.windows import default_cutoff, forecast_inputs, prepare
 BASELINES = (SEASONAL_NAIVE, CLIMATOLOGY, "autoets")
 REFERENCE = "seasonal_level"  # the default's smooth level alone, to show what the network adds
 NETWORK = "default_network"  # the default's network on its own, before damping
-LABELS = {"default": "default config (served)", NETWORK: "default's network, own forecast",
-          "seed": "seed preset (batch 1, 50 epochs)",
-          SEASONAL_NAIVE: "seasonal naive", CLIMATOLOGY: "climatology",
-          "autoets": "AutoETS (season 12)",
-          REFERENCE: "reference: default's harmonic seasonal level alone (no network)"}
+LABELS = {
+    "default": "default config (served)",
+    NETWORK: "default's network, own forecast",
+    "seed": "seed preset (batch 1, 50 epochs)",
+    SEASONAL_NAIVE: "seasonal naive",
+    CLIMATOLOGY: "climatology",
+    "autoets": "AutoETS (season 12)",
+    REFERENCE: "reference: default's harmonic seasonal level alone (no network)",
+}
 DEFAULT_CACHE = Path(os.environ.get("TMPDIR", "/tmp")) / "temperature-forecast-bench"
 FIGURE = BENCHMARKS / "accuracy_by_step.png"
 
@@ -75,8 +79,9 @@ def backtest_cutoffs(monthly: pd.DataFrame, horizon: int, count: int, every: int
     return [months_before(first, every * k) for k in range(count)]
 
 
-def earlier_cutoffs(monthly: pd.DataFrame, before: str, min_months: int = 48,
-                    every: int = 6) -> list[str]:
+def earlier_cutoffs(
+    monthly: pd.DataFrame, before: str, min_months: int = 48, every: int = 6
+) -> list[str]:
     """Cutoffs every `every` months before `before` while `min_months` observed months precede them.
 
     These origins were not used to choose the default, so they check it out of sample. A cutoff
@@ -99,7 +104,7 @@ def autoets(prepared: Any, windows: Any, horizon: int) -> np.ndarray:
     for row, (location, start) in enumerate(zip(windows.location, windows.start, strict=True)):
         series = prepared.filled[:start, location]
         gaps = np.flatnonzero(~np.isfinite(series))
-        series = series[gaps[-1] + 1:] if gaps.size else series
+        series = series[gaps[-1] + 1 :] if gaps.size else series
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             forecasts[row] = AutoETS(season_length=12).forecast(y=series, h=horizon)["mean"]
@@ -109,8 +114,12 @@ def autoets(prepared: Any, windows: Any, horizon: int) -> np.ndarray:
 def _long(prepared: Any, windows: Any, horizon: int, values: np.ndarray) -> pd.Series:
     """(window, step) array -> Series indexed by (location, step)."""
     index = pd.MultiIndex.from_arrays(
-        [np.repeat([prepared.locations[i] for i in windows.location], horizon),
-         np.tile(np.arange(1, horizon + 1), len(windows))], names=["location", "step"])
+        [
+            np.repeat([prepared.locations[i] for i in windows.location], horizon),
+            np.tile(np.arange(1, horizon + 1), len(windows)),
+        ],
+        names=["location", "step"],
+    )
     return pd.Series(np.asarray(values, dtype=float).ravel(), index=index)
 
 
@@ -127,10 +136,12 @@ def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
     }
     if config.anomalies and config.harmonics:
         rows = target_rows(windows, horizon)
-        columns[REFERENCE] = prepared.seasonal[prepared.calendar_month(rows),
-                                               windows.location[:, None]]
-    return pd.DataFrame({name: _long(prepared, windows, horizon, values)
-                         for name, values in columns.items()})
+        columns[REFERENCE] = prepared.seasonal[
+            prepared.calendar_month(rows), windows.location[:, None]
+        ]
+    return pd.DataFrame(
+        {name: _long(prepared, windows, horizon, values) for name, values in columns.items()}
+    )
 
 
 def network_cells(record: Record) -> pd.DataFrame:
@@ -149,18 +160,26 @@ def score(cells: pd.DataFrame, methods: list[str]) -> dict[str, Any]:
     for method in methods:
         values = common[method].to_numpy()
         entry = errors(values, actual)
-        entry["per_step_mae"] = [errors(values[steps == s], actual[steps == s])["mae"]
-                                 for s in range(1, horizon + 1)]
+        entry["per_step_mae"] = [
+            errors(values[steps == s], actual[steps == s])["mae"] for s in range(1, horizon + 1)
+        ]
         if f"{method}_lower" in common:
-            inside = ((common[f"{method}_lower"] <= common["actual"])
-                      & (common["actual"] <= common[f"{method}_upper"]))
+            inside = (common[f"{method}_lower"] <= common["actual"]) & (
+                common["actual"] <= common[f"{method}_upper"]
+            )
             entry["coverage"] = float(inside.mean())
         scored["methods"][method] = entry
     return scored
 
 
-def evaluate_cutoff(monthly: pd.DataFrame, store: Store, configs: dict[str, TrainConfig],
-                    horizon: int, cutoff: str, log: list[str]) -> dict[str, Any]:
+def evaluate_cutoff(
+    monthly: pd.DataFrame,
+    store: Store,
+    configs: dict[str, TrainConfig],
+    horizon: int,
+    cutoff: str,
+    log: list[str],
+) -> dict[str, Any]:
     """Train (or reuse) each network at this cutoff and score it beside the baselines."""
     reference = next(iter(configs.values())).replace(horizon=horizon, cutoff=cutoff)
     cells = baseline_cells(monthly, reference)
@@ -173,12 +192,21 @@ def evaluate_cutoff(monthly: pd.DataFrame, store: Store, configs: dict[str, Trai
         if name == "default":
             cells[NETWORK] = network["network"]
         cells[f"{name}_lower"], cells[f"{name}_upper"] = network["lower"], network["upper"]
-        message = (f"H={horizon} cutoff {cutoff} {name}: {'cache hit' if hit else 'trained'} "
-                   f"in {time.perf_counter() - started:.1f} s ({record.epochs_run} epochs)")
+        message = (
+            f"H={horizon} cutoff {cutoff} {name}: {'cache hit' if hit else 'trained'} "
+            f"in {time.perf_counter() - started:.1f} s ({record.epochs_run} epochs)"
+        )
         log.append(message)
         print(message, file=sys.stderr, flush=True)
-    return score(cells, [*configs, *([NETWORK] if NETWORK in cells else []), *BASELINES,
-                         *([REFERENCE] if REFERENCE in cells else [])])
+    return score(
+        cells,
+        [
+            *configs,
+            *([NETWORK] if NETWORK in cells else []),
+            *BASELINES,
+            *([REFERENCE] if REFERENCE in cells else []),
+        ],
+    )
 
 
 def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, Any]:
@@ -187,12 +215,18 @@ def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, 
     for method in methods:
         maes = np.array([run["methods"][method]["mae"] for run in runs.values()])
         rmses = np.array([run["methods"][method]["rmse"] for run in runs.values()])
-        per_step = np.array([run["methods"][method]["per_step_mae"] for run in runs.values()],
-                            dtype=float)
-        entry = {"mae_mean": float(maes.mean()), "mae_std": float(maes.std(ddof=1)),
-                 "mae_min": float(maes.min()), "mae_max": float(maes.max()),
-                 "rmse_mean": float(rmses.mean()), "rmse_std": float(rmses.std(ddof=1)),
-                 "per_step_mae": np.nanmean(per_step, axis=0).tolist()}
+        per_step = np.array(
+            [run["methods"][method]["per_step_mae"] for run in runs.values()], dtype=float
+        )
+        entry = {
+            "mae_mean": float(maes.mean()),
+            "mae_std": float(maes.std(ddof=1)),
+            "mae_min": float(maes.min()),
+            "mae_max": float(maes.max()),
+            "rmse_mean": float(rmses.mean()),
+            "rmse_std": float(rmses.std(ddof=1)),
+            "per_step_mae": np.nanmean(per_step, axis=0).tolist(),
+        }
         coverages = [run["methods"][method].get("coverage") for run in runs.values()]
         if all(c is not None for c in coverages):
             cells = np.array([run["cells"] for run in runs.values()])
@@ -202,7 +236,8 @@ def summarise(runs: dict[str, dict[str, Any]], methods: list[str]) -> dict[str, 
     climate = np.array(summary[CLIMATOLOGY]["per_step_mae"])
     for method in methods:
         summary[method]["skill_per_step"] = (
-            1 - np.array(summary[method]["per_step_mae"]) / climate).tolist()
+            1 - np.array(summary[method]["per_step_mae"]) / climate
+        ).tolist()
     return summary
 
 
@@ -211,8 +246,9 @@ def skill(per_step: list[float], climate: list[float]) -> list[float]:
     return (1 - np.array(per_step, dtype=float) / np.array(climate, dtype=float)).tolist()
 
 
-def per_cutoff_table(runs: dict[str, dict[str, Any]], methods: list[str],
-                     with_mean: bool = False) -> str:
+def per_cutoff_table(
+    runs: dict[str, dict[str, Any]], methods: list[str], with_mean: bool = False
+) -> str:
     """MAE of every method at each cutoff (and optionally their mean)."""
     maes = {c: [run["methods"][m]["mae"] for m in methods] for c, run in runs.items()}
     rows = [[c, *map(fmt, values)] for c, values in maes.items()]
@@ -223,47 +259,75 @@ def per_cutoff_table(runs: dict[str, dict[str, Any]], methods: list[str],
 
 CHECK_GROUPS = {
     "earlier": "Earlier origins (every 6 months before the backtest while at least 4 years of data "
-               "precede the cutoff; a cutoff month missing at every station has no input window "
-               "and is skipped). They were not used to choose the default's recipe, but they did "
-               "expose the damping rule fixed since (see \"What we tried\", row 19):",
+    "precede the cutoff; a cutoff month missing at every station has no input window "
+    "and is skipped). They were not used to choose the default's recipe, but they did "
+    'expose the damping rule fixed since (see "What we tried", row 19):',
     "offset": "Origins 3 months off the backtest grid, never looked at while choosing anything:",
 }
 
 
 def check_table(runs: dict[str, dict[str, Any]], methods: list[str]) -> list[str]:
     """Per-cutoff MAE with the mean, and how often the default beats each baseline."""
-    wins = {rival: sum(run["methods"]["default"]["mae"] < run["methods"][rival]["mae"]
-                       for run in runs.values()) for rival in BASELINES}
-    return [per_cutoff_table(runs, methods, with_mean=True), "",
-            "The default beats " + ", ".join(f"{LABELS[r]} at {wins[r]}/{len(runs)}"
-                                             for r in BASELINES) + " of these origins."]
+    wins = {
+        rival: sum(
+            run["methods"]["default"]["mae"] < run["methods"][rival]["mae"] for run in runs.values()
+        )
+        for rival in BASELINES
+    }
+    return [
+        per_cutoff_table(runs, methods, with_mean=True),
+        "",
+        "The default beats "
+        + ", ".join(f"{LABELS[r]} at {wins[r]}/{len(runs)}" for r in BASELINES)
+        + " of these origins.",
+    ]
 
 
 def served_vs_curve(summary: dict[str, Any], horizon: int) -> list[str]:
     """The network's own, the served and the curve's MAE per step, and the targets, met or not."""
-    served, network, curve = (np.array(summary[m]["per_step_mae"], dtype=float)
-                              for m in ("default", NETWORK, REFERENCE))
-    rows = [[step + 1, fmt(network[step]), fmt(served[step]), fmt(curve[step]),
-             "yes" if served[step] < curve[step] else "no"] for step in range(horizon)]
+    served, network, curve = (
+        np.array(summary[m]["per_step_mae"], dtype=float) for m in ("default", NETWORK, REFERENCE)
+    )
+    rows = [
+        [
+            step + 1,
+            fmt(network[step]),
+            fmt(served[step]),
+            fmt(curve[step]),
+            "yes" if served[step] < curve[step] else "no",
+        ]
+        for step in range(horizon)
+    ]
     early = served[:3] < curve[:3]
     whole = summary["default"]["mae_mean"] <= summary[REFERENCE]["mae_mean"]
     coverage = summary["default"].get("coverage")
     checks = [
-        ["served beats the curve at steps 1-3", ", ".join(
-            f"{fmt(s)} vs {fmt(c)}" for s, c in zip(served[:3], curve[:3], strict=True)),
-         "yes" if early.all() else f"no ({int(early.sum())} of 3)"],
-        ["served not worse than the curve over the whole horizon",
-         f"{fmt(summary['default']['mae_mean'])} vs {fmt(summary[REFERENCE]['mae_mean'])}",
-         "yes" if whole else "no"],
-        ["pooled 80% coverage within 75-85%",
-         "-" if coverage is None else f"{100 * coverage:.1f}%",
-         "yes" if coverage is not None and 0.75 <= coverage <= 0.85 else "no"],
+        [
+            "served beats the curve at steps 1-3",
+            ", ".join(f"{fmt(s)} vs {fmt(c)}" for s, c in zip(served[:3], curve[:3], strict=True)),
+            "yes" if early.all() else f"no ({int(early.sum())} of 3)",
+        ],
+        [
+            "served not worse than the curve over the whole horizon",
+            f"{fmt(summary['default']['mae_mean'])} vs {fmt(summary[REFERENCE]['mae_mean'])}",
+            "yes" if whole else "no",
+        ],
+        [
+            "pooled 80% coverage within 75-85%",
+            "-" if coverage is None else f"{100 * coverage:.1f}%",
+            "yes" if coverage is not None and 0.75 <= coverage <= 0.85 else "no",
+        ],
     ]
-    return [f"The network's own forecast, the served forecast and the 2-harmonic curve alone, "
-            f"per step (H = {horizon}, mean over the rolling-origin cutoffs):", "",
-            markdown_table(["step", "network's own MAE", "served MAE", "curve MAE",
-                            "served beats curve"], rows), "",
-            markdown_table(["target", "figure", "met?"], checks)]
+    return [
+        f"The network's own forecast, the served forecast and the 2-harmonic curve alone, "
+        f"per step (H = {horizon}, mean over the rolling-origin cutoffs):",
+        "",
+        markdown_table(
+            ["step", "network's own MAE", "served MAE", "curve MAE", "served beats curve"], rows
+        ),
+        "",
+        markdown_table(["target", "figure", "met?"], checks),
+    ]
 
 
 def markdown(results: dict[str, Any], command: str) -> str:
@@ -285,51 +349,107 @@ def markdown(results: dict[str, Any], command: str) -> str:
         block = results["by_horizon"][str(horizon)]
         holdout, summary = block["holdout"], block["summary"]
         methods = list(summary)
-        parts += ["", f"### H = {horizon}", "",
-                  f"Default holdout (cutoff {block['holdout_cutoff']}, "
-                  f"{holdout['cells']} cells):", ""]
+        parts += [
+            "",
+            f"### H = {horizon}",
+            "",
+            f"Default holdout (cutoff {block['holdout_cutoff']}, {holdout['cells']} cells):",
+            "",
+        ]
         rows = []
         for method in holdout["methods"]:
             entry = holdout["methods"][method]
-            rows.append([LABELS[method], fmt(entry["mae"]), fmt(entry["rmse"]),
-                         fmt(100 * entry["coverage"], 1) + "%" if "coverage" in entry else "-"])
+            rows.append(
+                [
+                    LABELS[method],
+                    fmt(entry["mae"]),
+                    fmt(entry["rmse"]),
+                    fmt(100 * entry["coverage"], 1) + "%" if "coverage" in entry else "-",
+                ]
+            )
         parts.append(markdown_table(["method", "MAE", "RMSE", "80% interval coverage"], rows))
         cutoffs = list(block["backtest"])
         parts += ["", f"Rolling origin, {len(cutoffs)} cutoffs ({', '.join(cutoffs)}):", ""]
         rows = []
         for method in methods:
             entry = summary[method]
-            wins = sum(block["backtest"][c]["methods"][method]["mae"]
-                       < block["backtest"][c]["methods"][CLIMATOLOGY]["mae"] for c in cutoffs)
-            rows.append([LABELS[method], fmt(entry["mae_mean"]), fmt(entry["mae_std"]),
-                         f"{fmt(entry['mae_min'])}-{fmt(entry['mae_max'])}",
-                         fmt(entry["rmse_mean"]), fmt(entry["rmse_std"]),
-                         "-" if method == CLIMATOLOGY else f"{wins}/{len(cutoffs)}",
-                         (f"{100 * entry['coverage']:.1f}% ({100 * entry['coverage_min']:.0f}-"
-                          f"{100 * entry['coverage_max']:.0f}%)") if "coverage" in entry else "-"])
-        parts.append(markdown_table(["method", "MAE mean", "MAE sd", "MAE range", "RMSE mean",
-                                     "RMSE sd", "cutoffs beating climatology",
-                                     "80% coverage (range)"], rows))
+            wins = sum(
+                block["backtest"][c]["methods"][method]["mae"]
+                < block["backtest"][c]["methods"][CLIMATOLOGY]["mae"]
+                for c in cutoffs
+            )
+            rows.append(
+                [
+                    LABELS[method],
+                    fmt(entry["mae_mean"]),
+                    fmt(entry["mae_std"]),
+                    f"{fmt(entry['mae_min'])}-{fmt(entry['mae_max'])}",
+                    fmt(entry["rmse_mean"]),
+                    fmt(entry["rmse_std"]),
+                    "-" if method == CLIMATOLOGY else f"{wins}/{len(cutoffs)}",
+                    (
+                        f"{100 * entry['coverage']:.1f}% ({100 * entry['coverage_min']:.0f}-"
+                        f"{100 * entry['coverage_max']:.0f}%)"
+                    )
+                    if "coverage" in entry
+                    else "-",
+                ]
+            )
+        parts.append(
+            markdown_table(
+                [
+                    "method",
+                    "MAE mean",
+                    "MAE sd",
+                    "MAE range",
+                    "RMSE mean",
+                    "RMSE sd",
+                    "cutoffs beating climatology",
+                    "80% coverage (range)",
+                ],
+                rows,
+            )
+        )
         parts += ["", "MAE per cutoff:", "", per_cutoff_table(block["backtest"], methods)]
         for group, title in CHECK_GROUPS.items():
             if block.get(group):
                 parts += ["", title, "", *check_table(block[group], methods)]
         steps = range(horizon)
-        header = ["step", *[f"{LABELS[m]} MAE" for m in methods], "default skill (backtest)",
-                  "default skill (holdout)"]
-        holdout_skill = skill(holdout["methods"]["default"]["per_step_mae"],
-                              holdout["methods"][CLIMATOLOGY]["per_step_mae"])
-        rows = [[s + 1, *[fmt(summary[m]["per_step_mae"][s]) for m in methods],
-                 fmt(summary["default"]["skill_per_step"][s]), fmt(holdout_skill[s])]
-                for s in steps]
-        parts += ["", "Per-step MAE (mean over the rolling-origin cutoffs) and skill "
-                  "(1 - MAE_default / MAE_climatology; positive = the network helps):", "",
-                  markdown_table(header, rows)]
+        header = [
+            "step",
+            *[f"{LABELS[m]} MAE" for m in methods],
+            "default skill (backtest)",
+            "default skill (holdout)",
+        ]
+        holdout_skill = skill(
+            holdout["methods"]["default"]["per_step_mae"],
+            holdout["methods"][CLIMATOLOGY]["per_step_mae"],
+        )
+        rows = [
+            [
+                s + 1,
+                *[fmt(summary[m]["per_step_mae"][s]) for m in methods],
+                fmt(summary["default"]["skill_per_step"][s]),
+                fmt(holdout_skill[s]),
+            ]
+            for s in steps
+        ]
+        parts += [
+            "",
+            "Per-step MAE (mean over the rolling-origin cutoffs) and skill "
+            "(1 - MAE_default / MAE_climatology; positive = the network helps):",
+            "",
+            markdown_table(header, rows),
+        ]
         if REFERENCE in summary:
             parts += ["", *served_vs_curve(summary, horizon)]
     panels = ", ".join(f"H = {horizon}" for horizon in results["horizons"])
-    parts += ["", f"![MAE by horizon step]({FIGURE.name})", "",
-              f"Plot: MAE by horizon step, rolling-origin mean; panels left to right: {panels}."]
+    parts += [
+        "",
+        f"![MAE by horizon step]({FIGURE.name})",
+        "",
+        f"Plot: MAE by horizon step, rolling-origin mean; panels left to right: {panels}.",
+    ]
     return "\n".join(parts)
 
 
@@ -350,9 +470,15 @@ def draw_figure(results: dict[str, Any], path: Path = FIGURE) -> None:
         for number, method in enumerate(results["plot_methods"]):
             mae = [np.nan if v is None else v for v in summary[method]["per_step_mae"]]
             served = method == "default"  # drawn on top: the curve's line nearly covers it
-            panel.plot(steps, mae, marker=markers[number % len(markers)], markersize=4,
-                       linewidth=2.5 if served else 1.5, zorder=3 if served else 2,
-                       label=LABELS[method])
+            panel.plot(
+                steps,
+                mae,
+                marker=markers[number % len(markers)],
+                markersize=4,
+                linewidth=2.5 if served else 1.5,
+                zorder=3 if served else 2,
+                label=LABELS[method],
+            )
         panel.set_title(f"H = {horizon}: mean of {len(block['backtest'])} rolling origins")
         panel.set_xlabel("months ahead (horizon step)")
         panel.set_ylabel("MAE (°C)")
@@ -372,8 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE))
     parser.add_argument("--out", default=str(BENCHMARKS / "RESULTS.md"))
     parser.add_argument("--json-out", default=str(BENCHMARKS / "accuracy.json"))
-    parser.add_argument("--figure-only", action="store_true",
-                        help=f"redraw {FIGURE.name} from --json-out, train nothing")
+    parser.add_argument(
+        "--figure-only",
+        action="store_true",
+        help=f"redraw {FIGURE.name} from --json-out, train nothing",
+    )
     args = parser.parse_args(argv)
     if args.figure_only:
         draw_figure(json.loads(Path(args.json_out).read_text()))
@@ -382,33 +511,58 @@ def main(argv: list[str] | None = None) -> int:
     monthly = read_monthly()
     store = Store(args.cache_dir)
     default = PRESETS["default"].replace(**json.loads(args.config or "{}"))
-    results: dict[str, Any] = {"horizons": args.horizons, "default_config": default.to_dict(),
-                               "cache_dir": args.cache_dir, "by_horizon": {}, "log": []}
+    results: dict[str, Any] = {
+        "horizons": args.horizons,
+        "default_config": default.to_dict(),
+        "cache_dir": args.cache_dir,
+        "by_horizon": {},
+        "log": [],
+    }
 
     def default_at(horizon: int, cutoffs: list[str]) -> dict[str, dict[str, Any]]:
-        return {cutoff: evaluate_cutoff(monthly, store, {"default": default}, horizon, cutoff,
-                                        results["log"]) for cutoff in cutoffs}
+        return {
+            cutoff: evaluate_cutoff(
+                monthly, store, {"default": default}, horizon, cutoff, results["log"]
+            )
+            for cutoff in cutoffs
+        }
 
     for horizon in args.horizons:
         cutoffs = backtest_cutoffs(monthly, horizon, args.cutoffs)
         backtest = default_at(horizon, cutoffs)
         holdout = backtest[cutoffs[0]]
         if not args.no_seed and horizon == PRESETS["seed"].horizon:
-            holdout = evaluate_cutoff(monthly, store, {"default": default,
-                                                       "seed": PRESETS["seed"]},
-                                      horizon, cutoffs[0], results["log"])
-        checks = {"earlier": default_at(horizon, earlier_cutoffs(monthly, cutoffs[-1])),
-                  "offset": default_at(horizon, [months_before(c, 3) for c in cutoffs])}
-        methods = ["default", NETWORK, *BASELINES,
-                   *([REFERENCE] if REFERENCE in holdout["methods"] else [])]
+            holdout = evaluate_cutoff(
+                monthly,
+                store,
+                {"default": default, "seed": PRESETS["seed"]},
+                horizon,
+                cutoffs[0],
+                results["log"],
+            )
+        checks = {
+            "earlier": default_at(horizon, earlier_cutoffs(monthly, cutoffs[-1])),
+            "offset": default_at(horizon, [months_before(c, 3) for c in cutoffs]),
+        }
+        methods = [
+            "default",
+            NETWORK,
+            *BASELINES,
+            *([REFERENCE] if REFERENCE in holdout["methods"] else []),
+        ]
         results["by_horizon"][str(horizon)] = {
-            "holdout_cutoff": cutoffs[0], "holdout": holdout, "backtest": backtest,
-            "summary": summarise(backtest, methods), **checks}
+            "holdout_cutoff": cutoffs[0],
+            "holdout": holdout,
+            "backtest": backtest,
+            "summary": summarise(backtest, methods),
+            **checks,
+        }
     results["seconds"] = time.perf_counter() - started
     results["plot_methods"] = list(results["by_horizon"][str(args.horizons[0])]["summary"])
     draw_figure(results)
-    command = "nice python -m benchmarks.accuracy " + " ".join(argv if argv is not None
-                                                                  else sys.argv[1:])
+    command = "nice python -m benchmarks.accuracy " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     text = markdown(results, command.strip())
     print(text)
     write_section("accuracy", text, Path(args.out))

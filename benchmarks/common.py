@@ -12,8 +12,10 @@ from model import SHARED, write_atomic
 
 BENCHMARKS = Path(__file__).resolve().parent
 RESULTS = BENCHMARKS / "RESULTS.md"
-HEADER = ("# Benchmark results\n\nNumbers from one run of each script on the project machine "
-          "(2 CPU cores, no GPU).\n")
+HEADER = (
+    "# Benchmark results\n\nNumbers from one run of each script on the project machine "
+    "(2 CPU cores, no GPU).\n"
+)
 
 
 def write_section(name: str, text: str, path: Path = RESULTS) -> None:
@@ -31,8 +33,10 @@ def write_section(name: str, text: str, path: Path = RESULTS) -> None:
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A GitHub markdown table."""
-    lines = ["| " + " | ".join(map(str, header)) + " |",
-             "| " + " | ".join("---" for _ in header) + " |"]
+    lines = [
+        "| " + " | ".join(map(str, header)) + " |",
+        "| " + " | ".join("---" for _ in header) + " |",
+    ]
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     return "\n".join(lines)
 

@@ -45,8 +45,15 @@ ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never any other address
 CHART_OUTPUT = "forecast-chart.figure"
 CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
+CHROME_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--window-size=1400,1000",
+)
 # Injected before the page's own scripts: note when the forecast chart is first drawn.
 CHART_PROBE = """
 (function check() {
@@ -94,17 +101,26 @@ def chart_callback(base: str) -> dict[str, Any]:
 
 def payload(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """A /_dash-update-component body for spec with the given `id.property` values."""
+
     def item(dependency: dict[str, Any]) -> dict[str, Any]:
         name = f"{dependency['id']}.{dependency['property']}"
-        return {"id": dependency["id"], "property": dependency["property"],
-                "value": values.get(name)}
+        return {
+            "id": dependency["id"],
+            "property": dependency["property"],
+            "value": values.get(name),
+        }
 
-    outputs = [{"id": part.split(".")[0], "property": part.split(".")[1]}
-               for part in spec["output"].strip(".").split("...")]
-    return {"output": spec["output"], "outputs": outputs,
-            "inputs": [item(d) for d in spec["inputs"]],
-            "state": [item(d) for d in spec.get("state", [])],
-            "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"]}
+    outputs = [
+        {"id": part.split(".")[0], "property": part.split(".")[1]}
+        for part in spec["output"].strip(".").split("...")
+    ]
+    return {
+        "output": spec["output"],
+        "outputs": outputs,
+        "inputs": [item(d) for d in spec["inputs"]],
+        "state": [item(d) for d in spec.get("state", [])],
+        "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"],
+    }
 
 
 def measure_first_visit(url: str, profile: Path) -> dict[str, Any]:
@@ -149,18 +165,27 @@ def first_visit_rows(visits: list[dict[str, Any]], load: tuple[float, float]) ->
     chart = [visit["chart_ms"] for visit in visits]
     counts = sorted({len(visit["responses"]) for visit in visits})
     return [
-        ["responses (the page and every resource until idle)",
-         " / ".join(map(str, counts)) + (" (differs between visits)" if len(counts) > 1 else "")],
+        [
+            "responses (the page and every resource until idle)",
+            " / ".join(map(str, counts)) + (" (differs between visits)" if len(counts) > 1 else ""),
+        ],
         ["transferred: headers + bodies as sent (sum of transferSize)", fmt(sent / MB, 2) + " MB"],
         ["bodies as sent (sum of encodedBodySize)", fmt(body / MB, 2) + " MB"],
         ["bodies uncompressed (sum of decodedBodySize)", fmt(plain / MB, 2) + " MB"],
-        [f"largest response: {largest[0].split('/')[-1].split('?')[0]}, sent / uncompressed",
-         f"{fmt(largest[2] / MB, 2)} / {fmt(largest[3] / MB, 2)} MB"],
-        [f"navigation start to drawn forecast chart, median of {len(chart)} fresh profiles",
-         f"{fmt(float(np.median(chart)) / 1000, 2)} s ("
-         + ", ".join(fmt(ms / 1000, 2) for ms in chart) + ")"],
-        ["1-minute load average before / after the visits (2 cores)",
-         f"{load[0]:.1f} / {load[1]:.1f}"],
+        [
+            f"largest response: {largest[0].split('/')[-1].split('?')[0]}, sent / uncompressed",
+            f"{fmt(largest[2] / MB, 2)} / {fmt(largest[3] / MB, 2)} MB",
+        ],
+        [
+            f"navigation start to drawn forecast chart, median of {len(chart)} fresh profiles",
+            f"{fmt(float(np.median(chart)) / 1000, 2)} s ("
+            + ", ".join(fmt(ms / 1000, 2) for ms in chart)
+            + ")",
+        ],
+        [
+            "1-minute load average before / after the visits (2 cores)",
+            f"{load[0]:.1f} / {load[1]:.1f}",
+        ],
     ]
 
 
@@ -181,8 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--visits", type=int, default=3,
-                        help="first visits, each by a fresh Chromium profile (0: none)")
+    parser.add_argument(
+        "--visits",
+        type=int,
+        default=3,
+        help="first visits, each by a fresh Chromium profile (0: none)",
+    )
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     args.seconds = min(args.seconds, 120.0)  # bounded whatever is asked
@@ -199,9 +228,23 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": cache, "TF_CPP_MIN_LOG_LEVEL": "3"}
         started = time.perf_counter()
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(args.workers), "--bind",
-             f"{HOST}:{port}", "--timeout", "60", "dashboard.wsgi:server"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"{HOST}:{port}",
+                "--timeout",
+                "60",
+                "dashboard.wsgi:server",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             first_ok = wait_first_ok(f"{base}/", started, limit=60)
             visits = []
@@ -225,19 +268,24 @@ def main(argv: list[str] | None = None) -> int:
                 session = requests.Session()
                 while time.perf_counter() < deadline:
                     values = {
-                        "view.data": {"dataset": None,
-                                      "stations": rng.sample(stations, rng.randint(1, 6)),
-                                      "model": rng.choice(keys), "compare": []},
-                        "baselines.value": rng.choice([[], ["climatology"],
-                                                       ["climatology", "seasonal_naive"]]),
+                        "view.data": {
+                            "dataset": None,
+                            "stations": rng.sample(stations, rng.randint(1, 6)),
+                            "model": rng.choice(keys),
+                            "compare": [],
+                        },
+                        "baselines.value": rng.choice(
+                            [[], ["climatology"], ["climatology", "seasonal_naive"]]
+                        ),
                         "chart-mode.value": rng.choice(["auto", "overlay", "panels"]),
                         "forecasts.value": rng.choice([["model"], ["model", "network"]]),
                     }
                     body = payload(spec, values)
                     began = time.perf_counter()
                     try:
-                        response = session.post(f"{base}/_dash-update-component", json=body,
-                                                timeout=30)
+                        response = session.post(
+                            f"{base}/_dash-update-component", json=body, timeout=30
+                        )
                         elapsed = time.perf_counter() - began
                         ok = response.status_code == 200 and "response" in response.json()
                         problem = None if ok else f"status {response.status_code}"
@@ -248,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
                         if problem:
                             failures.append(problem)
 
-            threads = [threading.Thread(target=client, args=(i,), daemon=True)
-                       for i in range(args.clients)]
+            threads = [
+                threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.clients)
+            ]
             for thread in threads:
                 thread.start()
             while any(thread.is_alive() for thread in threads):
@@ -271,20 +320,29 @@ def main(argv: list[str] | None = None) -> int:
         ["clients x duration", f"{args.clients} x {args.seconds:.0f} s"],
         ["requests", str(len(latencies))],
         ["throughput", fmt(len(latencies) / args.seconds, 1) + " req/s"],
-        ["errors", str(len(failures))
-         + (f" ({', '.join(sorted(set(failures)))})" if failures else "")],
-        ["latency p50 / p95 / p99", " / ".join(fmt(np.percentile(millis, q), 0)
-                                                for q in (50, 95, 99)) + " ms"],
+        [
+            "errors",
+            str(len(failures)) + (f" ({', '.join(sorted(set(failures)))})" if failures else ""),
+        ],
+        [
+            "latency p50 / p95 / p99",
+            " / ".join(fmt(np.percentile(millis, q), 0) for q in (50, 95, 99)) + " ms",
+        ],
         ["peak RSS, all server processes (master + workers)", fmt(peak["total"], 0) + " MB"],
         ["peak RSS, largest single process", fmt(peak["largest"], 0) + " MB"],
         ["process start to first 200 on /", fmt(first_ok, 2) + " s"],
     ]
-    text = "\n".join([
-        "## Dashboard under load", "",
-        f"Command: `{command_line(argv)}`. Each request posts the chart callback with random "
-        f"stations (1-6), model key (shipped default or none) and chart options; the client "
-        f"threads run on the same {os.cpu_count()} cores as the server.", "",
-        markdown_table(["measure", "value"], rows)])
+    text = "\n".join(
+        [
+            "## Dashboard under load",
+            "",
+            f"Command: `{command_line(argv)}`. Each request posts the chart callback with random "
+            f"stations (1-6), model key (shipped default or none) and chart options; the client "
+            f"threads run on the same {os.cpu_count()} cores as the server.",
+            "",
+            markdown_table(["measure", "value"], rows),
+        ]
+    )
     print(text)
     print(json.dumps({"errors_sample": failures[:5]}), file=sys.stderr)
     write_section("dashboard_load", text, Path(args.out))
@@ -293,23 +351,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def command_line(argv: list[str] | None) -> str:
     """How this script was run, for the results."""
-    command = ("nice " if os.nice(0) else "") + "python -m benchmarks.dashboard_load " + " ".join(
-        argv if argv is not None else sys.argv[1:])
+    command = (
+        ("nice " if os.nice(0) else "")
+        + "python -m benchmarks.dashboard_load "
+        + " ".join(argv if argv is not None else sys.argv[1:])
+    )
     return command.strip()
 
 
-def write_first_visit(visits: list[dict[str, Any]], load: tuple[float, float],
-                      args: argparse.Namespace, argv: list[str] | None) -> int:
+def write_first_visit(
+    visits: list[dict[str, Any]],
+    load: tuple[float, float],
+    args: argparse.Namespace,
+    argv: list[str] | None,
+) -> int:
     """Print the first-visit table and write it to its section of the results."""
     if not visits:
         return 0
-    text = "\n".join([
-        "## Dashboard first visit", "",
-        f"Command: `{command_line(argv)}`. The same gunicorn server ({args.workers} workers, "
-        f"{HOST}), before any load; each visit is a new headless Chromium with a fresh profile "
-        "(an empty cache) opening `/` with the built-in data and model. Sizes from the Resource "
-        "Timing API, counted until no response was added for a second.", "",
-        markdown_table(["measure", "value"], first_visit_rows(visits, load))])
+    text = "\n".join(
+        [
+            "## Dashboard first visit",
+            "",
+            f"Command: `{command_line(argv)}`. The same gunicorn server ({args.workers} workers, "
+            f"{HOST}), before any load; each visit is a new headless Chromium with a fresh "
+            "profile (an empty cache) opening `/` with the built-in data and model. Sizes from "
+            "the Resource Timing API, counted until no response was added for a second.",
+            "",
+            markdown_table(["measure", "value"], first_visit_rows(visits, load)),
+        ]
+    )
     print(text)
     write_section("dashboard_first_visit", text, Path(args.out))
     return 0

@@ -36,16 +36,25 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_with_peak(command: list[str]) -> dict[str, Any]:
     """Run a command; return wall seconds, CPU seconds and peak RSS (MB) from wait4()."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    child = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
     stdout = child.stdout.read() if child.stdout else b""
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
         raise RuntimeError(f"{' '.join(command)} failed with status {child.returncode}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024, "stdout": stdout.decode()}
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "stdout": stdout.decode(),
+    }
 
 
 def seed_epochs_worker(epochs: int) -> None:
@@ -90,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         assert all(json.loads(hit["stdout"])["cache_hit"] for hit in hits)
     startups = [run_with_peak([python, "-c", "pass"]) for _ in range(args.repeats)]
     imports = [run_with_peak([python, "-c", "import model"]) for _ in range(args.repeats)]
-    seed = run_with_peak([python, "-m", "benchmarks.training_speed", "--seed-epochs-worker",
-                          str(args.seed_epochs)])
+    seed = run_with_peak(
+        [python, "-m", "benchmarks.training_speed", "--seed-epochs-worker", str(args.seed_epochs)]
+    )
     epoch_seconds = json.loads(seed["stdout"].strip().splitlines()[-1])["epoch_seconds"]
     later = epoch_seconds[1:] or epoch_seconds
     seed_fifty = epoch_seconds[0] + 49 * statistics.mean(later)
@@ -101,36 +111,56 @@ def main(argv: list[str] | None = None) -> int:
     import_wall = statistics.median(s["wall"] for s in imports)
     metrics = summary["metrics"]
     rows = [
-        ["default config, empty cache: `python -m model train --json` wall",
-         fmt(miss["wall"], 1) + " s"],
+        [
+            "default config, empty cache: `python -m model train --json` wall",
+            fmt(miss["wall"], 1) + " s",
+        ],
         ["  CPU time of that process (user + system, all threads)", fmt(miss["cpu"], 1) + " s"],
         ["  of which training (record's train_seconds)", fmt(summary["train_seconds"], 1) + " s"],
         ["  peak RSS of that process", fmt(miss["peak_rss_mb"], 0) + " MB"],
-        ["  holdout MAE default / climatology", f"{fmt(metrics['model']['mae'])} / "
-                                                f"{fmt(metrics['climatology']['mae'])}"],
-        [f"seed preset (batch 1), {args.seed_epochs} epochs only: seconds per epoch",
-         ", ".join(fmt(s, 1) for s in epoch_seconds) + " (first includes tracing)"],
-        ["seed preset, 50 epochs, estimated (first + 49 x mean of later epochs)",
-         fmt(seed_fifty, 0) + " s"],
+        [
+            "  holdout MAE default / climatology",
+            f"{fmt(metrics['model']['mae'])} / {fmt(metrics['climatology']['mae'])}",
+        ],
+        [
+            f"seed preset (batch 1), {args.seed_epochs} epochs only: seconds per epoch",
+            ", ".join(fmt(s, 1) for s in epoch_seconds) + " (first includes tracing)",
+        ],
+        [
+            "seed preset, 50 epochs, estimated (first + 49 x mean of later epochs)",
+            fmt(seed_fifty, 0) + " s",
+        ],
         [f"cache hit through the CLI, median of {args.repeats}", fmt(hit_wall, 2) + " s"],
         ["interpreter start-up alone (`python -c pass`)", fmt(startup, 3) + " s"],
         ["`python -c 'import model'`", fmt(import_wall, 2) + " s"],
         ["cache hit minus interpreter start-up", fmt(hit_wall - startup, 2) + " s"],
         ["peak RSS of a cache-hit process", fmt(max(h["peak_rss_mb"] for h in hits), 0) + " MB"],
-        ["ratio: seed 50 epochs (estimated) / default from empty cache",
-         fmt(seed_fifty / miss["wall"], 1) + "x"],
-        ["1-minute load average before / after (2 cores; other work shares them)",
-         f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"],
+        [
+            "ratio: seed 50 epochs (estimated) / default from empty cache",
+            fmt(seed_fifty / miss["wall"], 1) + "x",
+        ],
+        [
+            "1-minute load average before / after (2 cores; other work shares them)",
+            f"{load_before:.1f} / {os.getloadavg()[0]:.1f}",
+        ],
         ["ratio: default from empty cache / cache hit", fmt(miss["wall"] / hit_wall, 1) + "x"],
     ]
     niceness = os.nice(0)
-    command = ("nice " if niceness else "") + "python -m benchmarks.training_speed " + " ".join(
-        argv if argv is not None else sys.argv[1:])
-    text = "\n".join([
-        "## Training speed", "",
-        f"Command: `{command.strip()}` (one run; every figure below comes from it). "
-        f"Machine: {os.cpu_count()} CPU cores, no GPU; other work may share the cores.", "",
-        markdown_table(["measure", "value"], rows)])
+    command = (
+        ("nice " if niceness else "")
+        + "python -m benchmarks.training_speed "
+        + " ".join(argv if argv is not None else sys.argv[1:])
+    )
+    text = "\n".join(
+        [
+            "## Training speed",
+            "",
+            f"Command: `{command.strip()}` (one run; every figure below comes from it). "
+            f"Machine: {os.cpu_count()} CPU cores, no GPU; other work may share the cores.",
+            "",
+            markdown_table(["measure", "value"], rows),
+        ]
+    )
     print(text)
     write_section("training_speed", text, Path(args.out))
     return 0

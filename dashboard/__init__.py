@@ -38,16 +38,21 @@ class ForecastDash(Dash):
         self.background_manager = make_manager(settings)
         server = flask.Flask(name)
         server.config.update(COMPRESSION)
-        super().__init__(name=name, server=server,  # type: ignore[arg-type]  # Dash takes a Flask app
-                         compress=True,
-                         background_callback_manager=self.background_manager,
-                         health_endpoint=HEALTH_PATH, **kwargs)
+        super().__init__(
+            name=name,
+            server=server,  # type: ignore[arg-type]  # Dash takes a Flask app
+            compress=True,
+            background_callback_manager=self.background_manager,
+            health_endpoint=HEALTH_PATH,
+            **kwargs,
+        )
 
     def serve_health(self) -> flask.Response:
         """200 OK, or 503 with the reason the store folder or Redis cannot be used."""
         problem = find_problem(self.settings)
-        return flask.Response(problem or "OK", status=503 if problem else 200,
-                              mimetype="text/plain")
+        return flask.Response(
+            problem or "OK", status=503 if problem else 200, mimetype="text/plain"
+        )
 
 
 def find_assets() -> Path:
@@ -83,20 +88,25 @@ def _send_security_headers(app: Dash) -> None:
     Scripts: the app's own files plus Dash's inline renderer and clientside callbacks, by hash
     (so register every callback first). Styles need 'unsafe-inline': plotly writes <style>.
     """
-    policy = "; ".join([
-        "default-src 'self'",
-        "script-src 'self' " + " ".join(app.csp_hashes()),
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ])
-    headers = {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
-               "X-Frame-Options": "DENY"}
+    policy = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' " + " ".join(app.csp_hashes()),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    headers = {
+        "Content-Security-Policy": policy,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
 
     @app.server.after_request
     def _add_headers(response: flask.Response) -> flask.Response:
@@ -141,8 +151,13 @@ def _body_problem(body: dict[str, Any], callback: dict[str, Any]) -> str | None:
     declared, outputs = callback["output"], body.get("outputs")
     if not isinstance(declared, list):  # a single output: one object (or a pattern's list)
         declared, outputs = [declared], [outputs]
-    if not isinstance(outputs, list) or len(outputs) != len(declared) or not all(
-            _is_dependency(item, output) for item, output in zip(outputs, declared, strict=True)):
+    if (
+        not isinstance(outputs, list)
+        or len(outputs) != len(declared)
+        or not all(
+            _is_dependency(item, output) for item, output in zip(outputs, declared, strict=True)
+        )
+    ):
         return f"outputs must be {len(declared)} object(s) naming the callback's outputs"
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(prop, str) for prop in changed):
@@ -159,7 +174,9 @@ def _is_dependency(item: Any, declared: Output | None = None) -> bool:
     if declared is not None and isinstance(item, list) and not declared.has_wildcard():
         return False
     return all(
-        isinstance(part, dict) and isinstance(part.get("id"), str | dict)
+        isinstance(part, dict)
+        and isinstance(part.get("id"), str | dict)
         and isinstance(part.get("property"), str)
         and (declared is None or Output(part["id"], part["property"].split("@")[0]) == declared)
-        for part in (item if isinstance(item, list) else [item]))
+        for part in (item if isinstance(item, list) else [item])
+    )

@@ -19,14 +19,24 @@ log = logging.getLogger("dashboard")
 def build_parser() -> argparse.ArgumentParser:
     """Options of the server, and the build-default command."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
-    parser.add_argument("command", nargs="?", choices=("serve", "build-default"), default="serve",
-                        help="serve the page (default) or regenerate the shipped built-in models")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("serve", "build-default"),
+        default="serve",
+        help="serve the page (default) or regenerate the shipped built-in models",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
-    parser.add_argument("--debug", action="store_true",
-                        help="Dash debug mode (reloader, dev tools)")
-    parser.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS,
-                        help="default: $TEMPERATURE_FORECAST_LOG_LEVEL, else INFO")
+    parser.add_argument(
+        "--debug", action="store_true", help="Dash debug mode (reloader, dev tools)"
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="default: $TEMPERATURE_FORECAST_LOG_LEVEL, else INFO",
+    )
     return parser
 
 
@@ -34,9 +44,12 @@ def warn_if_public(host: str) -> bool:
     """Warn on stderr when the development server would answer other machines; True if so."""
     if host == "localhost" or _is_loopback_address(host):
         return False
-    log.warning("python -m dashboard --host %s: other machines can reach this development "
-                "server, which is not for production; see the Production section of README.md "
-                "(gunicorn behind a reverse proxy)", host)
+    log.warning(
+        "python -m dashboard --host %s: other machines can reach this development "
+        "server, which is not for production; see the Production section of README.md "
+        "(gunicorn behind a reverse proxy)",
+        host,
+    )
     return True
 
 
@@ -63,14 +76,21 @@ def main(argv: list[str] | None = None) -> int:
 
         for record in build_default():
             served, network = (record.metrics[method].mae for method in ("model", "network"))
-            print(f"shipped {record.key}: served MAE {served:.3f}, network {network:.3f}, "
-                  f"trained in {record.train_seconds:.0f} s")
+            print(
+                f"shipped {record.key}: served MAE {served:.3f}, network {network:.3f}, "
+                f"trained in {record.train_seconds:.0f} s"
+            )
         return 0
     from . import create_app
 
     warn_if_public(args.host)
-    log.info("serving http://%s:%d/ from the store folder %s, training jobs in %s", args.host,
-             args.port, settings.cache_dir, "Celery" if settings.redis_url else "diskcache")
+    log.info(
+        "serving http://%s:%d/ from the store folder %s, training jobs in %s",
+        args.host,
+        args.port,
+        settings.cache_dir,
+        "Celery" if settings.redis_url else "diskcache",
+    )
     create_app(settings).run(host=args.host, port=args.port, debug=args.debug)
     return 0
 

@@ -102,16 +102,24 @@ def data_badge(settings: Settings, view: Any) -> Any:
         return str(error)
     months = monthly["month"]
     source = "Built-in data" if dataset is None else "Your uploaded data"
-    return [html.Strong(source), html.Br(), f"{counted(monthly['location'].nunique(), 'station')}, "
-            f"{months.min():%b %Y} to {months.max():%b %Y}"]
+    return [
+        html.Strong(source),
+        html.Br(),
+        f"{counted(monthly['location'].nunique(), 'station')}, "
+        f"{months.min():%b %Y} to {months.max():%b %Y}",
+    ]
 
 
-BUILT_IN_WORDS = ("Australian monthly temperature forecasts",
-                  "Data: Bureau of Meteorology daily observations via the weatherAUS data set "
-                  "(CC BY). Monthly mean of (min + max) / 2 in °C.")
-UPLOAD_WORDS = ("Monthly temperature forecasts for your stations",
-                "Data: the daily observations you uploaded, as monthly means of (min + max) / 2 "
-                "in °C. The map places only stations it knows.")
+BUILT_IN_WORDS = (
+    "Australian monthly temperature forecasts",
+    "Data: Bureau of Meteorology daily observations via the weatherAUS data set "
+    "(CC BY). Monthly mean of (min + max) / 2 in °C.",
+)
+UPLOAD_WORDS = (
+    "Monthly temperature forecasts for your stations",
+    "Data: the daily observations you uploaded, as monthly means of (min + max) / 2 "
+    "in °C. The map places only stations it knows.",
+)
 
 
 def page_words(view: Any) -> tuple[str, str]:
@@ -159,13 +167,13 @@ def _shown_rows(shown: ShownModel | None, chosen: list[str]) -> tuple:
     return rows_of(shown.predictions, chosen), rows_of(shown.forecast, chosen)
 
 
-def update_chart(settings: Settings, view: Any, baselines: Any, mode: Any,
-                 forecasts: Any) -> tuple:
+def update_chart(settings: Settings, view: Any, baselines: Any, mode: Any, forecasts: Any) -> tuple:
     """The forecast chart, the model it shows and a line about it. Returns (figure, model, note)."""
     try:
         if mode not in CHART_MODES:
-            raise InputError(f"chart mode {short_repr(mode)} must be one of "
-                             f"{', '.join(CHART_MODES)}")
+            raise InputError(
+                f"chart mode {short_repr(mode)} must be one of {', '.join(CHART_MODES)}"
+            )
         _check_choices("baselines", baselines, BASELINE_CHOICES)
         _check_choices("forecasts", forecasts, FORECAST_CHOICES)
         monthly, table, chosen, shown = _view(settings, view)
@@ -181,15 +189,25 @@ def update_chart(settings: Settings, view: Any, baselines: Any, mode: Any,
     names = dict(zip(table["location"], table["name"], strict=True))
     actuals = actuals_frame(monthly, chosen)
     predictions, forecast = _shown_rows(shown, chosen)
-    figure = forecast_figure(actuals, predictions, forecast, chosen, names,
-                             record.cutoff if record else None, VARIABLE_LABELS[VARIABLE],
-                             tuple(baselines), use_small_multiples(mode, len(chosen)),
-                             tuple(forecasts))
+    figure = forecast_figure(
+        actuals,
+        predictions,
+        forecast,
+        chosen,
+        names,
+        record.cutoff if record else None,
+        VARIABLE_LABELS[VARIABLE],
+        tuple(baselines),
+        use_small_multiples(mode, len(chosen)),
+        tuple(forecasts),
+    )
     if record is None:
         return figure, caption, "No model trained on this data yet: train one in Retrain below."
     missing = sorted(set(chosen) - set(forecast["location"]))
-    note = (f"Trained up to {record.cutoff}; {record.config.horizon} held-out months "
-            f"follow, then the forecast beyond the data.")
+    note = (
+        f"Trained up to {record.cutoff}; {record.config.horizon} held-out months "
+        f"follow, then the forecast beyond the data."
+    )
     if missing:
         note += f" No forecast for {', '.join(names[m] for m in missing)} (too few recent months)."
     return figure, caption, note
@@ -203,17 +221,25 @@ def _offer_default(settings: Settings, view: Any, error: ModelGone) -> Any:
         key = None
     if key is None:
         return alert(f"{error}.", "warning")
-    return dbc.Alert([
-        f"The model shown is gone: {error}. ",
-        dbc.Button("Show the default model", id={"type": ids.SHOW_DEFAULT, "key": key},
-                   size="sm", color="primary", className="ms-1"),
-    ], color="warning", className="py-2 small")
+    return dbc.Alert(
+        [
+            f"The model shown is gone: {error}. ",
+            dbc.Button(
+                "Show the default model",
+                id={"type": ids.SHOW_DEFAULT, "key": key},
+                size="sm",
+                color="primary",
+                className="ms-1",
+            ),
+        ],
+        color="warning",
+        className="py-2 small",
+    )
 
 
 def _check_choices(name: str, value: Any, choices: tuple[str, ...]) -> None:
     if not isinstance(value, list) or any(item not in choices for item in value):
-        raise InputError(f"{name} {short_repr(value)} must be a list of "
-                         f"{' and '.join(choices)}")
+        raise InputError(f"{name} {short_repr(value)} must be a list of {' and '.join(choices)}")
 
 
 def shown_model(settings: Settings, record: Record | None) -> Any:
@@ -236,51 +262,77 @@ def update_scores(settings: Settings, view: Any) -> tuple:
     record = shown.record
     metrics = record.metrics
     gain, baseline = skill_vs_better(metrics)
-    cards = [_score(METHOD_LABELS[method], metrics[method],
-                    "primary" if method == SERVED else "secondary")
-             for method in (SERVED, NETWORK, CURVE, *BASELINES) if method in metrics]
-    cards.append(dbc.Col(html.Div([
-        html.Div("Served skill vs the better baseline", className="score-label"),
-        html.Div("n/a" if gain is None else f"{gain:+.1f}%",
-                 className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}"),
-        html.Div(("better than " if (gain or 0) > 0 else "worse than ")
-                 + (METHOD_LABELS[baseline].lower() if baseline else "either baseline"),
-                 className="score-sub"),
-    ], className="score"), xs=6, md=4, xl=2))
+    cards = [
+        _score(
+            METHOD_LABELS[method], metrics[method], "primary" if method == SERVED else "secondary"
+        )
+        for method in (SERVED, NETWORK, CURVE, *BASELINES)
+        if method in metrics
+    ]
+    cards.append(
+        dbc.Col(
+            html.Div(
+                [
+                    html.Div("Served skill vs the better baseline", className="score-label"),
+                    html.Div(
+                        "n/a" if gain is None else f"{gain:+.1f}%",
+                        className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}",
+                    ),
+                    html.Div(
+                        ("better than " if (gain or 0) > 0 else "worse than ")
+                        + (METHOD_LABELS[baseline].lower() if baseline else "either baseline"),
+                        className="score-sub",
+                    ),
+                ],
+                className="score",
+            ),
+            xs=6,
+            md=4,
+            xl=2,
+        )
+    )
     coverage = record.interval_coverage
     scored = len(record.per_location)
-    note = (f"{'All ' if scored > 1 else ''}{counted(scored, 'station')}, "
-            f"{record.config.horizon} months after {record.cutoff}, "
-            f"{metrics[SERVED].cells} station-months. The served forecast is what the product "
-            "recommends; the network's own forecast is the trained network before calibration. "
-            "MAE: mean absolute error; RMSE: root mean square error.")
+    note = (
+        f"{'All ' if scored > 1 else ''}{counted(scored, 'station')}, "
+        f"{record.config.horizon} months after {record.cutoff}, "
+        f"{metrics[SERVED].cells} station-months. The served forecast is what the product "
+        "recommends; the network's own forecast is the trained network before calibration. "
+        "MAE: mean absolute error; RMSE: root mean square error."
+    )
     if coverage is not None:
-        note += (f" The {record.interval_level:.0%} interval held {coverage:.0%} of the "
-                 "held-out values.")
+        note += (
+            f" The {record.interval_level:.0%} interval held {coverage:.0%} of the held-out values."
+        )
     note += damping_note(record.shrinkage, record.calibration_origins)
     note += step_note(record.per_step_mae)
-    note += unscored_note(monthly, record, chosen, dict(zip(table["location"], table["name"],
-                                                            strict=True)))
+    note += unscored_note(
+        monthly, record, chosen, dict(zip(table["location"], table["name"], strict=True))
+    )
     rows = station_scores(record, table, chosen).to_dict("records")
     return dbc.Row(cards, className="g-2 mb-2"), note, rows, step_figure(step_errors(record))
 
 
-def unscored_note(monthly: pd.DataFrame, record: Record, chosen: list[str],
-                  names: dict[str, str]) -> str:
+def unscored_note(
+    monthly: pd.DataFrame, record: Record, chosen: list[str], names: dict[str, str]
+) -> str:
     """In words: which selected stations the model could not score, and why."""
     reasons = []
     for station in chosen:
         if station in record.per_location:
             continue
-        observed = monthly.loc[(monthly["location"] == station) & monthly[VARIABLE].notna(),
-                               "month"]
+        observed = monthly.loc[
+            (monthly["location"] == station) & monthly[VARIABLE].notna(), "month"
+        ]
         cutoff = pd.Timestamp(record.cutoff)
         if observed.empty or observed.max() <= cutoff:
             end = "no data" if observed.empty else f"data end in {observed.max():%b %Y}"
             reasons.append(f"{names[station]} ({end}, before the held-out months)")
         else:
-            reasons.append(f"{names[station]} (too many missing months in the "
-                           f"{record.config.window} months up to {record.cutoff})")
+            reasons.append(
+                f"{names[station]} (too many missing months in the "
+                f"{record.config.window} months up to {record.cutoff})"
+            )
     return f" Not scored: {'; '.join(reasons)}." if reasons else ""
 
 
@@ -289,14 +341,17 @@ def step_note(per_step: dict[str, list]) -> str:
     network, curve = per_step.get(NETWORK), per_step.get(CURVE)
     if not network or not curve:
         return ""
-    pairs = [(n, c) for n, c in zip(network, curve, strict=True)
-             if n is not None and c is not None]
+    pairs = [(n, c) for n, c in zip(network, curve, strict=True) if n is not None and c is not None]
     wins = [step for step, (n, c) in enumerate(pairs, start=1) if n < c]
     if not wins:
-        return (" On these held-out months the network's own forecast did not beat the seasonal "
-                "curve at any step.")
-    return (f" On these held-out months the network's own forecast beat the seasonal curve at "
-            f"{len(wins)} of {len(pairs)} steps ahead (first: month {wins[0]}).")
+        return (
+            " On these held-out months the network's own forecast did not beat the seasonal "
+            "curve at any step."
+        )
+    return (
+        f" On these held-out months the network's own forecast beat the seasonal curve at "
+        f"{len(wins)} of {len(pairs)} steps ahead (first: month {wins[0]})."
+    )
 
 
 def damping_note(factors: list[float] | None, origins: int | None = None) -> str:
@@ -305,25 +360,47 @@ def damping_note(factors: list[float] | None, origins: int | None = None) -> str
         return ""
     used = sum(factor > 0 for factor in factors)  # the factors never rise with the step
     curve = "each station's smooth seasonal curve"
-    sample = (f" The weights were fitted on forecasts from {origins} origins the network was "
-              "not fitted on." if origins else "")
+    sample = (
+        f" The weights were fitted on forecasts from {origins} origins the network was "
+        "not fitted on."
+        if origins
+        else ""
+    )
     if not used:
-        return (f" The network's correction did not validate at any step, so the served "
-                f"forecast is {curve}.{sample}")
+        return (
+            f" The network's correction did not validate at any step, so the served "
+            f"forecast is {curve}.{sample}"
+        )
     span = "1 month" if used == 1 else f"months 1-{used}"
-    weights = (f"weight {factors[0]:.2f}" if used == 1 or factors[0] == factors[used - 1]
-               else f"weight {factors[0]:.2f} falling to {factors[used - 1]:.2f}")
+    weights = (
+        f"weight {factors[0]:.2f}"
+        if used == 1 or factors[0] == factors[used - 1]
+        else f"weight {factors[0]:.2f} falling to {factors[used - 1]:.2f}"
+    )
     beyond = f"; further ahead the served forecast is {curve}" if used < len(factors) else ""
     return f" The network's correction is used for {span} ahead ({weights}){beyond}.{sample}"
 
 
 def _score(label: str, scores: Scores, color: str) -> dbc.Col:
     mae, rmse = scores.mae, scores.rmse
-    return dbc.Col(html.Div([
-        html.Div(label, className="score-label"),
-        html.Div("n/a" if mae is None else f"{mae:.2f} °C", className=f"score-value {color}"),
-        html.Div("MAE" + ("" if rmse is None else f" · RMSE {rmse:.2f} °C"), className="score-sub"),
-    ], className="score"), xs=6, md=4, xl=2)
+    return dbc.Col(
+        html.Div(
+            [
+                html.Div(label, className="score-label"),
+                html.Div(
+                    "n/a" if mae is None else f"{mae:.2f} °C", className=f"score-value {color}"
+                ),
+                html.Div(
+                    "MAE" + ("" if rmse is None else f" · RMSE {rmse:.2f} °C"),
+                    className="score-sub",
+                ),
+            ],
+            className="score",
+        ),
+        xs=6,
+        md=4,
+        xl=2,
+    )
 
 
 def download_csv(settings: Settings, view: Any) -> tuple:
@@ -336,8 +413,9 @@ def download_csv(settings: Settings, view: Any) -> tuple:
         return no_update, alert(str(error))
     table = export_frame(actuals_frame(monthly, chosen), *_shown_rows(shown, chosen))
     named = stations[["location", "name", "state"]].rename(columns={"location": "station_id"})
-    table = named.merge(table.rename(columns={"location": "station_id"}), on="station_id",
-                        how="right")
+    table = named.merge(
+        table.rename(columns={"location": "station_id"}), on="station_id", how="right"
+    )
     name = f"temperature-forecast-{shown.record.key if shown else 'observed'}.csv"
     content = _csv_header(shown.record if shown else None) + table.to_csv(index=False)
     return dict(content=content, filename=name, type="text/csv"), None
@@ -345,13 +423,17 @@ def download_csv(settings: Settings, view: Any) -> tuple:
 
 def _csv_header(record: Record | None) -> str:
     """Comment lines naming what the CSV holds and the model behind it (read with comment='#')."""
-    lines = [f"# {VARIABLE_LABELS[VARIABLE]}, monthly; part: observed, holdout (held-out "
-             "months, scored) or forecast (beyond the data); lower_80/upper_80: 80% interval"]
+    lines = [
+        f"# {VARIABLE_LABELS[VARIABLE]}, monthly; part: observed, holdout (held-out "
+        "months, scored) or forecast (beyond the data); lower_80/upper_80: 80% interval"
+    ]
     if record is None:
         lines.append("# no model: observed values only")
     else:
-        lines += [f"# model {record.key}: {describe(record.config)}; trained up to "
-                  f"{record.cutoff}", f"# settings: {json.dumps(record.config.to_dict())}"]
+        lines += [
+            f"# model {record.key}: {describe(record.config)}; trained up to {record.cutoff}",
+            f"# settings: {json.dumps(record.config.to_dict())}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -381,13 +463,23 @@ def update_compare(settings: Settings, view: Any, forecasts: Any) -> tuple:
         return message_figure(text, height=300), [], compare_columns([]), None
     drawn = chosen[:COMPARE_PANELS]
     names = dict(zip(table["location"], table["name"], strict=True))
-    models = [(f"Model {number}", rows_of(model.predictions, drawn))
-              for number, model in enumerate(shown, start=1)]
-    figure = compare_figure(actuals_frame(data.monthly, drawn), models, drawn, names,
-                            VARIABLE_LABELS[VARIABLE], tuple(forecasts))
+    models = [
+        (f"Model {number}", rows_of(model.predictions, drawn))
+        for number, model in enumerate(shown, start=1)
+    ]
+    figure = compare_figure(
+        actuals_frame(data.monthly, drawn),
+        models,
+        drawn,
+        names,
+        VARIABLE_LABELS[VARIABLE],
+        tuple(forecasts),
+    )
     rows = compare_rows([model.record for model in shown])
-    note = ("Highlighted: the settings that differ. Errors are over all stations of each model's "
-            "own held-out months, so models with another horizon are scored on other months.")
+    note = (
+        "Highlighted: the settings that differ. Errors are over all stations of each model's "
+        "own held-out months, so models with another horizon are scored on other months."
+    )
     if len(chosen) > len(drawn):
         note += f" The chart shows the first {len(drawn)} of the {len(chosen)} selected stations."
     return figure, rows, compare_columns(rows), note
@@ -405,32 +497,53 @@ def update_models(settings: Settings, view: Any) -> Any:
         return alert(str(error))
     if not listed:
         return html.P("No models for this data yet.", className="text-muted small")
-    return dbc.ListGroup([_model_item(entry, entry.record.key == key) for entry in listed],
-                         flush=True)
+    return dbc.ListGroup(
+        [_model_item(entry, entry.record.key == key) for entry in listed], flush=True
+    )
 
 
 def _model_item(entry: Entry, showing: bool) -> dbc.ListGroupItem:
     record = entry.record
     gain, baseline = skill_vs_better(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
-    facts = [f"{label} MAE {_mae(record.metrics, method)}"
-             for method, label in ((SERVED, "served"), (NETWORK, "network"))]
+    facts = [
+        f"{label} MAE {_mae(record.metrics, method)}"
+        for method, label in ((SERVED, "served"), (NETWORK, "network"))
+    ]
     if gain is not None:
         facts.append(f"{gain:+.1f}% vs {METHOD_LABELS[baseline].lower()}")
     facts += [f"{record.epochs_run} epochs", created]
     badges = [dbc.Badge("showing", color="primary", className="me-1")] if showing else []
     if entry.shipped:
         badges.append(dbc.Badge("built-in", color="light", text_color="dark"))
-    return dbc.ListGroupItem([
-        html.Div([html.Span(describe(record.config), className="model-title"), *badges]),
-        html.Div(" · ".join(facts), className="small text-muted"),
-        html.Div([
-            dbc.Button("View", id={"type": ids.VIEW_MODEL, "key": record.key}, size="sm",
-                       color="primary", outline=True, disabled=showing),
-            dbc.Button("Delete", id={"type": ids.DELETE_MODEL, "key": record.key}, size="sm",
-                       color="danger", outline=True, disabled=entry.shipped),
-        ], className="button-row mt-1"),
-    ], className="model-item" + (" showing" if showing else ""))
+    return dbc.ListGroupItem(
+        [
+            html.Div([html.Span(describe(record.config), className="model-title"), *badges]),
+            html.Div(" · ".join(facts), className="small text-muted"),
+            html.Div(
+                [
+                    dbc.Button(
+                        "View",
+                        id={"type": ids.VIEW_MODEL, "key": record.key},
+                        size="sm",
+                        color="primary",
+                        outline=True,
+                        disabled=showing,
+                    ),
+                    dbc.Button(
+                        "Delete",
+                        id={"type": ids.DELETE_MODEL, "key": record.key},
+                        size="sm",
+                        color="danger",
+                        outline=True,
+                        disabled=entry.shipped,
+                    ),
+                ],
+                className="button-row mt-1",
+            ),
+        ],
+        className="model-item" + (" showing" if showing else ""),
+    )
 
 
 def _mae(metrics: dict[str, Scores], method: str) -> str:
@@ -438,8 +551,9 @@ def _mae(metrics: dict[str, Scores], method: str) -> str:
     return "n/a" if mae is None else f"{mae:.2f} °C"
 
 
-def ask_or_delete(settings: Settings, event: str | None, key: Any, pending: Any,
-                  trained_here: Any, version: Any) -> tuple:
+def ask_or_delete(
+    settings: Settings, event: str | None, key: Any, pending: Any, trained_here: Any, version: Any
+) -> tuple:
     """Delete at once a model trained in this session; ask first about any other.
 
     Returns (store version, message, pending key, dialog open, question).
@@ -453,8 +567,10 @@ def ask_or_delete(settings: Settings, event: str | None, key: Any, pending: Any,
             record = find_record(settings, key)
         except InputError as error:
             return no_update, alert(str(error)), None, False, no_update
-        question = (f"Delete {describe(record.config)}? It goes for everyone using this "
-                    "server, and cannot be undone.")
+        question = (
+            f"Delete {describe(record.config)}? It goes for everyone using this "
+            "server, and cannot be undone."
+        )
         return no_update, no_update, key, True, question
     return (*delete_model(settings, key, version), None, False, no_update)
 
@@ -492,21 +608,26 @@ def check_form(settings: Settings, values: dict[str, Any], view: Any) -> tuple:
     except InputError as error:
         return (False,) * len(form.NUMBERS) + (None,) * len(form.INPUT_IDS) + (alert(str(error)),)
     config, errors = parse_form(values, settings.base_config, data.monthly)
-    flags = tuple(field.name in errors or (ids.FORM_HINT in errors and field.name in DATA_FIT)
-                  for field in form.NUMBERS)
+    flags = tuple(
+        field.name in errors or (ids.FORM_HINT in errors and field.name in DATA_FIT)
+        for field in form.NUMBERS
+    )
     messages = tuple(errors.get(input_id) for input_id in form.INPUT_IDS)
     if config is None:
         fit = errors.get(ids.FORM_HINT)
         return (*flags, *messages, fit and html.Span(fit, className="field-error"))
     cached = lookup(settings, config, data) is not None
-    hint = (html.Span("In the cache: Train shows it at once.", className="text-success") if cached
-            else html.Span("Not trained yet: training runs in the background.",
-                           className="text-muted"))
+    hint = (
+        html.Span("In the cache: Train shows it at once.", className="text-success")
+        if cached
+        else html.Span("Not trained yet: training runs in the background.", className="text-muted")
+    )
     return (*flags, *messages, hint)
 
 
-def train_model(settings: Settings, set_progress: Progress, values: dict[str, Any],
-                view: Any) -> tuple:
+def train_model(
+    settings: Settings, set_progress: Progress, values: dict[str, Any], view: Any
+) -> tuple:
     """Train (or fetch from the cache) the form's config; runs as a background job.
 
     Reports (percent, label, loss figure) after every epoch; the loss curve is the main fit's,
@@ -522,16 +643,18 @@ def train_model(settings: Settings, set_progress: Progress, values: dict[str, An
     record = lookup(settings, config, data)
     if record is not None:
         set_progress((100, "cached", loss_figure(record.history)))
-        return record.key, alert(f"Cached: {describe(record.config)} was trained before "
-                                    "and is shown now.", "info")
+        return record.key, alert(
+            f"Cached: {describe(record.config)} was trained before and is shown now.", "info"
+        )
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
     set_progress((0, "starting...", loss_figure(history)))
 
     def report(epoch) -> None:
         label = f"epoch {epoch.epoch} of {epoch.epochs}"
         if epoch.stage:
-            set_progress((round(100 * epoch.epoch / epoch.epochs), f"{epoch.stage}: {label}",
-                          no_update))
+            set_progress(
+                (round(100 * epoch.epoch / epoch.epochs), f"{epoch.stage}: {label}", no_update)
+            )
             return
         history["loss"].append(epoch.loss)
         if epoch.val_loss is not None:
@@ -539,16 +662,18 @@ def train_model(settings: Settings, set_progress: Progress, values: dict[str, An
         set_progress((round(100 * epoch.epoch / epoch.epochs), label, loss_figure(history)))
 
     try:
-        record, _ = user_store(settings).get_or_train(config, data.monthly, progress=report,
-                                                      data_print=data.fingerprint)
+        record, _ = user_store(settings).get_or_train(
+            config, data.monthly, progress=report, data_print=data.fingerprint
+        )
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
-    set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done",
-                  loss_figure(history)))
+    set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done", loss_figure(history)))
     served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
     return record.key, alert(
         f"Trained {describe(record.config)} in {record.train_seconds:.0f} s: served MAE "
-        f"{served}, the network's own {network}. It is shown now.", "success")
+        f"{served}, the network's own {network}. It is shown now.",
+        "success",
+    )
 
 
 def training_panel(event: str | None, view: Any, trained: Any, running: Any) -> tuple:
@@ -594,8 +719,10 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     dataset = save_upload(settings, data)
     monthly = data.monthly
     stations = monthly["location"].nunique()
-    text = (f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
-            f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data.")
+    text = (
+        f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
+        f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data."
+    )
     return {"dataset": dataset}, alert(text, "success")
 
 

@@ -13,8 +13,10 @@ from model.config import CELLS, INT_RANGES
 
 RECIPE = "recipe"  # the one field that is not a config field: which config the others edit
 # The recipes a user can retrain: the dashboard's base config, or the published notebook's.
-RECIPES = {"default": "our default (anomalies from the seasonal curve, calibrated)",
-           "article": "the article's (raw values, MinMax scaling, batch 1)"}
+RECIPES = {
+    "default": "our default (anomalies from the seasonal curve, calibrated)",
+    "article": "the article's (raw values, MinMax scaling, batch 1)",
+}
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,23 @@ from .tables import COMPARE_SETTINGS, differing_settings
 
 GOOD, BAD = "#1b7f3b", "#b02a37"
 DIFFERS = {"backgroundColor": "#fff3cd", "fontWeight": 600}
-SETTING_LABELS = {"recipe": "Recipe", "cell": "Cell", "direction": "Direction",
-                  "window": "Window", "horizon": "Horizon", "units": "Units",
-                  "epochs": "Epochs (max)"}
+SETTING_LABELS = {
+    "recipe": "Recipe",
+    "cell": "Cell",
+    "direction": "Direction",
+    "window": "Window",
+    "horizon": "Horizon",
+    "units": "Units",
+    "epochs": "Epochs (max)",
+}
 TEXT_WIDTHS = {"recipe": 95, "cell": 70, "direction": 130}  # the settings that are words
 DEFAULT_COLUMN = {"wrapHeaderText": True, "autoHeaderHeight": True}
 # AG Grid's Quartz theme, compact, with the page's font and Bootstrap's table header colour
-THEME = {"function": "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 14, spacing: 6, "
-                     "headerFontSize: 13, headerBackgroundColor: '#f8f9fa', "
-                     "headerFontWeight: 600})"}
+THEME = {
+    "function": "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 14, spacing: 6, "
+    "headerFontSize: 13, headerBackgroundColor: '#f8f9fa', "
+    "headerFontWeight: 600})"
+}
 # Small grids: every row and column in the page (the browser's find sees them), rows sized
 OPTIONS = {"theme": THEME, "domLayout": "autoHeight", "suppressColumnVirtualisation": True}
 
@@ -33,26 +41,42 @@ def _text(field: str, header: str, width: int) -> dict[str, Any]:
     return {"field": field, "headerName": header, "minWidth": width}
 
 
-def _number(field: str, header: str, specifier: str | None = None,
-            width: int = 100) -> dict[str, Any]:
+def _number(
+    field: str, header: str, specifier: str | None = None, width: int = 100
+) -> dict[str, Any]:
     """A right-aligned numeric column, shown with a d3 format when given (blank when missing)."""
-    column: dict[str, Any] = {"field": field, "headerName": header, "type": "rightAligned",
-                              "minWidth": width}
+    column: dict[str, Any] = {
+        "field": field,
+        "headerName": header,
+        "type": "rightAligned",
+        "minWidth": width,
+    }
     if specifier:
         column["valueFormatter"] = {
-            "function": f"params.value == null ? '' : d3.format('{specifier}')(params.value)"}
+            "function": f"params.value == null ? '' : d3.format('{specifier}')(params.value)"
+        }
     return column
 
 
-SKILL = {**_number("skill", "Skill vs better baseline (%)", "+.1f"), "cellStyle": {
-    "styleConditions": [{"condition": "params.value > 0", "style": {"color": GOOD}},
-                        {"condition": "params.value < 0", "style": {"color": BAD}}]}}
+SKILL = {
+    **_number("skill", "Skill vs better baseline (%)", "+.1f"),
+    "cellStyle": {
+        "styleConditions": [
+            {"condition": "params.value > 0", "style": {"color": GOOD}},
+            {"condition": "params.value < 0", "style": {"color": BAD}},
+        ]
+    },
+}
 STATION_COLUMNS = [
-    _text("station", "Station", 170), _text("state", "State", 70),
-    _number("model_mae", "Served MAE", ".2f"), _number("network_mae", "Network MAE", ".2f"),
+    _text("station", "Station", 170),
+    _text("state", "State", 70),
+    _number("model_mae", "Served MAE", ".2f"),
+    _number("network_mae", "Network MAE", ".2f"),
     _number("climatology_mae", "Climatology MAE", ".2f", width=115),
     _number("seasonal_naive_mae", "Seasonal naive MAE", ".2f"),
-    _number("model_rmse", "Served RMSE", ".2f"), SKILL, _text("baseline", "Better baseline", 140),
+    _number("model_rmse", "Served RMSE", ".2f"),
+    SKILL,
+    _text("baseline", "Better baseline", 140),
     _number("months", "Months"),
 ]
 
@@ -62,29 +86,49 @@ WIDTH = sum(column["minWidth"] for column in STATION_COLUMNS) + 2  # and the 1px
 
 def station_grid() -> html.Div:
     """The sortable per-station scores (click a header, or focus it and press Enter)."""
-    return html.Div(dag.AgGrid(
-        id=ids.STATION_TABLE, columnDefs=STATION_COLUMNS, rowData=[],
-        defaultColDef={**DEFAULT_COLUMN, "sortable": True}, columnSize="responsiveSizeToFit",
-        dashGridOptions={**OPTIONS, "suppressMultiSort": True}, className="grid",
-        style={"height": None, "minWidth": WIDTH},
-    ), className="scroll-grid")
+    return html.Div(
+        dag.AgGrid(
+            id=ids.STATION_TABLE,
+            columnDefs=STATION_COLUMNS,
+            rowData=[],
+            defaultColDef={**DEFAULT_COLUMN, "sortable": True},
+            columnSize="responsiveSizeToFit",
+            dashGridOptions={**OPTIONS, "suppressMultiSort": True},
+            className="grid",
+            style={"height": None, "minWidth": WIDTH},
+        ),
+        className="scroll-grid",
+    )
 
 
 def compare_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The comparison's columns: differing settings highlighted, each model in its colour."""
     differing = differing_settings(rows)
-    models = [{"condition": f"params.value === {json.dumps(row['model'])}",
-               "style": {"color": MODEL_PALETTE[index % len(MODEL_PALETTE)], "fontWeight": 600}}
-              for index, row in enumerate(rows)]
-    settings = [_text(name, SETTING_LABELS[name], TEXT_WIDTHS[name]) if name in TEXT_WIDTHS
-                else _number(name, SETTING_LABELS[name]) for name in COMPARE_SETTINGS]
+    models = [
+        {
+            "condition": f"params.value === {json.dumps(row['model'])}",
+            "style": {"color": MODEL_PALETTE[index % len(MODEL_PALETTE)], "fontWeight": 600},
+        }
+        for index, row in enumerate(rows)
+    ]
+    settings = [
+        _text(name, SETTING_LABELS[name], TEXT_WIDTHS[name])
+        if name in TEXT_WIDTHS
+        else _number(name, SETTING_LABELS[name])
+        for name in COMPARE_SETTINGS
+    ]
     return [
         {**_text("model", "Model", 95), "cellStyle": {"styleConditions": models}},
-        *({**column, "cellStyle": DIFFERS} if column["field"] in differing else column
-          for column in settings),
-        _number("network_mae", "Network MAE", ".2f"), _number("model_mae", "Served MAE", ".2f"),
-        _number("model_rmse", "Served RMSE", ".2f"), SKILL,
-        _text("baseline", "Better baseline", 140), _number("coverage", "80% coverage (%)"),
+        *(
+            {**column, "cellStyle": DIFFERS} if column["field"] in differing else column
+            for column in settings
+        ),
+        _number("network_mae", "Network MAE", ".2f"),
+        _number("model_mae", "Served MAE", ".2f"),
+        _number("model_rmse", "Served RMSE", ".2f"),
+        SKILL,
+        _text("baseline", "Better baseline", 140),
+        _number("coverage", "80% coverage (%)"),
         _number("train_seconds", "Training (s)"),
     ]
 
@@ -92,7 +136,12 @@ def compare_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def compare_grid() -> dag.AgGrid:
     """The compared models' settings and scores, one row per model."""
     return dag.AgGrid(
-        id=ids.COMPARE_TABLE, columnDefs=compare_columns([]), rowData=[],
-        defaultColDef={**DEFAULT_COLUMN, "sortable": False}, columnSize="responsiveSizeToFit",
+        id=ids.COMPARE_TABLE,
+        columnDefs=compare_columns([]),
+        rowData=[],
+        defaultColDef={**DEFAULT_COLUMN, "sortable": False},
+        columnSize="responsiveSizeToFit",
         dashGridOptions={**OPTIONS, "suppressNoRowsOverlay": True},
-        className="grid", style={"height": None})
+        className="grid",
+        style={"height": None},
+    )

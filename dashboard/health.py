@@ -20,8 +20,9 @@ def find_problem(settings: Settings) -> str | None:
     if settings.redis_url:
         import redis
 
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT,
-                                      socket_connect_timeout=REDIS_TIMEOUT)
+        client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
         try:
             client.ping()
         except redis.RedisError as error:

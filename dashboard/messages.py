@@ -21,5 +21,7 @@ def describe(config: TrainConfig) -> str:
     """A one-line summary of a config's recipe and form fields."""
     direction = "bidirectional " if config.bidirectional else ""
     recipe = "" if config.anomalies else "article's recipe: "
-    return (f"{recipe}{direction}{config.cell.upper()}, window {config.window}, "
-            f"horizon {config.horizon}, {config.units} units, up to {config.epochs} epochs")
+    return (
+        f"{recipe}{direction}{config.cell.upper()}, window {config.window}, "
+        f"horizon {config.horizon}, {config.units} units, up to {config.epochs} epochs"
+    )

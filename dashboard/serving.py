@@ -92,8 +92,11 @@ def cache_versioned_assets(app: Dash) -> None:
     @app.server.after_request
     def _keep_versioned(response: flask.Response) -> flask.Response:
         request = flask.request
-        if (response.status_code in (200, 304) and request.args.get("m")
-                and (request.endpoint or "").endswith("dash_assets.static")):
+        if (
+            response.status_code in (200, 304)
+            and request.args.get("m")
+            and (request.endpoint or "").endswith("dash_assets.static")
+        ):
             response.cache_control.no_cache = None
             response.cache_control.max_age = ONE_YEAR
         return response

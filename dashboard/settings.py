@@ -48,12 +48,16 @@ class Settings:
         except ValueError:
             max_upload_mb = float("nan")
         if not 0 < max_upload_mb < float("inf"):
-            raise ValueError(f"TEMPERATURE_FORECAST_MAX_UPLOAD_MB ({limit!r}) is not a "
-                             "positive number of MB")
+            raise ValueError(
+                f"TEMPERATURE_FORECAST_MAX_UPLOAD_MB ({limit!r}) is not a positive number of MB"
+            )
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
-        return cls(cache_dir=default_cache_dir(), redis_url=os.environ.get("REDIS_URL") or None,
-                   max_upload_mb=max_upload_mb,
-                   log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"))
+        return cls(
+            cache_dir=default_cache_dir(),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            max_upload_mb=max_upload_mb,
+            log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
+        )
 
     @property
     def uploads_dir(self) -> Path:

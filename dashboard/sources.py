@@ -29,9 +29,15 @@ STATIONS_CSV = Path(__file__).with_name("stations.csv")
 VARIABLE = "temp"
 DATASET_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 STATE_NAMES = {
-    "ACT": "Australian Capital Territory", "NSW": "New South Wales", "NT": "Northern Territory",
-    "NF": "Norfolk Island", "QLD": "Queensland", "SA": "South Australia", "TAS": "Tasmania",
-    "VIC": "Victoria", "WA": "Western Australia",
+    "ACT": "Australian Capital Territory",
+    "NSW": "New South Wales",
+    "NT": "Northern Territory",
+    "NF": "Norfolk Island",
+    "QLD": "Queensland",
+    "SA": "South Australia",
+    "TAS": "Tasmania",
+    "VIC": "Victoria",
+    "WA": "Western Australia",
 }
 
 
@@ -88,8 +94,9 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
     try:
         version = _file_version(path)
     except FileNotFoundError:
-        raise InputError(f"data set {short_repr(dataset)} is not on this server; "
-                         "reload the page") from None
+        raise InputError(
+            f"data set {short_repr(dataset)} is not on this server; reload the page"
+        ) from None
     return _read_upload(path, version)
 
 
@@ -138,8 +145,11 @@ def stores(settings: Settings) -> list[Store]:
 
 def is_shipped(settings: Settings, key: str) -> bool:
     """True when a key is only available from the shipped (read-only) store."""
-    return (settings.use_shipped and shipped_store().record_path(key).is_file()
-            and not user_store(settings).record_path(key).is_file())
+    return (
+        settings.use_shipped
+        and shipped_store().record_path(key).is_file()
+        and not user_store(settings).record_path(key).is_file()
+    )
 
 
 class ShownModel(NamedTuple):

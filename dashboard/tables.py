@@ -19,16 +19,25 @@ from model import (
 
 from .sources import VARIABLE
 
-METHOD_LABELS = {SERVED: "Served forecast", NETWORK: "Network's own", CURVE: "Seasonal curve",
-                 CLIMATOLOGY: "Climatology", SEASONAL_NAIVE: "Seasonal naive"}
+METHOD_LABELS = {
+    SERVED: "Served forecast",
+    NETWORK: "Network's own",
+    CURVE: "Seasonal curve",
+    CLIMATOLOGY: "Climatology",
+    SEASONAL_NAIVE: "Seasonal naive",
+}
 
 
 def actuals_frame(monthly: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
     """Observed monthly values of the stations: location, month, actual."""
     kept = (monthly["location"].isin(stations) & monthly[VARIABLE].notna()).to_numpy()
-    return pd.DataFrame({"location": monthly["location"].to_numpy()[kept],
-                         "month": monthly["month"].to_numpy()[kept],
-                         "actual": monthly[VARIABLE].to_numpy()[kept]})
+    return pd.DataFrame(
+        {
+            "location": monthly["location"].to_numpy()[kept],
+            "month": monthly["month"].to_numpy()[kept],
+            "actual": monthly[VARIABLE].to_numpy()[kept],
+        }
+    )
 
 
 def rows_of(frame: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
@@ -62,12 +71,21 @@ def skill_vs_better(scores: dict[str, Scores]) -> tuple[float | None, str | None
     return skill(mae_of(scores, SERVED), scores[baseline].mae), baseline
 
 
-STATION_COLUMNS = ["station", "state", "model_mae", "network_mae", "climatology_mae",
-                   "seasonal_naive_mae", "model_rmse", "skill", "baseline", "months"]
+STATION_COLUMNS = [
+    "station",
+    "state",
+    "model_mae",
+    "network_mae",
+    "climatology_mae",
+    "seasonal_naive_mae",
+    "model_rmse",
+    "skill",
+    "baseline",
+    "months",
+]
 
 
-def station_scores(record: Record, stations: pd.DataFrame,
-                   selected: list[str]) -> pd.DataFrame:
+def station_scores(record: Record, stations: pd.DataFrame, selected: list[str]) -> pd.DataFrame:
     """One row per selected station: holdout errors of each method, skill vs the better baseline."""
     rows = []
     for location in selected:
@@ -76,39 +94,57 @@ def station_scores(record: Record, stations: pd.DataFrame,
             continue
         meta = stations.loc[stations["location"] == location].iloc[0]
         gain, baseline = skill_vs_better(scores)
-        rows.append({
-            "station": meta["name"], "state": meta["state"],
-            **{f"{method}_mae": _round(mae_of(scores, method))
-               for method in (SERVED, NETWORK, *BASELINES)},
-            "model_rmse": _round(scores[SERVED].rmse),
-            "skill": gain,
-            "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
-            "months": scores[SERVED].cells,
-        })
+        rows.append(
+            {
+                "station": meta["name"],
+                "state": meta["state"],
+                **{
+                    f"{method}_mae": _round(mae_of(scores, method))
+                    for method in (SERVED, NETWORK, *BASELINES)
+                },
+                "model_rmse": _round(scores[SERVED].rmse),
+                "skill": gain,
+                "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
+                "months": scores[SERVED].cells,
+            }
+        )
     return pd.DataFrame(rows, columns=STATION_COLUMNS)
 
 
 def step_errors(record: Record) -> pd.DataFrame:
     """MAE per months-ahead step: step, method, mae."""
-    rows = [{"step": step + 1, "method": method, "mae": mae}
-            for method, values in record.per_step_mae.items()
-            for step, mae in enumerate(values)]
+    rows = [
+        {"step": step + 1, "method": method, "mae": mae}
+        for method, values in record.per_step_mae.items()
+        for step, mae in enumerate(values)
+    ]
     return pd.DataFrame(rows, columns=["step", "method", "mae"])
 
 
-def export_frame(actuals: pd.DataFrame, predictions: pd.DataFrame,
-                 forecast: pd.DataFrame) -> pd.DataFrame:
+def export_frame(
+    actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: pd.DataFrame
+) -> pd.DataFrame:
     """Everything the chart shows as one table, one row per station and month."""
     observed = actuals.assign(part="observed")
     held_out = predictions.drop(columns=["actual"], errors="ignore").assign(part="holdout")
     ahead = forecast.drop(columns=["actual"], errors="ignore").assign(part="forecast")
     modelled = pd.concat([held_out, ahead], ignore_index=True).rename(
-        columns={SERVED: "served", NETWORK: "network", "lower": "lower_80", "upper": "upper_80"})
+        columns={SERVED: "served", NETWORK: "network", "lower": "lower_80", "upper": "upper_80"}
+    )
     table = observed.drop(columns="part").merge(modelled, on=["location", "month"], how="outer")
     table["part"] = table["part"].fillna("observed")
     table["month"] = table["month"].dt.strftime("%Y-%m")
-    columns = ["location", "month", "part", "actual", "served", "lower_80", "upper_80",
-               "network", *BASELINES]
+    columns = [
+        "location",
+        "month",
+        "part",
+        "actual",
+        "served",
+        "lower_80",
+        "upper_80",
+        "network",
+        *BASELINES,
+    ]
     return table.reindex(columns=columns).sort_values(["location", "month"], ignore_index=True)
 
 
@@ -126,20 +162,24 @@ def compare_rows(records: list[Record]) -> list[dict[str, Any]]:
         config, metrics = record.config, record.metrics
         gain, baseline = skill_vs_better(metrics)
         coverage = record.interval_coverage
-        rows.append({
-            "model": f"Model {number}",
-            "recipe": "default" if config.anomalies else "article's",
-            "cell": config.cell.upper(),
-            "direction": "bidirectional" if config.bidirectional else "forward",
-            **{name: getattr(config, name) for name in ("window", "horizon", "units", "epochs")},
-            "network_mae": _round(mae_of(metrics, NETWORK)),
-            "model_mae": _round(metrics[SERVED].mae),
-            "model_rmse": _round(metrics[SERVED].rmse),
-            "skill": gain,
-            "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
-            "coverage": None if coverage is None else round(100 * coverage, 1),
-            "train_seconds": round(record.train_seconds, 1),
-        })
+        rows.append(
+            {
+                "model": f"Model {number}",
+                "recipe": "default" if config.anomalies else "article's",
+                "cell": config.cell.upper(),
+                "direction": "bidirectional" if config.bidirectional else "forward",
+                **{
+                    name: getattr(config, name) for name in ("window", "horizon", "units", "epochs")
+                },
+                "network_mae": _round(mae_of(metrics, NETWORK)),
+                "model_mae": _round(metrics[SERVED].mae),
+                "model_rmse": _round(metrics[SERVED].rmse),
+                "skill": gain,
+                "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
+                "coverage": None if coverage is None else round(100 * coverage, 1),
+                "train_seconds": round(record.train_seconds, 1),
+            }
+        )
     return rows
 
 

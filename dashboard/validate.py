@@ -31,9 +31,9 @@ def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
         if not isinstance(item, str):
             raise InputError(f"station {short_repr(item)} is not a station name")
         if item.startswith(STATE_PREFIX):
-            members = stations.loc[stations["state"] == item[len(STATE_PREFIX):], "location"]
+            members = stations.loc[stations["state"] == item[len(STATE_PREFIX) :], "location"]
             if members.empty:
-                state = short_repr(item[len(STATE_PREFIX):])
+                state = short_repr(item[len(STATE_PREFIX) :])
                 raise InputError(f"state {state} has no stations in this data")
             chosen.extend(members)
         elif item in known:
@@ -47,9 +47,11 @@ def parse_compare(value: Any) -> list[str]:
     """The model keys picked for comparison: a list of up to MAX_COMPARED store keys."""
     if value is None:
         return []
-    if (not isinstance(value, list) or len(value) > MAX_COMPARED
-            or any(not isinstance(key, str) or not key.isalnum() or len(key) > 64
-                   for key in value)):
+    if (
+        not isinstance(value, list)
+        or len(value) > MAX_COMPARED
+        or any(not isinstance(key, str) or not key.isalnum() or len(key) > 64 for key in value)
+    ):
         raise InputError(f"compare at most {MAX_COMPARED} models at once: got {short_repr(value)}")
     return list(dict.fromkeys(value))
 
@@ -62,8 +64,7 @@ def parse_query(search: Any) -> tuple[list[str] | None, str | None, list[str]]:
     stations = query.get("stations", [None])[0]
     model = query.get("model", [None])[0]
     compare = query.get("compare", [""])[0]
-    return (stations.split(",") if stations else None), model, compare.split(",") if compare \
-        else []
+    return (stations.split(",") if stations else None), model, compare.split(",") if compare else []
 
 
 def build_query(stations: list[str], key: str | None, compare: Sequence[str] = ()) -> str:
@@ -95,13 +96,13 @@ def _field_value(field: form.Field, value: Any) -> Any:
 def recipe_base(recipe: Any, default: TrainConfig) -> TrainConfig:
     """The config a recipe choice starts from; ConfigError for anything but a known recipe."""
     if not isinstance(recipe, str) or recipe not in form.RECIPES:
-        raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of "
-                          f"{', '.join(form.RECIPES)}")
+        raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of {', '.join(form.RECIPES)}")
     return default if recipe == "default" else PRESETS["seed"]
 
 
-def parse_form(values: dict[str, Any], default: TrainConfig,
-               monthly: pd.DataFrame) -> tuple[TrainConfig | None, dict[str, str]]:
+def parse_form(
+    values: dict[str, Any], default: TrainConfig, monthly: pd.DataFrame
+) -> tuple[TrainConfig | None, dict[str, str]]:
     """Build the config the form asks for; on failure return None and an error per input id.
 
     The recipe field picks the base config (`default` or the article's); the other fields
@@ -137,6 +138,8 @@ def what_fits(monthly: pd.DataFrame) -> str:
     window + horizon months must fit in its months."""
     first, last = monthly["month"].min(), monthly["month"].max()
     months = (last.year - first.year) * 12 + last.month - first.month + 1
-    return (f"For this data ({months} months), window + 2 × horizon must be at most {months}: "
-            "the last horizon months are held out, and each training example needs window + "
-            "horizon months before them.")
+    return (
+        f"For this data ({months} months), window + 2 × horizon must be at most {months}: "
+        "the last horizon months are held out, and each training example needs window + "
+        "horizon months before them."
+    )

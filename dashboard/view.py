@@ -64,13 +64,13 @@ def unpack(view: Any) -> tuple[Any, Any, Any, Any]:
     return view["dataset"], view["stations"], view["model"], view["compare"]
 
 
-def _packed(dataset: Any, stations: list[str], model: str | None,
-            compare: list[str]) -> dict[str, Any]:
+def _packed(
+    dataset: Any, stations: list[str], model: str | None, compare: list[str]
+) -> dict[str, Any]:
     return {"dataset": dataset, "stations": stations, "model": model, "compare": compare}
 
 
-def update_view(settings: Settings, event: str | None, value: Any, view: Any,
-                search: Any) -> tuple:
+def update_view(settings: Settings, event: str | None, value: Any, view: Any, search: Any) -> tuple:
     """Apply one event to the view.
 
     `value` is what the event's input sent. Returns (view, URL search, stations, station
@@ -103,8 +103,15 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any,
     new = _packed(dataset, chosen, model, compared)
     shown_stations = value if event == ids.STATIONS else stations
     shown_compare = value if event == ids.COMPARE else compare
-    return (new, _query(new, search), chosen if chosen != shown_stations else no_update,
-            no_update, compared if compared != shown_compare else no_update, options, None)
+    return (
+        new,
+        _query(new, search),
+        chosen if chosen != shown_stations else no_update,
+        no_update,
+        compared if compared != shown_compare else no_update,
+        options,
+        None,
+    )
 
 
 STORE_EVENTS = (ids.TRAINED, ids.STORE_VERSION)  # the stored models may have changed
@@ -115,8 +122,7 @@ def _query(view: dict[str, Any], search: Any) -> Any:
     return query if query != search else no_update
 
 
-def _stations_after(event: str, value: Any, chosen: list[str],
-                    table: pd.DataFrame) -> list[str]:
+def _stations_after(event: str, value: Any, chosen: list[str], table: pd.DataFrame) -> list[str]:
     if event == ids.STATIONS:
         return parse_stations(value, table)
     if event == ids.SELECT_ALL:
@@ -163,8 +169,15 @@ def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
     """A view of a data set just adopted: default stations and model, nothing compared."""
     data = load_dataset(settings, dataset)
     new = _packed(dataset, first_stations(settings, data.monthly), default_key(settings, data), [])
-    return (new, _query(new, search), new["stations"], station_options(data.monthly), [],
-            compare_options(settings, data), None)
+    return (
+        new,
+        _query(new, search),
+        new["stations"],
+        station_options(data.monthly),
+        [],
+        compare_options(settings, data),
+        None,
+    )
 
 
 def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
@@ -192,18 +205,28 @@ def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
         wanted = first_stations(settings, data.monthly)
     unknown = [s for s in wanted if s not in known]
     if unknown:
-        notices.append("Unknown station(s) in the link ignored: "
-                       f"{', '.join(map(short_repr, unknown[:5]))}.")
+        notices.append(
+            f"Unknown station(s) in the link ignored: {', '.join(map(short_repr, unknown[:5]))}."
+        )
     chosen = list(dict.fromkeys(s for s in wanted if s in known))
     models = compare_options(settings, data)
     compared = _listed(compare[:MAX_COMPARED], models)
     if len(compared) < len(compare):
-        notices.append("Some of the link's compared models are not on this server or not for "
-                       "this data; they were left out.")
+        notices.append(
+            "Some of the link's compared models are not on this server or not for "
+            "this data; they were left out."
+        )
     new = _packed(dataset, chosen, key, compared)
     notice = alert(" ".join(notices), "warning") if notices else None
-    return (new, _query(new, search), chosen, station_options(data.monthly), compared, models,
-            notice)
+    return (
+        new,
+        _query(new, search),
+        chosen,
+        station_options(data.monthly),
+        compared,
+        models,
+        notice,
+    )
 
 
 def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
@@ -220,8 +243,13 @@ def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
 
 def compare_options(settings: Settings, data: Dataset) -> list[dict[str, str]]:
     """The comparison picker's options: every stored model trained on this data."""
-    return [{"label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
-             "value": entry.record.key} for entry in entries(settings, data)]
+    return [
+        {
+            "label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
+            "value": entry.record.key,
+        }
+        for entry in entries(settings, data)
+    ]
 
 
 def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:
@@ -236,11 +264,17 @@ def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
     options = []
     for state, group in stations.groupby("state", sort=True):
         label = STATE_NAMES.get(state, state)
-        options.append({"label": f"{label}: all {len(group)} stations" if len(group) > 1
-                        else f"{label}: its only station",
-                        "value": STATE_PREFIX + state})
-        options += [{"label": f"{row.name} ({state})", "value": row.location}
-                    for row in group.itertuples()]
+        options.append(
+            {
+                "label": f"{label}: all {len(group)} stations"
+                if len(group) > 1
+                else f"{label}: its only station",
+                "value": STATE_PREFIX + state,
+            }
+        )
+        options += [
+            {"label": f"{row.name} ({state})", "value": row.location} for row in group.itertuples()
+        ]
     return options
 
 

@@ -31,14 +31,25 @@ def register(app: Dash, settings: Settings) -> None:
     dup = {"allow_duplicate": True}
 
     @app.callback(
-        Output(ids.VIEW, "data"), Output(ids.URL, "search"), Output(ids.STATIONS, "value"),
-        Output(ids.STATIONS, "options"), Output(ids.COMPARE, "value"),
-        Output(ids.COMPARE, "options"), Output(ids.NOTICE, "children"),
-        Input(ids.URL, "search"), Input(ids.STATIONS, "value"), Input(ids.SELECT_ALL, "n_clicks"),
-        Input(ids.CLEAR, "n_clicks"), Input(ids.MAP, "clickData"), Input(ids.COMPARE, "value"),
+        Output(ids.VIEW, "data"),
+        Output(ids.URL, "search"),
+        Output(ids.STATIONS, "value"),
+        Output(ids.STATIONS, "options"),
+        Output(ids.COMPARE, "value"),
+        Output(ids.COMPARE, "options"),
+        Output(ids.NOTICE, "children"),
+        Input(ids.URL, "search"),
+        Input(ids.STATIONS, "value"),
+        Input(ids.SELECT_ALL, "n_clicks"),
+        Input(ids.CLEAR, "n_clicks"),
+        Input(ids.MAP, "clickData"),
+        Input(ids.COMPARE, "value"),
         Input({"type": ids.VIEW_MODEL, "key": ALL}, "n_clicks"),
-        Input({"type": ids.SHOW_DEFAULT, "key": ALL}, "n_clicks"), Input(ids.TRAINED, "data"),
-        Input(ids.UPLOADED, "data"), Input(ids.STORE_VERSION, "data"), State(ids.VIEW, "data"),
+        Input({"type": ids.SHOW_DEFAULT, "key": ALL}, "n_clicks"),
+        Input(ids.TRAINED, "data"),
+        Input(ids.UPLOADED, "data"),
+        Input(ids.STORE_VERSION, "data"),
+        State(ids.VIEW, "data"),
     )
     def _view(search, *_inputs_and_view):
         event, value = _trigger()
@@ -50,8 +61,9 @@ def register(app: Dash, settings: Settings) -> None:
     def _badge(shown):
         return callbacks.data_badge(settings, shown)
 
-    @app.callback(Output(ids.TITLE, "children"), Output(ids.FOOTER, "children"),
-                  Input(ids.VIEW, "data"))
+    @app.callback(
+        Output(ids.TITLE, "children"), Output(ids.FOOTER, "children"), Input(ids.VIEW, "data")
+    )
     def _words(shown):
         return callbacks.page_words(shown)
 
@@ -60,51 +72,69 @@ def register(app: Dash, settings: Settings) -> None:
         return callbacks.update_map(settings, shown)
 
     @app.callback(
-        Output(ids.CHART, "figure"), Output(ids.SHOWN_MODEL, "children"),
+        Output(ids.CHART, "figure"),
+        Output(ids.SHOWN_MODEL, "children"),
         Output(ids.CHART_NOTE, "children"),
-        Input(ids.VIEW, "data"), Input(ids.BASELINES, "value"), Input(ids.CHART_MODE, "value"),
+        Input(ids.VIEW, "data"),
+        Input(ids.BASELINES, "value"),
+        Input(ids.CHART_MODE, "value"),
         Input(ids.FORECASTS, "value"),
     )
     def _chart(shown, baselines, mode, forecasts):
         return callbacks.update_chart(settings, shown, baselines, mode, forecasts)
 
     @app.callback(
-        Output(ids.SCORE_CARDS, "children"), Output(ids.SCORE_NOTE, "children"),
-        Output(ids.STATION_TABLE, "rowData"), Output(ids.STEP_CHART, "figure"),
+        Output(ids.SCORE_CARDS, "children"),
+        Output(ids.SCORE_NOTE, "children"),
+        Output(ids.STATION_TABLE, "rowData"),
+        Output(ids.STEP_CHART, "figure"),
         Input(ids.VIEW, "data"),
     )
     def _scores(shown):
         return callbacks.update_scores(settings, shown)
 
     @app.callback(
-        Output(ids.DOWNLOAD, "data"), Output(ids.NOTICE, "children", **dup),
-        Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.VIEW, "data"),
+        Output(ids.DOWNLOAD, "data"),
+        Output(ids.NOTICE, "children", **dup),
+        Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+        State(ids.VIEW, "data"),
         prevent_initial_call=True,
     )
     def _download(_clicks, shown):
         return callbacks.download_csv(settings, shown)
 
-    @app.callback(Output(ids.MODEL_LIST, "children"), Input(ids.VIEW, "data"),
-                  Input(ids.STORE_VERSION, "data"))
+    @app.callback(
+        Output(ids.MODEL_LIST, "children"),
+        Input(ids.VIEW, "data"),
+        Input(ids.STORE_VERSION, "data"),
+    )
     def _models(shown, _version):
         return callbacks.update_models(settings, shown)
 
     @app.callback(
-        Output(ids.COMPARE_CHART, "figure"), Output(ids.COMPARE_TABLE, "rowData"),
-        Output(ids.COMPARE_TABLE, "columnDefs"), Output(ids.COMPARE_NOTE, "children"),
-        Input(ids.VIEW, "data"), Input(ids.FORECASTS, "value"),
+        Output(ids.COMPARE_CHART, "figure"),
+        Output(ids.COMPARE_TABLE, "rowData"),
+        Output(ids.COMPARE_TABLE, "columnDefs"),
+        Output(ids.COMPARE_NOTE, "children"),
+        Input(ids.VIEW, "data"),
+        Input(ids.FORECASTS, "value"),
     )
     def _compare(shown, forecasts):
         return callbacks.update_compare(settings, shown, forecasts)
 
     @app.callback(
-        Output(ids.STORE_VERSION, "data"), Output(ids.MODEL_MESSAGE, "children"),
-        Output(ids.DELETE_PENDING, "data"), Output(ids.DELETE_DIALOG, "is_open"),
+        Output(ids.STORE_VERSION, "data"),
+        Output(ids.MODEL_MESSAGE, "children"),
+        Output(ids.DELETE_PENDING, "data"),
+        Output(ids.DELETE_DIALOG, "is_open"),
         Output(ids.DELETE_QUESTION, "children"),
         Input({"type": ids.DELETE_MODEL, "key": ALL}, "n_clicks"),
-        Input(ids.DELETE_YES, "n_clicks"), Input(ids.DELETE_NO, "n_clicks"),
-        State(ids.DELETE_PENDING, "data"), State(ids.TRAINED_HERE, "data"),
-        State(ids.STORE_VERSION, "data"), prevent_initial_call=True,
+        Input(ids.DELETE_YES, "n_clicks"),
+        Input(ids.DELETE_NO, "n_clicks"),
+        State(ids.DELETE_PENDING, "data"),
+        State(ids.TRAINED_HERE, "data"),
+        State(ids.STORE_VERSION, "data"),
+        prevent_initial_call=True,
     )
     def _delete(_clicks, _yes, _no, pending, trained_here, version):
         event, key = _trigger()
@@ -112,8 +142,12 @@ def register(app: Dash, settings: Settings) -> None:
             return (no_update,) * 5  # the model list was redrawn, nothing was clicked
         return callbacks.ask_or_delete(settings, event, key, pending, trained_here, version)
 
-    @app.callback(Output(ids.TRAINED_HERE, "data"), Input(ids.TRAINED, "data"),
-                  State(ids.TRAINED_HERE, "data"), prevent_initial_call=True)
+    @app.callback(
+        Output(ids.TRAINED_HERE, "data"),
+        Input(ids.TRAINED, "data"),
+        State(ids.TRAINED_HERE, "data"),
+        prevent_initial_call=True,
+    )
     def _trained_here(key, trained_here):
         return callbacks.remember_trained(key, trained_here)
 
@@ -126,21 +160,32 @@ def register(app: Dash, settings: Settings) -> None:
         *(Output(field.name, "invalid") for field in form.NUMBERS),
         *(Output(form.feedback_id(input_id), "children") for input_id in form.INPUT_IDS),
         Output(ids.FORM_HINT, "children"),
-        *(Input(state.component_id, "value") for state in fields), Input(ids.VIEW, "data"),
+        *(Input(state.component_id, "value") for state in fields),
+        Input(ids.VIEW, "data"),
     )
     def _check(*values):
         *fields_sent, shown = values
         return callbacks.check_form(settings, form_values(fields_sent), shown)
 
     @app.callback(
-        Output(ids.TRAINED, "data"), Output(ids.TRAIN_MESSAGE, "children"),
-        Input(ids.TRAIN, "n_clicks"), *fields, State(ids.VIEW, "data"),
-        background=True, prevent_initial_call=True, interval=500,
-        progress=[Output(ids.PROGRESS, "value"), Output(ids.PROGRESS, "label"),
-                  Output(ids.LOSS_CHART, "figure")],
-        running=[(Output(ids.TRAIN, "disabled"), True, False),
-                 (Output(ids.CANCEL, "disabled"), False, True),
-                 (Output(ids.PROGRESS_BOX, "style"), {"display": "block"}, {"display": "block"})],
+        Output(ids.TRAINED, "data"),
+        Output(ids.TRAIN_MESSAGE, "children"),
+        Input(ids.TRAIN, "n_clicks"),
+        *fields,
+        State(ids.VIEW, "data"),
+        background=True,
+        prevent_initial_call=True,
+        interval=500,
+        progress=[
+            Output(ids.PROGRESS, "value"),
+            Output(ids.PROGRESS, "label"),
+            Output(ids.LOSS_CHART, "figure"),
+        ],
+        running=[
+            (Output(ids.TRAIN, "disabled"), True, False),
+            (Output(ids.CANCEL, "disabled"), False, True),
+            (Output(ids.PROGRESS_BOX, "style"), {"display": "block"}, {"display": "block"}),
+        ],
         cancel=[Input(ids.CANCEL, "n_clicks")],
     )
     def _train(set_progress, _clicks, *values):
@@ -150,8 +195,12 @@ def register(app: Dash, settings: Settings) -> None:
     # The Retrain panel's message and progress, reset when a job starts or is cancelled, and
     # when the view moves to another model. Three callbacks, not one: a callback with the view
     # as input waits for a running training (whose result may change the view).
-    panel = (Output(ids.TRAIN_MESSAGE, "children", **dup), Output(ids.PROGRESS, "value", **dup),
-             Output(ids.PROGRESS, "label", **dup), Output(ids.LOSS_CHART, "figure", **dup))
+    panel = (
+        Output(ids.TRAIN_MESSAGE, "children", **dup),
+        Output(ids.PROGRESS, "value", **dup),
+        Output(ids.PROGRESS, "label", **dup),
+        Output(ids.LOSS_CHART, "figure", **dup),
+    )
 
     @app.callback(*panel, Input(ids.TRAIN, "n_clicks"), prevent_initial_call=True)
     def _started(_clicks):
@@ -161,21 +210,33 @@ def register(app: Dash, settings: Settings) -> None:
     def _cancelled(_clicks):
         return callbacks.training_panel(ids.CANCEL, None, None, False)
 
-    @app.callback(*panel, Input(ids.VIEW, "data"), State(ids.TRAINED, "data"),
-                  State(ids.TRAIN, "disabled"), prevent_initial_call=True)
+    @app.callback(
+        *panel,
+        Input(ids.VIEW, "data"),
+        State(ids.TRAINED, "data"),
+        State(ids.TRAIN, "disabled"),
+        prevent_initial_call=True,
+    )
     def _moved_on(shown, trained, running):
         return callbacks.training_panel(ids.VIEW, shown, trained, running)
 
     app.clientside_callback(
         upload_size_check(settings.max_upload_bytes),
-        Output(ids.UPLOAD_READY, "data"), Output(ids.UPLOAD_MESSAGE, "children", **dup),
-        Input(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), prevent_initial_call=True,
+        Output(ids.UPLOAD_READY, "data"),
+        Output(ids.UPLOAD_MESSAGE, "children", **dup),
+        Input(ids.UPLOAD, "contents"),
+        State(ids.UPLOAD, "filename"),
+        prevent_initial_call=True,
     )
 
     @app.callback(
-        Output(ids.UPLOADED, "data"), Output(ids.UPLOAD_MESSAGE, "children"),
-        Input(ids.UPLOAD_READY, "data"), Input(ids.RESET_DATA, "n_clicks"),
-        State(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), prevent_initial_call=True,
+        Output(ids.UPLOADED, "data"),
+        Output(ids.UPLOAD_MESSAGE, "children"),
+        Input(ids.UPLOAD_READY, "data"),
+        Input(ids.RESET_DATA, "n_clicks"),
+        State(ids.UPLOAD, "contents"),
+        State(ids.UPLOAD, "filename"),
+        prevent_initial_call=True,
     )
     def _upload(_ready, _reset, contents, filename):
         return callbacks.upload_data(settings, _trigger()[0], contents, filename)

@@ -38,40 +38,56 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m model", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, default="WARNING",
-                        help="log records from this level up on stderr (default WARNING; INFO "
-                             "adds a line per training started, finished or cancelled)")
+    common.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="WARNING",
+        help="log records from this level up on stderr (default WARNING; INFO "
+        "adds a line per training started, finished or cancelled)",
+    )
 
-    train = commands.add_parser("train", parents=[common],
-                                help="train a config, or reuse it from the cache")
-    train.add_argument("--preset", choices=sorted(PRESETS), default="default",
-                       help="start from a named config; the options below override it")
+    train = commands.add_parser(
+        "train", parents=[common], help="train a config, or reuse it from the cache"
+    )
+    train.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="default",
+        help="start from a named config; the options below override it",
+    )
     for field in dataclasses.fields(TrainConfig):
         train.add_argument(f"--{field.name.replace('_', '-')}", **_option(field.name))
     train.add_argument("--data", help="daily weatherAUS CSV (plain or .gz); default: embedded")
-    train.add_argument("--cache-dir", help="store folder (default: $TEMPERATURE_FORECAST_CACHE "
-                                           "or the per-user cache folder)")
+    train.add_argument(
+        "--cache-dir",
+        help="store folder (default: $TEMPERATURE_FORECAST_CACHE or the per-user cache folder)",
+    )
     train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     forecast = commands.add_parser(
-        "forecast", parents=[common],
-        help="forecast past the data's last month with a cached network, as CSV")
+        "forecast",
+        parents=[common],
+        help="forecast past the data's last month with a cached network, as CSV",
+    )
     forecast.add_argument("key")
-    forecast.add_argument("--data", help="data whose latest months the forecast starts from, as "
-                                         "for train; default: embedded")
+    forecast.add_argument(
+        "--data",
+        help="data whose latest months the forecast starts from, as for train; default: embedded",
+    )
     forecast.add_argument("--cache-dir")
 
     listing = commands.add_parser("list", parents=[common], help="list the cached networks")
     listing.add_argument("--cache-dir")
     listing.add_argument("--json", action="store_true")
 
-    delete = commands.add_parser("delete", parents=[common],
-                                 help="delete a cached network by key")
+    delete = commands.add_parser("delete", parents=[common], help="delete a cached network by key")
     delete.add_argument("key")
     delete.add_argument("--cache-dir")
 
-    build = commands.add_parser("build-data", parents=[common],
-                                help="regenerate the embedded monthly file")
+    build = commands.add_parser(
+        "build-data", parents=[common], help="regenerate the embedded monthly file"
+    )
     build.add_argument("raw", help="path of weatherAUS.csv.gz")
     build.add_argument("--out", default=str(EMBEDDED_MONTHLY))
     return parser
@@ -90,16 +106,21 @@ def _option(name: str) -> dict[str, Any]:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The preset with every given option applied."""
-    changes = {field.name: getattr(args, field.name) for field in dataclasses.fields(TrainConfig)
-               if getattr(args, field.name) is not None}
+    changes = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(TrainConfig)
+        if getattr(args, field.name) is not None
+    }
     return PRESETS[args.preset].replace(**changes)
 
 
 def _progress_bar(report: EpochReport) -> None:
     filled = int(30 * report.epoch / report.epochs)
     val = f" val_loss {report.val_loss:.4f}" if report.val_loss is not None else ""
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {report.epoch}/"
-                     f"{report.epochs} loss {report.loss:.4f}{val}")
+    sys.stderr.write(
+        f"\r[{'#' * filled}{'.' * (30 - filled)}] epoch {report.epoch}/"
+        f"{report.epochs} loss {report.loss:.4f}{val}"
+    )
     sys.stderr.flush()
 
 
@@ -126,18 +147,24 @@ def _train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary_json(record, hit)))
         return 0
-    print(f"key {record.key}  ({'cache hit' if hit else 'trained'} in {elapsed:.1f} s; "
-          f"training took {record.train_seconds:.1f} s)")
-    print(f"cutoff {record.cutoff}, holdout {config.horizon} months, "
-          f"{len(record.per_location)} stations")
+    print(
+        f"key {record.key}  ({'cache hit' if hit else 'trained'} in {elapsed:.1f} s; "
+        f"training took {record.train_seconds:.1f} s)"
+    )
+    print(
+        f"cutoff {record.cutoff}, holdout {config.horizon} months, "
+        f"{len(record.per_location)} stations"
+    )
     print(f"{'method':<16}{'MAE':>8}{'RMSE':>8}")
     for method in METHODS:
         if method in record.metrics:
             scores = record.metrics[method]
             print(f"{method:<16}{_fmt(scores.mae):>8}{_fmt(scores.rmse):>8}")
     coverage = record.interval_coverage
-    print(f"{int(record.interval_level * 100)}% interval coverage on the holdout: "
-          f"{_fmt(coverage and coverage * 100, 1)}%")
+    print(
+        f"{int(record.interval_level * 100)}% interval coverage on the holdout: "
+        f"{_fmt(coverage and coverage * 100, 1)}%"
+    )
     return 0
 
 
@@ -150,8 +177,10 @@ def summary_json(record: Record, hit: bool) -> dict[str, Any]:
         "train_seconds": record.train_seconds,
         "config": data["config"],
         "cutoff": record.cutoff,
-        "metrics": {method: {"mae": scores.mae, "rmse": scores.rmse}
-                    for method, scores in record.metrics.items()},
+        "metrics": {
+            method: {"mae": scores.mae, "rmse": scores.rmse}
+            for method, scores in record.metrics.items()
+        },
         "per_location": data["per_location"],
         "per_step_mae": record.per_step_mae,
         "interval_coverage": record.interval_coverage,
@@ -182,8 +211,10 @@ def _list(args: argparse.Namespace) -> int:
     print(f"{'key':<22}{'created':<27}{'window':>7}{'horizon':>8}{'cell':>6}{'MAE':>8}")
     for entry in entries:
         config = entry.config
-        print(f"{entry.key:<22}{entry.created:<27}{config.window:>7}{config.horizon:>8}"
-              f"{config.cell:>6}{_fmt(entry.metrics[SERVED].mae):>8}")
+        print(
+            f"{entry.key:<22}{entry.created:<27}{config.window:>7}{config.horizon:>8}"
+            f"{config.cell:>6}{_fmt(entry.metrics[SERVED].mae):>8}"
+        )
     return 0
 
 
@@ -198,8 +229,9 @@ def _build_data(args: argparse.Namespace) -> int:
     from .data import build_embedded
 
     monthly = build_embedded(args.raw, args.out)
-    print(f"wrote {args.out}: {len(monthly)} station-months, "
-          f"{monthly['location'].nunique()} stations")
+    print(
+        f"wrote {args.out}: {len(monthly)} station-months, {monthly['location'].nunique()} stations"
+    )
     return 0
 
 
@@ -207,8 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; user mistakes print one line on stderr and exit 2."""
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
-    handlers = {"train": _train, "forecast": _forecast, "list": _list, "delete": _delete,
-                "build-data": _build_data}
+    handlers = {
+        "train": _train,
+        "forecast": _forecast,
+        "list": _list,
+        "delete": _delete,
+        "build-data": _build_data,
+    }
     try:
         return handlers[args.command](args)
     except USER_ERRORS as error:

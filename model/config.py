@@ -96,19 +96,24 @@ class TrainConfig:
         for name, (low, high) in INT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ConfigError(f"{name} must be a whole number between {low} and {high} "
-                                  f"(got {short_repr(value)})")
+                raise ConfigError(
+                    f"{name} must be a whole number between {low} and {high} "
+                    f"(got {short_repr(value)})"
+                )
             if not low <= value <= high:
-                raise ConfigError(f"{name} must be between {low} and {high} "
-                                  f"(got {short_repr(value)})")
+                raise ConfigError(
+                    f"{name} must be between {low} and {high} (got {short_repr(value)})"
+                )
         for name, (bottom, top) in FLOAT_RANGES.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(f"{name} must be a number between {bottom} and {top} "
-                                  f"(got {short_repr(value)})")
+                raise ConfigError(
+                    f"{name} must be a number between {bottom} and {top} (got {short_repr(value)})"
+                )
             if not bottom <= value <= top:  # also rejects NaN
-                raise ConfigError(f"{name} must be between {bottom} and {top} "
-                                  f"(got {short_repr(value)})")
+                raise ConfigError(
+                    f"{name} must be between {bottom} and {top} (got {short_repr(value)})"
+                )
             object.__setattr__(self, name, float(value))
         for name in BOOL_FIELDS:
             value = getattr(self, name)
@@ -117,11 +122,14 @@ class TrainConfig:
         if self.cell not in CELLS:
             raise ConfigError(f"cell ({short_repr(self.cell)}) must be one of {', '.join(CELLS)}")
         if self.calibration not in CALIBRATIONS:
-            raise ConfigError(f"calibration ({short_repr(self.calibration)}) must be one of "
-                              f"{', '.join(CALIBRATIONS)}")
+            raise ConfigError(
+                f"calibration ({short_repr(self.calibration)}) must be one of "
+                f"{', '.join(CALIBRATIONS)}"
+            )
         if self.variable not in VARIABLES:
-            raise ConfigError(f"variable ({short_repr(self.variable)}) must be one of "
-                              f"{', '.join(VARIABLES)}")
+            raise ConfigError(
+                f"variable ({short_repr(self.variable)}) must be one of {', '.join(VARIABLES)}"
+            )
         if self.cutoff is not None and (
             not isinstance(self.cutoff, str) or not CUTOFF_PATTERN.match(self.cutoff)
         ):
@@ -158,18 +166,42 @@ class TrainConfig:
 # out-of-fold forecasts from two earlier cutoffs (which also calibrate the intervals). The field
 # defaults above are the plain recipe, so each lever is off unless a config turns it on.
 DEFAULT = TrainConfig(
-    bidirectional=False, units=16, batch_size=128, learning_rate=0.003, epochs=40, patience=5,
-    ensemble=1, harmonics=2, highway=True, shrinkage=True, calibration="cross_fit",
+    bidirectional=False,
+    units=16,
+    batch_size=128,
+    learning_rate=0.003,
+    epochs=40,
+    patience=5,
+    ensemble=1,
+    harmonics=2,
+    highway=True,
+    shrinkage=True,
+    calibration="cross_fit",
 )
 PRESETS: dict[str, TrainConfig] = {
     "default": DEFAULT,
     # The published notebook recipe, kept unchanged for comparison (README, "How accuracy is
     # measured"; the scores of both in benchmarks/RESULTS.md).
     "seed": TrainConfig(
-        window=18, horizon=18, cell="gru", bidirectional=True, units=32, dropout=0.0,
-        batch_size=1, learning_rate=0.001, epochs=50, patience=0, validation_fraction=0.2,
-        anomalies=False, calendar=False, ensemble=1,
-        shrinkage=False, refit=False, calibration="validation", harmonics=0, highway=False,
+        window=18,
+        horizon=18,
+        cell="gru",
+        bidirectional=True,
+        units=32,
+        dropout=0.0,
+        batch_size=1,
+        learning_rate=0.001,
+        epochs=50,
+        patience=0,
+        validation_fraction=0.2,
+        anomalies=False,
+        calendar=False,
+        ensemble=1,
+        shrinkage=False,
+        refit=False,
+        calibration="validation",
+        harmonics=0,
+        highway=False,
     ),
 }
 

@@ -39,8 +39,10 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
     name = name or (str(source) if not isinstance(source, bytes) else "uploaded file")
     size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        raise DataError(f"{name}: the file is {size / 2**20:.1f} MB; the limit is "
-                        f"{MAX_UPLOAD_BYTES / 2**20:g} MB")
+        raise DataError(
+            f"{name}: the file is {size / 2**20:.1f} MB; the limit is "
+            f"{MAX_UPLOAD_BYTES / 2**20:g} MB"
+        )
     raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
     text = _decode(raw, name)
     frame = _parse_csv(text, name)
@@ -59,11 +61,13 @@ def _gunzip(raw: bytes, name: str) -> bytes:
     while offset < len(view):
         members += 1
         if members > MAX_GZIP_MEMBERS:
-            raise DataError(f"{name}: has more than {MAX_GZIP_MEMBERS} gzip members; "
-                            "compress the CSV as one gzip stream")
+            raise DataError(
+                f"{name}: has more than {MAX_GZIP_MEMBERS} gzip members; "
+                "compress the CSV as one gzip stream"
+            )
         member = zlib.decompressobj(wbits=31)
         while not member.eof:
-            piece = view[offset:offset + GZIP_SLICE]
+            piece = view[offset : offset + GZIP_SLICE]
             if not piece:
                 raise DataError(f"{name}: not a readable gzip file (it is truncated)")
             try:
@@ -71,8 +75,9 @@ def _gunzip(raw: bytes, name: str) -> bytes:
             except zlib.error as error:
                 raise DataError(f"{name}: not a readable gzip file ({error})") from None
             if len(out) > MAX_UPLOAD_BYTES:
-                raise DataError(f"{name}: decompresses to more than the "
-                                f"{MAX_UPLOAD_BYTES / 2**20:g} MB limit")
+                raise DataError(
+                    f"{name}: decompresses to more than the {MAX_UPLOAD_BYTES / 2**20:g} MB limit"
+                )
             offset += len(piece) - len(member.unused_data) - len(member.unconsumed_tail)
     return bytes(out)
 
@@ -104,12 +109,15 @@ def _check_rows(text: str, name: str) -> list[str]:
         header = [column.strip() for column in next(rows, [])]
         repeated = sorted({column for column in header if header.count(column) > 1})
         if repeated:
-            raise DataError(f"{name}: column(s) {', '.join(repeated)} appear more than once "
-                            "in the header")
+            raise DataError(
+                f"{name}: column(s) {', '.join(repeated)} appear more than once in the header"
+            )
         for row in rows:
             if row and len(row) != len(header):
-                raise DataError(f"{name}: row {rows.line_num} has {len(row)} fields; the header "
-                                f"has {len(header)}")
+                raise DataError(
+                    f"{name}: row {rows.line_num} has {len(row)} fields; the header "
+                    f"has {len(header)}"
+                )
     except csv.Error as error:
         raise DataError(f"{name}: not a readable CSV file (row {rows.line_num}: {error})") from None
     return header
@@ -144,8 +152,9 @@ def _parse_csv(text: str, name: str) -> pd.DataFrame:
 def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     def fail(column: str, position: int, value: object, problem: str) -> DataError:
         # Row numbers are the file's line numbers (header is line 1).
-        return DataError(f"{name}: column {column}, row {position + 2}: {problem} "
-                         f"({short_repr(value)})")
+        return DataError(
+            f"{name}: column {column}, row {position + 2}: {problem} ({short_repr(value)})"
+        )
 
     dates = pd.to_datetime(frame["Date"], format="%Y-%m-%d", errors="coerce")
     bad = np.flatnonzero(dates.isna().to_numpy())
@@ -175,7 +184,9 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if bad.size:
         row = bad[0]
         raise fail(
-            "Date", row, f"{frame['Date'].iat[row]} {locations.iat[row]}",
+            "Date",
+            row,
+            f"{frame['Date'].iat[row]} {locations.iat[row]}",
             "duplicate (Date, Location) row",
         )
     return result
@@ -207,8 +218,13 @@ def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
 def write_monthly(monthly: pd.DataFrame, path: str | Path, mode: int = SHARED) -> None:
     """Write a monthly frame as CSV in NUMBER_FORMAT, atomically; regeneration is byte-identical."""
     out = monthly.assign(month=monthly["month"].dt.strftime("%Y-%m"))
-    write_atomic(path, lambda temporary: out.to_csv(
-        temporary, index=False, float_format=NUMBER_FORMAT, lineterminator="\n"), mode)
+    write_atomic(
+        path,
+        lambda temporary: out.to_csv(
+            temporary, index=False, float_format=NUMBER_FORMAT, lineterminator="\n"
+        ),
+        mode,
+    )
 
 
 def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
@@ -216,8 +232,12 @@ def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
 
     Only the variables may be missing: a station called "NA", "None" or "null" stays a name.
     """
-    monthly = pd.read_csv(path, dtype={"location": str, "month": str}, keep_default_na=False,
-                          na_values={variable: list(MISSING_MARKERS) for variable in VARIABLES})
+    monthly = pd.read_csv(
+        path,
+        dtype={"location": str, "month": str},
+        keep_default_na=False,
+        na_values={variable: list(MISSING_MARKERS) for variable in VARIABLES},
+    )
     monthly["month"] = pd.to_datetime(monthly["month"], format="%Y-%m")
     return monthly
 
@@ -254,8 +274,10 @@ def series_table(monthly: pd.DataFrame, variable: str) -> pd.DataFrame:
     observed = table.dropna(how="all").index
     if len(observed) < 2:
         covered = f" (only {observed[0]:%Y-%m})" if len(observed) else ""
-        raise DataError(f"the data has {len(observed)} month(s) of {variable}{covered}; a forecast "
-                        "needs at least window + horizon months")
+        raise DataError(
+            f"the data has {len(observed)} month(s) of {variable}{covered}; a forecast "
+            "needs at least window + horizon months"
+        )
     months = pd.date_range(table.index.min(), table.index.max(), freq="MS")
     return table.reindex(months).sort_index(axis=1)
 

@@ -101,8 +101,13 @@ def damp(network: np.ndarray, level: np.ndarray, factors: np.ndarray) -> np.ndar
     return level + factors[None, :] * (network - level)
 
 
-def score_holdout(prepared: Prepared, windows: Windows, forecasts: dict[str, np.ndarray],
-                  halfwidths: np.ndarray, horizon: int) -> dict[str, Any]:
+def score_holdout(
+    prepared: Prepared,
+    windows: Windows,
+    forecasts: dict[str, np.ndarray],
+    halfwidths: np.ndarray,
+    horizon: int,
+) -> dict[str, Any]:
     """Metrics of the forecasts and both baselines on exactly the same holdout cells.
 
     Args:
@@ -135,17 +140,35 @@ def score_holdout(prepared: Prepared, windows: Windows, forecasts: dict[str, np.
         "per_location": per_location,
         "per_step_mae": per_step,
         "interval_coverage": float(inside[usable].mean()) if usable.any() else None,
-        "predictions": _table(prepared, windows, horizon, actual=actual, **predictions,
-                              lower=served - halfwidths, upper=served + halfwidths),
+        "predictions": _table(
+            prepared,
+            windows,
+            horizon,
+            actual=actual,
+            **predictions,
+            lower=served - halfwidths,
+            upper=served + halfwidths,
+        ),
     }
 
 
-def forecast_table(prepared: Prepared, windows: Windows, forecasts: dict[str, np.ndarray],
-                   halfwidths: np.ndarray, horizon: int) -> dict[str, list]:
+def forecast_table(
+    prepared: Prepared,
+    windows: Windows,
+    forecasts: dict[str, np.ndarray],
+    halfwidths: np.ndarray,
+    horizon: int,
+) -> dict[str, list]:
     """The forecasts beyond the data, the served one with its interval, as columns."""
     served = forecasts[SERVED]
-    return _table(prepared, windows, horizon, **forecasts,
-                  lower=served - halfwidths, upper=served + halfwidths)
+    return _table(
+        prepared,
+        windows,
+        horizon,
+        **forecasts,
+        lower=served - halfwidths,
+        upper=served + halfwidths,
+    )
 
 
 def _table(prepared: Prepared, windows: Windows, horizon: int, **columns: np.ndarray) -> dict:

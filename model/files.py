@@ -19,8 +19,9 @@ def write_atomic(path: str | Path, write: Callable[[Path], object], mode: int = 
     writer leaves only `.<name>.<random>.tmp<suffix>`, which no reader opens.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp" + path.suffix)
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + path.suffix
+    )
     os.close(handle)
     try:
         write(Path(temporary))

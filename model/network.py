@@ -35,8 +35,12 @@ def _recurrent(config: TrainConfig, name: str, return_sequences: bool) -> keras.
     keras = import_keras()
 
     cell = keras.layers.GRU if config.cell == "gru" else keras.layers.LSTM
-    layer = cell(config.units, dropout=config.dropout, return_sequences=return_sequences,
-                 name=name if not config.bidirectional else f"{name}_{config.cell}")
+    layer = cell(
+        config.units,
+        dropout=config.dropout,
+        return_sequences=return_sequences,
+        name=name if not config.bidirectional else f"{name}_{config.cell}",
+    )
     return keras.layers.Bidirectional(layer, name=name) if config.bidirectional else layer
 
 
@@ -58,8 +62,9 @@ def build_member(config: TrainConfig, inputs: list, index: int) -> keras.KerasTe
     if not config.highway:
         return output
     flat = keras.layers.Flatten(name=prefix + "highway_flatten")(inputs[0])
-    linear = keras.layers.Dense(config.horizon, kernel_initializer="zeros",
-                                name=prefix + "highway")(flat)
+    linear = keras.layers.Dense(
+        config.horizon, kernel_initializer="zeros", name=prefix + "highway"
+    )(flat)
     linear = keras.layers.Reshape((config.horizon, 1), name=prefix + "highway_steps")(linear)
     return keras.layers.Add(name=prefix + "with_highway")([output, linear])
 
@@ -84,4 +89,3 @@ def build_networks(config: TrainConfig, features: int) -> tuple[keras.Model, ker
     forecast = members[0] if len(members) == 1 else keras.layers.Average(name="ensemble")(members)
     forecaster = keras.Model(inputs, forecast, name="forecaster")
     return trainer, forecaster
-

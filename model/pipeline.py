@@ -50,31 +50,46 @@ class Sample:
     origins: int
 
     @classmethod
-    def of(cls, forecaster: keras.Model, prepared: Prepared, windows: Windows,
-           config: TrainConfig, origins: int) -> Sample:
+    def of(
+        cls,
+        forecaster: keras.Model,
+        prepared: Prepared,
+        windows: Windows,
+        config: TrainConfig,
+        origins: int,
+    ) -> Sample:
         rows = target_rows(windows, config.horizon)
         location = windows.location[:, None]
-        return cls(forecast_values(forecaster, prepared, windows, config),
-                   prepared.level(rows, location),
-                   observed(prepared, rows, windows.location), origins)
+        return cls(
+            forecast_values(forecaster, prepared, windows, config),
+            prepared.level(rows, location),
+            observed(prepared, rows, windows.location),
+            origins,
+        )
 
     @classmethod
     def pooled(cls, samples: list[Sample]) -> Sample:
-        network, level, actual = (np.concatenate([getattr(s, name) for s in samples])
-                                  for name in ("network", "level", "actual"))
+        network, level, actual = (
+            np.concatenate([getattr(s, name) for s in samples])
+            for name in ("network", "level", "actual")
+        )
         return cls(network, level, actual, sum(s.origins for s in samples))
 
 
-def forecast_values(forecaster: keras.Model, prepared: Prepared, windows: Windows,
-                    config: TrainConfig) -> np.ndarray:
+def forecast_values(
+    forecaster: keras.Model, prepared: Prepared, windows: Windows, config: TrainConfig
+) -> np.ndarray:
     """The network's own predictions in the variable's units, shape (n, horizon)."""
     scaled = predict(forecaster, windows, config)
-    return prepared.from_scaled(scaled, target_rows(windows, config.horizon),
-                                windows.location[:, None])
+    return prepared.from_scaled(
+        scaled, target_rows(windows, config.horizon), windows.location[:, None]
+    )
 
 
 def train_and_evaluate(
-    config: TrainConfig, monthly: pd.DataFrame, progress: ProgressCallback | None = None,
+    config: TrainConfig,
+    monthly: pd.DataFrame,
+    progress: ProgressCallback | None = None,
 ) -> tuple[dict[str, Any], keras.Model]:
     """Train on windows up to the cutoff, calibrate, score the holdout and forecast past the data.
 
@@ -91,9 +106,13 @@ def train_and_evaluate(
         seconds += fold_seconds
     if sample is None:
         sample = validation_sample(prepared, config, windows, trained)
-    factors = (shrinkage_factors(sample.network - sample.level, sample.actual - sample.level,
-                                 sample.origins)
-               if config.damped else np.ones(config.horizon))
+    factors = (
+        shrinkage_factors(
+            sample.network - sample.level, sample.actual - sample.level, sample.origins
+        )
+        if config.damped
+        else np.ones(config.horizon)
+    )
     halfwidths = conformal_halfwidths(damp(sample.network, sample.level, factors) - sample.actual)
 
     def forecasts(windows: Windows) -> dict[str, np.ndarray]:
@@ -118,8 +137,13 @@ def train_and_evaluate(
     return record, trained.forecaster
 
 
-def forecast_columns(forecaster: keras.Model, prepared: Prepared, windows: Windows,
-                     config: TrainConfig, factors: np.ndarray) -> dict[str, np.ndarray]:
+def forecast_columns(
+    forecaster: keras.Model,
+    prepared: Prepared,
+    windows: Windows,
+    config: TrainConfig,
+    factors: np.ndarray,
+) -> dict[str, np.ndarray]:
     """The served forecast, the network's own and (with a harmonic level) the curve, (n, horizon).
 
     Args:
@@ -131,8 +155,9 @@ def forecast_columns(forecaster: keras.Model, prepared: Prepared, windows: Windo
     return {**values, CURVE: level} if config.anomalies and config.harmonics else values
 
 
-def forecast_from(record: Record, forecaster: keras.Model,
-                  monthly: pd.DataFrame) -> dict[str, list]:
+def forecast_from(
+    record: Record, forecaster: keras.Model, monthly: pd.DataFrame
+) -> dict[str, list]:
     """A stored network's forecast past the last month of `monthly`, served as its record serves.
 
     The data are prepared as for the network's training (levels and scale fitted on the months
@@ -143,13 +168,18 @@ def forecast_from(record: Record, forecaster: keras.Model,
     prepared = prepare(monthly, config)
     latest = forecast_inputs(prepared, config, None)
     factors = np.ones(config.horizon) if record.shrinkage is None else np.array(record.shrinkage)
-    return forecast_table(prepared, latest,
-                          forecast_columns(forecaster, prepared, latest, config, factors),
-                          np.array(record.interval_halfwidths), config.horizon)
+    return forecast_table(
+        prepared,
+        latest,
+        forecast_columns(forecaster, prepared, latest, config, factors),
+        np.array(record.interval_halfwidths),
+        config.horizon,
+    )
 
 
-def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
-                      trained: Trained) -> Sample:
+def validation_sample(
+    prepared: Prepared, config: TrainConfig, windows: Windows, trained: Trained
+) -> Sample:
     """The validation windows, as trained ("validation") or with an earlier level.
 
     "out_of_sample" (and "cross_fit" with no fold): the same windows cut again with a
@@ -167,8 +197,12 @@ def validation_sample(prepared: Prepared, config: TrainConfig, windows: Windows,
     return Sample.of(trained.forecaster, earlier, recut, config, origins)
 
 
-def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepared,
-                     progress: ProgressCallback | None) -> tuple[Sample | None, float]:
+def cross_fit_sample(
+    config: TrainConfig,
+    monthly: pd.DataFrame,
+    prepared: Prepared,
+    progress: ProgressCallback | None,
+) -> tuple[Sample | None, float]:
     """Out-of-fold forecasts from config.folds earlier cutoffs a year apart, and their seconds.
 
     Fold k trains on the months up to its cutoff (level and scale fitted there too) and forecasts
@@ -188,12 +222,18 @@ def cross_fit_sample(config: TrainConfig, monthly: pd.DataFrame, prepared: Prepa
             fold_prepared = prepare(monthly, inner)
         except ConfigError:
             break  # earlier folds have even fewer months
-        trained = train(inner, training_windows(fold_prepared, inner),
-                        _staged(progress, f"calibration {fold} of {config.folds}"))
+        trained = train(
+            inner,
+            training_windows(fold_prepared, inner),
+            _staged(progress, f"calibration {fold} of {config.folds}"),
+        )
         seconds += trained.seconds
         windows = origin_windows(fold_prepared, inner, fold_cutoff, MIN_ORIGINS)
-        samples.append(Sample.of(trained.forecaster, fold_prepared, windows, inner,
-                                 len(np.unique(windows.start))))
+        samples.append(
+            Sample.of(
+                trained.forecaster, fold_prepared, windows, inner, len(np.unique(windows.start))
+            )
+        )
     if not samples:
         return None, seconds
     return Sample.pooled(samples), seconds
@@ -203,10 +243,16 @@ def _staged(progress: ProgressCallback | None, stage: str) -> ProgressCallback |
     """A progress callback whose reports name the stage of the training they belong to."""
     if progress is None:
         return None
-    return lambda report: progress(EpochReport(report.epoch, report.epochs, report.loss,
-                                               report.val_loss, stage))
+    return lambda report: progress(
+        EpochReport(report.epoch, report.epochs, report.loss, report.val_loss, stage)
+    )
 
 
 def _subset(windows: Windows, rows: np.ndarray) -> Windows:
-    return Windows(windows.history[rows], windows.calendar[rows], windows.target[rows],
-                   windows.location[rows], windows.start[rows])
+    return Windows(
+        windows.history[rows],
+        windows.calendar[rows],
+        windows.target[rows],
+        windows.location[rows],
+        windows.start[rows],
+    )

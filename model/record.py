@@ -35,8 +35,9 @@ class Scores:
     @classmethod
     def from_json(cls, data: Any, where: str) -> Scores:
         values = _mapping(data, where)
-        mae, rmse = (_number(values.get(name), f"{where}.{name}", optional=True)
-                     for name in ("mae", "rmse"))
+        mae, rmse = (
+            _number(values.get(name), f"{where}.{name}", optional=True) for name in ("mae", "rmse")
+        )
         cells = values.get("cells")
         if isinstance(cells, bool) or not isinstance(cells, int) or cells < 0:
             raise RecordError(f"{where}.cells must be a count, got {cells!r}")
@@ -95,9 +96,20 @@ class Record:
     def summary(self) -> dict[str, Any]:
         """The fields a listing needs, as plain JSON."""
         data = self.to_json()
-        return {name: data[name] for name in (
-            "key", "config", "cutoff", "data_fingerprint", "metrics", "created",
-            "train_seconds", "interval_coverage", "epochs_run")}
+        return {
+            name: data[name]
+            for name in (
+                "key",
+                "config",
+                "cutoff",
+                "data_fingerprint",
+                "metrics",
+                "created",
+                "train_seconds",
+                "interval_coverage",
+                "epochs_run",
+            )
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> Record:
@@ -111,14 +123,19 @@ class Record:
             config = TrainConfig.from_dict(values["config"])
         except (ConfigError, TypeError) as error:
             raise RecordError(f"record config: {error}") from None
-        metrics = {method: Scores.from_json(scores, f"metrics.{method}")
-                   for method, scores in _mapping(values["metrics"], "metrics").items()}
+        metrics = {
+            method: Scores.from_json(scores, f"metrics.{method}")
+            for method, scores in _mapping(values["metrics"], "metrics").items()
+        }
         if SERVED not in metrics:
             raise RecordError(f"metrics lacks {SERVED!r}")
         per_location = {
-            station: {method: Scores.from_json(scores, f"per_location.{station}.{method}")
-                      for method, scores in _mapping(methods, f"per_location.{station}").items()}
-            for station, methods in _mapping(values["per_location"], "per_location").items()}
+            station: {
+                method: Scores.from_json(scores, f"per_location.{station}.{method}")
+                for method, scores in _mapping(methods, f"per_location.{station}").items()
+            }
+            for station, methods in _mapping(values["per_location"], "per_location").items()
+        }
         return cls(
             key=_text(values["key"], "key"),
             format_version=_count(values["format_version"], "format_version"),
@@ -130,23 +147,30 @@ class Record:
             versions=_mapping(values["versions"], "versions"),
             metrics=metrics,
             per_location=per_location,
-            per_step_mae={method: _numbers(steps, f"per_step_mae.{method}", optional=True)
-                          for method, steps in
-                          _mapping(values["per_step_mae"], "per_step_mae").items()},
+            per_step_mae={
+                method: _numbers(steps, f"per_step_mae.{method}", optional=True)
+                for method, steps in _mapping(values["per_step_mae"], "per_step_mae").items()
+            },
             interval_level=_number(values["interval_level"], "interval_level"),
             interval_halfwidths=_numbers(values["interval_halfwidths"], "interval_halfwidths"),
-            interval_coverage=_number(values["interval_coverage"], "interval_coverage",
-                                      optional=True),
+            interval_coverage=_number(
+                values["interval_coverage"], "interval_coverage", optional=True
+            ),
             calibration_origins=_count(values["calibration_origins"], "calibration_origins"),
             predictions=_columns(values["predictions"], "predictions"),
             forecast=_columns(values["forecast"], "forecast"),
-            history={name: _numbers(losses, f"history.{name}")
-                     for name, losses in _mapping(values["history"], "history").items()},
+            history={
+                name: _numbers(losses, f"history.{name}")
+                for name, losses in _mapping(values["history"], "history").items()
+            },
             epochs_run=_count(values["epochs_run"], "epochs_run"),
             train_seconds=_number(values["train_seconds"], "train_seconds"),
             training_windows=_count(values["training_windows"], "training_windows"),
-            shrinkage=(None if values.get("shrinkage") is None
-                       else _numbers(values["shrinkage"], "shrinkage")),
+            shrinkage=(
+                None
+                if values.get("shrinkage") is None
+                else _numbers(values["shrinkage"], "shrinkage")
+            ),
         )
 
 
@@ -188,8 +212,9 @@ def _columns(value: Any, where: str) -> dict[str, list]:
     for name in ("location", "month"):
         if name not in columns:
             raise RecordError(f"{where} lacks the column {name!r}")
-    lengths = {name: len(column) if isinstance(column, list) else -1
-               for name, column in columns.items()}
+    lengths = {
+        name: len(column) if isinstance(column, list) else -1 for name, column in columns.items()
+    }
     if min(lengths.values()) < 0 or len(set(lengths.values())) > 1:
         raise RecordError(f"{where} columns must be lists of one length, got {lengths}")
     return columns

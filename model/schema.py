@@ -28,7 +28,7 @@ SHORT_REPR = 40  # characters of a value an error message quotes
 def short_repr(value: object, limit: int = SHORT_REPR) -> str:
     """Quote a value for an error message, cut to `limit` characters (requests can be huge)."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class DataError(ValueError):

@@ -114,8 +114,10 @@ class Store:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise StoreError(f"store entry {key}: unreadable record ({error})") from None
         if isinstance(data, dict) and data.get("format_version") != FORMAT_VERSION:
-            raise StoreError(f"store entry {key}: record has format "
-                             f"{data.get('format_version')!r}, not {FORMAT_VERSION}")
+            raise StoreError(
+                f"store entry {key}: record has format "
+                f"{data.get('format_version')!r}, not {FORMAT_VERSION}"
+            )
         try:
             record = Record.from_json(data)
         except RecordError as error:
@@ -134,8 +136,9 @@ class Store:
             raise StoreError(f"store entry {key}: network file does not match its recorded sha256")
         return record
 
-    def lookup(self, config: TrainConfig, monthly: pd.DataFrame,
-               data_print: str | None = None) -> Record | None:
+    def lookup(
+        self, config: TrainConfig, monthly: pd.DataFrame, data_print: str | None = None
+    ) -> Record | None:
         """The verified record for this config and data, or None (damaged entries are logged)."""
         return self._verified_or_none(key_for(config, monthly, data_print))
 
@@ -185,9 +188,13 @@ class Store:
                 log.warning("ignoring damaged entry, it will be retrained: %s", error)
             return None
 
-    def get_or_train(self, config: TrainConfig, monthly: pd.DataFrame,
-                     progress: ProgressCallback | None = None,
-                     data_print: str | None = None) -> tuple[Record, bool]:
+    def get_or_train(
+        self,
+        config: TrainConfig,
+        monthly: pd.DataFrame,
+        progress: ProgressCallback | None = None,
+        data_print: str | None = None,
+    ) -> tuple[Record, bool]:
         """Return (record, cache_hit); train and store on a miss, one process per key at a time.
 
         `data_print`: the data's fingerprint, if known.
@@ -207,27 +214,40 @@ class Store:
                 orphan.unlink(missing_ok=True)
             return self._train(key, config, monthly, data_print, progress), False
 
-    def _train(self, key: str, config: TrainConfig, monthly: pd.DataFrame, data_print: str,
-               progress: ProgressCallback | None) -> Record:
+    def _train(
+        self,
+        key: str,
+        config: TrainConfig,
+        monthly: pd.DataFrame,
+        data_print: str,
+        progress: ProgressCallback | None,
+    ) -> Record:
         from .pipeline import train_and_evaluate
+
         log.info("training %s started", key)
         results, forecaster = train_and_evaluate(config, monthly, progress)
         record_path, network_path = self._paths(key)
         write_atomic(network_path, lambda path: forecaster.save(path))
-        record = Record.from_json({
-            "key": key,
-            "format_version": FORMAT_VERSION,
-            "config": config.to_dict(),
-            "data_fingerprint": data_print,
-            "network_sha256": sha256_of(network_path),
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "versions": _library_versions(),
-            **results,
-        })
+        record = Record.from_json(
+            {
+                "key": key,
+                "format_version": FORMAT_VERSION,
+                "config": config.to_dict(),
+                "data_fingerprint": data_print,
+                "network_sha256": sha256_of(network_path),
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                "versions": _library_versions(),
+                **results,
+            }
+        )
         text = json.dumps(record.to_json(), allow_nan=False)
         write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
-        log.info("training %s finished in %.1f s, served MAE %.3f", key, record.train_seconds,
-                 record.metrics[SERVED].mae)
+        log.info(
+            "training %s finished in %.1f s, served MAE %.3f",
+            key,
+            record.train_seconds,
+            record.metrics[SERVED].mae,
+        )
         return record
 
     def entries(self) -> list[Record]:
@@ -276,4 +296,3 @@ class Store:
                 telling = inner
             reason = str(telling).split(" Full object config")[0][:300]
             raise StoreError(f"store entry {key}: network refused ({reason})") from None
-

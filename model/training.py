@@ -49,8 +49,9 @@ def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.
     return indices[: count - validation], indices[count - validation :]
 
 
-def train(config: TrainConfig, windows: Windows,
-          progress: ProgressCallback | None = None) -> Trained:
+def train(
+    config: TrainConfig, windows: Windows, progress: ProgressCallback | None = None
+) -> Trained:
     """Fit a fresh network on the windows and report each epoch.
 
     With config.refit, a second fit from the same seed on every window follows, for the number
@@ -62,19 +63,24 @@ def train(config: TrainConfig, windows: Windows,
     tf.config.experimental.enable_op_determinism()  # process-wide, so set by a training only
     started = time.perf_counter()
     fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
-    forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs,
-                               progress)
+    forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs, progress)
     if config.refit and len(validation_rows) and history.get("val_loss"):
         best = int(np.argmin(history["val_loss"])) + 1
-        forecaster, refit_history = _fit(config, windows, np.arange(len(windows)),
-                                         np.empty(0, dtype=int), best, progress)
+        forecaster, refit_history = _fit(
+            config, windows, np.arange(len(windows)), np.empty(0, dtype=int), best, progress
+        )
         history = {**history, "refit_loss": refit_history["loss"]}
     return Trained(forecaster, validation_rows, history, time.perf_counter() - started)
 
 
-def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
-         validation_rows: np.ndarray, epochs: int,
-         progress: ProgressCallback | None) -> tuple[keras.Model, dict[str, list[float]]]:
+def _fit(
+    config: TrainConfig,
+    windows: Windows,
+    fit_rows: np.ndarray,
+    validation_rows: np.ndarray,
+    epochs: int,
+    progress: ProgressCallback | None,
+) -> tuple[keras.Model, dict[str, list[float]]]:
     """One seeded fit of fresh networks; early stopping only when there is validation data."""
     keras = import_keras()
     keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
@@ -90,25 +96,35 @@ def _fit(config: TrainConfig, windows: Windows, fit_rows: np.ndarray,
             members = config.ensemble  # Keras sums the members' losses; report their mean
             val_loss = logs.get("val_loss")
             if progress is not None:
-                progress(EpochReport(
-                    epoch + 1, epochs, float(logs["loss"]) / members,
-                    None if val_loss is None else float(val_loss) / members,
-                ))
+                progress(
+                    EpochReport(
+                        epoch + 1,
+                        epochs,
+                        float(logs["loss"]) / members,
+                        None if val_loss is None else float(val_loss) / members,
+                    )
+                )
 
     callbacks: list = [Reporter()]
     if config.patience and len(validation_rows):
-        callbacks.append(keras.callbacks.EarlyStopping(
-            patience=config.patience, restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)
+        )
     x_fit, y_fit = arrays(fit_rows)
     fit = trainer.fit(
-        x_fit, y_fit,
+        x_fit,
+        y_fit,
         validation_data=arrays(validation_rows) if len(validation_rows) else None,
-        epochs=epochs, batch_size=config.batch_size, shuffle=True,
-        callbacks=callbacks, verbose=0,
+        epochs=epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
     )
     history = {
         name: [float(value) / config.ensemble for value in fit.history[name]]
-        for name in ("loss", "val_loss") if name in fit.history
+        for name in ("loss", "val_loss")
+        if name in fit.history
     }
     return forecaster, history
 

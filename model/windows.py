@@ -108,13 +108,22 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
     filled = fill_short_gaps(table).to_numpy(dtype=float)
     # Up to the cutoff, interpolate from training months only: no value after it leaks back.
     filled[: cutoff_index + 1] = fill_short_gaps(table.iloc[: cutoff_index + 1]).to_numpy(float)
-    climatology, seasonal = fit_levels(actual[: cutoff_index + 1], months[: cutoff_index + 1],
-                                       config.harmonics)
+    climatology, seasonal = fit_levels(
+        actual[: cutoff_index + 1], months[: cutoff_index + 1], config.harmonics
+    )
     from sklearn.preprocessing import MinMaxScaler  # not at the top: the web process imports us
 
-    prepared = Prepared(months, list(table.columns), actual, filled, cutoff_index,
-                        climatology, config.anomalies, MinMaxScaler(feature_range=(-1, 1)),
-                        seasonal)
+    prepared = Prepared(
+        months,
+        list(table.columns),
+        actual,
+        filled,
+        cutoff_index,
+        climatology,
+        config.anomalies,
+        MinMaxScaler(feature_range=(-1, 1)),
+        seasonal,
+    )
     training_rows = np.arange(cutoff_index + 1)
     shifted = filled[: cutoff_index + 1] - prepared.level(training_rows)
     if not np.isfinite(shifted).any():
@@ -133,8 +142,9 @@ def prepare(monthly: pd.DataFrame, config: TrainConfig) -> Prepared:
     return prepared
 
 
-def fit_levels(training: np.ndarray, months: pd.DatetimeIndex,
-               harmonics: int) -> tuple[np.ndarray, np.ndarray | None]:
+def fit_levels(
+    training: np.ndarray, months: pd.DatetimeIndex, harmonics: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The calendar-month climatology of training months and, with harmonics, its smooth fit."""
     climatology = _climatology(training, months)
     return climatology, seasonal_level(training, months, harmonics, climatology)
@@ -152,8 +162,9 @@ def _climatology(training: np.ndarray, months: pd.DatetimeIndex) -> np.ndarray:
     return np.where(np.isfinite(climatology), climatology, station_mean)
 
 
-def seasonal_level(training: np.ndarray, months: pd.DatetimeIndex, harmonics: int,
-                   climatology: np.ndarray) -> np.ndarray | None:
+def seasonal_level(
+    training: np.ndarray, months: pd.DatetimeIndex, harmonics: int, climatology: np.ndarray
+) -> np.ndarray | None:
     """Per-station least-squares fit of `harmonics` annual harmonics, as (12, locations).
 
     None when harmonics is 0; a station with fewer than two years of observed training months
@@ -196,8 +207,13 @@ def _window_starts(valid: np.ndarray, span: int, last_end: int) -> np.ndarray:
     return np.flatnonzero(sums == span)
 
 
-def cut_windows(prepared: Prepared, config: TrainConfig, location: np.ndarray, start: np.ndarray,
-                targets: np.ndarray) -> Windows:
+def cut_windows(
+    prepared: Prepared,
+    config: TrainConfig,
+    location: np.ndarray,
+    start: np.ndarray,
+    targets: np.ndarray,
+) -> Windows:
     """Windows whose targets begin at month `start`; inputs come from the gap-filled series."""
     in_rows = start[:, None] + np.arange(-config.window, 0)[None, :]
     out_rows = start[:, None] + np.arange(config.horizon)[None, :]
@@ -212,8 +228,13 @@ def cut_windows(prepared: Prepared, config: TrainConfig, location: np.ndarray, s
     columns = np.broadcast_to(location[:, None], out_rows.shape)
     target[inside] = scaled_targets[out_rows[inside], columns[inside]]
     calendar = month_features(out_rows, prepared.months[0])
-    return Windows(history.astype("float32"), calendar.astype("float32"),
-                   target[..., None].astype("float32"), location, start)
+    return Windows(
+        history.astype("float32"),
+        calendar.astype("float32"),
+        target[..., None].astype("float32"),
+        location,
+        start,
+    )
 
 
 def training_windows(prepared: Prepared, config: TrainConfig) -> Windows:
@@ -240,18 +261,20 @@ def forecast_inputs(prepared: Prepared, config: TrainConfig, end_index: int | No
     return cut_windows(prepared, config, location, start, prepared.actual)
 
 
-def origin_windows(prepared: Prepared, config: TrainConfig, first_end: int,
-                   count: int) -> Windows:
+def origin_windows(prepared: Prepared, config: TrainConfig, first_end: int, count: int) -> Windows:
     """Forecast inputs ending at each of `count` months from first_end, targets observed."""
-    found = [_input_stations(prepared, config, end)
-             for end in range(first_end, min(first_end + count, len(prepared.months)))]
+    found = [
+        _input_stations(prepared, config, end)
+        for end in range(first_end, min(first_end + count, len(prepared.months)))
+    ]
     location = np.concatenate([stations for stations, _ in found]).astype(int)
     start = np.concatenate([starts for _, starts in found]).astype(int)
     return cut_windows(prepared, config, location, start, prepared.actual)
 
 
-def _input_stations(prepared: Prepared, config: TrainConfig,
-                    end_index: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _input_stations(
+    prepared: Prepared, config: TrainConfig, end_index: int | None
+) -> tuple[np.ndarray, np.ndarray]:
     """(station index, first target month) of every station with a forecast input window."""
     locations, starts = [], []
     for index in range(len(prepared.locations)):

@@ -30,8 +30,9 @@ def small_monthly(monthly):
 
 @pytest.fixture(scope="session")
 def tiny_config() -> TrainConfig:
-    return TrainConfig(window=6, horizon=3, units=4, epochs=2, ensemble=1, patience=0,
-                       batch_size=64, seed=7)
+    return TrainConfig(
+        window=6, horizon=3, units=4, epochs=2, ensemble=1, patience=0, batch_size=64, seed=7
+    )
 
 
 @pytest.fixture

@@ -34,13 +34,29 @@ def require(condition: bool, reason: str) -> None:
 
 STATIONS = ["Cairns", "Hobart"]
 # The smallest config the pipeline accepts; still a real GRU network trained by Keras.
-FAST_CHANGES = {"window": 3, "horizon": 1, "units": 2, "epochs": 1, "ensemble": 1, "patience": 0,
-                "batch_size": 256, "bidirectional": False, "calendar": False, "anomalies": False}
+FAST_CHANGES = {
+    "window": 3,
+    "horizon": 1,
+    "units": 2,
+    "epochs": 1,
+    "ensemble": 1,
+    "patience": 0,
+    "batch_size": 256,
+    "bidirectional": False,
+    "calendar": False,
+    "anomalies": False,
+}
 FAST = TrainConfig(**FAST_CHANGES)  # in-process tests: independent of the tuned DEFAULT
 CLI_FAST = DEFAULT.replace(**FAST_CHANGES)  # what `python -m model train` builds from FAST_FLAGS
-FAST_FLAGS = [flag for name, value in FAST_CHANGES.items() for flag in (
-    [f"--{'' if value else 'no-'}{name}"] if isinstance(value, bool)
-    else [f"--{name.replace('_', '-')}", str(value)])]
+FAST_FLAGS = [
+    flag
+    for name, value in FAST_CHANGES.items()
+    for flag in (
+        [f"--{'' if value else 'no-'}{name}"]
+        if isinstance(value, bool)
+        else [f"--{name.replace('_', '-')}", str(value)]
+    )
+]
 
 
 def two_stations(monthly: pd.DataFrame) -> pd.DataFrame:
@@ -51,28 +67,54 @@ def two_stations(monthly: pd.DataFrame) -> pd.DataFrame:
 def start_cli_train(cache_dir: Path, data: Path, seed: int) -> subprocess.Popen:
     """Start `python -m model train --json` with the CLI_FAST config and a seed."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "model", "train", "--json", "--cache-dir", str(cache_dir),
-               "--data", str(data), "--seed", str(seed), *FAST_FLAGS]
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "model",
+        "train",
+        "--json",
+        "--cache-dir",
+        str(cache_dir),
+        "--data",
+        str(data),
+        "--seed",
+        str(seed),
+        *FAST_FLAGS,
+    ]
+    return subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def entry_files(store: Store) -> list[str]:
     """Names of the entry files (records and networks, not temporaries or locks)."""
-    return sorted(path.name for path in store.folder.iterdir()
-                  if path.suffix in (".json", ".keras") and not path.name.startswith("."))
+    return sorted(
+        path.name
+        for path in store.folder.iterdir()
+        if path.suffix in (".json", ".keras") and not path.name.startswith(".")
+    )
 
 
 def temporaries(store: Store) -> list[str]:
     """Names of temporary files left in the store folder."""
-    return sorted(path.name for path in store.folder.iterdir() if path.name.endswith(
-        (".tmp.json", ".tmp.keras")))
+    return sorted(
+        path.name
+        for path in store.folder.iterdir()
+        if path.name.endswith((".tmp.json", ".tmp.keras"))
+    )
 
 
 # Headless Chromium as it must run here: as root, with no outside network.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROME_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--window-size=1400,1000")
+CHROME_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--window-size=1400,1000",
+)
 
 
 def free_port() -> int:
@@ -91,8 +133,10 @@ INJECTION = "=cmd|' /C calc'!A0"
 def days(count: int = 40, location: str = "Alpha", start: str = "2010-01-01") -> str:
     """Valid daily rows for one station."""
     dates = pd.date_range(start, periods=count)
-    return "".join(f"{day:%Y-%m-%d},{location},{10 + i % 5}.5,{20 + i % 7}.0,{i % 3}.2\n"
-                   for i, day in enumerate(dates))
+    return "".join(
+        f"{day:%Y-%m-%d},{location},{10 + i % 5}.5,{20 + i % 7}.0,{i % 3}.2\n"
+        for i, day in enumerate(dates)
+    )
 
 
 def with_row(row: str, before: int = 3) -> bytes:
@@ -111,82 +155,152 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
     "empty": (lambda: b"", ("the file is empty",)),
     "blank_lines": (lambda: b"\n \n\t\n", ("the file is empty",)),
     "header_only": (lambda: HEADER.encode(), ("header but no data rows",)),
-    "semicolons": (lambda: (HEADER + days(3)).replace(",", ";").encode(),
-                   ("missing required column(s) Date", "comma-separated")),
-    "tabs": (lambda: (HEADER + days(3)).replace(",", "\t").encode(),
-             ("missing required column(s) Date", "comma-separated")),
-    "latin1": (lambda: (HEADER + days(3, "Pérth")).encode("latin-1"),
-               ("not UTF-8", "byte 0xe9 at offset")),
+    "semicolons": (
+        lambda: (HEADER + days(3)).replace(",", ";").encode(),
+        ("missing required column(s) Date", "comma-separated"),
+    ),
+    "tabs": (
+        lambda: (HEADER + days(3)).replace(",", "\t").encode(),
+        ("missing required column(s) Date", "comma-separated"),
+    ),
+    "latin1": (
+        lambda: (HEADER + days(3, "Pérth")).encode("latin-1"),
+        ("not UTF-8", "byte 0xe9 at offset"),
+    ),
     "utf16_bom": (lambda: (HEADER + days(3)).encode("utf-16"), ("UTF-16",)),
     "utf16_no_bom": (lambda: (HEADER + days(3)).encode("utf-16-le"), ("UTF-16",)),
-    "binary_image": (lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
-                     ("UTF-16 or binary",)),
-    "nul_byte_later": (lambda: (HEADER + days(60)).encode() + b"2012-01-01,Al\x00pha,1,2,3\n",
-                       ("row 62 contains a NUL byte",)),
-    "control_character": (lambda: with_row("2010-02-01,Al\x07pha,1,2,3"),
-                          ("column Location, row 5", "control character", "\\x07")),
-    "impossible_date": (lambda: with_row("2010-13-45,Alpha,1,2,3"),
-                        ("column Date, row 5", "2010-13-45")),
-    "day_first_date": (lambda: with_row("31/01/2010,Alpha,1,2,3"),
-                       ("column Date, row 5", "31/01/2010")),
-    "date_with_time": (lambda: with_row("2010-02-01 09:00,Alpha,1,2,3"),
-                       ("column Date, row 5", "YYYY-MM-DD")),
+    "binary_image": (
+        lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        ("UTF-16 or binary",),
+    ),
+    "nul_byte_later": (
+        lambda: (HEADER + days(60)).encode() + b"2012-01-01,Al\x00pha,1,2,3\n",
+        ("row 62 contains a NUL byte",),
+    ),
+    "control_character": (
+        lambda: with_row("2010-02-01,Al\x07pha,1,2,3"),
+        ("column Location, row 5", "control character", "\\x07"),
+    ),
+    "impossible_date": (
+        lambda: with_row("2010-13-45,Alpha,1,2,3"),
+        ("column Date, row 5", "2010-13-45"),
+    ),
+    "day_first_date": (
+        lambda: with_row("31/01/2010,Alpha,1,2,3"),
+        ("column Date, row 5", "31/01/2010"),
+    ),
+    "date_with_time": (
+        lambda: with_row("2010-02-01 09:00,Alpha,1,2,3"),
+        ("column Date, row 5", "YYYY-MM-DD"),
+    ),
     "formula_date": (lambda: with_row("=TODAY(),Alpha,1,2,3"), ("column Date, row 5", "=TODAY()")),
-    "duplicate_date": (lambda: with_row("2010-01-02,Alpha,1,2,3"),
-                       ("column Date, row 5", "duplicate (Date, Location) row",
-                        "2010-01-02 Alpha")),
-    "non_numeric": (lambda: with_row("2010-02-01,Alpha,warm,2,3"),
-                    ("column MinTemp, row 5", "not a finite number", "'warm'")),
-    "infinite": (lambda: with_row("2010-02-01,Alpha,1,inf,3"),
-                 ("column MaxTemp, row 5", "not a finite number", "'inf'")),
-    "minus_infinity": (lambda: with_row("2010-02-01,Alpha,1,2,-Infinity"),
-                       ("column Rainfall, row 5", "'-Infinity'")),
-    "overflow": (lambda: with_row("2010-02-01,Alpha,1e400,2,3"),
-                 ("column MinTemp, row 5", "'1e400'")),
-    "formula_number": (lambda: with_row("2010-02-01,Alpha,1,=1+1,3"),
-                       ("column MaxTemp, row 5", "'=1+1'")),
-    "missing_column": (lambda: b"Date,Location,MinTemp,Rainfall\n2010-01-01,Alpha,1,3\n",
-                       ("missing required column(s) MaxTemp", "header has: Date, Location")),
-    "missing_date": (lambda: b"Day,Location,MinTemp,MaxTemp,Rainfall\n1,Alpha,1,2,3\n",
-                     ("missing required column(s) Date",)),
-    "duplicate_header": (lambda: b"Date,Location,MinTemp,MaxTemp,Rainfall,MinTemp\n"
-                         + b"2010-01-01,Alpha,1,2,3,4\n",
-                         ("column(s) MinTemp appear more than once",)),
-    "formula_location": (lambda: with_row(f"2010-02-01,{INJECTION},1,2,3"),
-                         ("column Location, row 5", "spreadsheet formula", INJECTION)),
-    "formula_plus": (lambda: with_row(f"2010-02-01,+{INJECTION[1:]},1,2,3"),
-                     ("column Location, row 5", "spreadsheet formula")),
-    "formula_at": (lambda: with_row('2010-02-01,"@SUM(1+1)*cmd|\' /C calc\'!A0",1,2,3'),
-                   ("column Location, row 5", "spreadsheet formula", "@SUM")),
-    "formula_minus": (lambda: with_row("2010-02-01,-2+3+cmd|' /C calc'!A0,1,2,3"),
-                      ("column Location, row 5", "spreadsheet formula")),
-    "huge_bad_location": (lambda: with_row("2010-02-01,Al\x07" + "p" * 100_000 + ",1,2,3"),
-                          ("column Location, row 5", "control character", "'Al\\x07ppp")),
-    "empty_location": (lambda: with_row("2010-02-01,  ,1,2,3"),
-                       ("column Location, row 5", "empty location")),
-    "short_row": (lambda: with_row("2010-02-01,Alpha,1"),
-                  ("row 5 has 3 fields; the header has 5",)),
-    "long_row": (lambda: with_row("2010-02-01,Alpha,1,2,3,4,5"),
-                 ("row 5 has 7 fields; the header has 5",)),
-    "unclosed_quote": (lambda: with_row('2010-02-01,"Alpha,1,2,3'),
-                       ("has 2 fields; the header has 5",)),
-    "huge_cell": (lambda: with_row("2010-02-01,Alpha,1,2," + "9" * 200_000),
-                  ("not a readable CSV file", "row 5", "field larger than field limit")),
+    "duplicate_date": (
+        lambda: with_row("2010-01-02,Alpha,1,2,3"),
+        ("column Date, row 5", "duplicate (Date, Location) row", "2010-01-02 Alpha"),
+    ),
+    "non_numeric": (
+        lambda: with_row("2010-02-01,Alpha,warm,2,3"),
+        ("column MinTemp, row 5", "not a finite number", "'warm'"),
+    ),
+    "infinite": (
+        lambda: with_row("2010-02-01,Alpha,1,inf,3"),
+        ("column MaxTemp, row 5", "not a finite number", "'inf'"),
+    ),
+    "minus_infinity": (
+        lambda: with_row("2010-02-01,Alpha,1,2,-Infinity"),
+        ("column Rainfall, row 5", "'-Infinity'"),
+    ),
+    "overflow": (
+        lambda: with_row("2010-02-01,Alpha,1e400,2,3"),
+        ("column MinTemp, row 5", "'1e400'"),
+    ),
+    "formula_number": (
+        lambda: with_row("2010-02-01,Alpha,1,=1+1,3"),
+        ("column MaxTemp, row 5", "'=1+1'"),
+    ),
+    "missing_column": (
+        lambda: b"Date,Location,MinTemp,Rainfall\n2010-01-01,Alpha,1,3\n",
+        ("missing required column(s) MaxTemp", "header has: Date, Location"),
+    ),
+    "missing_date": (
+        lambda: b"Day,Location,MinTemp,MaxTemp,Rainfall\n1,Alpha,1,2,3\n",
+        ("missing required column(s) Date",),
+    ),
+    "duplicate_header": (
+        lambda: b"Date,Location,MinTemp,MaxTemp,Rainfall,MinTemp\n" + b"2010-01-01,Alpha,1,2,3,4\n",
+        ("column(s) MinTemp appear more than once",),
+    ),
+    "formula_location": (
+        lambda: with_row(f"2010-02-01,{INJECTION},1,2,3"),
+        ("column Location, row 5", "spreadsheet formula", INJECTION),
+    ),
+    "formula_plus": (
+        lambda: with_row(f"2010-02-01,+{INJECTION[1:]},1,2,3"),
+        ("column Location, row 5", "spreadsheet formula"),
+    ),
+    "formula_at": (
+        lambda: with_row("2010-02-01,\"@SUM(1+1)*cmd|' /C calc'!A0\",1,2,3"),
+        ("column Location, row 5", "spreadsheet formula", "@SUM"),
+    ),
+    "formula_minus": (
+        lambda: with_row("2010-02-01,-2+3+cmd|' /C calc'!A0,1,2,3"),
+        ("column Location, row 5", "spreadsheet formula"),
+    ),
+    "huge_bad_location": (
+        lambda: with_row("2010-02-01,Al\x07" + "p" * 100_000 + ",1,2,3"),
+        ("column Location, row 5", "control character", "'Al\\x07ppp"),
+    ),
+    "empty_location": (
+        lambda: with_row("2010-02-01,  ,1,2,3"),
+        ("column Location, row 5", "empty location"),
+    ),
+    "short_row": (
+        lambda: with_row("2010-02-01,Alpha,1"),
+        ("row 5 has 3 fields; the header has 5",),
+    ),
+    "long_row": (
+        lambda: with_row("2010-02-01,Alpha,1,2,3,4,5"),
+        ("row 5 has 7 fields; the header has 5",),
+    ),
+    "unclosed_quote": (
+        lambda: with_row('2010-02-01,"Alpha,1,2,3'),
+        ("has 2 fields; the header has 5",),
+    ),
+    "huge_cell": (
+        lambda: with_row("2010-02-01,Alpha,1,2," + "9" * 200_000),
+        ("not a readable CSV file", "row 5", "field larger than field limit"),
+    ),
     "over_size_limit": (oversized, ("MB; the limit is 32 MB",)),
-    "gzip_truncated": (lambda: gzip.compress((HEADER + days(400)).encode())[:300],
-                       ("not a readable gzip file (it is truncated)",)),
-    "gzip_corrupt": (lambda: gzip.compress((HEADER + days(40)).encode())[:12] + b"garbage" * 20,
-                     ("not a readable gzip file (Error -3",)),
-    "gzip_bomb": (lambda: gzip.compress(HEADER.encode() + b"0" * (MAX_UPLOAD_BYTES + 1)),
-                  ("decompresses to more than the 32 MB limit",)),
+    "gzip_truncated": (
+        lambda: gzip.compress((HEADER + days(400)).encode())[:300],
+        ("not a readable gzip file (it is truncated)",),
+    ),
+    "gzip_corrupt": (
+        lambda: gzip.compress((HEADER + days(40)).encode())[:12] + b"garbage" * 20,
+        ("not a readable gzip file (Error -3",),
+    ),
+    "gzip_bomb": (
+        lambda: gzip.compress(HEADER.encode() + b"0" * (MAX_UPLOAD_BYTES + 1)),
+        ("decompresses to more than the 32 MB limit",),
+    ),
     # 6.1 MB of empty members: refused at member 4097, not decompressed one tail copy at a time
-    "gzip_many_members": (lambda: gzip.compress(b"", mtime=0) * 320_000,
-                          ("has more than 4096 gzip members", "one gzip stream")),
-    "all_values_missing": (lambda: (HEADER + "".join(
-        f"{day:%Y-%m-%d},Alpha,NA,,nan\n" for day in pd.date_range("2010-01-01", periods=40)
-    )).encode(), ("no month has 10 or more daily observations",)),
-    "single_month": (lambda: (HEADER + days(31, "Solo")).encode(),
-                     ("1 month(s) of temp (only 2010-01)", "window + horizon")),
+    "gzip_many_members": (
+        lambda: gzip.compress(b"", mtime=0) * 320_000,
+        ("has more than 4096 gzip members", "one gzip stream"),
+    ),
+    "all_values_missing": (
+        lambda: (
+            HEADER
+            + "".join(
+                f"{day:%Y-%m-%d},Alpha,NA,,nan\n" for day in pd.date_range("2010-01-01", periods=40)
+            )
+        ).encode(),
+        ("no month has 10 or more daily observations",),
+    ),
+    "single_month": (
+        lambda: (HEADER + days(31, "Solo")).encode(),
+        ("1 month(s) of temp (only 2010-01)", "window + horizon"),
+    ),
 }
 
 

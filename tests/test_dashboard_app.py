@@ -65,26 +65,45 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_web_process_never_imports_tensorflow(tmp_path):
-    result = subprocess.run([sys.executable, "-c", NON_TRAINING_CALLBACKS, str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", NON_TRAINING_CALLBACKS, str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "LOADED []" in result.stdout
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("preload", "redis_url", "outcome"), [
-    ("", "redis://127.0.0.1:1/0", "READY"),
-    ("import tensorflow", "redis://127.0.0.1:1/0", "TensorFlow was imported before the worker"),
-    ("", "", "dashboard.worker needs REDIS_URL"),
-])
-def test_celery_worker_module_refuses_tensorflow_before_the_fork(tmp_path, preload, redis_url,
-                                                                 outcome):
+@pytest.mark.parametrize(
+    ("preload", "redis_url", "outcome"),
+    [
+        ("", "redis://127.0.0.1:1/0", "READY"),
+        ("import tensorflow", "redis://127.0.0.1:1/0", "TensorFlow was imported before the worker"),
+        ("", "", "dashboard.worker needs REDIS_URL"),
+    ],
+)
+def test_celery_worker_module_refuses_tensorflow_before_the_fork(
+    tmp_path, preload, redis_url, outcome
+):
     """`celery -A dashboard.worker` forks its children from this module: no TensorFlow in it."""
     script = f"{preload}\nimport dashboard.worker\nprint('READY')"
-    env = {**os.environ, "REDIS_URL": redis_url, "TEMPERATURE_FORECAST_CACHE": str(tmp_path),
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "TEMPERATURE_FORECAST_CACHE": str(tmp_path),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert outcome in result.stdout + result.stderr, result.stderr[-2000:]
     assert (result.returncode == 0) == (outcome == "READY")
 
@@ -101,8 +120,12 @@ def test_shipped_entries_match_the_built_in_configs_and_embedded_data():
 def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
     settings = Settings(cache_dir=tmp_path / "empty")
     key = key_for(DEFAULT, read_monthly())
-    view = {"dataset": None, "stations": list(settings.default_stations), "model": key,
-            "compare": []}
+    view = {
+        "dataset": None,
+        "stations": list(settings.default_stations),
+        "model": key,
+        "compare": [],
+    }
     figure, caption, _ = update_chart(settings, view, [], "auto", ["model", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
@@ -124,8 +147,11 @@ def test_app_factory_and_command_line_defaults(tmp_path):
 
 
 def test_settings_come_from_the_environment(monkeypatch, tmp_path):
-    for name in ("REDIS_URL", "TEMPERATURE_FORECAST_MAX_UPLOAD_MB",
-                 "TEMPERATURE_FORECAST_LOG_LEVEL"):
+    for name in (
+        "REDIS_URL",
+        "TEMPERATURE_FORECAST_MAX_UPLOAD_MB",
+        "TEMPERATURE_FORECAST_LOG_LEVEL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEMPERATURE_FORECAST_CACHE", str(tmp_path / "store"))
     settings = Settings.from_env()
@@ -141,10 +167,16 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
     assert app.background_manager.handle.conf.broker_url == "redis://127.0.0.1:1/0"
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    *(("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", value) for value in ("lots", "0", "-3", "inf", "nan")),
-    ("TEMPERATURE_FORECAST_LOG_LEVEL", "loud"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        *(
+            ("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", value)
+            for value in ("lots", "0", "-3", "inf", "nan")
+        ),
+        ("TEMPERATURE_FORECAST_LOG_LEVEL", "loud"),
+    ],
+)
 def test_a_bad_setting_in_the_environment_is_named_with_its_value(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=f"{name} \\('{value}'\\)"):
@@ -164,30 +196,48 @@ def test_health_says_ok_then_names_a_store_folder_that_takes_no_file(tmp_path):
 
 
 def test_health_names_a_redis_that_does_not_answer(tmp_path):
-    settings = Settings(cache_dir=tmp_path / "store", redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    settings = Settings(
+        cache_dir=tmp_path / "store", redis_url=f"redis://127.0.0.1:{free_port()}/0"
+    )
     response = create_app(settings).server.test_client().get("/health")
     assert response.status_code == 503 and response.text.startswith("Redis does not answer")
 
 
 def test_every_response_carries_the_security_headers(tmp_path):
     client = create_app(Settings(cache_dir=tmp_path / "cache")).server.test_client()
-    responses = [client.get("/"), client.get("/_dash-layout"), client.get("/assets/dashboard.css"),
-                 client.post("/_dash-update-component", json=[1])]  # refused with 400
+    responses = [
+        client.get("/"),
+        client.get("/_dash-layout"),
+        client.get("/assets/dashboard.css"),
+        client.post("/_dash-update-component", json=[1]),
+    ]  # refused with 400
     for response in responses:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
-        policy = dict(rule.strip().split(" ", 1) for rule in
-                      response.headers["Content-Security-Policy"].split(";"))
+        policy = dict(
+            rule.strip().split(" ", 1)
+            for rule in response.headers["Content-Security-Policy"].split(";")
+        )
         assert policy["frame-ancestors"] == "'none'" and policy["default-src"] == "'self'"
         assert policy["script-src"].startswith("'self' 'sha256-")
         assert "unsafe" not in policy["script-src"] and policy["connect-src"] == "'self'"
     assert responses[-1].status_code == 400
 
 
-@pytest.mark.parametrize(("host", "public"), [
-    ("0.0.0.0", True), ("::", True), ("", True), ("192.168.1.5", True), ("example.org", True),
-    ("127.0.0.1", False), ("127.0.0.2", False), ("localhost", False), ("::1", False),
-])
+@pytest.mark.parametrize(
+    ("host", "public"),
+    [
+        ("0.0.0.0", True),
+        ("::", True),
+        ("", True),
+        ("192.168.1.5", True),
+        ("example.org", True),
+        ("127.0.0.1", False),
+        ("127.0.0.2", False),
+        ("localhost", False),
+        ("::1", False),
+    ],
+)
 def test_serving_beyond_loopback_warns_that_it_is_not_for_production(caplog, host, public):
     args = build_parser().parse_args(["--host", host])
     with caplog.at_level(logging.WARNING, logger="dashboard"):

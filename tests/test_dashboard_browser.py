@@ -21,23 +21,31 @@ from dashboard.figures import MODEL_PALETTE
 from dashboard.grids import BAD, DIFFERS, GOOD
 from dashboard.shipped import BUILT_IN, shipped_store
 
-TRACE_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
-               ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
-LEGEND_NAMES = ("return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
-                ".flatMap(plot => (plot.data || []).filter(trace => trace.showlegend !== false)"
-                ".map(trace => trace.name));")  # one per station in a single chart
+TRACE_NAMES = (
+    "return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
+    ".flatMap(plot => (plot.data || []).map(trace => trace.name));"
+)
+LEGEND_NAMES = (
+    "return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
+    ".flatMap(plot => (plot.data || []).filter(trace => trace.showlegend !== false)"
+    ".map(trace => trace.name));"
+)  # one per station in a single chart
 
 # The shown text of one column of an AG Grid, top to bottom (the DOM keeps rows unordered).
-GRID_COLUMN = ("return Array.from(document.querySelectorAll("
-               "`#${arguments[0]} .ag-center-cols-container .ag-row`))"
-               ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
-               ".map(row => row.querySelector(`[col-id='${arguments[1]}']`))"
-               ".map(cell => [cell.textContent, getComputedStyle(cell).color,"
-               " getComputedStyle(cell).backgroundColor]);")
+GRID_COLUMN = (
+    "return Array.from(document.querySelectorAll("
+    "`#${arguments[0]} .ag-center-cols-container .ag-row`))"
+    ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
+    ".map(row => row.querySelector(`[col-id='${arguments[1]}']`))"
+    ".map(cell => [cell.textContent, getComputedStyle(cell).color,"
+    " getComputedStyle(cell).backgroundColor]);"
+)
 
-INLINE_PROBE = ("const probe = document.createElement('script');"
-                "probe.textContent = 'window.inlineProbeRan = true;';"
-                "document.head.appendChild(probe); return window.inlineProbeRan === true;")
+INLINE_PROBE = (
+    "const probe = document.createElement('script');"
+    "probe.textContent = 'window.inlineProbeRan = true;';"
+    "document.head.appendChild(probe); return window.inlineProbeRan === true;"
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -66,8 +74,13 @@ def dash_duo(tmp_path):
     env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(tmp_path / "cache")}
     env.pop("REDIS_URL", None)
     with (tmp_path / "server.log").open("wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)],
-                                  cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_serving(url, server)
@@ -75,9 +88,15 @@ def dash_duo(tmp_path):
         options.binary_location = CHROMIUM
         for argument in CHROME_ARGS:
             options.add_argument(argument)
-        with DashComposite(None, browser="Chrome", headless=True, options=[options],
-                           download_path=str(tmp_path / "downloads"), percy_run=False,
-                           wait_timeout=30) as duo:
+        with DashComposite(
+            None,
+            browser="Chrome",
+            headless=True,
+            options=[options],
+            download_path=str(tmp_path / "downloads"),
+            percy_run=False,
+            wait_timeout=30,
+        ) as duo:
             duo.server_url = url
             yield duo
     finally:
@@ -134,17 +153,24 @@ def test_browse_change_stations_and_train(dash_duo):
         _type_number(duo, field_id, value)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
     _click(duo, ids.TRAIN)
-    _wait(lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is not None, 20,
-          "the Train button to be disabled while training")
+    _wait(
+        lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is not None,
+        20,
+        "the Train button to be disabled while training",
+    )
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "epoch 1 of 1", timeout=240)
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
     duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "window 6, horizon 3, 4 units", timeout=20)
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
-    _wait(lambda: "model=" in duo.driver.current_url
-          and shipped_key not in duo.driver.current_url, 20, "the URL to name the new model")
+    _wait(
+        lambda: "model=" in duo.driver.current_url and shipped_key not in duo.driver.current_url,
+        20,
+        "the URL to name the new model",
+    )
     _cancel_a_long_training(duo)
     loss_traces = duo.driver.execute_script(
-        f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data.length;")
+        f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data.length;"
+    )
     assert loss_traces >= 1
 
 
@@ -171,10 +197,16 @@ def _cancel_a_long_training(duo) -> None:
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
     _click(duo, ids.CANCEL)
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "cancelled", timeout=20)
-    _wait(lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None, 20,
-          "the Train button to be enabled after Cancel")
-    _wait(lambda: "of 300" not in duo.find_element(f"#{ids.PROGRESS}").text, 20,
-          "the progress bar to stop naming the cancelled job's epoch")
+    _wait(
+        lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None,
+        20,
+        "the Train button to be enabled after Cancel",
+    )
+    _wait(
+        lambda: "of 300" not in duo.find_element(f"#{ids.PROGRESS}").text,
+        20,
+        "the progress bar to stop naming the cancelled job's epoch",
+    )
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
     _type_number(duo, "epochs", 1)
     _type_number(duo, "units", 4)  # the settings trained above: Train fetches them at once
@@ -200,16 +232,24 @@ def test_map_click_link_and_upload(dash_duo, tmp_path):
     duo.wait_for_contains_text(f"#{ids.UPLOAD_MESSAGE}", "column MinTemp, row 2", timeout=20)
     assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
     huge = tmp_path / "huge.csv"  # over twice the 20 MB limit: the server would answer 413
-    huge.write_bytes(b"Date,Location,MinTemp,MaxTemp,Rainfall\n"
-                     + b"2015-01-01,A,1,2,0\n" * 2_500_000)
+    huge.write_bytes(
+        b"Date,Location,MinTemp,MaxTemp,Rainfall\n" + b"2015-01-01,A,1,2,0\n" * 2_500_000
+    )
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(huge))
-    duo.wait_for_contains_text(f"#{ids.UPLOAD_MESSAGE}",
-                               "huge.csv is 45.3 MB; the limit is 20 MB", timeout=30)
+    duo.wait_for_contains_text(
+        f"#{ids.UPLOAD_MESSAGE}", "huge.csv is 45.3 MB; the limit is 20 MB", timeout=30
+    )
     assert " 413 " not in (tmp_path / "server.log").read_text()  # refused before sending
     assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
     good = tmp_path / "alpha.csv"
-    good.write_text("Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
-        f"2015-{m:02d}-{d:02d},Alpha,{m},{m + 10},0\n" for m in range(1, 13) for d in range(1, 29)))
+    good.write_text(
+        "Date,Location,MinTemp,MaxTemp,Rainfall\n"
+        + "".join(
+            f"2015-{m:02d}-{d:02d},Alpha,{m},{m + 10},0\n"
+            for m in range(1, 13)
+            for d in range(1, 29)
+        )
+    )
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(good))
     duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
     _wait(lambda: _trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
@@ -217,8 +257,11 @@ def test_map_click_link_and_upload(dash_duo, tmp_path):
 
 
 def _csp_violations(duo) -> list[str]:
-    return [entry["message"] for entry in duo.get_logs()
-            if "Content Security Policy" in entry["message"]]
+    return [
+        entry["message"]
+        for entry in duo.get_logs()
+        if "Content Security Policy" in entry["message"]
+    ]
 
 
 def test_page_draws_under_its_content_security_policy(dash_duo):
@@ -234,10 +277,15 @@ def test_page_draws_under_its_content_security_policy(dash_duo):
 
 def _network_line(duo, station: str = "Cairns") -> list[float]:
     """The y values of a station's network line on the forecast chart (empty when absent)."""
-    return duo.driver.execute_script(
-        "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
-        "const trace = (plot && plot.data || []).find(t => t.name === arguments[0]);"
-        "return trace ? Array.from(trace.y) : [];", f"{station} network") or []
+    return (
+        duo.driver.execute_script(
+            "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
+            "const trace = (plot && plot.data || []).find(t => t.name === arguments[0]);"
+            "return trace ? Array.from(trace.y) : [];",
+            f"{station} network",
+        )
+        or []
+    )
 
 
 def _model_in_url(duo) -> str:
@@ -266,14 +314,26 @@ def test_direction_changes_the_network_line_and_models_compare(dash_duo):
     assert "bidirectional GRU" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
     assert len(lines[0]) == len(lines[1]) == 18 and lines[0] != lines[1]
 
-    duo.driver.get(f"{duo.server_url}/?stations=Cairns,Darwin&model={keys[1]}"
-                   f"&compare={keys[0]},{keys[1]}")
-    compared = ("return Array.from(document.querySelectorAll('#compare-chart .js-plotly-plot'))"
-                ".flatMap(plot => (plot.data || []).map(trace => trace.name));")
-    _wait(lambda: {"Model 1: network's own", "Model 2: network's own"}
-          <= set(duo.driver.execute_script(compared) or []), 30, "the comparison chart")
-    _wait(lambda: _grid_text(duo, ids.COMPARE_TABLE, "direction") == ["forward", "bidirectional"],
-          10, "the comparison grid")
+    duo.driver.get(
+        f"{duo.server_url}/?stations=Cairns,Darwin&model={keys[1]}&compare={keys[0]},{keys[1]}"
+    )
+    compared = (
+        "return Array.from(document.querySelectorAll('#compare-chart .js-plotly-plot'))"
+        ".flatMap(plot => (plot.data || []).map(trace => trace.name));"
+    )
+    _wait(
+        lambda: (
+            {"Model 1: network's own", "Model 2: network's own"}
+            <= set(duo.driver.execute_script(compared) or [])
+        ),
+        30,
+        "the comparison chart",
+    )
+    _wait(
+        lambda: _grid_text(duo, ids.COMPARE_TABLE, "direction") == ["forward", "bidirectional"],
+        10,
+        "the comparison grid",
+    )
     assert f"compare={keys[0]},{keys[1]}" in duo.driver.current_url
 
 
@@ -287,7 +347,7 @@ def _grid_text(duo, grid_id: str, column: str) -> list[str]:
 
 
 def _rgb(hex_colour: str) -> str:
-    red, green, blue = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgb({red}, {green}, {blue})"
 
 
@@ -296,37 +356,63 @@ def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
     duo = dash_duo
     keys = {record.config: record.key for record in shipped_store().entries()}
     default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
-    duo.driver.get(f"{duo.server_url}/?stations=Cairns,Canberra,Darwin&model={default}"
-                   f"&compare={default},{article}")
+    duo.driver.get(
+        f"{duo.server_url}/?stations=Cairns,Canberra,Darwin&model={default}"
+        f"&compare={default},{article}"
+    )
     stations = ["Cairns", "Canberra", "Darwin"]
-    _wait(lambda: _grid_text(duo, ids.STATION_TABLE, "station") == stations, 60,
-          "the per-station grid")
+    _wait(
+        lambda: _grid_text(duo, ids.STATION_TABLE, "station") == stations,
+        60,
+        "the per-station grid",
+    )
     shown = _grid_text(duo, ids.STATION_TABLE, "model_mae")
     assert all(re.fullmatch(r"\d+\.\d\d", text) for text in shown)  # 2 decimals
     served = [float(text) for text in shown]
     skills = _grid(duo, ids.STATION_TABLE, "skill")  # '+7.9', '−2.3' (d3's minus sign)
     assert all(re.fullmatch(r"[+−]\d+\.\d", text) for text, _, _ in skills)
-    signs = {float(text.replace("−", "-")) > 0: colour for text, colour, _ in skills
-             if float(text.replace("−", "-"))}
+    signs = {
+        float(text.replace("−", "-")) > 0: colour
+        for text, colour, _ in skills
+        if float(text.replace("−", "-"))
+    }
     assert signs == {True: _rgb(GOOD), False: _rgb(BAD)}  # better and worse than the baseline
 
     header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", header)
     header.click()  # ascending
-    _wait(lambda: [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
-          == sorted(served), 10, "an ascending sort by served MAE")
+    _wait(
+        lambda: (
+            [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")] == sorted(served)
+        ),
+        10,
+        "an ascending sort by served MAE",
+    )
     assert duo.driver.switch_to.active_element == header  # the header keeps the focus
     header.send_keys(Keys.ENTER)  # the keyboard sorts too: descending
-    _wait(lambda: [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
-          == sorted(served, reverse=True), 10, "a descending sort from the keyboard")
+    _wait(
+        lambda: (
+            [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+            == sorted(served, reverse=True)
+        ),
+        10,
+        "a descending sort from the keyboard",
+    )
 
-    _wait(lambda: _grid_text(duo, ids.COMPARE_TABLE, "model") == ["Model 1", "Model 2"], 30,
-          "the comparison grid")
+    _wait(
+        lambda: _grid_text(duo, ids.COMPARE_TABLE, "model") == ["Model 1", "Model 2"],
+        30,
+        "the comparison grid",
+    )
     assert [colour for _, colour, _ in _grid(duo, ids.COMPARE_TABLE, "model")] == [
-        _rgb(MODEL_PALETTE[0]), _rgb(MODEL_PALETTE[1])]
+        _rgb(MODEL_PALETTE[0]),
+        _rgb(MODEL_PALETTE[1]),
+    ]
     highlighted = _rgb(DIFFERS["backgroundColor"])
     assert _grid_text(duo, ids.COMPARE_TABLE, "recipe") == ["default", "article's"]
     assert {background for _, _, background in _grid(duo, ids.COMPARE_TABLE, "recipe")} == {
-        highlighted}  # the recipes differ
-    assert highlighted not in {background for _, _, background in
-                               _grid(duo, ids.COMPARE_TABLE, "window")}  # both 18
+        highlighted
+    }  # the recipes differ
+    assert highlighted not in {
+        background for _, _, background in _grid(duo, ids.COMPARE_TABLE, "window")
+    }  # both 18

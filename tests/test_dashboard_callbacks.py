@@ -81,16 +81,26 @@ def uploaded(settings, small_monthly):
 
 def form_values(config, **changes):
     """What the retrain form sends for a config, with some values changed."""
-    values = dict(recipe="default", window=config.window, horizon=config.horizon,
-                  epochs=config.epochs, units=config.units, cell=config.cell,
-                  bidirectional=config.bidirectional)
+    values = dict(
+        recipe="default",
+        window=config.window,
+        horizon=config.horizon,
+        epochs=config.epochs,
+        units=config.units,
+        cell=config.cell,
+        bidirectional=config.bidirectional,
+    )
     return {**values, **changes}
 
 
 def sent(**changes):
     """A small valid form, with some values changed."""
-    return {**dict(recipe="default", window=6, horizon=3, epochs=2, units=4, cell="gru",
-                   bidirectional=True), **changes}
+    return {
+        **dict(
+            recipe="default", window=6, horizon=3, epochs=2, units=4, cell="gru", bidirectional=True
+        ),
+        **changes,
+    }
 
 
 def form_message(checked: tuple, input_id: str):
@@ -100,8 +110,12 @@ def form_message(checked: tuple, input_id: str):
 
 def as_view(stations, key=None, dataset=None, compare=None):
     """The view store the page sends: data set, stations, model shown, compared models."""
-    return {"dataset": dataset, "stations": stations, "model": key,
-            "compare": [] if compare is None else compare}
+    return {
+        "dataset": dataset,
+        "stations": stations,
+        "model": key,
+        "compare": [] if compare is None else compare,
+    }
 
 
 def on(dataset):
@@ -121,15 +135,17 @@ def text(component) -> str:
 def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key, article_record):
     link = f"?stations=Darwin,Atlantis&model={key}"
     view, search, stations, options, compare, models, notice = update_view(
-        settings, None, None, on(dataset), link)
+        settings, None, None, on(dataset), link
+    )
     assert view == as_view(["Darwin"], key, dataset) and stations == ["Darwin"] and compare == []
     assert sorted(option["value"] for option in models) == sorted([key, article_record.key])
     assert "Atlantis" in text(notice)
     assert search == f"?stations=Darwin&model={key}"
     assert {"label": "Norfolk Island: its only station", "value": "state:NF"} in options
     assert {"label": "Tasmania: all 2 stations", "value": "state:TAS"} in options
-    view, search, stations, *_ = update_view(settings, ids.STATIONS, ["Darwin", "state:TAS"],
-                                             view, search)
+    view, search, stations, *_ = update_view(
+        settings, ids.STATIONS, ["Darwin", "state:TAS"], view, search
+    )
     assert stations == ["Darwin", "Hobart", "Launceston"] == view["stations"]
     assert search == f"?stations=Darwin,Hobart,Launceston&model={key}"
 
@@ -147,8 +163,9 @@ def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset, mo
 
 def test_view_button_and_finished_training_show_that_model(settings, dataset, key):
     for event in (ids.VIEW_MODEL, ids.TRAINED):
-        view, search, *_, notice = update_view(settings, event, key,
-                                               as_view(STATIONS, dataset=dataset), "")
+        view, search, *_, notice = update_view(
+            settings, event, key, as_view(STATIONS, dataset=dataset), ""
+        )
         assert view["model"] == key and f"model={key}" in search and notice is None
         *unchanged, notice = update_view(settings, event, "abc123", view, search)
         assert unchanged == [no_update] * 6 and "not in the store" in text(notice)
@@ -156,17 +173,22 @@ def test_view_button_and_finished_training_show_that_model(settings, dataset, ke
 
 def test_a_forged_view_is_refused_by_every_reader(settings, dataset):
     forged = {"stations": ["Cairns"]}
-    assert "view must map dataset" in text(update_chart(settings, forged, [], "auto",
-                                                        ["model"])[2])
+    assert "view must map dataset" in text(update_chart(settings, forged, [], "auto", ["model"])[2])
     assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "")[-1])
 
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, default_record):
-    figure, caption, note = update_chart(settings, as_view(STATIONS, key, dataset),
-                                         ["climatology"], "auto", ["model", "network"])
+    figure, caption, note = update_chart(
+        settings, as_view(STATIONS, key, dataset), ["climatology"], "auto", ["model", "network"]
+    )
     names = {trace.name for trace in go.Figure(figure).data}
-    assert {"Cairns", "Cairns served", "Cairns network", "Cairns forecast",
-            "Cairns climatology"} <= names
+    assert {
+        "Cairns",
+        "Cairns served",
+        "Cairns network",
+        "Cairns forecast",
+        "Cairns climatology",
+    } <= names
     assert default_record.cutoff in note
     assert "GRU, window 18, horizon 18, 16 units, up to 40 epochs (cached)" in text(caption)
     cards, score_note, rows, steps = update_scores(settings, as_view(STATIONS, key, dataset))
@@ -179,15 +201,22 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
     assert "served MAE" in listed and "network MAE" in listed
 
 
-@pytest.mark.parametrize(("factors", "expected"), [
-    ([0.56, 0.17, 0.17, 0.0], "used for months 1-3 ahead (weight 0.56 falling to 0.17); further "
-                              "ahead the served forecast is each station's smooth seasonal curve."),
-    ([1.0, 1.0], "used for months 1-2 ahead (weight 1.00)."),
-    ([0.4, 0.0], "used for 1 month ahead (weight 0.40); further ahead"),
-    ([0.0, 0.0], "did not validate at any step, so the served forecast is each station's"),
-])
-def test_scores_say_how_far_ahead_the_network_correction_is_used(settings, dataset, key,
-                                                                 factors, expected):
+@pytest.mark.parametrize(
+    ("factors", "expected"),
+    [
+        (
+            [0.56, 0.17, 0.17, 0.0],
+            "used for months 1-3 ahead (weight 0.56 falling to 0.17); further "
+            "ahead the served forecast is each station's smooth seasonal curve.",
+        ),
+        ([1.0, 1.0], "used for months 1-2 ahead (weight 1.00)."),
+        ([0.4, 0.0], "used for 1 month ahead (weight 0.40); further ahead"),
+        ([0.0, 0.0], "did not validate at any step, so the served forecast is each station's"),
+    ],
+)
+def test_scores_say_how_far_ahead_the_network_correction_is_used(
+    settings, dataset, key, factors, expected
+):
     path = user_store(settings).record_path(key)
     record = json.loads(path.read_text())
     path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
@@ -197,17 +226,20 @@ def test_scores_say_how_far_ahead_the_network_correction_is_used(settings, datas
 
 def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset, key):
     """The page keeps parsed records in memory; a retrained entry must replace that copy."""
+
     def network_line(figure):
         return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns served")
 
-    before = network_line(update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto",
-                                       ["model"])[0])
+    before = network_line(
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
+    )
     path = user_store(settings).record_path(key)
     record = json.loads(path.read_text())
     record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
     path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
-    after = network_line(update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto",
-                                      ["model"])[0])
+    after = network_line(
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
+    )
     assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
 
@@ -218,27 +250,40 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
     assert f"# model {key}: GRU, window 18" in "\n".join(comments)
     assert json.loads(comments[-1].removeprefix("# settings: "))["window"] == 18
     table = pd.read_csv(io.StringIO(download["content"]), comment="#")
-    assert list(table.columns) == ["station_id", "name", "state", "month", "part", "actual",
-                                   "served", "lower_80", "upper_80", "network", "climatology",
-                                   "seasonal_naive"]
+    assert list(table.columns) == [
+        "station_id",
+        "name",
+        "state",
+        "month",
+        "part",
+        "actual",
+        "served",
+        "lower_80",
+        "upper_80",
+        "network",
+        "climatology",
+        "seasonal_naive",
+    ]
     assert set(table["station_id"]) == set(STATIONS) and set(table["state"]) == {"QLD", "NT"}
     assert set(table["part"]) == {"observed", "holdout", "forecast"}
 
 
-@pytest.mark.parametrize(("stations", "key", "data", "expected"), [
-    (["Atlantis"], None, "good", "station 'Atlantis' is not in this data set"),
-    ("Cairns", None, "good", "stations must be a list"),
-    ([7], None, "good", "station 7 is not a station name"),
-    (STATIONS, "../../etc/passwd", "good", "is not a store key"),
-    (STATIONS, "abc123", "good", "model abc123 is not in the store"),
-    (STATIONS, None, "../secret", "is not a data set fingerprint"),
-    (STATIONS, None, "0123456789abcdef", "is not on this server"),
-])
-def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data,
-                                                expected):
+@pytest.mark.parametrize(
+    ("stations", "key", "data", "expected"),
+    [
+        (["Atlantis"], None, "good", "station 'Atlantis' is not in this data set"),
+        ("Cairns", None, "good", "stations must be a list"),
+        ([7], None, "good", "station 7 is not a station name"),
+        (STATIONS, "../../etc/passwd", "good", "is not a store key"),
+        (STATIONS, "abc123", "good", "model abc123 is not in the store"),
+        (STATIONS, None, "../secret", "is not a data set fingerprint"),
+        (STATIONS, None, "0123456789abcdef", "is not on this server"),
+    ],
+)
+def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data, expected):
     figure, _, note = update_chart(
-        settings, as_view(stations, key, dataset if data == "good" else data), [], "auto",
-        ["model"])
+        settings, as_view(stations, key, dataset if data == "good" else data), [], "auto", ["model"]
+    )
     assert expected in text(note)
     assert expected in go.Figure(figure).layout.annotations[0].text
 
@@ -251,60 +296,87 @@ def test_forged_chart_options_are_refused(settings, dataset):
     assert "baselines" in note(["ets"], "auto", ["model"])
     assert "forecasts" in note([], "auto", "model")
     assert "forecasts" in note([], "auto", ["model", "<script>"])
-    assert "map click" in text(update_view(settings, ids.MAP, {"x": 1},
-                                           on(dataset), "")[-1])
+    assert "map click" in text(update_view(settings, ids.MAP, {"x": 1}, on(dataset), "")[-1])
 
 
 HUGE = "x" * 2**20  # a 1 MB value in a forged request
 
 
-@pytest.mark.parametrize("send", [
-    lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"])[2],
-    lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE])[2],
-    lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"])[2],
-    lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"])[2],
-    lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"])[3],
-    lambda s, d: update_view(s, ids.MAP, {"points": [{"customdata": [HUGE]}]},
-                             as_view([], dataset=d), "")[-1],
-    lambda s, d: update_view(s, ids.MAP, {"x": HUGE}, as_view([], dataset=d), "")[-1],
-    lambda s, d: update_view(s, None, None, as_view([], dataset=d), f"?stations={HUGE}")[-1],
-    lambda s, d: form_message(check_form(s, sent(recipe=HUGE), on(d)), "recipe"),
-    lambda s, d: form_message(check_form(s, sent(window=HUGE), on(d)), "window"),
-    lambda s, d: form_message(check_form(s, sent(cell=HUGE), on(d)), "cell"),
-    lambda s, d: form_message(check_form(s, sent(bidirectional=HUGE), on(d)), "bidirectional"),
-], ids=["mode", "baselines", "forecasts", "station", "state", "model", "dataset", "compare",
-        "click-station", "click", "link", "recipe", "window", "cell", "bidirectional"])
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE])[2],
+        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"])[2],
+        lambda s, d: update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"])[2],
+        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"])[3],
+        lambda s, d: update_view(
+            s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, as_view([], dataset=d), ""
+        )[-1],
+        lambda s, d: update_view(s, ids.MAP, {"x": HUGE}, as_view([], dataset=d), "")[-1],
+        lambda s, d: update_view(s, None, None, as_view([], dataset=d), f"?stations={HUGE}")[-1],
+        lambda s, d: form_message(check_form(s, sent(recipe=HUGE), on(d)), "recipe"),
+        lambda s, d: form_message(check_form(s, sent(window=HUGE), on(d)), "window"),
+        lambda s, d: form_message(check_form(s, sent(cell=HUGE), on(d)), "cell"),
+        lambda s, d: form_message(check_form(s, sent(bidirectional=HUGE), on(d)), "bidirectional"),
+    ],
+    ids=[
+        "mode",
+        "baselines",
+        "forecasts",
+        "station",
+        "state",
+        "model",
+        "dataset",
+        "compare",
+        "click-station",
+        "click",
+        "link",
+        "recipe",
+        "window",
+        "cell",
+        "bidirectional",
+    ],
+)
 def test_error_messages_quote_a_huge_value_only_in_part(settings, dataset, send):
     message = text(send(settings, dataset))
     assert "xxxxxxxxxx..." in message and len(message) < 200, message[:300]
 
 
-@pytest.mark.parametrize(("changes", "field", "expected"), [
-    (dict(epochs=10**9), "epochs", "epochs must be between 1 and 1000 (got 1000000000)"),
-    (dict(window=1000), "window", "window must be between 3 and 60 (got 1000)"),
-    (dict(window=-6), "window", "window must be between 3 and 60 (got -6)"),
-    (dict(epochs=2.5), "epochs", "epochs must be a whole number between 1 and 1000 (got 2.5)"),
-    (dict(window="6"), "window", "window must be a whole number between 3 and 60 (got '6')"),
-    (dict(units=None), "units", "units is required: a whole number from 1 to 512"),
-    (dict(cell="transformer"), "cell", "cell ('transformer') must be one of gru, lstm"),
-    (dict(bidirectional="yes"), "bidirectional", "bidirectional must be true or false"),
-    (dict(window=60, horizon=36), ids.FORM_HINT, "window + 2 × horizon must be at most"),
-    (dict(recipe="transformer"), "recipe", "recipe ('transformer') must be one of default"),
-    (dict(recipe=["default"]), "recipe", "recipe (['default']) must be one of default"),
-])
-def test_forged_or_wrong_training_settings_train_nothing(settings, dataset, changes, field,
-                                                         expected):
+@pytest.mark.parametrize(
+    ("changes", "field", "expected"),
+    [
+        (dict(epochs=10**9), "epochs", "epochs must be between 1 and 1000 (got 1000000000)"),
+        (dict(window=1000), "window", "window must be between 3 and 60 (got 1000)"),
+        (dict(window=-6), "window", "window must be between 3 and 60 (got -6)"),
+        (dict(epochs=2.5), "epochs", "epochs must be a whole number between 1 and 1000 (got 2.5)"),
+        (dict(window="6"), "window", "window must be a whole number between 3 and 60 (got '6')"),
+        (dict(units=None), "units", "units is required: a whole number from 1 to 512"),
+        (dict(cell="transformer"), "cell", "cell ('transformer') must be one of gru, lstm"),
+        (dict(bidirectional="yes"), "bidirectional", "bidirectional must be true or false"),
+        (dict(window=60, horizon=36), ids.FORM_HINT, "window + 2 × horizon must be at most"),
+        (dict(recipe="transformer"), "recipe", "recipe ('transformer') must be one of default"),
+        (dict(recipe=["default"]), "recipe", "recipe (['default']) must be one of default"),
+    ],
+)
+def test_forged_or_wrong_training_settings_train_nothing(
+    settings, dataset, changes, field, expected
+):
     before = {entry.key for entry in user_store(settings).entries()}
     values = form_values(DEFAULT, **changes)
     checked = check_form(settings, values, on(dataset))
-    assert expected in (text(checked[-1]) if field == ids.FORM_HINT
-                        else form_message(checked, field))
+    assert expected in (
+        text(checked[-1]) if field == ids.FORM_HINT else form_message(checked, field)
+    )
     invalid = {number.name for number, flag in zip(form.NUMBERS, checked, strict=False) if flag}
-    assert invalid == ({"window", "horizon"} if field == ids.FORM_HINT
-                       else {field} & {number.name for number in form.NUMBERS})
+    assert invalid == (
+        {"window", "horizon"}
+        if field == ids.FORM_HINT
+        else {field} & {number.name for number in form.NUMBERS}
+    )
     progress = []
     shown, message = train_model(settings, progress.append, values, on(dataset))
     assert shown is no_update and expected in text(message) and not progress
@@ -320,8 +392,7 @@ def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key):
 
 
 @pytest.mark.slow
-def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_monthly,
-                                                              tiny_config):
+def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_monthly, tiny_config):
     settings = Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False)
     dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
     values = form_values(tiny_config, units=3, bidirectional=False)
@@ -339,54 +410,68 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     assert "window 6, horizon 3, 3 units" in text(listed)
 
 
-def test_models_are_compared_on_one_chart_with_their_differences_named(settings, dataset, key,
-                                                                       article_record):
+def test_models_are_compared_on_one_chart_with_their_differences_named(
+    settings, dataset, key, article_record
+):
     other = article_record
     pair = [key, other.key]
     figure, rows, columns, _ = update_compare(
-        settings, as_view(["Cairns", "Darwin"], key, dataset, pair), ["network"])
+        settings, as_view(["Cairns", "Darwin"], key, dataset, pair), ["network"]
+    )
     traces = go.Figure(figure).data
     assert {"observed", "Model 1: network's own", "Model 2: network's own"} <= {
-        trace.name for trace in traces}
+        trace.name for trace in traces
+    }
     assert len({trace.xaxis for trace in traces}) == 2  # a panel per station
     lines = {trace.name: list(trace.y) for trace in traces if trace.xaxis == "x"}
     assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
     assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
-        ("Model 1", "forward", 16), ("Model 2", "bidirectional", 32)]
-    assert {column["field"] for column in columns
-            if column.get("cellStyle") == DIFFERS} == {"recipe", "direction", "units", "epochs"}
-    view, search, *_ = update_view(settings, ids.COMPARE, pair,
-                                   as_view(["Cairns"], key, dataset), "")
+        ("Model 1", "forward", 16),
+        ("Model 2", "bidirectional", 32),
+    ]
+    assert {column["field"] for column in columns if column.get("cellStyle") == DIFFERS} == {
+        "recipe",
+        "direction",
+        "units",
+        "epochs",
+    }
+    view, search, *_ = update_view(
+        settings, ids.COMPARE, pair, as_view(["Cairns"], key, dataset), ""
+    )
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
-    *_, compared, models, _ = update_view(settings, None, None, on(dataset),
-                                          search)
+    *_, compared, models, _ = update_view(settings, None, None, on(dataset), search)
     assert compared == pair and {option["value"] for option in models} == set(pair)
     user_store(settings).delete(other.key)  # the list and the link drop a deleted model
-    view, search, *_, compared, models, _ = update_view(settings, ids.STORE_VERSION, 1, view,
-                                                        search)
+    view, search, *_, compared, models, _ = update_view(
+        settings, ids.STORE_VERSION, 1, view, search
+    )
     assert compared == [key] == view["compare"] and other.key not in search
-    _, _, note = update_chart(settings, as_view(["Cairns"], other.key, dataset), [], "auto",
-                              ["model"])  # a tab still showing the deleted model
+    _, _, note = update_chart(
+        settings, as_view(["Cairns"], other.key, dataset), [], "auto", ["model"]
+    )  # a tab still showing the deleted model
     assert "Show the default model" in text(note) and key in str(note)
 
 
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     def note(compare):
-        figure, _, _, message = update_compare(settings, as_view(STATIONS, None, dataset, compare),
-                                               ["model"])
+        figure, _, _, message = update_compare(
+            settings, as_view(STATIONS, None, dataset, compare), ["model"]
+        )
         return text(message) + go.Figure(figure).layout.annotations[0].text
 
     assert "Pick 2 to 4 models" in note([key])
     assert "at most 4 models" in note([key] * 5)
     assert "not in the store" in note([key, "abc123"])
     assert "at most 4 models" in note("abc")
-    *_, compared, _, notice = update_view(settings, None, None, on(dataset),
-                                          f"?compare={key},abc123")
+    *_, compared, _, notice = update_view(
+        settings, None, None, on(dataset), f"?compare={key},abc123"
+    )
     assert compared == [key] and "compared models" in text(notice)
 
 
-def test_delete_asks_first_then_removes_the_entry_and_falls_back(settings, dataset, key,
-                                                                 article_record):
+def test_delete_asks_first_then_removes_the_entry_and_falls_back(
+    settings, dataset, key, article_record
+):
     *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
     assert pending == key and is_open and "Delete GRU, window 18" in question
     assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
@@ -434,17 +519,22 @@ def _data_url(payload: bytes) -> str:
 
 def test_upload_becomes_the_session_data_set(settings):
     rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
-    rows += [f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0" for m in range(1, 13)
-             for d in range(1, 29)]
+    rows += [
+        f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0"
+        for m in range(1, 13)
+        for d in range(1, 29)
+    ]
     event, message = upload_data(
-        settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv")
+        settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv"
+    )
     view = update_view(settings, ids.UPLOADED, event, as_view(STATIONS, "abc123"), "")[0]
     assert view == as_view(["Alpha"], None, event["dataset"]) and len(view["dataset"]) == 16
     dataset = view["dataset"]
     assert "Using alpha.csv: 1 station, Jan 2015 to Dec 2015" in text(message)
     assert "1 station," in text(data_badge(settings, view))
-    figure, caption, note = update_chart(settings, as_view(["Alpha"], None, dataset), [], "auto",
-                                         ["model", "network"])
+    figure, caption, note = update_chart(
+        settings, as_view(["Alpha"], None, dataset), [], "auto", ["model", "network"]
+    )
     assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
     assert upload_data(settings, ids.RESET_DATA, None, None)[0] == {"dataset": None}
@@ -454,15 +544,20 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     """pandas reads NA, None, null and NaN as missing by default; here they are station names."""
     names = ["NA", "None", "null", "NaN"]
     rows = ["Date,Location,MinTemp,MaxTemp,Rainfall"]
-    rows += [f"2015-{m:02d}-{d:02d},{name},{10 + m},{20 + m},0" for name in names
-             for m in range(1, 4) for d in range(1, 13)]
+    rows += [
+        f"2015-{m:02d}-{d:02d},{name},{10 + m},{20 + m},0"
+        for name in names
+        for m in range(1, 4)
+        for d in range(1, 13)
+    ]
     event, _ = upload_data(settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
     view, _, stations, options, *_ = update_view(settings, ids.UPLOADED, event, None, "")
     dataset = view["dataset"]
     assert sorted(stations) == sorted(names)
     assert {option["value"] for option in options} >= set(names)
-    figure, _, note = update_chart(settings, as_view(["NA", "None"], None, dataset), [], "auto",
-                                   ["model"])
+    figure, _, note = update_chart(
+        settings, as_view(["NA", "None"], None, dataset), [], "auto", ["model"]
+    )
     assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
     assert "No model trained on this data yet" in note
 
@@ -474,14 +569,20 @@ def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings
     assert "blank.csv: column Location, row 3: empty location" in text(message)
 
 
-@pytest.mark.parametrize(("contents", "expected"), [
-    (_data_url(b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-13-01,A,1,2,0\n"),
-     "bad.csv: column Date, row 2: not a date"),
-    (_data_url(b"a;b\n1;2\n"), "missing required column"),
-    (_data_url(b"x" * 60_000), "bad.csv is 0.1 MB; the limit is 0.05 MB"),
-    ("data:text/csv;base64,@@@@", "not valid base64"),
-    (["not", "a", "file"], "the upload is not a file"),
-], ids=["bad-date", "not-weatheraus", "too-big", "bad-base64", "not-a-file"])
+@pytest.mark.parametrize(
+    ("contents", "expected"),
+    [
+        (
+            _data_url(b"Date,Location,MinTemp,MaxTemp,Rainfall\n2015-13-01,A,1,2,0\n"),
+            "bad.csv: column Date, row 2: not a date",
+        ),
+        (_data_url(b"a;b\n1;2\n"), "missing required column"),
+        (_data_url(b"x" * 60_000), "bad.csv is 0.1 MB; the limit is 0.05 MB"),
+        ("data:text/csv;base64,@@@@", "not valid base64"),
+        (["not", "a", "file"], "the upload is not a file"),
+    ],
+    ids=["bad-date", "not-weatheraus", "too-big", "bad-base64", "not-a-file"],
+)
 def test_bad_uploads_change_nothing(settings, contents, expected, caplog):
     with caplog.at_level(logging.INFO, logger="dashboard"):
         event, message = upload_data(settings, ids.UPLOAD, contents, "bad.csv")
@@ -495,24 +596,28 @@ def test_a_cancel_from_the_page_is_logged(caplog):
     with caplog.at_level(logging.INFO, logger="dashboard"):
         assert "nothing was saved" in text(training_panel(ids.CANCEL, None, None, False)[0])
     assert [entry.getMessage() for entry in caplog.records] == [
-        "training cancelled from the page; its background job is stopped"]
+        "training cancelled from the page; its background job is stopped"
+    ]
 
 
 def test_server_refuses_oversized_requests(settings):
     app = create_app(settings)
     assert app.server.config["MAX_CONTENT_LENGTH"] == 2 * settings.max_upload_bytes
     response = app.server.test_client().post(
-        "/_dash-update-component", data=b"x" * (3 * settings.max_upload_bytes),
-        content_type="application/json")
+        "/_dash-update-component",
+        data=b"x" * (3 * settings.max_upload_bytes),
+        content_type="application/json",
+    )
     assert response.status_code == 413
 
 
 def test_server_answers_forged_callback_requests_with_400_and_keeps_serving(settings):
     client = create_app(settings).server.test_client()
-    for body, expected in (([1, 2], "the body is not a JSON object"),
-                           ({"output": "nope.children", "inputs": []},
-                            "no callback has the output 'nope.children'"),
-                           ({"inputs": []}, "no callback has the output None")):
+    for body, expected in (
+        ([1, 2], "the body is not a JSON object"),
+        ({"output": "nope.children", "inputs": []}, "no callback has the output 'nope.children'"),
+        ({"inputs": []}, "no callback has the output None"),
+    ):
         response = client.post("/_dash-update-component", json=body)
         assert response.status_code == 400 and expected in response.get_data(as_text=True)
     assert client.get("/").status_code == 200
@@ -522,34 +627,59 @@ def _request(app, output_id: str, **changes) -> dict:
     """A well-formed callback request body for the callback of `output_id`, then `changes`."""
     output = next(key for key in app.callback_map if f"{output_id}." in key)
     callback = app.callback_map[output]
-    outputs = [{"id": declared.component_id, "property": declared.component_property}
-               for declared in callback["output"]]
-    body = {"output": output, "outputs": outputs, "changedPropIds": [],
-            "inputs": [{**dependency, "value": None} for dependency in callback["inputs"]],
-            "state": [{**dependency, "value": None} for dependency in callback["state"]]}
+    outputs = [
+        {"id": declared.component_id, "property": declared.component_property}
+        for declared in callback["output"]
+    ]
+    body = {
+        "output": output,
+        "outputs": outputs,
+        "changedPropIds": [],
+        "inputs": [{**dependency, "value": None} for dependency in callback["inputs"]],
+        "state": [{**dependency, "value": None} for dependency in callback["state"]],
+    }
     return {**body, **changes}
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"inputs": 7}, "inputs must be a list of 4 item(s)"),
-    ({"inputs": {"id": "stations"}}, "inputs must be a list of 4 item(s)"),
-    ({"inputs": []}, "inputs must be a list of 4 item(s)"),
-    ({"inputs": [1, 2, 3, 4]},
-     "every item of inputs must be an object with an id and a property"),
-    ({"inputs": [[1]] * 4}, "every item of inputs"),
-    ({"inputs": [{"id": 5, "property": "value"}] * 4}, "every item of inputs"),
-    ({"state": "view"}, "state must be a list of 0 item(s)"),
-    ({"outputs": [5]}, "outputs must be 3 object(s) naming the callback's outputs"),
-    ({"outputs": []}, "outputs must be 3 object(s)"),
-    ({"outputs": [{"id": "data-badge", "property": "children"}] * 3}, "outputs must be 3"),
-    ({"changedPropIds": [[1]]}, "changedPropIds must be a list of strings"),
-    ({"output": "upload-ready.data"}, "no callback has the output"),  # runs in the browser
-], ids=["int", "object", "empty", "numbers", "lists", "id-not-text", "state", "outputs",
-        "no-outputs", "other-outputs", "changed", "clientside"])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"inputs": 7}, "inputs must be a list of 4 item(s)"),
+        ({"inputs": {"id": "stations"}}, "inputs must be a list of 4 item(s)"),
+        ({"inputs": []}, "inputs must be a list of 4 item(s)"),
+        (
+            {"inputs": [1, 2, 3, 4]},
+            "every item of inputs must be an object with an id and a property",
+        ),
+        ({"inputs": [[1]] * 4}, "every item of inputs"),
+        ({"inputs": [{"id": 5, "property": "value"}] * 4}, "every item of inputs"),
+        ({"state": "view"}, "state must be a list of 0 item(s)"),
+        ({"outputs": [5]}, "outputs must be 3 object(s) naming the callback's outputs"),
+        ({"outputs": []}, "outputs must be 3 object(s)"),
+        ({"outputs": [{"id": "data-badge", "property": "children"}] * 3}, "outputs must be 3"),
+        ({"changedPropIds": [[1]]}, "changedPropIds must be a list of strings"),
+        ({"output": "upload-ready.data"}, "no callback has the output"),  # runs in the browser
+    ],
+    ids=[
+        "int",
+        "object",
+        "empty",
+        "numbers",
+        "lists",
+        "id-not-text",
+        "state",
+        "outputs",
+        "no-outputs",
+        "other-outputs",
+        "changed",
+        "clientside",
+    ],
+)
 def test_callback_requests_with_odd_inputs_get_400(settings, changes, expected):
     app = create_app(settings)
-    response = app.server.test_client().post("/_dash-update-component",
-                                             json=_request(app, ids.CHART, **changes))
+    response = app.server.test_client().post(
+        "/_dash-update-component", json=_request(app, ids.CHART, **changes)
+    )
     assert response.status_code == 400
     assert expected in response.get_data(as_text=True)
 
@@ -558,15 +688,19 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
     app = create_app(dataclasses.replace(settings, max_upload_mb=1))  # room for 200 kB of JSON
     client = app.server.test_client()
     deep = b"[" * 100_000 + b"]" * 100_000
-    for payload in (deep, json.dumps(_request(app, ids.CHART)).replace(
-            "null", deep.decode(), 1).encode()):
-        response = client.post("/_dash-update-component", data=payload,
-                               content_type="application/json")
+    for payload in (
+        deep,
+        json.dumps(_request(app, ids.CHART)).replace("null", deep.decode(), 1).encode(),
+    ):
+        response = client.post(
+            "/_dash-update-component", data=payload, content_type="application/json"
+        )
         assert response.status_code == 400
         assert "nested too deeply" in response.get_data(as_text=True)
     chart = _request(app, ids.CHART)
-    for dependency, value in zip(chart["inputs"], (as_view(["Cairns"], None, dataset), [],
-                                                   "auto", ["model"]), strict=True):
+    for dependency, value in zip(
+        chart["inputs"], (as_view(["Cairns"], None, dataset), [], "auto", ["model"]), strict=True
+    ):
         dependency["value"] = value
     assert client.post("/_dash-update-component", json=chart).status_code == 200
     delete = _request(app, ids.MODEL_MESSAGE)
@@ -574,8 +708,10 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
     assert client.post("/_dash-update-component", json=delete).status_code == 200
 
 
-@pytest.mark.parametrize(("window", "horizon", "fits"), [(44, 36, True), (45, 36, False),
-                                                         (60, 28, True), (60, 29, False)])
+@pytest.mark.parametrize(
+    ("window", "horizon", "fits"),
+    [(44, 36, True), (45, 36, False), (60, 28, True), (60, 29, False)],
+)
 def test_the_data_fit_message_states_the_true_limit(window, horizon, fits):
     """On the built-in data (116 months) window + 2 x horizon <= 116 trains, one more does not."""
     monthly = load_dataset(Settings(), None).monthly
@@ -599,24 +735,32 @@ def test_training_messages_go_with_their_job_or_model(key):
 def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key):
     trained_here = remember_trained(key, remember_trained("abc", None))
     assert trained_here == ["abc", key]
-    version, message, _, is_open, _ = ask_or_delete(settings, ids.DELETE_MODEL, key, None,
-                                                    trained_here, 0)
+    version, message, _, is_open, _ = ask_or_delete(
+        settings, ids.DELETE_MODEL, key, None, trained_here, 0
+    )
     assert version == 1 and "Deleted" in text(message) and not is_open
 
 
 def test_stations_the_model_could_not_score_are_named_with_the_reason():
     """Melbourne has gaps before the built-in cutoff; a station whose data stop early too."""
     monthly = read_monthly()
-    record = Record.from_json(json.loads(shipped_store().record_path(
-        key_for(DEFAULT, monthly)).read_text()))
+    record = Record.from_json(
+        json.loads(shipped_store().record_path(key_for(DEFAULT, monthly)).read_text())
+    )
     assert "Melbourne" not in record.per_location
     early = monthly[monthly["location"] == "Cairns"].assign(location="Early")
     early = early[early["month"] <= "2015-06"]
     both = pd.concat([monthly, early], ignore_index=True)
-    note = unscored_note(both, record, ["Cairns", "Melbourne", "Early"],
-                         {"Cairns": "Cairns", "Melbourne": "Melbourne", "Early": "Early"})
-    assert note == (f" Not scored: Melbourne (too many missing months in the 18 months up to "
-                    f"{record.cutoff}); Early (data end in Jun 2015, before the held-out months).")
+    note = unscored_note(
+        both,
+        record,
+        ["Cairns", "Melbourne", "Early"],
+        {"Cairns": "Cairns", "Melbourne": "Melbourne", "Early": "Early"},
+    )
+    assert note == (
+        f" Not scored: Melbourne (too many missing months in the 18 months up to "
+        f"{record.cutoff}); Early (data end in Jun 2015, before the held-out months)."
+    )
 
 
 def test_title_and_credit_fit_the_data_set():

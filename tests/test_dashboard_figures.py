@@ -33,7 +33,8 @@ def view(default_record, small_monthly):
     record = default_record
     stations = sorted(small_monthly["location"].unique())
     return dict(
-        record=record, stations=stations,
+        record=record,
+        stations=stations,
         actuals=actuals_frame(small_monthly, stations),
         predictions=rows_of(record_rows(record.predictions), stations),
         forecast=rows_of(record_rows(record.forecast), stations),
@@ -43,9 +44,18 @@ def view(default_record, small_monthly):
 
 def _figure(view, stations, **options):
     """The chart as plotly validates it: a figure dict plotly rejects fails here."""
-    return go.Figure(forecast_figure(view["actuals"], view["predictions"], view["forecast"],
-                                     stations, view["names"], view["record"].cutoff,
-                                     "Temperature (°C)", **options))
+    return go.Figure(
+        forecast_figure(
+            view["actuals"],
+            view["predictions"],
+            view["forecast"],
+            stations,
+            view["names"],
+            view["record"].cutoff,
+            "Temperature (°C)",
+            **options,
+        )
+    )
 
 
 def test_one_station_has_actual_prediction_forecast_band_and_cutoff(view):
@@ -73,8 +83,7 @@ def test_the_network_line_is_drawn_alone_or_beside_the_served_one(view):
     assert alone["Cairns network"].line.dash == "longdashdot"
     held_out = view["predictions"][view["predictions"]["location"] == "Cairns"]
     assert list(alone["Cairns network"].y) == pytest.approx(held_out["network"].tolist())
-    both = {trace.name for trace in _figure(view, ["Cairns"],
-                                            forecasts=("model", "network")).data}
+    both = {trace.name for trace in _figure(view, ["Cairns"], forecasts=("model", "network")).data}
     assert {"Cairns served", "Cairns network", "Cairns forecast"} <= both
 
 
@@ -94,19 +103,25 @@ def test_a_gap_in_the_observations_breaks_the_line():
 
 def test_baselines_are_drawn_only_when_asked(view):
     plain = {trace.name for trace in _figure(view, ["Darwin"]).data}
-    both = {trace.name for trace in _figure(
-        view, ["Darwin"], baselines=("climatology", "seasonal_naive")).data}
+    both = {
+        trace.name
+        for trace in _figure(view, ["Darwin"], baselines=("climatology", "seasonal_naive")).data
+    }
     assert both - plain == {"Darwin climatology", "Darwin seasonal naive"}
 
 
 def test_many_stations_get_one_panel_each():
     stations = [f"S{i}" for i in range(15)]
     months = pd.date_range("2015-01-01", periods=24, freq="MS")
-    actuals = pd.DataFrame([(s, m, 20.0) for s in stations for m in months],
-                           columns=["location", "month", "actual"])
+    actuals = pd.DataFrame(
+        [(s, m, 20.0) for s in stations for m in months], columns=["location", "month", "actual"]
+    )
     empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
-    figure = go.Figure(forecast_figure(actuals, empty, empty, stations, {s: s for s in stations},
-                                       None, "°C", panels=True))
+    figure = go.Figure(
+        forecast_figure(
+            actuals, empty, empty, stations, {s: s for s in stations}, None, "°C", panels=True
+        )
+    )
     assert len({trace.xaxis for trace in figure.data}) == 15
     assert [note.text for note in figure.layout.annotations][:2] == ["S0", "S1"]
     assert figure.layout.height >= 200 * 5
@@ -132,8 +147,17 @@ def test_a_station_name_is_shown_as_text_never_as_markup(view, panels):
     predictions = view["predictions"].replace({"location": {"Cairns": MARKUP}})
     forecast = view["forecast"].replace({"location": {"Cairns": MARKUP}})
     actuals = view["actuals"].replace({"location": {"Cairns": MARKUP}})
-    figure = forecast_figure(actuals, predictions, forecast, [MARKUP], {MARKUP: MARKUP},
-                             view["record"].cutoff, "°C", ("climatology",), panels)
+    figure = forecast_figure(
+        actuals,
+        predictions,
+        forecast,
+        [MARKUP],
+        {MARKUP: MARKUP},
+        view["record"].cutoff,
+        "°C",
+        ("climatology",),
+        panels,
+    )
     go.Figure(figure)  # still a valid figure
     texts = _figure_texts(figure)
     assert len(texts) >= 6 and not any("<a" in text or "& co" in text for text in texts)
@@ -176,8 +200,11 @@ def test_station_scores_skill_and_export(view, monthly):
 
 def test_skill_is_against_the_better_baseline_and_names_it():
     """A station where seasonal naive wins must not look better than the baselines."""
-    scores = {"model": Scores(0.9, 1.0, 10), "climatology": Scores(1.0, 1.1, 10),
-              "seasonal_naive": Scores(0.8, 0.9, 10)}
+    scores = {
+        "model": Scores(0.9, 1.0, 10),
+        "climatology": Scores(1.0, 1.1, 10),
+        "seasonal_naive": Scores(0.8, 0.9, 10),
+    }
     assert skill_vs_better(scores) == (-12.5, "seasonal_naive")
     scores["seasonal_naive"] = Scores(None, None, 0)
     assert skill_vs_better(scores) == (10.0, "climatology")
@@ -192,8 +219,13 @@ def test_export_without_a_model_keeps_the_observed_values(view):
 
 def test_small_figures(view):
     steps = step_errors(view["record"])
-    assert set(steps["method"]) == {"model", "network", "seasonal_curve", "climatology",
-                                    "seasonal_naive"}
+    assert set(steps["method"]) == {
+        "model",
+        "network",
+        "seasonal_curve",
+        "climatology",
+        "seasonal_naive",
+    }
     assert len(go.Figure(step_figure(steps)).data) == 5
     assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text

@@ -23,14 +23,25 @@ ONE_YEAR = 31536000
 FINGERPRINTED = re.compile(r"\.v\d+(_\d+)*m\d+\.")  # Dash's name.v4_4_1m1795804514.min.js
 SERVERS = {
     "python -m dashboard": ["-m", "dashboard", "--port", "{port}"],
-    "gunicorn": ["-m", "gunicorn", "--workers", "1", "--bind", "127.0.0.1:{port}",
-                 "dashboard.wsgi:server"],
+    "gunicorn": [
+        "-m",
+        "gunicorn",
+        "--workers",
+        "1",
+        "--bind",
+        "127.0.0.1:{port}",
+        "dashboard.wsgi:server",
+    ],
 }
-CHART_DRAWN = ("const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
-               "return Boolean(plot && plot.data && plot.data.length"
-               " && plot.querySelector('.main-svg .trace'));")
-RESOURCES = ("return performance.getEntriesByType('resource')"
-             ".map(e => [e.name, e.transferSize, e.encodedBodySize, e.decodedBodySize]);")
+CHART_DRAWN = (
+    "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
+    "return Boolean(plot && plot.data && plot.data.length"
+    " && plot.querySelector('.main-svg .trace'));"
+)
+RESOURCES = (
+    "return performance.getEntriesByType('resource')"
+    ".map(e => [e.name, e.transferSize, e.encodedBodySize, e.decodedBodySize]);"
+)
 
 pytestmark = pytest.mark.browser
 
@@ -45,8 +56,7 @@ def browser(request, tmp_path):
     env.pop("REDIS_URL", None)
     command = [sys.executable, *(part.format(port=port) for part in SERVERS[request.param])]
     with (tmp_path / "server.log").open("wb") as log:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     driver = None
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -107,8 +117,10 @@ def _responses(driver) -> dict[str, dict]:
             response = message["params"]["response"]
             if response["url"].startswith("http://127.0.0.1"):
                 answers[response["url"]] = {
-                    "type": message["params"]["type"], "status": response["status"],
-                    "headers": {k.lower(): v for k, v in response["headers"].items()}}
+                    "type": message["params"]["type"],
+                    "status": response["status"],
+                    "headers": {k.lower(): v for k, v in response["headers"].items()},
+                }
     return answers
 
 
@@ -122,34 +134,41 @@ def test_scripts_come_compressed_and_versioned_files_are_kept(browser):
     sizes = _visit(driver, url)
     responses = _responses(driver)
 
-    scripts = {address: answer for address, answer in responses.items()
-               if answer["type"] == "Script"}
+    scripts = {
+        address: answer for address, answer in responses.items() if answer["type"] == "Script"
+    }
     big = [address for address in scripts if sizes[address][2] > 50_000]
     assert any("plotly.min.js" in address for address in big)
     assert len(big) >= 8
     for address in big:
-        assert scripts[address]["headers"].get("content-encoding") in {"gzip", "br", "zstd"}, \
+        assert scripts[address]["headers"].get("content-encoding") in {"gzip", "br", "zstd"}, (
             address
+        )
         transfer, encoded, decoded = sizes[address]
         assert encoded < decoded / 2, address  # the bytes on the wire are the compressed ones
 
     fingerprinted = [address for address in scripts if FINGERPRINTED.search(address)]
     assert len(fingerprinted) >= 8
-    versioned_css = [address for address, answer in responses.items()
-                     if "/assets/" in address and "?m=" in address]
+    versioned_css = [
+        address
+        for address, answer in responses.items()
+        if "/assets/" in address and "?m=" in address
+    ]
     assert any("dashboard.css" in address for address in versioned_css)
     for address in fingerprinted + versioned_css:
         assert _max_age(responses[address]["headers"]) >= ONE_YEAR, address
     # The page and the callbacks' answers change: never kept without asking.
     assert _max_age(responses[url]["headers"]) == 0
     callbacks = [address for address in responses if "_dash-update-component" in address]
-    assert callbacks and all(_max_age(responses[address]["headers"]) == 0
-                             for address in callbacks)
+    assert callbacks and all(_max_age(responses[address]["headers"]) == 0 for address in callbacks)
 
     # Coming back, nothing big is downloaded again: kept, or confirmed unchanged (304).
     again = _visit(driver, url)
-    files = {address: entry for address, entry in again.items()
-             if "/_dash-component-suites/" in address or "/assets/" in address}
+    files = {
+        address: entry
+        for address, entry in again.items()
+        if "/_dash-component-suites/" in address or "/assets/" in address
+    }
     assert any("plotly.min.js" in address for address in files)
     downloaded = {address: entry[0] for address, entry in files.items() if entry[0] > 5_000}
     assert downloaded == {}

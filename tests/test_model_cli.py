@@ -13,13 +13,26 @@ import pytest
 from model import Store
 from model.data import write_monthly
 
-TINY = ["--window", "6", "--horizon", "3", "--units", "4", "--epochs", "1", "--ensemble", "1",
-        "--patience", "0"]
+TINY = [
+    "--window",
+    "6",
+    "--horizon",
+    "3",
+    "--units",
+    "4",
+    "--epochs",
+    "1",
+    "--ensemble",
+    "1",
+    "--patience",
+    "0",
+]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "model", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -35,11 +48,25 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
-    assert set(result) == {"key", "cache_hit", "train_seconds", "config", "cutoff", "metrics",
-                           "per_location", "per_step_mae", "interval_coverage"}
+    assert set(result) == {
+        "key",
+        "cache_hit",
+        "train_seconds",
+        "config",
+        "cutoff",
+        "metrics",
+        "per_location",
+        "per_step_mae",
+        "interval_coverage",
+    }
     assert result["cache_hit"] is False and result["cutoff"] == "2017-03"
-    assert set(result["metrics"]) == {"model", "network", "seasonal_curve", "climatology",
-                                      "seasonal_naive"}
+    assert set(result["metrics"]) == {
+        "model",
+        "network",
+        "seasonal_curve",
+        "climatology",
+        "seasonal_naive",
+    }
     assert set(result["metrics"]["climatology"]) == {"mae", "rmse"}
     assert set(result["per_step_mae"]) == set(result["metrics"])
     assert all(len(steps) == 3 for steps in result["per_step_mae"].values())
@@ -47,14 +74,16 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert second["cache_hit"] is True and second["key"] == result["key"]
     assert second["metrics"] == result["metrics"]
 
-    forecast = run_cli("forecast", result["key"], "--data", str(small_csv), "--cache-dir",
-                       str(tmp_path / "c"))
+    forecast = run_cli(
+        "forecast", result["key"], "--data", str(small_csv), "--cache-dir", str(tmp_path / "c")
+    )
     assert forecast.returncode == 0, forecast.stderr
     rows = list(csv.DictReader(io.StringIO(forecast.stdout)))
     recorded = Store(tmp_path / "c").record(result["key"]).forecast  # from the same data
     assert list(rows[0]) == list(recorded)
     assert [(row["location"], row["month"]) for row in rows] == list(
-        zip(recorded["location"], recorded["month"], strict=True))
+        zip(recorded["location"], recorded["month"], strict=True)
+    )
     assert [float(row["model"]) for row in rows] == pytest.approx(recorded["model"], abs=1e-3)
 
     listed = run_cli("list", "--cache-dir", str(tmp_path / "c"), "--json")
@@ -67,16 +96,20 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, small_monthly,
-                                                                      tmp_path):
+def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(
+    small_csv, small_monthly, tmp_path
+):
     """A hit answers from the store alone (pandas never loads); other bytes mean another key."""
     args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(tmp_path / "c"), "--json"]
     first = json.loads(run_cli(*args).stdout)
-    probe = ("import contextlib, io, sys\nfrom model.cli import main\n"
-             f"with contextlib.redirect_stdout(io.StringIO()):\n    main({args!r})\n"
-             "print([name for name in ('pandas', 'numpy', 'tensorflow') if name in sys.modules])")
-    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            timeout=120)
+    probe = (
+        "import contextlib, io, sys\nfrom model.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    main({args!r})\n"
+        "print([name for name in ('pandas', 'numpy', 'tensorflow') if name in sys.modules])"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
     assert loaded.stdout.strip() == "[]", loaded.stderr
     write_monthly(small_monthly.assign(temp=small_monthly["temp"] + 0.5), small_csv)
     second = json.loads(run_cli(*args).stdout)
@@ -84,7 +117,7 @@ def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(small_csv, s
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("memo", ["{not json", '{"x": 1}', '[]', "MEMO_WITH_FORGED_ENTRY"])
+@pytest.mark.parametrize("memo", ["{not json", '{"x": 1}', "[]", "MEMO_WITH_FORGED_ENTRY"])
 def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo):
     cache = tmp_path / "c"
     args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(cache), "--json"]
@@ -104,8 +137,10 @@ def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo)
     ("args", "message"),
     [
         (["train", "--window", "2"], "error: window must be between 3 and 60 (got 2)"),
-        (["train", "--window", "60", "--horizon", "36", "--cutoff", "2012-12"],
-         "error: window 60 + horizon 36 leave no training window before cutoff 2012-12"),
+        (
+            ["train", "--window", "60", "--horizon", "36", "--cutoff", "2012-12"],
+            "error: window 60 + horizon 36 leave no training window before cutoff 2012-12",
+        ),
         (["train", "--cutoff", "December"], "error: cutoff ('December') must be a month"),
         (["train", "--data", "/nonexistent.csv"], "error: data path '/nonexistent.csv'"),
         (["delete", "abc123"], "error: no store entry with key abc123"),

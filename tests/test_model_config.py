@@ -42,7 +42,12 @@ def test_from_dict_round_trips_and_rejects_unknown_fields():
 def test_seed_preset_is_the_published_recipe():
     seed = PRESETS["seed"]
     assert (seed.window, seed.horizon, seed.units, seed.batch_size, seed.epochs) == (
-        18, 18, 32, 1, 50)
+        18,
+        18,
+        32,
+        1,
+        50,
+    )
     assert seed.bidirectional and seed.cell == "gru"
     assert not seed.anomalies and not seed.calendar and seed.patience == 0
 
@@ -58,9 +63,14 @@ def test_cache_key_depends_on_config_and_data(small_monthly):
     assert key == key_for(DEFAULT.replace(cutoff="2015-12"), small_monthly)
 
 
-@pytest.mark.parametrize(("month", "count", "expected"), [
-    ("2017-06", 18, "2015-12"), ("2017-01", 1, "2016-12"), ("2017-06", 0, "2017-06"),
-    ("2010-12", 36, "2007-12"),
-])
+@pytest.mark.parametrize(
+    ("month", "count", "expected"),
+    [
+        ("2017-06", 18, "2015-12"),
+        ("2017-01", 1, "2016-12"),
+        ("2017-06", 0, "2017-06"),
+        ("2010-12", 36, "2007-12"),
+    ],
+)
 def test_the_default_cutoff_counts_back_across_years(month, count, expected):
     assert months_before(month, count) == expected

@@ -57,8 +57,11 @@ def test_monthly_values_are_means_of_daily_medians_and_rain_totals(tmp_path):
 def test_a_written_monthly_file_reads_back_to_the_same_values_and_fingerprint(tmp_path):
     """Monthly files and fingerprints share one number format, so saving changes nothing."""
     days = pd.date_range("2010-01-01", "2010-03-31")
-    body = "".join(f"{day:%Y-%m-%d},Alpha,{-3.1 + i % 7 * 0.3:.1f},{9.7 + i % 5 * 0.1:.1f},"
-                   f"{10 + i % 3 * 0.1:.1f},50\n" for i, day in enumerate(days))
+    body = "".join(
+        f"{day:%Y-%m-%d},Alpha,{-3.1 + i % 7 * 0.3:.1f},{9.7 + i % 5 * 0.1:.1f},"
+        f"{10 + i % 3 * 0.1:.1f},50\n"
+        for i, day in enumerate(days)
+    )
     monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body)))
     assert (monthly["min_temp"] < 0).all() and (monthly["rainfall"] > 100).all()
     write_monthly(monthly, tmp_path / "monthly.csv")
@@ -70,7 +73,8 @@ def test_a_written_monthly_file_reads_back_to_the_same_values_and_fingerprint(tm
 
 def test_month_with_fewer_than_ten_days_is_missing(tmp_path):
     days = list(pd.date_range("2010-01-01", "2010-01-12")) + list(
-        pd.date_range("2010-02-01", "2010-02-09"))
+        pd.date_range("2010-02-01", "2010-02-09")
+    )
     body = "".join(f"{day:%Y-%m-%d},Alpha,10,20,0,50\n" for day in days)
     monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body)))
     assert list(monthly["month"]) == [pd.Timestamp("2010-01-01")]

@@ -28,8 +28,16 @@ def synthetic_monthly(years: int = 6) -> pd.DataFrame:
     for offset, location in ((0.0, "Alpha"), (5.0, "Beta")):
         for index, month in enumerate(months):
             value = offset + 10 * np.sin(2 * np.pi * month.month / 12) + index // 12
-            rows.append({"location": location, "month": month, "temp": value,
-                         "min_temp": value, "max_temp": value, "rainfall": 1.0})
+            rows.append(
+                {
+                    "location": location,
+                    "month": month,
+                    "temp": value,
+                    "min_temp": value,
+                    "max_temp": value,
+                    "rainfall": 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -62,8 +70,9 @@ def test_scores_use_the_same_cells_for_every_method(holdout):
     prepared, windows, config = holdout
     model = climatology(prepared, windows, config.horizon) + 0.5
     model[0, 2] = np.nan  # a cell the model cannot predict is dropped for every method
-    scores = score_holdout(prepared, windows, {"model": model}, np.full(config.horizon, 1.0),
-                           config.horizon)
+    scores = score_holdout(
+        prepared, windows, {"model": model}, np.full(config.horizon, 1.0), config.horizon
+    )
     cells = {method: values["cells"] for method, values in scores["metrics"].items()}
     assert cells == {"model": 11, "seasonal_naive": 11, "climatology": 11}
     # The model is climatology + 0.5, and the actuals are climatology + 3 (the yearly step).
@@ -141,10 +150,17 @@ def test_damping_is_the_least_squares_non_increasing_fit_in_0_1(pair):
     factors = shrinkage_factors(predicted, actual, origins=12)
     assert np.all(np.diff(factors) <= 1e-12) and np.all((factors >= 0) & (factors <= 1))
     usable = np.isfinite(predicted) & np.isfinite(actual)
-    slopes = np.clip(np.nansum(np.where(usable, predicted * actual, np.nan), axis=0)
-                     / np.nansum(np.where(usable, predicted**2, np.nan), axis=0), 0, 1)
+    slopes = np.clip(
+        np.nansum(np.where(usable, predicted * actual, np.nan), axis=0)
+        / np.nansum(np.where(usable, predicted**2, np.nan), axis=0),
+        0,
+        1,
+    )
     pooled = np.nansum(np.where(usable, predicted * actual, np.nan)) / np.nansum(
-        np.where(usable, predicted**2, np.nan))
+        np.where(usable, predicted**2, np.nan)
+    )
     for other in (np.minimum.accumulate(slopes), np.full_like(slopes, np.clip(pooled, 0, 1))):
-        assert (weighted_error(factors, predicted, actual)
-                <= weighted_error(other, predicted, actual) + 1e-9)
+        assert (
+            weighted_error(factors, predicted, actual)
+            <= weighted_error(other, predicted, actual) + 1e-9
+        )

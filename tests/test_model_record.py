@@ -18,14 +18,17 @@ def test_a_record_round_trips_through_its_json(default_record):
     assert set(record.summary()) >= {"key", "config", "metrics", "created"}
 
 
-@pytest.mark.parametrize(("path", "value", "message"), [
-    (("metrics", "model", "mae"), "0.9", "metrics.model.mae must be a number, got '0.9'"),
-    (("metrics", "model", "cells"), -1, "metrics.model.cells must be a count"),
-    (("config", "window"), 0, "record config: window must be between 3 and 60 (got 0)"),
-    (("per_step_mae", "model"), "fast", "per_step_mae.model must be a list of numbers"),
-    (("predictions", "month"), [], "predictions columns must be lists of one length"),
-    (("cutoff",), 2015, "cutoff must be text, got 2015"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("metrics", "model", "mae"), "0.9", "metrics.model.mae must be a number, got '0.9'"),
+        (("metrics", "model", "cells"), -1, "metrics.model.cells must be a count"),
+        (("config", "window"), 0, "record config: window must be between 3 and 60 (got 0)"),
+        (("per_step_mae", "model"), "fast", "per_step_mae.model must be a list of numbers"),
+        (("predictions", "month"), [], "predictions columns must be lists of one length"),
+        (("cutoff",), 2015, "cutoff must be text, got 2015"),
+    ],
+)
 def test_a_bad_field_is_named_with_its_value(default_record, path, value, message):
     data = copy.deepcopy(default_record.to_json())
     target = data

@@ -44,8 +44,12 @@ def test_record_holds_everything_a_chart_needs(trained, tiny_config):
     assert {"actual", "model", "network", "lower", "upper", "climatology"} <= set(predictions)
     assert {"model", "network", "lower", "upper"} <= set(forecast)
     assert forecast["month"][: tiny_config.horizon] == ["2017-07", "2017-08", "2017-09"]
-    assert all(low < mid < high for low, mid, high in
-               zip(forecast["lower"], forecast["model"], forecast["upper"], strict=True))
+    assert all(
+        low < mid < high
+        for low, mid, high in zip(
+            forecast["lower"], forecast["model"], forecast["upper"], strict=True
+        )
+    )
     assert len(record.history["loss"]) == tiny_config.epochs
     assert len(record.network_sha256) == 64 and record.versions["keras"]
 
@@ -76,10 +80,10 @@ def test_loaded_network_reproduces_the_recorded_forecast(trained, small_monthly)
         np.testing.assert_allclose(forecast[column], record.forecast[column], atol=1e-3)
 
 
-@pytest.mark.parametrize("damage", ["truncated network", "changed byte", "bad json", "no json key",
-                                    "metric as text"])
-def test_damaged_entry_is_logged_and_retrained(copied, tiny_config, small_monthly, caplog,
-                                               damage):
+@pytest.mark.parametrize(
+    "damage", ["truncated network", "changed byte", "bad json", "no json key", "metric as text"]
+)
+def test_damaged_entry_is_logged_and_retrained(copied, tiny_config, small_monthly, caplog, damage):
     store, record = copied
     key = record.key
     network, record_file = store.folder / f"{key}.keras", store.folder / f"{key}.json"
@@ -155,8 +159,17 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, store):
     """Cutoff 2011-12, H = 18: the 3 validation windows all miss 2011-04 at step 10."""
-    config = TrainConfig(window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64,
-                         seed=7, cutoff="2011-12", validation_fraction=0.1)
+    config = TrainConfig(
+        window=18,
+        horizon=18,
+        units=4,
+        epochs=1,
+        patience=0,
+        batch_size=64,
+        seed=7,
+        cutoff="2011-12",
+        validation_fraction=0.1,
+    )
     record, _ = store.get_or_train(config, small_monthly)
     assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
     assert store.lookup(config, small_monthly) == record
@@ -165,33 +178,66 @@ def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, st
 @pytest.mark.slow
 def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_monthly, store):
     """Two earlier cutoffs give two years of out-of-fold origins; served = curve + f x anomaly."""
-    config = TrainConfig(window=12, horizon=18, units=4, epochs=2, patience=0, batch_size=64,
-                         seed=7, harmonics=2, shrinkage=True, calibration="cross_fit", folds=2)
+    config = TrainConfig(
+        window=12,
+        horizon=18,
+        units=4,
+        epochs=2,
+        patience=0,
+        batch_size=64,
+        seed=7,
+        harmonics=2,
+        shrinkage=True,
+        calibration="cross_fit",
+        folds=2,
+    )
     reports = []
     record, _ = store.get_or_train(config, small_monthly, progress=reports.append)
     assert [report.stage for report in reports] == [
-        "", "", "calibration 1 of 2", "calibration 1 of 2", "calibration 2 of 2",
-        "calibration 2 of 2"]  # the page names the extra fits in its progress bar
+        "",
+        "",
+        "calibration 1 of 2",
+        "calibration 1 of 2",
+        "calibration 2 of 2",
+        "calibration 2 of 2",
+    ]  # the page names the extra fits in its progress bar
     assert record.calibration_origins == 24
     factors = np.array(record.shrinkage)
     assert len(factors) == 18 and np.all(np.diff(factors) <= 0) and np.all(factors <= 1)
-    predictions = {name: np.array(record.predictions[name], dtype=float).reshape(-1, 18)
-                   for name in ("model", "network", "seasonal_curve")}
-    damped = predictions["seasonal_curve"] + factors * (predictions["network"]
-                                                        - predictions["seasonal_curve"])
+    predictions = {
+        name: np.array(record.predictions[name], dtype=float).reshape(-1, 18)
+        for name in ("model", "network", "seasonal_curve")
+    }
+    damped = predictions["seasonal_curve"] + factors * (
+        predictions["network"] - predictions["seasonal_curve"]
+    )
     np.testing.assert_allclose(predictions["model"], damped, atol=2e-4)
-    assert set(record.metrics) == {"model", "network", "seasonal_curve", "climatology",
-                                      "seasonal_naive"}
+    assert set(record.metrics) == {
+        "model",
+        "network",
+        "seasonal_curve",
+        "climatology",
+        "seasonal_naive",
+    }
     assert record.metrics["network"].mae != record.metrics["seasonal_curve"].mae
 
 
 @pytest.mark.slow
-def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(small_monthly,
-                                                                              store):
+def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(small_monthly, store):
     """Cutoff 2011-12, H = 18: a year before the first origin leaves no training window."""
-    config = TrainConfig(window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64,
-                         seed=7, cutoff="2011-12", harmonics=2, shrinkage=True,
-                         calibration="cross_fit")
+    config = TrainConfig(
+        window=18,
+        horizon=18,
+        units=4,
+        epochs=1,
+        patience=0,
+        batch_size=64,
+        seed=7,
+        cutoff="2011-12",
+        harmonics=2,
+        shrinkage=True,
+        calibration="cross_fit",
+    )
     record, _ = store.get_or_train(config, small_monthly)
     assert record.calibration_origins == 0 and record.shrinkage == [0.0] * 18
     assert record.predictions["model"] == record.predictions["seasonal_curve"]
@@ -199,8 +245,9 @@ def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(sm
 
 
 @pytest.mark.slow
-def test_a_training_logs_one_line_when_it_starts_and_one_when_it_ends(small_monthly, store,
-                                                                      tiny_config, caplog):
+def test_a_training_logs_one_line_when_it_starts_and_one_when_it_ends(
+    small_monthly, store, tiny_config, caplog
+):
     config = tiny_config.replace(epochs=1, seed=11)
     key = key_for(config, small_monthly)
     with caplog.at_level(logging.INFO, logger="model.store"):
@@ -209,4 +256,5 @@ def test_a_training_logs_one_line_when_it_starts_and_one_when_it_ends(small_mont
     served = record.metrics["model"].mae
     assert [entry.getMessage() for entry in caplog.records] == [
         f"training {key} started",
-        f"training {key} finished in {record.train_seconds:.1f} s, served MAE {served:.3f}"]
+        f"training {key} finished in {record.train_seconds:.1f} s, served MAE {served:.3f}",
+    ]

@@ -41,11 +41,11 @@ def test_validation_split_takes_the_latest_windows(small_monthly, tiny_config):
 def test_progress_is_reported_after_every_epoch(small_monthly, tiny_config):
     reports: list[EpochReport] = []
     config = tiny_config.replace(epochs=3)
-    trained = train(config, training_windows(prepare(small_monthly, config), config),
-                    progress=reports.append)
+    trained = train(
+        config, training_windows(prepare(small_monthly, config), config), progress=reports.append
+    )
     assert [report.epoch for report in reports] == [1, 2, 3]
-    assert all(report.epochs == 3 and report.loss > 0 and report.val_loss > 0
-               for report in reports)
+    assert all(report.epochs == 3 and report.loss > 0 and report.val_loss > 0 for report in reports)
     assert trained.history["loss"] == pytest.approx([report.loss for report in reports])
 
 

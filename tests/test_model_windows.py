@@ -61,13 +61,19 @@ def test_minmax_scaling_maps_the_training_range_to_minus_one_one(small_monthly, 
     prepared = prepare(small_monthly, TrainConfig(window=6, horizon=3, anomalies=anomalies))
     rows = np.arange(len(prepared.months))
     shifted = prepared.filled - prepared.level(rows)
-    low, high = np.nanmin(shifted[: prepared.cutoff_index + 1]), np.nanmax(
-        shifted[: prepared.cutoff_index + 1])
+    low, high = (
+        np.nanmin(shifted[: prepared.cutoff_index + 1]),
+        np.nanmax(shifted[: prepared.cutoff_index + 1]),
+    )
     scaled = prepared.to_scaled(prepared.filled)
     np.testing.assert_allclose(scaled, (shifted - low) / (high - low) * 2 - 1, rtol=0, atol=1e-12)
     locations = np.arange(len(prepared.locations))
-    np.testing.assert_allclose(prepared.from_scaled(scaled, rows[:, None], locations[None, :]),
-                               prepared.filled, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        prepared.from_scaled(scaled, rows[:, None], locations[None, :]),
+        prepared.filled,
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 def test_default_cutoff_is_last_month_minus_horizon(monthly):
@@ -79,18 +85,22 @@ def test_impossible_window_names_window_horizon_and_cutoff(monthly):
     with pytest.raises(ConfigError) as raised:
         prepare(monthly, TrainConfig(window=60, horizon=36, cutoff="2012-12"))
     assert str(raised.value) == (
-        "window 60 + horizon 36 leave no training window before cutoff 2012-12")
+        "window 60 + horizon 36 leave no training window before cutoff 2012-12"
+    )
     with pytest.raises(ConfigError, match="cutoff \\(2030-01\\) must lie inside the data"):
         prepare(monthly, TrainConfig(cutoff="2030-01"))
     short = monthly[monthly["month"] >= "2016-06-01"]
     with pytest.raises(ConfigError) as raised:
         prepare(short, TrainConfig(window=12, horizon=18))
     assert str(raised.value) == (
-        "the data cover 13 months (2016-06 to 2017-06): too few for window 12 + horizon 18")
+        "the data cover 13 months (2016-06 to 2017-06): too few for window 12 + horizon 18"
+    )
     with pytest.raises(ConfigError) as raised:  # 2012-12 is missing at every station
         prepare(monthly, TrainConfig(window=18, horizon=6, cutoff="2012-12"))
-    assert str(raised.value) == ("cutoff (2012-12) leaves no station with 18 gap-free months up "
-                                 "to it, so there would be no holdout to score")
+    assert str(raised.value) == (
+        "cutoff (2012-12) leaves no station with 18 gap-free months up "
+        "to it, so there would be no holdout to score"
+    )
 
 
 def test_holdout_inputs_end_at_the_cutoff_and_skip_stations_with_gaps(monthly):

@@ -22,8 +22,19 @@ import pytest
 from helpers import FAST_FLAGS, REPO, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
-NOT_SOURCE = (".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-              ".ruff_cache", "cache", ".cache", ".venv", "venv")
+NOT_SOURCE = (
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "cache",
+    ".cache",
+    ".venv",
+    "venv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +44,19 @@ def installed(tmp_path_factory) -> dict[str, Path]:
     source = root / "source"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(venv)], check=True, timeout=120)
-    result = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input",
-                             "."], cwd=source, env=outside_env(), capture_output=True, text=True,
-                            timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
+        check=True,
+        timeout=120,
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input", "."],
+        cwd=source,
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     elsewhere = root / "elsewhere"
     elsewhere.mkdir()
@@ -46,8 +65,9 @@ def installed(tmp_path_factory) -> dict[str, Path]:
 
 def outside_env(**extra: str) -> dict[str, str]:
     """The environment without PYTHONPATH or a Redis URL, plus `extra`."""
-    env = {name: value for name, value in os.environ.items()
-           if name not in ("PYTHONPATH", "REDIS_URL")}
+    env = {
+        name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "REDIS_URL")
+    }
     return {**env, "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
 
 
@@ -59,9 +79,15 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 def test_the_packages_come_from_the_venv(installed):
     script = "import dashboard, model; print(dashboard.__file__); print(model.__file__)"
-    result = subprocess.run([str(installed["bin"] / "python"), "-c", script],
-                            cwd=installed["cwd"], env=outside_env(), capture_output=True,
-                            text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [str(installed["bin"] / "python"), "-c", script],
+        cwd=installed["cwd"],
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     for path in result.stdout.split():
         assert Path(path).is_relative_to(installed["venv"]), path
 
@@ -71,10 +97,20 @@ def test_the_dashboard_script_serves_the_page_its_css_and_the_map_outlines(insta
     log = installed["root"] / "dashboard.log"
     env = outside_env(TEMPERATURE_FORECAST_CACHE=str(installed["root"] / "store"))
     with log.open("wb") as handle:
-        server = subprocess.Popen([str(installed["bin"] / "temperature-dashboard"), "--port",
-                                   str(port), "--log-level", "info"], cwd=installed["cwd"],
-                                  env=env, stdout=handle, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [
+                str(installed["bin"] / "temperature-dashboard"),
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
+            cwd=installed["cwd"],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
@@ -95,23 +131,42 @@ def test_the_dashboard_script_serves_the_page_its_css_and_the_map_outlines(insta
         status, _, outlines = fetch(f"{url}/assets/topojson/world_110m.json")
         assert status == 200 and "countries" in json.loads(outlines)["objects"]
         assert fetch(f"{url}/health")[::2] == (200, b"OK")
-        assert re.search(rf"INFO dashboard \[pid {server.pid}\] serving http://127.0.0.1:{port}/ "
-                         "from the store folder .*/store, training jobs in diskcache",
-                         log.read_text())
+        assert re.search(
+            rf"INFO dashboard \[pid {server.pid}\] serving http://127.0.0.1:{port}/ "
+            "from the store folder .*/store, training jobs in diskcache",
+            log.read_text(),
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
 def test_the_model_script_trains_a_tiny_config_on_the_shipped_data(installed):
-    command = [str(installed["bin"] / "temperature-model"), "train", "--json", "--log-level",
-               "INFO", "--cache-dir", str(installed["root"] / "cli-store"), *FAST_FLAGS]
-    result = subprocess.run(command, cwd=installed["cwd"], env=outside_env(),
-                            capture_output=True, text=True, timeout=600)
+    command = [
+        str(installed["bin"] / "temperature-model"),
+        "train",
+        "--json",
+        "--log-level",
+        "INFO",
+        "--cache-dir",
+        str(installed["root"] / "cli-store"),
+        *FAST_FLAGS,
+    ]
+    result = subprocess.run(
+        command,
+        cwd=installed["cwd"],
+        env=outside_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout)
     assert summary["cache_hit"] is False and summary["config"]["window"] == 3
     assert len(summary["per_location"]) == 49
     assert summary["metrics"]["model"]["mae"] > 0
-    assert re.search(rf"INFO model\.store \[pid \d+\] training {summary['key']} finished in "
-                     rf"{summary['train_seconds']:.1f} s", result.stderr)
+    assert re.search(
+        rf"INFO model\.store \[pid \d+\] training {summary['key']} finished in "
+        rf"{summary['train_seconds']:.1f} s",
+        result.stderr,
+    )

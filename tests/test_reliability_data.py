@@ -20,11 +20,13 @@ from model.windows import prepare, training_windows
 pytestmark = pytest.mark.timeout(120)
 
 
-
 def snapshot(store: Store) -> dict[str, bytes]:
     """Every entry file's bytes, so any change to the store shows."""
-    return {path.name: path.read_bytes() for pattern in ("*.json", "*.keras")
-            for path in sorted(store.folder.glob(pattern))}
+    return {
+        path.name: path.read_bytes()
+        for pattern in ("*.json", "*.keras")
+        for path in sorted(store.folder.glob(pattern))
+    }
 
 
 def load_and_train(path: Path, store: Store, config) -> None:
@@ -38,8 +40,9 @@ def test_corpus_has_at_least_thirty_distinct_problems():
 
 
 @pytest.mark.parametrize("case", sorted(CORPUS))
-def test_malformed_file_gets_its_own_message_and_store_is_unchanged(case, tmp_path, built_in,
-                                                                     tiny_config):
+def test_malformed_file_gets_its_own_message_and_store_is_unchanged(
+    case, tmp_path, built_in, tiny_config
+):
     store = Store(shutil.copytree(built_in.folder, tmp_path / "store"))
     build, fragments = CORPUS[case]
     path = tmp_path / f"{case}.csv"
@@ -65,17 +68,25 @@ def test_bytes_over_the_limit_are_refused_before_decoding():
 
 ACCEPTED: dict[str, bytes] = {
     "utf8_bom": b"\xef\xbb\xbf" + (HEADER + days(45)).encode(),
-    "extra_columns": ("Humidity9am,Date,Location,MinTemp,MaxTemp,Rainfall,WindDir\n" + "".join(
-        f"55,{line},NW\n" for line in days(45).splitlines())).encode(),
+    "extra_columns": (
+        "Humidity9am,Date,Location,MinTemp,MaxTemp,Rainfall,WindDir\n"
+        + "".join(f"55,{line},NW\n" for line in days(45).splitlines())
+    ).encode(),
     "crlf": (HEADER + days(45)).replace("\n", "\r\n").encode(),
-    "spaces_and_quotes": ("Date, Location ,MinTemp,MaxTemp,Rainfall\n" + "".join(
-        f'{line.split(",")[0]}, "Alpha" ,{",".join(line.split(",")[2:])}\n'
-        for line in days(45).splitlines())).encode(),
-    "missing_markers": (HEADER + days(43) + "2010-02-13,Alpha,NA,,nan\n"
-                        + "2010-02-14,Alpha,NaN,20,\n").encode(),
+    "spaces_and_quotes": (
+        "Date, Location ,MinTemp,MaxTemp,Rainfall\n"
+        + "".join(
+            f'{line.split(",")[0]}, "Alpha" ,{",".join(line.split(",")[2:])}\n'
+            for line in days(45).splitlines()
+        )
+    ).encode(),
+    "missing_markers": (
+        HEADER + days(43) + "2010-02-13,Alpha,NA,,nan\n" + "2010-02-14,Alpha,NaN,20,\n"
+    ).encode(),
     "gzip": gzip.compress((HEADER + days(45)).encode()),
-    "gzip_members": b"".join(gzip.compress(part.encode()) for part in
-                             (HEADER, days(20), days(25, start="2010-01-21"))),
+    "gzip_members": b"".join(
+        gzip.compress(part.encode()) for part in (HEADER, days(20), days(25, start="2010-01-21"))
+    ),
 }
 
 

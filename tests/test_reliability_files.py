@@ -102,8 +102,12 @@ def test_forged_reference_to_an_arbitrary_python_function_is_refused(copy, tmp_p
         members = {name: archive.read(name) for name in archive.namelist()}
     config = json.loads(members["config.json"])
     layer = next(layer for layer in config["config"]["layers"] if layer["name"] == "payload")
-    layer["config"]["function"] = {"module": "os", "class_name": "function", "config": "getcwd",
-                                   "registered_name": "function"}
+    layer["config"]["function"] = {
+        "module": "os",
+        "class_name": "function",
+        "config": "getcwd",
+        "registered_name": "function",
+    }
     members["config.json"] = json.dumps(config).encode()
     forged_path = tmp_path / "forged.keras"
     with zipfile.ZipFile(forged_path, "w") as archive:

@@ -49,8 +49,10 @@ def test_eight_processes_asking_at_once_train_exactly_once(tmp_path, data_file):
         assert process.returncode == 0, stderr[-2000:]
     results = [json.loads(stdout) for stdout, _ in outputs]
     trained = sum(not result.pop("cache_hit") for result in results)
-    print(f"single-flight: {PROCESSES} processes, {trained} training run(s), "
-          f"all launched before any entry existed: {launched_before_any_entry}")
+    print(
+        f"single-flight: {PROCESSES} processes, {trained} training run(s), "
+        f"all launched before any entry existed: {launched_before_any_entry}"
+    )
     assert launched_before_any_entry
     assert trained == 1
     assert all(result == results[0] for result in results)
@@ -84,7 +86,8 @@ def kill_at_random_moment(trial: int, cache: Path, data: Path, rng: random.Rando
     try:
         while process.poll() is None and time.monotonic() - started < 150:
             seen = trigger != "time" and any(
-                path.name.startswith(trigger) for path in cache.glob(f"*{key}*"))
+                path.name.startswith(trigger) for path in cache.glob(f"*{key}*")
+            )
             if trigger == "time" or seen:
                 time.sleep(delay)
                 break
@@ -97,8 +100,13 @@ def kill_at_random_moment(trial: int, cache: Path, data: Path, rng: random.Rando
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
-    moment = ("at a random time" if trigger == "time" else f"after {trigger}* appeared" if seen
-              else f"(it ended before {trigger}* was seen)")
+    moment = (
+        "at a random time"
+        if trigger == "time"
+        else f"after {trigger}* appeared"
+        if seen
+        else f"(it ended before {trigger}* was seen)"
+    )
     return f"trial {trial}: {outcome} {delay:.3f} s {moment} ({time.monotonic() - started:.1f} s)"
 
 
@@ -112,16 +120,23 @@ def test_kill_9_at_random_moments_never_lists_or_loads_a_broken_entry(tmp_path, 
     monthly = load_monthly(data_file)
     print(f"crash trials: seed {seed}")
     with ThreadPoolExecutor(max_workers=2) as lanes:  # two trainings at once share the store
-        futures = [lanes.submit(kill_at_random_moment, trial, cache, data_file,
-                                random.Random(rng.random())) for trial in range(TRIALS)]
+        futures = [
+            lanes.submit(
+                kill_at_random_moment, trial, cache, data_file, random.Random(rng.random())
+            )
+            for trial in range(TRIALS)
+        ]
         for future in futures:
             print(future.result())
             check_store(store, monthly)
     listed = check_store(store, monthly)
-    print(f"after {TRIALS} kills: {len(listed)} complete entries, "
-          f"{len(temporaries(store))} orphaned temporary files (never listed)")
-    keys = {seed: key_for(CLI_FAST.replace(seed=seed), monthly)
-            for seed in range(1000, 1000 + TRIALS)}
+    print(
+        f"after {TRIALS} kills: {len(listed)} complete entries, "
+        f"{len(temporaries(store))} orphaned temporary files (never listed)"
+    )
+    keys = {
+        seed: key_for(CLI_FAST.replace(seed=seed), monthly) for seed in range(1000, 1000 + TRIALS)
+    }
     killed = [seed for seed, key in keys.items() if key not in listed]
     assert set(listed) <= set(keys.values())  # the test computes the keys the CLI writes
     assert killed, "every trial finished before its kill"

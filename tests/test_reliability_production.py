@@ -36,8 +36,16 @@ from model import Store
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(420)]
 PR_SET_PDEATHSIG = 1
-FORM = {"recipe": "default", "window": 3, "horizon": 1, "epochs": 1, "units": 2, "cell": "gru",
-        "bidirectional": False, "dataset": None}
+FORM = {
+    "recipe": "default",
+    "window": 3,
+    "horizon": 1,
+    "epochs": 1,
+    "units": 2,
+    "cell": "gru",
+    "bidirectional": False,
+    "dataset": None,
+}
 
 
 def die_with_parent() -> None:
@@ -48,9 +56,15 @@ def die_with_parent() -> None:
 def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
     """Start a server in its own process group, its output in a log file."""
     with log.open("wb") as handle:
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=handle,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=die_with_parent)
+        return subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -69,8 +83,9 @@ def stop(process: subprocess.Popen) -> None:
             child.kill()
 
 
-def wait_for(condition, what: str, process: subprocess.Popen, log: Path,
-             timeout: float = 120) -> None:
+def wait_for(
+    condition, what: str, process: subprocess.Popen, log: Path, timeout: float = 120
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -96,34 +111,63 @@ def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("production")
     env_file = folder / "production.env"  # the settings a deployment puts in .env
     web_port = free_port()
-    env_file.write_text(f"REDIS_PORT={free_port()}\nWEB_PORT={web_port}\nWEB_WORKERS=2\n"
-                        f"TEMPERATURE_FORECAST_CACHE={folder / 'store'}\n")
-    access = (f"--access-logfile {folder / 'access.log'} "
-              "--access-logformat '%(p)s %(m)s %(U)s %(q)s %(s)s'")
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GUNICORN_CMD_ARGS": access,  # which gunicorn worker served each request
-           "XDG_CACHE_HOME": str(folder / "default-cache")}  # where the store would default to
+    env_file.write_text(
+        f"REDIS_PORT={free_port()}\nWEB_PORT={web_port}\nWEB_WORKERS=2\n"
+        f"TEMPERATURE_FORECAST_CACHE={folder / 'store'}\n"
+    )
+    access = (
+        f"--access-logfile {folder / 'access.log'} "
+        "--access-logformat '%(p)s %(m)s %(U)s %(q)s %(s)s'"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GUNICORN_CMD_ARGS": access,  # which gunicorn worker served each request
+        "XDG_CACHE_HOME": str(folder / "default-cache"),
+    }  # where the store would default to
     env.pop("REDIS_URL", None)
     log = folder / "honcho.log"
-    honcho = start([sys.executable, "-m", "honcho", "start", "-f", str(REPO / "Procfile"),
-                    "-e", str(env_file), "--no-colour"], log, env)
+    honcho = start(
+        [
+            sys.executable,
+            "-m",
+            "honcho",
+            "start",
+            "-f",
+            str(REPO / "Procfile"),
+            "-e",
+            str(env_file),
+            "--no-colour",
+        ],
+        log,
+        env,
+    )
     try:
-        for ready in (lambda: b"Ready to accept" in log.read_bytes(),
-                      lambda: b"ready." in log.read_bytes(),
-                      lambda: answers(f"http://127.0.0.1:{web_port}/")):
+        for ready in (
+            lambda: b"Ready to accept" in log.read_bytes(),
+            lambda: b"ready." in log.read_bytes(),
+            lambda: answers(f"http://127.0.0.1:{web_port}/"),
+        ):
             wait_for(ready, "honcho start", honcho, log)
-        yield {"url": f"http://127.0.0.1:{web_port}", "store": Store(folder / "store"),
-               "folder": folder, "log": log}
+        yield {
+            "url": f"http://127.0.0.1:{web_port}",
+            "store": Store(folder / "store"),
+            "folder": folder,
+            "log": log,
+        }
     finally:
         stop(honcho)
 
 
 def post(url: str, body: dict, query: str = "") -> tuple[int, str]:
     """POST a callback request; return (status, text) even for error statuses."""
-    request = urllib.request.Request(f"{url}/_dash-update-component{query}",
-                                     data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}/_dash-update-component{query}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read().decode()
@@ -148,14 +192,24 @@ def request_body(callback: dict, values: dict[str, Any]) -> dict:
 
     `values` is keyed by component id, or by "id.property" where one component gives several.
     """
+
     def with_values(items: list[dict]) -> list[dict]:
-        return [{**item, "value": values.get(f"{item['id']}.{item['property']}",
-                                             values.get(item["id"]))} for item in items]
+        return [
+            {
+                **item,
+                "value": values.get(f"{item['id']}.{item['property']}", values.get(item["id"])),
+            }
+            for item in items
+        ]
 
     inputs = with_values(callback["inputs"])
-    return {"output": callback["output"], "outputs": outputs_of(callback["output"]),
-            "inputs": inputs, "state": with_values(callback["state"]),
-            "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}
+    return {
+        "output": callback["output"],
+        "outputs": outputs_of(callback["output"]),
+        "inputs": inputs,
+        "state": with_values(callback["state"]),
+        "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"],
+    }
 
 
 def served_by(folder: Path, marker: str) -> list[int]:
@@ -164,11 +218,13 @@ def served_by(folder: Path, marker: str) -> list[int]:
     return [int(line.split()[0].strip("<>")) for line in lines if marker in line]
 
 
-def start_training(url: str, values: dict[str, Any], marker: str,
-                   old_job: str | None = None) -> tuple[dict, dict]:
+def start_training(
+    url: str, values: dict[str, Any], marker: str, old_job: str | None = None
+) -> tuple[dict, dict]:
     """Post the retrain callback as the page does (cancelling `old_job`); return (body, job)."""
-    train = next(c for c in callbacks(url) if c.get("background")
-                 and c["inputs"][0]["id"] == "train")
+    train = next(
+        c for c in callbacks(url) if c.get("background") and c["inputs"][0]["id"] == "train"
+    )
     body = request_body(train, {**values, "train": 1})
     query = f"?start={marker}" + (f"&oldJob={old_job}" if old_job else "")
     status, text = post(url, body, query)
@@ -182,8 +238,9 @@ def wait_for_answer(url: str, body: dict, job: dict, marker: str) -> dict | None
     poll = 0
     while time.monotonic() < deadline:
         poll += 1
-        status, text = post(url, body, f"?cacheKey={job['cacheKey']}&job={job['job']}"
-                                       f"&poll={marker}-{poll}")
+        status, text = post(
+            url, body, f"?cacheKey={job['cacheKey']}&job={job['job']}&poll={marker}-{poll}"
+        )
         if status == 204:
             return None
         assert status == 200, text
@@ -227,8 +284,10 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
             other = next((pid for pid in pids if pid != started_by[0]), None)
             if other:
                 break
-    print(f"production: job started by gunicorn worker {started_by[0]}, trained in Celery, "
-          f"result served by gunicorn worker {other}")
+    print(
+        f"production: job started by gunicorn worker {started_by[0]}, trained in Celery, "
+        f"result served by gunicorn worker {other}"
+    )
     assert other is not None
     assert len(entry_files(store)) == 2
 
@@ -240,8 +299,10 @@ def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
     assert (store.folder / f"{key}.keras").is_file() and store.verify(key).config.units == 5
     assert not list((folder / "default-cache").rglob("*.keras"))
     # the worker logs in the one format (model/logs.py), not Celery's own; honcho relays it
-    finished = re.compile(rf"worker\.1 +\| \S+ \S+ INFO model\.store \[pid \d+\] training "
-                          rf"{key} finished in [\d.]+ s, served MAE [\d.]+")
+    finished = re.compile(
+        rf"worker\.1 +\| \S+ \S+ INFO model\.store \[pid \d+\] training "
+        rf"{key} finished in [\d.]+ s, served MAE [\d.]+"
+    )
     deadline = time.monotonic() + 10
     while not finished.search(production["log"].read_text()) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -264,39 +325,59 @@ def test_same_settings_again_come_from_the_store(production):
 
 LONG = "x" * 100_000
 ANYTHING = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**15, 10**15),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=40), st.just(LONG),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**15), 10**15),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=40),
+    st.just(LONG),
     st.sampled_from(["Atlantis", "../../etc/passwd", "=cmd|' /C calc'!A0", "<script>", "Cairns"]),
-    st.lists(st.text(max_size=20), max_size=5), st.dictionaries(st.text(max_size=5),
-                                                                st.integers(), max_size=3),
+    st.lists(st.text(max_size=20), max_size=5),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
 )
 NOT_A_FORM_NUMBER = st.one_of(  # never a whole number in a config field's range
-    st.none(), st.just(""), st.booleans(), st.just(LONG), st.text(max_size=40),
+    st.none(),
+    st.just(""),
+    st.booleans(),
+    st.just(LONG),
+    st.text(max_size=40),
     st.floats(allow_nan=True, allow_infinity=True).filter(lambda x: not float(x).is_integer()),
-    st.integers(-10**15, 2), st.integers(10**6, 10**15), st.lists(st.integers(), max_size=3),
+    st.integers(-(10**15), 2),
+    st.integers(10**6, 10**15),
+    st.lists(st.integers(), max_size=3),
 )
 
 
 def wildcard(item: dict, value: Any) -> Any:
     """The page sends a list of matches for an ALL input; forge one match with an unknown key."""
     pattern = json.loads(item["id"])
-    forged = {name: "f0f0f0f0f0f0f0f0f0f0" if part == ["ALL"] else part
-              for name, part in pattern.items()}
+    forged = {
+        name: "f0f0f0f0f0f0f0f0f0f0" if part == ["ALL"] else part for name, part in pattern.items()
+    }
     return [{"id": forged, "property": item["property"], "value": value}]
 
 
 def forged_body(callback: dict, values: list[Any]) -> dict:
     """A request for the callback carrying the given forged value for each input and state."""
     items = [*callback["inputs"], *callback["state"]]
-    forged = [wildcard(item, value) if item["id"].startswith("{") else {**item, "value": value}
-              for item, value in zip(items, values, strict=True)]
+    forged = [
+        wildcard(item, value) if item["id"].startswith("{") else {**item, "value": value}
+        for item, value in zip(items, values, strict=True)
+    ]
     first = forged[0][0] if isinstance(forged[0], list) else forged[0]
-    first_id = first["id"] if isinstance(first["id"], str) else json.dumps(
-        first["id"], sort_keys=True, separators=(",", ":"))
+    first_id = (
+        first["id"]
+        if isinstance(first["id"], str)
+        else json.dumps(first["id"], sort_keys=True, separators=(",", ":"))
+    )
     count = len(callback["inputs"])
-    return {"output": callback["output"], "outputs": outputs_of(callback["output"]),
-            "inputs": forged[:count], "state": forged[count:],
-            "changedPropIds": [f"{first_id}.{first['property']}"]}
+    return {
+        "output": callback["output"],
+        "outputs": outputs_of(callback["output"]),
+        "inputs": forged[:count],
+        "state": forged[count:],
+        "changedPropIds": [f"{first_id}.{first['property']}"],
+    }
 
 
 def refused_cleanly(status: int, text: str) -> None:
@@ -331,8 +412,10 @@ def test_forged_values_for_every_callback_get_no_server_error(production):
     before = store_files(store)
     plain = [c for c in callbacks(url) if not c.get("background") and not c["clientside_function"]]
     statuses = [status for callback in plain for status in forge_requests(url, callback)]
-    print(f"forged: {len(statuses)} payloads to {len(plain)} callbacks, statuses "
-          f"{ {status: statuses.count(status) for status in sorted(set(statuses))} }")
+    print(
+        f"forged: {len(statuses)} payloads to {len(plain)} callbacks, statuses "
+        f"{ {status: statuses.count(status) for status in sorted(set(statuses))} }"
+    )
     assert statuses.count(200) > len(statuses) // 2  # most reached the callback and answered
     assert answers(f"{url}/")
     assert store_files(store) == before
@@ -345,8 +428,12 @@ def test_forged_training_requests_train_nothing(production):
     fields = [item["id"] for item in train["state"]]
 
     @settings(max_examples=20, deadline=None, database=None, derandomize=True)
-    @given(st.fixed_dictionaries({"window": NOT_A_FORM_NUMBER}, optional={
-        field: ANYTHING for field in fields if field != "window"}))
+    @given(
+        st.fixed_dictionaries(
+            {"window": NOT_A_FORM_NUMBER},
+            optional={field: ANYTHING for field in fields if field != "window"},
+        )
+    )
     def check(values: dict[str, Any]) -> None:
         body = forged_body(train, [1, *(values.get(field) for field in fields)])
         status, text = post(url, body)
@@ -379,8 +466,12 @@ def shown_keys(component: Any) -> set[str]:
     elif isinstance(component, dict):
         props = component["props"]
         if "showing" in str(props.get("className", "")):
-            found |= {match for match in re.findall(r"'key': '(\w+)'|\"key\": \"(\w+)\"",
-                                                     str(props)) for match in match if match}
+            found |= {
+                match
+                for match in re.findall(r"'key': '(\w+)'|\"key\": \"(\w+)\"", str(props))
+                for match in match
+                if match
+            }
         for value in props.values():
             found |= shown_keys(value)
     return found
@@ -412,16 +503,19 @@ def test_switching_a_b_a_quickly_never_shows_one_labelled_as_the_other(productio
     with ThreadPoolExecutor(max_workers=3) as pool:
         shown = list(pool.map(show, [key_a, key_b, key_a] * 10))
     assert all(keys == {asked} for asked, keys in shown), shown
-    print(f"stale: A->B->A retrains answered {key_a}, {len(shown)} switches from 3 clients, "
-          "every answer labelled by its own key")
+    print(
+        f"stale: A->B->A retrains answered {key_a}, {len(shown)} switches from 3 clients, "
+        "every answer labelled by its own key"
+    )
 
 
 def test_security_defaults_of_the_served_app(production):
     url = production["url"]
     with urllib.request.urlopen(f"{url}/", timeout=30) as response:
         page = response.read().decode()
-    config = json.loads(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page,
-                                  re.DOTALL).group(1))
+    config = json.loads(
+        re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page, re.DOTALL).group(1)
+    )
     assert not config.get("ui") and not config.get("props_check")  # debug mode is off
     status, text = post(url, {"output": "no-such.children", "inputs": [], "state": []})
     assert status >= 400 and "Traceback" not in text and 'File "' not in text
@@ -437,19 +531,28 @@ def test_security_defaults_of_the_served_app(production):
 
 def test_bad_csv_uploads_get_their_message_and_the_app_keeps_serving(production):
     url, store = production["url"], production["store"]
-    upload = next(c for c in callbacks(url) if "upload-message.children" in c["output"]
-                  and not c.get("clientside_function"))  # the server side, after the size check
+    upload = next(
+        c
+        for c in callbacks(url)
+        if "upload-message.children" in c["output"] and not c.get("clientside_function")
+    )  # the server side, after the size check
     before = store_files(store)
     small = sorted(set(CORPUS) - AFTER_READING - {"over_size_limit", "gzip_bomb"})
     for case in small:
         build, fragments = CORPUS[case]
         contents = "data:text/csv;base64," + base64.b64encode(build()).decode()
-        values = {"upload-ready": 1, "reset-data": None, "upload.contents": contents,
-                  "upload.filename": f"{case}.csv"}
+        values = {
+            "upload-ready": 1,
+            "reset-data": None,
+            "upload.contents": contents,
+            "upload.filename": f"{case}.csv",
+        }
         status, text = post(url, request_body(upload, values))
         assert status == 200, f"{case}: {status} {text[:300]}"
         message = json.dumps(json.loads(text)["response"])
         assert "Not used" in message and fragments[0] in message.replace('\\"', '"'), message
     assert store_files(store) == before and answers(f"{url}/")
-    print(f"uploads: {len(small)} malformed files refused by the running app, each with its "
-          "own message; / still answers")
+    print(
+        f"uploads: {len(small)} malformed files refused by the running app, each with its "
+        "own message; / still answers"
+    )

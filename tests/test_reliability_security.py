@@ -22,24 +22,35 @@ def test_default_server_listens_on_loopback_only_with_debug_off(tmp_path):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "TEMPERATURE_FORECAST_CACHE": str(tmp_path)}
     env.pop("REDIS_URL", None)
-    server = subprocess.Popen([sys.executable, "-m", "dashboard", "--port", str(port)], cwd=REPO,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dashboard", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         listening: set[tuple[str, int]] = set()
         while time.monotonic() < deadline and server.poll() is None and not listening:
             time.sleep(0.5)
-            listening = {(c.laddr.ip, c.laddr.port) for c in psutil.Process(server.pid)
-                         .net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+            listening = {
+                (c.laddr.ip, c.laddr.port)
+                for c in psutil.Process(server.pid).net_connections(kind="inet")
+                if c.status == psutil.CONN_LISTEN
+            }
         assert listening == {("127.0.0.1", port)}, listening
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             page = response.read().decode()
-        config = json.loads(re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page,
-                                      re.DOTALL).group(1))
+        config = json.loads(
+            re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page, re.DOTALL).group(1)
+        )
         assert not config.get("ui") and not config.get("props_check")
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/_dash-update-component",
-                                         data=b'{"output": "nothing.children", "inputs": 7}',
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_dash-update-component",
+            data=b'{"output": "nothing.children", "inputs": 7}',
+            headers={"Content-Type": "application/json"},
+        )
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         body = refused.value.read().decode()

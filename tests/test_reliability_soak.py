@@ -36,7 +36,9 @@ def test_twenty_trainings_in_one_process_grow_rss_boundedly(tmp_path, monthly):
         rss_mb.append(process.memory_info().rss / 2**20)
     measured = np.array(rss_mb[WARM_UP:])
     per_training = float(np.polyfit(np.arange(len(measured)), measured, 1)[0])
-    print(f"soak: {TRAININGS} trainings, RSS {rss_mb[0]:.0f} -> {rss_mb[-1]:.0f} MB, "
-          f"growth {per_training:.1f} MB per training after {WARM_UP} warm-up trainings")
+    print(
+        f"soak: {TRAININGS} trainings, RSS {rss_mb[0]:.0f} -> {rss_mb[-1]:.0f} MB, "
+        f"growth {per_training:.1f} MB per training after {WARM_UP} warm-up trainings"
+    )
     assert len(store.entries()) == TRAININGS
     assert per_training < BOUND_MB
