@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from model import SHARED, write_atomic
+
+# Headless Chromium as it must run here (as root, with no outside network), for the load
+# benchmark and the browser tests alike.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROME_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--window-size=1400,1000",
+)
 
 BENCHMARKS = Path(__file__).resolve().parent
 RESULTS = BENCHMARKS / "RESULTS.md"

@@ -39,21 +39,11 @@ import numpy as np
 import psutil
 import requests
 
-from benchmarks.common import RESULTS, fmt, markdown_table, write_section
+from benchmarks.common import CHROME_ARGS, CHROMIUM, RESULTS, fmt, markdown_table, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never any other address
 CHART_OUTPUT = "forecast-chart.figure"
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--window-size=1400,1000",
-)
 # Injected before the page's own scripts: note when the forecast chart is first drawn.
 CHART_PROBE = """
 (function check() {

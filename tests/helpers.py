@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from benchmarks.common import CHROME_ARGS, CHROMIUM  # noqa: F401 (the browser tests use them)
 from model import DEFAULT, Store, TrainConfig
 from model.data import MAX_UPLOAD_BYTES
 
@@ -104,17 +105,14 @@ def temporaries(store: Store) -> list[str]:
     )
 
 
-# Headless Chromium as it must run here: as root, with no outside network.
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROME_ARGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--window-size=1400,1000",
-)
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def free_port() -> int:

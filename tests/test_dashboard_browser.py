@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require
+from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require, wait_for
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
@@ -112,15 +112,6 @@ def _stations_shown(duo) -> list[str]:
     return duo.driver.execute_script(LEGEND_NAMES) or []
 
 
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def _click(duo, element_id: str) -> None:
     """Click a button even while a growing chart moves it (as a user would, after scrolling)."""
     script = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
@@ -135,7 +126,7 @@ def _type_number(duo, field_id: str, value: float) -> None:
 
 def test_browse_change_stations_and_train(dash_duo):
     duo = dash_duo
-    _wait(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     shown = _trace_names(duo)
     assert {"Cairns", "Canberra", "Darwin", "Gold Coast", "Mount Ginini"} <= set(shown)
     assert "built-in" in duo.find_element(f"#{ids.MODEL_LIST}").text
@@ -143,9 +134,9 @@ def test_browse_change_stations_and_train(dash_duo):
     shipped_key = duo.driver.current_url.split("model=")[1]
 
     _click(duo, ids.CLEAR)
-    _wait(lambda: not _trace_names(duo), 20, "the chart to empty after Clear")
+    wait_for(lambda: not _trace_names(duo), 20, "the chart to empty after Clear")
     _click(duo, ids.SELECT_ALL)
-    _wait(lambda: "Hobart" in _trace_names(duo), 30, "every station after Select all")
+    wait_for(lambda: "Hobart" in _trace_names(duo), 30, "every station after Select all")
     assert "Albury" in duo.driver.current_url
 
     _check_form_messages(duo)
@@ -153,7 +144,7 @@ def test_browse_change_stations_and_train(dash_duo):
         _type_number(duo, field_id, value)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
     _click(duo, ids.TRAIN)
-    _wait(
+    wait_for(
         lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is not None,
         20,
         "the Train button to be disabled while training",
@@ -162,7 +153,7 @@ def test_browse_change_stations_and_train(dash_duo):
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
     duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "window 6, horizon 3, 4 units", timeout=20)
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
-    _wait(
+    wait_for(
         lambda: "model=" in duo.driver.current_url and shipped_key not in duo.driver.current_url,
         20,
         "the URL to name the new model",
@@ -197,12 +188,12 @@ def _cancel_a_long_training(duo) -> None:
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
     _click(duo, ids.CANCEL)
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "cancelled", timeout=20)
-    _wait(
+    wait_for(
         lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None,
         20,
         "the Train button to be enabled after Cancel",
     )
-    _wait(
+    wait_for(
         lambda: "of 300" not in duo.find_element(f"#{ids.PROGRESS}").text,
         20,
         "the progress bar to stop naming the cancelled job's epoch",
@@ -217,13 +208,13 @@ def _cancel_a_long_training(duo) -> None:
 
 def test_map_click_link_and_upload(dash_duo, tmp_path):
     duo = dash_duo
-    _wait(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     grey = duo.find_elements(f"#{ids.MAP} .scattergeo:first-child path.point")
     ActionChains(duo.driver).move_to_element(grey[0]).click().perform()
-    _wait(lambda: len(_stations_shown(duo)) == 6, 20, "a sixth station after clicking the map")
+    wait_for(lambda: len(_stations_shown(duo)) == 6, 20, "a sixth station after clicking the map")
     link = duo.driver.current_url
     duo.driver.get(link)  # a link reopens the same view
-    _wait(lambda: len(_stations_shown(duo)) == 6, 30, "the same six stations from the link")
+    wait_for(lambda: len(_stations_shown(duo)) == 6, 30, "the same six stations from the link")
     assert duo.driver.current_url == link
 
     bad = tmp_path / "bad.csv"
@@ -252,7 +243,7 @@ def test_map_click_link_and_upload(dash_duo, tmp_path):
     )
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(good))
     duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
-    _wait(lambda: _trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
+    wait_for(lambda: _trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
     assert "No models for this data yet" in duo.find_element(f"#{ids.MODEL_LIST}").text
 
 
@@ -266,13 +257,13 @@ def _csp_violations(duo) -> list[str]:
 
 def test_page_draws_under_its_content_security_policy(dash_duo):
     duo = dash_duo
-    _wait(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
-    _wait(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
-    _wait(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
     assert _csp_violations(duo) == []
     # The policy is in force: an injected inline script is refused, and the refusal is logged.
     assert duo.driver.execute_script(INLINE_PROBE) is False
-    _wait(lambda: _csp_violations(duo), 10, "the refused inline script in the console log")
+    wait_for(lambda: _csp_violations(duo), 10, "the refused inline script in the console log")
 
 
 def _network_line(duo, station: str = "Cairns") -> list[float]:
@@ -295,7 +286,7 @@ def _model_in_url(duo) -> str:
 def test_direction_changes_the_network_line_and_models_compare(dash_duo):
     """Two trainings that differ only in direction, at the default horizon, draw two lines."""
     duo = dash_duo
-    _wait(lambda: _network_line(duo), 60, "the built-in network's line")
+    wait_for(lambda: _network_line(duo), 60, "the built-in network's line")
     assert "built in" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
     _type_number(duo, "epochs", 1)
     _type_number(duo, "units", 4)
@@ -306,10 +297,10 @@ def test_direction_changes_the_network_line_and_models_compare(dash_duo):
         duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
         before = duo.driver.current_url
         _click(duo, ids.TRAIN)
-        _wait(lambda url=before: duo.driver.current_url != url, 300, f"the {direction} model")
+        wait_for(lambda url=before: duo.driver.current_url != url, 300, f"the {direction} model")
         duo.wait_for_contains_text(f"#{ids.SHOWN_MODEL}", "horizon 18, 4 units", timeout=30)
         keys.append(_model_in_url(duo))
-        _wait(lambda: _network_line(duo) not in ([], *lines), 30, "its network line")
+        wait_for(lambda: _network_line(duo) not in ([], *lines), 30, "its network line")
         lines.append(_network_line(duo))
     assert "bidirectional GRU" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
     assert len(lines[0]) == len(lines[1]) == 18 and lines[0] != lines[1]
@@ -321,7 +312,7 @@ def test_direction_changes_the_network_line_and_models_compare(dash_duo):
         "return Array.from(document.querySelectorAll('#compare-chart .js-plotly-plot'))"
         ".flatMap(plot => (plot.data || []).map(trace => trace.name));"
     )
-    _wait(
+    wait_for(
         lambda: (
             {"Model 1: network's own", "Model 2: network's own"}
             <= set(duo.driver.execute_script(compared) or [])
@@ -329,7 +320,7 @@ def test_direction_changes_the_network_line_and_models_compare(dash_duo):
         30,
         "the comparison chart",
     )
-    _wait(
+    wait_for(
         lambda: _grid_text(duo, ids.COMPARE_TABLE, "direction") == ["forward", "bidirectional"],
         10,
         "the comparison grid",
@@ -361,7 +352,7 @@ def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
         f"&compare={default},{article}"
     )
     stations = ["Cairns", "Canberra", "Darwin"]
-    _wait(
+    wait_for(
         lambda: _grid_text(duo, ids.STATION_TABLE, "station") == stations,
         60,
         "the per-station grid",
@@ -381,7 +372,7 @@ def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
     header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", header)
     header.click()  # ascending
-    _wait(
+    wait_for(
         lambda: (
             [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")] == sorted(served)
         ),
@@ -390,7 +381,7 @@ def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
     )
     assert duo.driver.switch_to.active_element == header  # the header keeps the focus
     header.send_keys(Keys.ENTER)  # the keyboard sorts too: descending
-    _wait(
+    wait_for(
         lambda: (
             [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
             == sorted(served, reverse=True)
@@ -399,7 +390,7 @@ def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
         "a descending sort from the keyboard",
     )
 
-    _wait(
+    wait_for(
         lambda: _grid_text(duo, ids.COMPARE_TABLE, "model") == ["Model 1", "Model 2"],
         30,
         "the comparison grid",

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require
+from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require, wait_for
 from selenium import webdriver
 
 ONE_YEAR = 31536000
@@ -60,7 +60,7 @@ def browser(request, tmp_path):
     driver = None
     try:
         url = f"http://127.0.0.1:{port}/"
-        _wait(lambda: _answers(url, server), 60, f"{request.param} to answer on {url}")
+        wait_for(lambda: _answers(url, server), 60, f"{request.param} to answer on {url}")
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for argument in (*CHROME_ARGS, f"--user-data-dir={tmp_path / 'profile'}"):
@@ -85,19 +85,10 @@ def _answers(url: str, server: subprocess.Popen) -> bool:
         return False
 
 
-def _wait(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def _visit(driver, url: str) -> dict[str, list]:
     """Open url, wait for the drawn forecast chart and a quiet network; resources by URL."""
     driver.get(url)
-    _wait(lambda: driver.execute_script(CHART_DRAWN), 90, "the forecast chart")
+    wait_for(lambda: driver.execute_script(CHART_DRAWN), 90, "the forecast chart")
     seen: list = []
     quiet = time.monotonic()
     while time.monotonic() - quiet < 1.5:
