@@ -34,7 +34,8 @@ def require(condition: bool, reason: str) -> None:
 STATIONS = ["Cairns", "Hobart"]
 # The smallest config the pipeline accepts; still a real GRU network trained by Keras.
 FAST_CHANGES = {"window": 3, "horizon": 1, "units": 2, "epochs": 1, "ensemble": 1, "patience": 0,
-                "batch_size": 256, "bidirectional": False, "calendar": False, "anomalies": False}
+                "batch_size": 256, "bidirectional": False, "calendar": False, "anomalies": False,
+                "calibration": "validation"}  # one network, no cross-fitting folds
 FAST = TrainConfig(**FAST_CHANGES)  # in-process tests: independent of the tuned DEFAULT
 CLI_FAST = DEFAULT.replace(**FAST_CHANGES)  # what `python -m model train` builds from FAST_FLAGS
 FAST_FLAGS = [flag for name, value in FAST_CHANGES.items() for flag in (
