@@ -46,6 +46,7 @@ FAST_CHANGES = {
     "bidirectional": False,
     "calendar": False,
     "anomalies": False,
+    "calibration": "validation",  # one network, no cross-fitting folds
 }
 FAST = TrainConfig(**FAST_CHANGES)  # in-process tests: independent of the tuned DEFAULT
 CLI_FAST = DEFAULT.replace(**FAST_CHANGES)  # what `python -m model train` builds from FAST_FLAGS
