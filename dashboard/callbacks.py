@@ -58,6 +58,7 @@ from .sources import (
     find_model,
     find_record,
     is_shipped,
+    is_store_key,
     load_dataset,
     lookup,
     save_upload,
@@ -575,9 +576,11 @@ def ask_or_delete(
     return (*delete_model(settings, key, version), None, False, no_update)
 
 
-def remember_trained(key: Any, trained_here: Any) -> list[str]:
-    """The session's trained keys with a new one (the list only ever names store keys)."""
-    known = trained_here if isinstance(trained_here, list) else []
+def remember_trained(key: Any, trained_here: Any) -> Any:
+    """The session's trained keys with a new one; only well-formed store keys are kept."""
+    if not is_store_key(key):
+        return no_update
+    known = [k for k in trained_here if is_store_key(k)] if isinstance(trained_here, list) else []
     return list(dict.fromkeys([*known, key]))[-50:]
 
 

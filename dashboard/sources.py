@@ -167,9 +167,14 @@ class Entry(NamedTuple):
     shipped: bool
 
 
+def is_store_key(key: object) -> bool:
+    """Whether a value sent by a browser has the shape of a store key (letters and digits)."""
+    return isinstance(key, str) and key.isalnum() and len(key) <= 64
+
+
 def find_model(settings: Settings, key: object) -> ShownModel:
     """A key's record and frames from any store; InputError when malformed or unknown."""
-    if not isinstance(key, str) or not key.isalnum() or len(key) > 64:
+    if not is_store_key(key):
         raise InputError(f"model key {short_repr(key)} is not a store key")
     for store in stores(settings):
         try:

@@ -11,7 +11,7 @@ import pandas as pd
 from model import PRESETS, ConfigError, DataError, TrainConfig, prepare, short_repr
 
 from . import form, ids
-from .sources import InputError
+from .sources import InputError, is_store_key
 
 MAX_ITEMS = 200  # far more than any data set's stations and states; longer lists are forged
 MAX_COMPARED = 4  # models on one comparison chart
@@ -50,7 +50,7 @@ def parse_compare(value: Any) -> list[str]:
     if (
         not isinstance(value, list)
         or len(value) > MAX_COMPARED
-        or any(not isinstance(key, str) or not key.isalnum() or len(key) > 64 for key in value)
+        or not all(is_store_key(key) for key in value)
     ):
         raise InputError(f"compare at most {MAX_COMPARED} models at once: got {short_repr(value)}")
     return list(dict.fromkeys(value))

@@ -768,3 +768,9 @@ def test_title_and_credit_fit_the_data_set():
     assert "Australian" in title and "Bureau of Meteorology" in credit
     title, credit = page_words(as_view([], dataset="0123456789abcdef"))
     assert "Australian" not in title and "Bureau" not in credit and "you uploaded" in credit
+
+
+@pytest.mark.parametrize("forged", [["a"], {"k": 1}, "../x", 7, None])
+def test_a_forged_trained_key_is_not_remembered(forged):
+    assert remember_trained(forged, ["abc"]) is no_update
+    assert remember_trained("abc123", [forged, "abc"]) == ["abc", "abc123"]

@@ -44,7 +44,7 @@ FORM = {
     "units": 2,
     "cell": "gru",
     "bidirectional": False,
-    "dataset": None,
+    "view": None,  # the page's view store: None is the built-in data
 }
 
 
@@ -251,6 +251,11 @@ def wait_for_answer(url: str, body: dict, job: dict, marker: str) -> dict | None
     pytest.fail("the retrain did not finish in 300 s")
 
 
+def showing(key: str) -> dict[str, Any]:
+    """The page's view store with a model shown on the built-in data."""
+    return {"dataset": None, "stations": [], "model": key, "compare": []}
+
+
 def train_through_app(production: dict, values: dict[str, Any], marker: str) -> dict:
     """Start a retrain through the app and wait for its response."""
     body, job = start_training(production["url"], values, marker)
@@ -262,13 +267,13 @@ def train_through_app(production: dict, values: dict[str, Any], marker: str) -> 
 def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it(production):
     url, folder, store = production["url"], production["folder"], production["store"]
     response = train_through_app(production, FORM, "first")
-    key = response["model-key"]["data"]
+    key = response["trained"]["data"]
     assert key in [entry.key for entry in store.entries()]
     assert b"succeeded" in production["log"].read_bytes()
     started_by = served_by(folder, "start=first")
     assert len(started_by) == 1
     models = next(c for c in callbacks(url) if c["output"].startswith("model-list."))
-    body = request_body(models, {"model-key": key})
+    body = request_body(models, {"view": showing(key)})
 
     def probe(number: int) -> None:
         status, text = post(url, body, f"?probe={number}")
@@ -295,7 +300,7 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
 def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
     """TEMPERATURE_FORECAST_CACHE reaches the Celery worker through Settings.from_env()."""
     store, folder = production["store"], production["folder"]
-    key = train_through_app(production, {**FORM, "units": 5}, "folder")["model-key"]["data"]
+    key = train_through_app(production, {**FORM, "units": 5}, "folder")["trained"]["data"]
     assert (store.folder / f"{key}.keras").is_file() and store.verify(key).config.units == 5
     assert not list((folder / "default-cache").rglob("*.keras"))
     # the worker logs in the one format (model/logs.py), not Celery's own; honcho relays it
@@ -480,23 +485,23 @@ def shown_keys(component: Any) -> set[str]:
 def test_switching_a_b_a_quickly_never_shows_one_labelled_as_the_other(production):
     url = production["url"]
     settings_b = {**FORM, "units": 3}
-    key_a = train_through_app(production, FORM, "a")["model-key"]["data"]
-    key_b = train_through_app(production, settings_b, "b")["model-key"]["data"]
+    key_a = train_through_app(production, FORM, "a")["trained"]["data"]
+    key_b = train_through_app(production, settings_b, "b")["trained"]["data"]
     assert key_a != key_b
     # The retrain callback as the page drives it: each start cancels the job before it.
     body_a, job_a = start_training(url, FORM, "aba-1")
     body_b, job_b = start_training(url, settings_b, "aba-2", old_job=job_a["job"])
     body_last, job_last = start_training(url, FORM, "aba-3", old_job=job_b["job"])
     last = wait_for_answer(url, body_last, job_last, "aba-3")
-    assert last is not None and last["model-key"]["data"] == key_a
+    assert last is not None and last["trained"]["data"] == key_a
     for body, job, key in ((body_a, job_a, key_a), (body_b, job_b, key_b)):
         answer = wait_for_answer(url, body, job, "aba-old")
-        assert answer is None or answer["model-key"]["data"] == key
+        assert answer is None or answer["trained"]["data"] == key
     # The model list: 30 quick A/B switches from 3 clients; each shows the key it asked for.
     models = next(c for c in callbacks(url) if c["output"].startswith("model-list."))
 
     def show(key: str) -> tuple[str, set[str]]:
-        status, text = post(url, request_body(models, {"model-key": key}))
+        status, text = post(url, request_body(models, {"view": showing(key)}))
         assert status == 200, text[:500]
         return key, shown_keys(json.loads(text)["response"])
 
