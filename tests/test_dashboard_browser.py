@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require, wait_for
+from selenium.common.exceptions import ElementClickInterceptedException
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
@@ -342,6 +343,15 @@ def _rgb(hex_colour: str) -> str:
     return f"rgb({red}, {green}, {blue})"
 
 
+def _clicked(element) -> bool:
+    """Click as a user does; False while something (a redrawn chart, a spinner) covers it."""
+    try:
+        element.click()
+    except ElementClickInterceptedException:
+        return False
+    return True
+
+
 def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
     """The built-in models fill both grids: formats, colours, sorting by mouse and keyboard."""
     duo = dash_duo
@@ -371,7 +381,7 @@ def test_score_and_compare_grids_format_sort_and_highlight(dash_duo):
 
     header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", header)
-    header.click()  # ascending
+    wait_for(lambda: _clicked(header), 20, "the header to take a click")  # ascending
     wait_for(
         lambda: (
             [float(t) for t in _grid_text(duo, ids.STATION_TABLE, "model_mae")] == sorted(served)
