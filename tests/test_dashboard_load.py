@@ -43,7 +43,7 @@ RESOURCES = (
     ".map(e => [e.name, e.transferSize, e.encodedBodySize, e.decodedBodySize]);"
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # starts servers and Chromium
 
 
 @pytest.fixture(params=list(SERVERS))
