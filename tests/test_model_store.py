@@ -156,20 +156,16 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert "temperature-forecast" in str(default_cache_dir())
 
 
+# A small network trained up to 2011-12 with an 18-month horizon: the data's early edge.
+EARLY_CUTOFF = TrainConfig(
+    window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64, seed=7, cutoff="2011-12"
+)
+
+
 @pytest.mark.slow
 def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, store):
     """Cutoff 2011-12, H = 18: the 3 validation windows all miss 2011-04 at step 10."""
-    config = TrainConfig(
-        window=18,
-        horizon=18,
-        units=4,
-        epochs=1,
-        patience=0,
-        batch_size=64,
-        seed=7,
-        cutoff="2011-12",
-        validation_fraction=0.1,
-    )
+    config = EARLY_CUTOFF.replace(validation_fraction=0.1)
     record, _ = store.get_or_train(config, small_monthly)
     assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
     assert store.lookup(config, small_monthly) == record
@@ -225,19 +221,7 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
 @pytest.mark.slow
 def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(small_monthly, store):
     """Cutoff 2011-12, H = 18: a year before the first origin leaves no training window."""
-    config = TrainConfig(
-        window=18,
-        horizon=18,
-        units=4,
-        epochs=1,
-        patience=0,
-        batch_size=64,
-        seed=7,
-        cutoff="2011-12",
-        harmonics=2,
-        shrinkage=True,
-        calibration="cross_fit",
-    )
+    config = EARLY_CUTOFF.replace(harmonics=2, shrinkage=True, calibration="cross_fit")
     record, _ = store.get_or_train(config, small_monthly)
     assert record.calibration_origins == 0 and record.shrinkage == [0.0] * 18
     assert record.predictions["model"] == record.predictions["seasonal_curve"]
