@@ -14,6 +14,7 @@ from dash import Dash, Output
 
 from model import short_repr
 
+from . import session
 from .background import make_manager
 from .health import HEALTH_PATH, find_problem
 from .layout import build_layout
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
     register(app, settings)
     _refuse_unknown_callbacks(app)
     _send_security_headers(app)
+    session.install(app)
     cache_versioned_assets(app)
     return app
 

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import pytest
 from helpers import REPO, free_port
 
-from dashboard import create_app
+from dashboard import create_app, session
 from dashboard.__main__ import build_parser, warn_if_public
 from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
@@ -249,3 +249,15 @@ def test_serving_beyond_loopback_warns_that_it_is_not_for_production(caplog, hos
         assert "\n## Production\n" in (REPO / "README.md").read_text(encoding="utf-8")
     else:
         assert warnings == []
+
+
+def test_a_browser_gets_one_secret_session_cookie_and_a_forged_one_is_replaced(tmp_path):
+    client = create_app(Settings(cache_dir=tmp_path / "cache")).server.test_client()
+    first = client.get("/")
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith(f"{session.COOKIE}=") and "HttpOnly" in cookie
+    assert "SameSite=Strict" in cookie
+    assert "Set-Cookie" not in client.get("/").headers  # the same session from then on
+    client.set_cookie(session.COOKIE, "../not-an-id")
+    replaced = client.get("/").headers["Set-Cookie"]
+    assert replaced != cookie and "not-an-id" not in replaced
