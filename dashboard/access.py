@@ -155,6 +155,12 @@ def may_read(settings: Settings, dataset: str, session_id: str | None) -> bool:
     return session_id is not None and _hashed(session_id) in allowed
 
 
+def share_link(settings: Settings, dataset: str) -> str | None:
+    """The data set's current share link query value, or None when it is not shared."""
+    token = _read(_access_path(settings, dataset))["token"]
+    return f"{dataset}-{token}" if token else None
+
+
 def share(settings: Settings, dataset: str) -> str:
     """The data set's share link query value, made on first use."""
 

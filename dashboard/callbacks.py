@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -789,6 +790,34 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data."
     )
     return {"dataset": dataset}, alert(text, "success")
+
+
+def update_sharing(settings: Settings, event: str | None, view: Any, href: Any) -> tuple:
+    """Share or stop sharing the uploaded data set in view; only its uploader sees the controls.
+
+    Returns (hidden, link, stop disabled, note).
+    """
+    try:
+        dataset = unpack(view)[0]
+    except InputError:
+        dataset = None
+    if dataset is None or not access.is_uploader(settings, dataset, session.current()):
+        return True, "", True, None
+    if event == ids.SHARE:
+        access.share(settings, dataset)
+    elif event == ids.STOP_SHARING:
+        access.stop_sharing(settings, dataset)
+    link = access.share_link(settings, dataset)
+    if link is None:
+        note = "Only you see this data set and the models trained on it."
+        return False, "", True, note
+    page = urlsplit(href if isinstance(href, str) else "")
+    url = urlunsplit((page.scheme, page.netloc, page.path or "/", urlencode({"share": link}), ""))
+    note = (
+        "Whoever opens this link sees this data set and its models, until you stop sharing. "
+        "Links to its models work for them too."
+    )
+    return False, url, False, note
 
 
 def _decode_upload(contents: Any, name: str, limit: int) -> bytes:

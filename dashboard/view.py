@@ -178,23 +178,7 @@ def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
 
 def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
     """The view a link asks for, on the session's data set or the linked model's."""
-    try:
-        dataset = unpack(view)[0]
-        data = load_dataset(settings, dataset)
-    except InputError as error:
-        dataset, data, notices = None, load_dataset(settings, None), [f"{error}."]
-    else:
-        notices = []
-    link = share_of(search)
-    if link is not None:
-        shared = access.open_share(settings, link, session.current())
-        if shared is None:
-            notices.append(
-                "The share link does not open a data set: it is mistyped, or its uploader "
-                "stopped sharing."
-            )
-        else:
-            dataset, data = shared, load_dataset(settings, shared)
+    dataset, data, notices = _shared_or_own(settings, search, view)
     wanted, key, compare = parse_query(search)
     if key is not None:
         try:
@@ -233,6 +217,25 @@ def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
         models,
         notice,
     )
+
+
+def _shared_or_own(settings: Settings, search: Any, view: Any) -> tuple[Any, Dataset, list[str]]:
+    """(data set id, data set, notices): a share link's data set, else the session's own."""
+    link = share_of(search)
+    notices = []
+    if link is not None:
+        shared = access.open_share(settings, link, session.current())
+        if shared is not None:
+            return shared, load_dataset(settings, shared), []
+        notices.append(
+            "The share link does not open a data set: it is mistyped, or its uploader "
+            "stopped sharing."
+        )
+    try:
+        dataset = unpack(view)[0]
+        return dataset, load_dataset(settings, dataset), notices
+    except InputError as error:
+        return None, load_dataset(settings, None), [*notices, f"{error}."]
 
 
 def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:

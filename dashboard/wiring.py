@@ -242,6 +242,19 @@ def register(app: Dash, settings: Settings) -> None:
     def _upload(_ready, _reset, contents, filename):
         return callbacks.upload_data(settings, _trigger()[0], contents, filename)
 
+    @app.callback(
+        Output(ids.SHARING, "hidden"),
+        Output(ids.SHARE_LINK, "value"),
+        Output(ids.STOP_SHARING, "disabled"),
+        Output(ids.SHARE_NOTE, "children"),
+        Input(ids.VIEW, "data"),
+        Input(ids.SHARE, "n_clicks"),
+        Input(ids.STOP_SHARING, "n_clicks"),
+        State(ids.URL, "href"),
+    )
+    def _sharing(shown, _share, _stop, href):
+        return callbacks.update_sharing(settings, _trigger()[0], shown, href)
+
 
 def upload_size_check(limit: int) -> str:
     """Browser code that refuses a file over `limit` bytes before it is sent to the server.

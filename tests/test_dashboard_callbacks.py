@@ -37,6 +37,7 @@ from dashboard.callbacks import (
     update_compare,
     update_models,
     update_scores,
+    update_sharing,
     upload_data,
 )
 from dashboard.grids import DIFFERS
@@ -828,3 +829,57 @@ def test_the_operator_signs_in_with_the_token_and_may_delete_any_model(tmp_path,
     response = client.post("/_dash-update-component", json=delete)
     assert "Deleted" in response.get_data(as_text=True)
     assert not user_store(settings).record_path(key).is_file()
+
+
+OTHER_SESSION = "another-browser-session-00000000"
+
+
+def test_an_upload_is_private_until_its_uploader_shares_it_and_revoking_takes_it_back(
+    settings, uploaded
+):
+    page = "http://127.0.0.1:8050/?stations=Cairns"
+    hidden, link, _, _ = update_sharing(settings, None, on(uploaded), page)
+    assert not hidden and link == ""  # the uploader sees the controls, nothing shared yet
+    flask.g.session_id = OTHER_SESSION
+    assert update_sharing(settings, None, on(uploaded), page)[0]  # no controls for others
+    with pytest.raises(InputError, match="not shared with you"):
+        load_dataset(settings, uploaded)
+    assert "not shared with you" in text(update_models(settings, on(uploaded)))
+    view, *_, notice = update_view(settings, None, None, on(uploaded), "")
+    assert view["dataset"] is None and "not shared with you" in text(notice)
+
+    flask.g.session_id = BROWSER_SESSION
+    _, link, stop_disabled, note = update_sharing(settings, ids.SHARE, on(uploaded), page)
+    assert link.startswith("http://127.0.0.1:8050/?share=") and not stop_disabled
+    assert "until you stop sharing" in note
+    search = "?" + link.split("?", 1)[1]
+
+    flask.g.session_id = OTHER_SESSION
+    view, url, *_, notice = update_view(settings, None, None, None, search)
+    assert view["dataset"] == uploaded and notice is None and "share" not in url
+    assert load_dataset(settings, uploaded).fingerprint == uploaded
+    forged = search[:-3] + "xyz"
+    flask.g.session_id = "a-third-browser-session-00000000"
+    view, *_, notice = update_view(settings, None, None, None, forged)
+    assert view["dataset"] is None and "does not open a data set" in text(notice)
+
+    flask.g.session_id = BROWSER_SESSION
+    assert update_sharing(settings, ids.STOP_SHARING, on(uploaded), page)[1:3] == ("", True)
+    flask.g.session_id = OTHER_SESSION
+    with pytest.raises(InputError, match="not shared with you"):
+        load_dataset(settings, uploaded)  # access taken back
+    view, *_, notice = update_view(settings, None, None, None, search)
+    assert view["dataset"] is None and "stopped sharing" in text(notice)
+
+
+def test_a_link_to_a_model_on_an_unshared_upload_says_it_is_not_shared(settings, uploaded, trained):
+    store, record = trained
+    for path in store.folder.glob(f"{record.key}.*"):
+        shutil.copy(path, settings.cache_dir)
+    flask.g.session_id = OTHER_SESSION
+    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
+    assert view["model"] != record.key and view["dataset"] is None
+    assert "trained on uploaded data that is not shared with you" in text(notice)
+    flask.g.session_id = BROWSER_SESSION  # the uploader opens it
+    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
+    assert (view["model"], view["dataset"], notice) == (record.key, uploaded, None)
