@@ -410,7 +410,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     assert labels[-1].startswith("epoch 2 of 2")
     assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
     listed = update_models(settings, as_view([], shown, dataset))
-    assert "window 6, horizon 3, 3 units" in text(listed)
+    assert "window 6, horizon 3, 3 units" in text(listed) and "Delete" in text(listed)
+    assert access.owns_model(settings, shown, BROWSER_SESSION)  # the trainer may delete it
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(
