@@ -523,6 +523,7 @@ def may_delete(settings: Settings, key: str) -> bool:
 
 def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
+    hides = not (deletable or entry.shipped)  # someone else's: hidden, not deleted
     gain, baseline = skill_vs_better(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
@@ -550,15 +551,15 @@ def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupIt
                         disabled=showing,
                     ),
                     dbc.Button(
-                        "Delete" if deletable else "Hide",
+                        "Hide" if hides else "Delete",
                         id={"type": ids.DELETE_MODEL, "key": record.key},
                         size="sm",
-                        color="danger" if deletable else "secondary",
+                        color="secondary" if hides else "danger",
                         outline=True,
                         disabled=entry.shipped,
-                        title=None
-                        if deletable
-                        else "Trained by another session: hide it from your own list",
+                        title="Trained by another session: hide it from your own lists"
+                        if hides
+                        else None,
                     ),
                 ],
                 className="button-row mt-1",

@@ -35,11 +35,13 @@ from dashboard.callbacks import (
     unscored_note,
     update_chart,
     update_compare,
+    update_map,
     update_models,
     update_scores,
     update_sharing,
     upload_data,
 )
+from dashboard.figures import BUNDLED_TRACES, loss_figure
 from dashboard.grids import DIFFERS
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
@@ -884,3 +886,19 @@ def test_a_link_to_a_model_on_an_unshared_upload_says_it_is_not_shared(settings,
     flask.g.session_id = BROWSER_SESSION  # the uploader opens it
     view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
     assert (view["model"], view["dataset"], notice) == (record.key, uploaded, None)
+
+
+def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
+    settings, key, article_record
+):
+    view = as_view(STATIONS, key, None, [key, article_record.key])
+    figures = [
+        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
+        update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
+        update_map(settings, view),
+        update_scores(settings, view)[3],
+        update_compare(settings, view, ["model", "network"])[0],
+        loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
+    ]
+    drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}
+    assert drawn and drawn <= BUNDLED_TRACES  # another trace type would draw nothing
