@@ -153,6 +153,7 @@ def test_browse_change_stations_and_train(dash_duo):
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
     duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "window 6, horizon 3, 4 units", timeout=20)
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
+    assert "Delete" in _model_buttons(duo, "window 6, horizon 3, 4 units")  # its trainer's
     wait_for(
         lambda: "model=" in duo.driver.current_url and shipped_key not in duo.driver.current_url,
         20,
@@ -163,6 +164,17 @@ def test_browse_change_stations_and_train(dash_duo):
         f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data.length;"
     )
     assert loss_traces >= 1
+
+
+def _model_buttons(duo, model: str) -> list[str]:
+    """The enabled buttons of the listed model whose text names `model`."""
+    return duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.model-item'))"
+        ".filter(item => item.textContent.includes(arguments[0]))"
+        ".flatMap(item => Array.from(item.querySelectorAll('button')))"
+        ".filter(button => !button.disabled).map(button => button.textContent);",
+        model,
+    )
 
 
 def _check_form_messages(duo) -> None:
