@@ -45,7 +45,7 @@ from .figures import (
     use_small_multiples,
 )
 from .grids import compare_columns
-from .messages import alert, counted, describe
+from .messages import alert, counted, describe, not_saved
 from .settings import Settings
 from .sources import (
     VARIABLE,
@@ -496,10 +496,13 @@ def update_models(settings: Settings, view: Any) -> Any:
         listed = entries(settings, load_dataset(settings, dataset))
     except InputError as error:
         return alert(str(error))
-    if not listed:
+    damaged = user_store(settings).damaged()
+    if not listed and not damaged:
         return html.P("No models for this data yet.", className="text-muted small")
     return dbc.ListGroup(
-        [_model_item(entry, entry.record.key == key) for entry in listed], flush=True
+        [_model_item(entry, entry.record.key == key) for entry in listed]
+        + [_damaged_item(key, reason) for key, reason in sorted(damaged.items())],
+        flush=True,
     )
 
 
@@ -531,19 +534,40 @@ def _model_item(entry: Entry, showing: bool) -> dbc.ListGroupItem:
                         outline=True,
                         disabled=showing,
                     ),
-                    dbc.Button(
-                        "Delete",
-                        id={"type": ids.DELETE_MODEL, "key": record.key},
-                        size="sm",
-                        color="danger",
-                        outline=True,
-                        disabled=entry.shipped,
-                    ),
+                    _delete_button(record.key, disabled=entry.shipped),
                 ],
                 className="button-row mt-1",
             ),
         ],
         className="model-item" + (" showing" if showing else ""),
+    )
+
+
+def _damaged_item(key: str, reason: str) -> dbc.ListGroupItem:
+    """A store entry that cannot be shown (edited, truncated), listed so it can be deleted."""
+    return dbc.ListGroupItem(
+        [
+            html.Div(
+                [
+                    html.Span(f"Model {key}", className="model-title"),
+                    dbc.Badge("damaged", color="danger"),
+                ]
+            ),
+            html.Div(reason, className="small text-muted"),
+            html.Div(_delete_button(key, disabled=False), className="button-row mt-1"),
+        ],
+        className="model-item",
+    )
+
+
+def _delete_button(key: str, disabled: bool) -> dbc.Button:
+    return dbc.Button(
+        "Delete",
+        id={"type": ids.DELETE_MODEL, "key": key},
+        size="sm",
+        color="danger",
+        outline=True,
+        disabled=disabled,
     )
 
 
@@ -565,13 +589,10 @@ def ask_or_delete(
         key = pending
     elif not (isinstance(trained_here, list) and key in trained_here):
         try:
-            record = find_record(settings, key)
+            name = _entry_name(settings, key)
         except InputError as error:
             return no_update, alert(str(error)), None, False, no_update
-        question = (
-            f"Delete {describe(record.config)}? It goes for everyone using this "
-            "server, and cannot be undone."
-        )
+        question = f"Delete {name}? It goes for everyone using this server, and cannot be undone."
         return no_update, no_update, key, True, question
     return (*delete_model(settings, key, version), None, False, no_update)
 
@@ -587,14 +608,24 @@ def remember_trained(key: Any, trained_here: Any) -> Any:
 def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
     """Delete a stored model; the view then moves off it. Returns (store version, message)."""
     try:
-        record = find_record(settings, key)
+        name = _entry_name(settings, key)
         if is_shipped(settings, key):
             raise InputError(f"model {key} is built in and cannot be deleted")
     except InputError as error:
         return no_update, alert(str(error))
     user_store(settings).delete(key)
     bumped = version + 1 if isinstance(version, int) else 1
-    return bumped, alert(f"Deleted {describe(record.config)}.", "secondary")
+    return bumped, alert(f"Deleted {name}.", "secondary")
+
+
+def _entry_name(settings: Settings, key: Any) -> str:
+    """A model to delete in words: its settings, or its key when its entry is damaged."""
+    try:
+        return describe(find_record(settings, key).config)
+    except ModelGone:
+        if not user_store(settings).record_path(key).exists():
+            raise
+        return f"the damaged model {key}"
 
 
 # Retrain -------------------------------------------------------------------------------------
@@ -670,6 +701,9 @@ def train_model(
         )
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
+    except OSError as error:
+        log.error("training %s not saved: %s", describe(config), error)
+        return no_update, alert(not_saved(error, "the trained model"))
     set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done", loss_figure(history)))
     served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
     return record.key, alert(
@@ -719,7 +753,11 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
-    dataset = save_upload(settings, data)
+    try:
+        dataset = save_upload(settings, data)
+    except OSError as error:
+        log.error("upload %r not saved: %s", name, error)
+        return no_update, alert(not_saved(error, name))
     monthly = data.monthly
     stations = monthly["location"].nunique()
     text = (

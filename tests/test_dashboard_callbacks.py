@@ -217,9 +217,8 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
 def test_scores_say_how_far_ahead_the_network_correction_is_used(
     settings, dataset, key, factors, expected
 ):
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
+    store = user_store(settings)
+    store.write_record(dataclasses.replace(store.record(key), shrinkage=factors))
     _, note, _, _ = update_scores(settings, as_view(STATIONS, key, dataset))
     assert expected in note
 
@@ -233,10 +232,12 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
     before = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
-    path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
+    store = user_store(settings)
+    record = store.record(key)
+    served = [value + 5 for value in record.predictions["model"]]
+    store.write_record(  # another file, so another version of it
+        dataclasses.replace(record, predictions={**record.predictions, "model": served})
+    )
     after = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
