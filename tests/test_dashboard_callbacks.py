@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
+from helpers import fill_disk
 
 from dashboard import create_app, form, ids
 from dashboard.callbacks import (
@@ -490,6 +491,63 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
+
+
+@pytest.mark.parametrize("damage", ["better metric", "cut short"])
+def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, dataset, key, damage):
+    record_file = user_store(settings).record_path(key)
+    if damage == "better metric":
+        data = json.loads(record_file.read_text())
+        data["metrics"]["model"]["mae"] = 0.01  # flattering, and never computed
+        record_file.write_text(json.dumps(data))
+        reason = "record does not match its recorded record_sha256 (edited or damaged)"
+    else:
+        record_file.write_text(record_file.read_text()[:500])
+        reason = "unreadable record"
+    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    assert f"model {key} cannot be used" in text(note) and reason in text(note)
+    assert "0.01" not in json.dumps(figure)
+    listed = update_models(settings, as_view(STATIONS, None, dataset))
+    assert f"Model {key} damaged" in text(listed) and reason in text(listed)
+    question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)[-1]
+    assert question.startswith(f"Delete the damaged model {key}?")
+    version, message = delete_model(settings, key, 3)
+    assert version == 4 and text(message) == f"Deleted the damaged model {key}."
+    assert not list(user_store(settings).folder.glob(f"{key}.*"))
+    assert key not in text(update_models(settings, as_view(STATIONS, None, dataset)))
+
+
+def test_an_upload_on_a_full_disk_says_so_and_keeps_nothing(small_disk):
+    settings = Settings(cache_dir=small_disk / "cache", use_shipped=False)
+    settings.cache_dir.mkdir()
+    fill_disk(small_disk)
+    rows = "Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
+        f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0\n"
+        for m in range(1, 13)
+        for d in range(1, 29)
+    )
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(rows.encode()), "alpha.csv")
+    assert event is no_update
+    assert text(message) == (
+        "The server's disk is full: alpha.csv could not be written, so nothing was saved."
+    )
+    assert [path.name for path in small_disk.rglob("*") if path.is_file()] == ["filler"]
+
+
+@pytest.mark.slow
+def test_a_training_on_a_full_disk_says_so_and_keeps_nothing(
+    small_disk, small_monthly, tiny_config
+):
+    settings = Settings(cache_dir=small_disk / "cache", base_config=tiny_config, use_shipped=False)
+    dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
+    fill_disk(small_disk)
+    shown, message = train_model(settings, [].append, form_values(tiny_config), on(dataset))
+    assert shown is no_update
+    assert text(message) == (
+        "The server's disk is full: the trained model could not be written, so nothing was saved."
+    )
+    kept = sorted(path.name for path in small_disk.rglob("*") if path.is_file())
+    assert kept == [f"{dataset}.csv", "filler"]  # the upload from before the disk filled
 
 
 def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, uploaded):
