@@ -102,7 +102,11 @@ def _library_versions() -> dict[str, str]:
 
 
 class Store:
-    """Trained networks on disk: `<key>.keras` plus `<key>.json`, the JSON written last."""
+    """Trained networks on disk: `<key>.keras` plus `<key>.json`, the JSON written last.
+
+    A record holds the network file's sha256 and its own (`record_sha256`); an entry is used
+    only when both match.
+    """
 
     def __init__(self, folder: str | Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else default_cache_dir()
@@ -247,10 +251,11 @@ class Store:
     def _training_lock(self, key: str) -> Iterator[None]:
         """Hold the key's lock file, and remove it before letting go, so none stays behind.
 
-        Removing a lock file someone may be waiting on is safe here: filelock, having locked a
-        file, retries when that file has no name any more (`st_nlink == 0`), so a waiter locks
-        the new file at the same path, not the removed one; and the file goes only after the
-        record is written, so whoever takes the lock next finds the entry and trains nothing.
+        Removing a lock file someone may be waiting on is safe here: filelock (4.3 on), having
+        locked a file, retries when that file has no name any more (`st_nlink == 0`), so a
+        waiter locks the new file at the same path, not the removed one; and the file goes only
+        after the record is written, so whoever takes the lock next finds the entry and trains
+        nothing. (A `locks/` folder swept of stale files would need its own lock for the sweep.)
         """
         lock_path = self._lock_path(key)
         self.folder.mkdir(parents=True, exist_ok=True)
