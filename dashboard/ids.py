@@ -61,6 +61,7 @@ DELETE_DIALOG = "delete-dialog"  # asks before deleting a model not trained in t
 DELETE_QUESTION = "delete-question"
 DELETE_YES = "delete-yes"
 DELETE_NO = "delete-no"
+SHOW_HIDDEN = "show-hidden"  # lists again the models this session hid
 DELETE_PENDING = "delete-pending"  # the key the dialog asks about
 TRAINED_HERE = "trained-here"  # keys trained in this browser session: deleted without asking
 

@@ -131,14 +131,15 @@ def register(app: Dash, settings: Settings) -> None:
         Input({"type": ids.DELETE_MODEL, "key": ALL}, "n_clicks"),
         Input(ids.DELETE_YES, "n_clicks"),
         Input(ids.DELETE_NO, "n_clicks"),
+        Input({"type": ids.SHOW_HIDDEN, "key": ALL}, "n_clicks"),
         State(ids.DELETE_PENDING, "data"),
         State(ids.TRAINED_HERE, "data"),
         State(ids.STORE_VERSION, "data"),
         prevent_initial_call=True,
     )
-    def _delete(_clicks, _yes, _no, pending, trained_here, version):
+    def _delete(_clicks, _yes, _no, _show, pending, trained_here, version):
         event, key = _trigger()
-        if event == ids.DELETE_MODEL and key is None:
+        if event in (ids.DELETE_MODEL, ids.SHOW_HIDDEN) and key is None:
             return (no_update,) * 5  # the model list was redrawn, nothing was clicked
         return callbacks.ask_or_delete(settings, event, key, pending, trained_here, version)
 

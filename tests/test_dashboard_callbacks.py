@@ -14,13 +14,14 @@ import logging
 import shutil
 import stat
 
+import flask
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
-from helpers import fill_disk
+from helpers import BROWSER_SESSION, fill_disk
 
-from dashboard import create_app, form, ids
+from dashboard import access, create_app, form, ids
 from dashboard.callbacks import (
     ask_or_delete,
     check_form,
@@ -471,9 +472,16 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert compared == [key] and "compared models" in text(notice)
 
 
+def claim(settings, *keys):
+    """Make this test's browser session the trainer of these models (as if it trained them)."""
+    for key in keys:
+        access.claim_model(settings, key, flask.g.session_id)
+
+
 def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     settings, dataset, key, article_record
 ):
+    claim(settings, key, article_record.key)
     *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
     assert pending == key and is_open and "Delete GRU, window 18" in question
     assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
@@ -507,6 +515,10 @@ def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, da
     figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
     assert f"model {key} cannot be used" in text(note) and reason in text(note)
     assert "0.01" not in json.dumps(figure)
+    flask.g.session_id = "another-session-0123456789abcdefg"
+    assert key not in str(update_models(settings, as_view(STATIONS, None, dataset)))
+    flask.g.session_id = BROWSER_SESSION
+    claim(settings, key)  # who trained it may delete it
     listed = update_models(settings, as_view(STATIONS, None, dataset))
     assert f"Model {key} damaged" in text(listed) and reason in text(listed)
     question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)[-1]
@@ -568,7 +580,8 @@ def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, upl
 def test_an_uploaded_data_set_is_kept_owner_only(settings, uploaded, small_monthly):
     path = upload_path(settings, uploaded)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
+    kept = sorted(entry.name for entry in path.parent.iterdir())  # no temporary, no lock left
+    assert kept == [f"{uploaded}.access.json", path.name]
     assert load_dataset(settings, uploaded).fingerprint == fingerprint(small_monthly, VARIABLE)
 
 
@@ -792,6 +805,7 @@ def test_training_messages_go_with_their_job_or_model(key):
 
 
 def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key):
+    claim(settings, key)
     trained_here = remember_trained(key, remember_trained("abc", None))
     assert trained_here == ["abc", key]
     version, message, _, is_open, _ = ask_or_delete(
@@ -833,3 +847,46 @@ def test_title_and_credit_fit_the_data_set():
 def test_a_forged_trained_key_is_not_remembered(forged):
     assert remember_trained(forged, ["abc"]) is no_update
     assert remember_trained("abc123", [forged, "abc"]) == ["abc", "abc123"]
+
+
+def test_only_its_trainer_or_the_operator_deletes_a_model_others_hide_it(
+    settings, dataset, key, article_record
+):
+    claim(settings, key)
+    flask.g.session_id = "another-browser-session-00000000"
+    refused = delete_model(settings, key, 0)  # a forged delete from another session
+    assert refused[0] is no_update and "only its trainer or the operator" in text(refused[1])
+    assert user_store(settings).record_path(key).is_file()
+    listed = str(update_models(settings, as_view(STATIONS, key, dataset)))
+    assert "Hide" in listed and "'Delete'" not in listed
+    version, message, *_ = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 0)
+    assert version == 1 and "Hidden from your lists" in text(message)
+    view = update_view(settings, ids.STORE_VERSION, 1, as_view(STATIONS, key, dataset), "")[0]
+    assert view["model"] == article_record.key  # the tab moved off the hidden model
+    assert (
+        key not in str(update_models(settings, view))
+        and user_store(settings).record_path(key).is_file()
+    )
+    assert "Show 1 hidden model" in text(update_models(settings, view))
+    assert ask_or_delete(settings, ids.SHOW_HIDDEN, "all", None, [], 1)[0] == 2
+    assert key in str(update_models(settings, view))
+    flask.g.session_id = BROWSER_SESSION  # the trainer may
+    assert "Deleted" in text(delete_model(settings, key, 2)[1])
+
+
+def test_the_operator_signs_in_with_the_token_and_may_delete_any_model(tmp_path, built_in, key):
+    shutil.copytree(built_in.folder, tmp_path / "cache")
+    settings = Settings(cache_dir=tmp_path / "cache", use_shipped=False, operator_token="s3cret")
+    client = create_app(settings).server.test_client()
+    assert client.post("/operator", data={"token": "guess"}).status_code == 403
+    assert client.post("/operator", data={"token": "s3cret"}).status_code == 302
+    delete = _request(
+        create_app(settings), ids.MODEL_MESSAGE, changedPropIds=["delete-yes.n_clicks"]
+    )
+    delete["inputs"][0] = delete["inputs"][3] = []  # the pattern-matching inputs: lists
+    delete["inputs"][1]["value"] = 1  # "Delete" in the dialog that asked about this key
+    for state, value in zip(delete["state"], (key, [], 0), strict=True):
+        state["value"] = value
+    response = client.post("/_dash-update-component", json=delete)
+    assert "Deleted" in response.get_data(as_text=True)
+    assert not user_store(settings).record_path(key).is_file()
