@@ -46,7 +46,7 @@ from .figures import (
     use_small_multiples,
 )
 from .grids import compare_columns
-from .messages import alert, counted, describe
+from .messages import alert, counted, describe, not_saved
 from .settings import Settings
 from .sources import (
     VARIABLE,
@@ -504,13 +504,18 @@ def update_models(settings: Settings, view: Any) -> Any:
         color="link",
         size="sm",
     )
-    if not listed:
+    damaged = {
+        key: reason
+        for key, reason in user_store(settings).damaged().items()
+        if may_delete(settings, key)
+    }
+    if not listed and not damaged:
         empty = html.P("No models for this data yet.", className="text-muted small")
         return [empty, show] if hidden else empty
     items = [
         _model_item(entry, entry.record.key == key, may_delete(settings, entry.record.key))
         for entry in listed
-    ]
+    ] + [_damaged_item(key, reason) for key, reason in sorted(damaged.items())]
     return [dbc.ListGroup(items, flush=True), show] if hidden else dbc.ListGroup(items, flush=True)
 
 
@@ -523,7 +528,6 @@ def may_delete(settings: Settings, key: str) -> bool:
 
 def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
-    hides = not (deletable or entry.shipped)  # someone else's: hidden, not deleted
     gain, baseline = skill_vs_better(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
@@ -550,22 +554,42 @@ def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupIt
                         outline=True,
                         disabled=showing,
                     ),
-                    dbc.Button(
-                        "Hide" if hides else "Delete",
-                        id={"type": ids.DELETE_MODEL, "key": record.key},
-                        size="sm",
-                        color="secondary" if hides else "danger",
-                        outline=True,
-                        disabled=entry.shipped,
-                        title="Trained by another session: hide it from your own lists"
-                        if hides
-                        else None,
-                    ),
+                    _delete_button(record.key, deletable or entry.shipped, entry.shipped),
                 ],
                 className="button-row mt-1",
             ),
         ],
         className="model-item" + (" showing" if showing else ""),
+    )
+
+
+def _damaged_item(key: str, reason: str) -> dbc.ListGroupItem:
+    """A store entry that cannot be shown (edited, truncated), listed so it can be deleted."""
+    return dbc.ListGroupItem(
+        [
+            html.Div(
+                [
+                    html.Span(f"Model {key}", className="model-title"),
+                    dbc.Badge("damaged", color="danger"),
+                ]
+            ),
+            html.Div(reason, className="small text-muted"),
+            html.Div(_delete_button(key), className="button-row mt-1"),
+        ],
+        className="model-item",
+    )
+
+
+def _delete_button(key: str, deletable: bool = True, disabled: bool = False) -> dbc.Button:
+    """Delete, for a model this session may delete (or a built-in one, disabled); else Hide."""
+    return dbc.Button(
+        "Delete" if deletable else "Hide",
+        id={"type": ids.DELETE_MODEL, "key": key},
+        size="sm",
+        color="danger" if deletable else "secondary",
+        outline=True,
+        disabled=disabled,
+        title=None if deletable else "Trained by another session: hide it from your own lists",
     )
 
 
@@ -594,13 +618,10 @@ def ask_or_delete(
         return (*hide_model(settings, key, version), None, False, no_update)
     elif not (isinstance(trained_here, list) and key in trained_here):
         try:
-            record = find_record(settings, key)
+            name = _entry_name(settings, key)
         except InputError as error:
             return no_update, alert(str(error)), None, False, no_update
-        question = (
-            f"Delete {describe(record.config)}? It goes for everyone using this "
-            "server, and cannot be undone."
-        )
+        question = f"Delete {name}? It goes for everyone using this server, and cannot be undone."
         return no_update, no_update, key, True, question
     return (*delete_model(settings, key, version), None, False, no_update)
 
@@ -619,7 +640,7 @@ def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
     Only the session that trained it, or the operator, may; the built-in models stay.
     """
     try:
-        record = find_record(settings, key)
+        name = _entry_name(settings, key)
         if is_shipped(settings, key):
             raise InputError(f"model {key} is built in and cannot be deleted")
         if not may_delete(settings, key):
@@ -631,7 +652,17 @@ def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
         return no_update, alert(str(error))
     user_store(settings).delete(key)
     access.forget_model(settings, key)
-    return _bumped(version), alert(f"Deleted {describe(record.config)}.", "secondary")
+    return _bumped(version), alert(f"Deleted {name}.", "secondary")
+
+
+def _entry_name(settings: Settings, key: Any) -> str:
+    """A model to delete in words: its settings, or its key when its entry is damaged."""
+    try:
+        return describe(find_record(settings, key).config)
+    except ModelGone:
+        if not user_store(settings).record_path(key).exists():
+            raise
+        return f"the damaged model {key}"
 
 
 def hide_model(settings: Settings, key: str, version: Any) -> tuple:
@@ -732,6 +763,9 @@ def train_model(
         )
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
+    except OSError as error:
+        log.error("training %s not saved: %s", describe(config), error)
+        return no_update, alert(not_saved(error, "the trained model"))
     if not cached:
         access.claim_model(settings, record.key, session.current())
     set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done", loss_figure(history)))
@@ -783,7 +817,11 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
-    dataset = save_upload(settings, data)
+    try:
+        dataset = save_upload(settings, data)
+    except OSError as error:
+        log.error("upload %r not saved: %s", name, error)
+        return no_update, alert(not_saved(error, name))
     monthly = data.monthly
     stations = monthly["location"].nunique()
     text = (

@@ -51,7 +51,7 @@ class NotShared(InputError):
 
 
 class ModelGone(InputError):
-    """A well-formed model key that no store holds (any more)."""
+    """A well-formed model key that no store holds (any more), or holds only damaged."""
 
 
 @functools.cache
@@ -186,11 +186,16 @@ def find_model(settings: Settings, key: object) -> ShownModel:
     """A key's record and frames from any store; InputError when malformed or unknown."""
     if not is_store_key(key):
         raise InputError(f"model key {short_repr(key)} is not a store key")
+    refused: Exception | None = None
     for store in stores(settings):
         try:
             return _read_model(store.folder, key, _file_version(store.record_path(key)))
-        except (OSError, StoreError):
+        except FileNotFoundError:
             continue
+        except (OSError, StoreError) as error:
+            refused = refused or error
+    if refused is not None:
+        raise ModelGone(f"model {key} cannot be used: {refused}")
     raise ModelGone(f"model {key} is not in the store (deleted?)")
 
 

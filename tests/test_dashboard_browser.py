@@ -218,6 +218,17 @@ def _cancel_a_long_training(duo) -> None:
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
 
 
+def test_a_training_after_the_store_folder_was_removed_answers(dash_duo, tmp_path):
+    """The jobs cache is made again: no error on every poll until the server restarts."""
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    shutil.rmtree(tmp_path / "cache")
+    _click(duo, ids.TRAIN)  # the default settings: built in, so the job answers at once
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=120)
+    assert (tmp_path / "cache" / "jobs").is_dir()
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
 def test_map_click_link_and_upload(dash_duo, tmp_path):
     duo = dash_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")

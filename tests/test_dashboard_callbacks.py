@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
-from helpers import BROWSER_SESSION
+from helpers import BROWSER_SESSION, fill_disk
 
 from dashboard import access, create_app, form, ids
 from dashboard.callbacks import (
@@ -222,9 +222,8 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
 def test_scores_say_how_far_ahead_the_network_correction_is_used(
     settings, dataset, key, factors, expected
 ):
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
+    store = user_store(settings)
+    store.write_record(dataclasses.replace(store.record(key), shrinkage=factors))
     _, note, _, _ = update_scores(settings, as_view(STATIONS, key, dataset))
     assert expected in note
 
@@ -238,10 +237,12 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
     before = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
-    path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
+    store = user_store(settings)
+    record = store.record(key)
+    served = [value + 5 for value in record.predictions["model"]]
+    store.write_record(  # another file, so another version of it
+        dataclasses.replace(record, predictions={**record.predictions, "model": served})
+    )
     after = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
@@ -502,6 +503,71 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
+
+
+@pytest.mark.parametrize("damage", ["better metric", "cut short"])
+def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, dataset, key, damage):
+    record_file = user_store(settings).record_path(key)
+    if damage == "better metric":
+        data = json.loads(record_file.read_text())
+        data["metrics"]["model"]["mae"] = 0.01  # flattering, and never computed
+        record_file.write_text(json.dumps(data))
+        reason = "record does not match its recorded record_sha256 (edited or damaged)"
+    else:
+        record_file.write_text(record_file.read_text()[:500])
+        reason = "unreadable record"
+    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    assert f"model {key} cannot be used" in text(note) and reason in text(note)
+    assert "0.01" not in json.dumps(figure)
+    flask.g.session_id = "another-session-0123456789abcdefg"
+    assert key not in str(update_models(settings, as_view(STATIONS, None, dataset)))
+    flask.g.session_id = BROWSER_SESSION
+    claim(settings, key)  # who trained it may delete it
+    listed = update_models(settings, as_view(STATIONS, None, dataset))
+    assert f"Model {key} damaged" in text(listed) and reason in text(listed)
+    question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)[-1]
+    assert question.startswith(f"Delete the damaged model {key}?")
+    version, message = delete_model(settings, key, 3)
+    assert version == 4 and text(message) == f"Deleted the damaged model {key}."
+    assert not list(user_store(settings).folder.glob(f"{key}.*"))
+    assert key not in text(update_models(settings, as_view(STATIONS, None, dataset)))
+
+
+def test_an_upload_on_a_full_disk_says_so_and_keeps_nothing(small_disk):
+    settings = Settings(cache_dir=small_disk / "cache", use_shipped=False)
+    settings.cache_dir.mkdir()
+    fill_disk(small_disk)
+    rows = "Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
+        f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0\n"
+        for m in range(1, 13)
+        for d in range(1, 29)
+    )
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(rows.encode()), "alpha.csv")
+    assert event is no_update
+    assert text(message) == (
+        "The server's disk is full: alpha.csv could not be written, so nothing was saved."
+    )
+    assert [path.name for path in small_disk.rglob("*") if path.is_file()] == ["filler"]
+
+
+@pytest.mark.slow
+def test_a_training_on_a_full_disk_says_so_and_keeps_nothing(
+    small_disk, small_monthly, tiny_config
+):
+    settings = Settings(cache_dir=small_disk / "cache", base_config=tiny_config, use_shipped=False)
+    dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
+
+    def files() -> list[str]:
+        return sorted(path.name for path in small_disk.rglob("*") if path.is_file())
+
+    before = files()  # the upload, from before the disk filled
+    fill_disk(small_disk)
+    shown, message = train_model(settings, [].append, form_values(tiny_config), on(dataset))
+    assert shown is no_update
+    assert text(message) == (
+        "The server's disk is full: the trained model could not be written, so nothing was saved."
+    )
+    assert files() == sorted([*before, "filler"])
 
 
 def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, uploaded):
