@@ -78,6 +78,7 @@ from .tables import (
 )
 from .validate import (
     DATA_FIT,
+    check_upload_stations,
     parse_compare,
     parse_form,
     parse_stations,
@@ -715,7 +716,9 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     name = name[:80]
     try:
         raw = _decode_upload(contents, name, settings.max_upload_bytes)
-        data = Dataset.of(aggregate_monthly(read_daily_csv(raw, name=name)), VARIABLE)
+        monthly = aggregate_monthly(read_daily_csv(raw, name=name))
+        check_upload_stations(monthly, name)
+        data = Dataset.of(monthly, VARIABLE)
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
