@@ -719,10 +719,10 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         monthly = aggregate_monthly(read_daily_csv(raw, name=name))
         check_upload_stations(monthly, name)
         data = Dataset.of(monthly, VARIABLE)
+        dataset = save_upload(settings, data)
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
-    dataset = save_upload(settings, data)
     monthly = data.monthly
     stations = monthly["location"].nunique()
     text = (

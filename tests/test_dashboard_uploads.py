@@ -6,6 +6,11 @@ Issue 14, findings 8 and 9: each test reproduces one observation with the callba
 from __future__ import annotations
 
 import base64
+import dataclasses
+import logging
+import os
+import re
+import time
 
 import pandas as pd
 import pytest
@@ -16,7 +21,7 @@ from test_dashboard_callbacks import as_view, text
 from dashboard import ids
 from dashboard.callbacks import update_chart, upload_data
 from dashboard.settings import Settings
-from dashboard.sources import VARIABLE, save_upload
+from dashboard.sources import VARIABLE, InputError, load_dataset, save_upload, upload_path
 from dashboard.validate import MAX_STATIONS
 from dashboard.view import update_view
 from model import Dataset
@@ -93,3 +98,96 @@ def test_a_station_named_like_a_state_entry_is_refused(settings):
     )
     assert event is no_update
     assert "states.csv: column Location, station 'state:QLD' starts with 'state:'" in text(message)
+
+
+# Finding 8: a quota and the removal of unused uploads -----------------------------------------
+
+
+def upload(settings: Settings, station: str) -> str:
+    """Save a one-station data set as an upload; its id."""
+    dataset = save_upload(settings, Dataset.of(months_of([station]), VARIABLE))
+    assert dataset is not None
+    return dataset
+
+
+def used_ago(settings: Settings, dataset: str, hours: float) -> None:
+    """Make an upload look last used `hours` ago."""
+    moment = time.time() - hours * 3600
+    os.utime(upload_path(settings, dataset), (moment, moment))
+
+
+def kept(settings: Settings) -> set[str]:
+    return {path.name for path in settings.uploads_dir.iterdir()}
+
+
+def test_a_new_upload_over_the_quota_removes_the_least_recently_used_with_its_side_files(
+    settings,
+):
+    first, second = upload(settings, "Alpha"), upload(settings, "Bravo")
+    (settings.uploads_dir / f"{second}.owner").write_text("owner")
+    size = upload_path(settings, first).stat().st_size + len("owner")  # names of equal length
+    settings = dataclasses.replace(settings, uploads_quota_mb=2.5 * size / 2**20)
+    used_ago(settings, first, 3)
+    used_ago(settings, second, 2)
+    load_dataset(settings, first)  # a session reads the first: now the second is the oldest used
+    third = upload(settings, "Gamma")
+    assert kept(settings) == {f"{first}.csv", f"{third}.csv"}
+    with pytest.raises(InputError, match=f"data set '{second}' is not on this server"):
+        load_dataset(settings, second)
+
+
+def test_an_upload_larger_than_the_whole_quota_is_refused_and_removes_nothing(settings, caplog):
+    first = upload(settings, "Alpha")
+    small = dataclasses.replace(settings, uploads_quota_mb=0.001)
+    with caplog.at_level(logging.INFO, logger="dashboard"):
+        event, message = upload_data(small, ids.UPLOAD, daily_csv(names(30)), "many.csv")
+    assert event is no_update
+    assert "the data set takes 0.00 MB on the server, more than the 0.001 MB kept" in text(message)
+    assert kept(settings) == {f"{first}.csv"}
+    assert "upload refused" in caplog.text
+
+
+def test_unused_uploads_expire_with_every_file_and_the_session_is_told(settings):
+    old, recent = upload(settings, "Alpha"), upload(settings, "Beta")
+    for side in ("owner", "share"):
+        (settings.uploads_dir / f"{old}.{side}").write_text(side)
+    used_ago(settings, old, 24 * 31)
+    used_ago(settings, recent, 2)
+    load_dataset(settings, recent)  # the first read in an hour: the moment expired ones go
+    assert kept(settings) == {f"{recent}.csv"}
+    message = f"data set '{old}' is not on this server (uploads unused for 30 days"
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_dataset(settings, old)
+    view, *_, notice = update_view(settings, None, None, as_view(["Alpha"], None, old), "")
+    assert view["dataset"] is None and "reload the page, then upload it again" in text(notice)
+
+
+def test_a_read_records_a_use_at_most_once_an_hour_and_keeps_the_cached_data(settings):
+    dataset = upload(settings, "Alpha")
+    path = upload_path(settings, dataset)
+    used_ago(settings, dataset, 0.5)
+    before = path.stat().st_mtime
+    first = load_dataset(settings, dataset)
+    assert path.stat().st_mtime == before
+    used_ago(settings, dataset, 1.5)
+    assert load_dataset(settings, dataset) is first
+    assert time.time() - path.stat().st_mtime < 60
+
+
+def test_the_quota_and_the_age_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", "50")
+    monkeypatch.setenv("TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", "0.5")
+    settings = Settings.from_env()
+    assert (settings.uploads_quota_bytes, settings.upload_max_age_days) == (50 * 2**20, 0.5)
+    for name in (
+        "TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB",
+        "TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS",
+    ):
+        monkeypatch.setenv(name, "-1")
+        with pytest.raises(ValueError, match=f"{name} \\('-1'\\) is not a positive number"):
+            Settings.from_env()
+        monkeypatch.delenv(name)
+    assert (Settings.from_env().uploads_quota_mb, Settings.from_env().upload_max_age_days) == (
+        500,
+        30,
+    )
