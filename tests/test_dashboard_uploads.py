@@ -11,11 +11,12 @@ import logging
 import os
 import re
 import time
+import tracemalloc
 
 import pandas as pd
 import pytest
 from dash import no_update
-from helpers import HEADER
+from helpers import HEADER, days
 from test_dashboard_callbacks import as_view, text
 
 from dashboard import ids
@@ -24,7 +25,7 @@ from dashboard.settings import Settings
 from dashboard.sources import VARIABLE, InputError, load_dataset, save_upload, upload_path
 from dashboard.validate import MAX_STATIONS
 from dashboard.view import update_view
-from model import Dataset
+from model import Dataset, read_daily_csv
 
 
 @pytest.fixture
@@ -191,3 +192,18 @@ def test_the_quota_and_the_age_come_from_the_environment(monkeypatch):
         500,
         30,
     )
+
+
+def test_reading_an_upload_takes_a_few_times_its_size_in_memory():
+    """It took 7.9 times here (two copies of the text at 4 bytes a character); a server reading
+    4 maximum uploads at once reached 1 GB (benchmarks/RESULTS.md, upload memory)."""
+    raw = (HEADER + "".join(days(3650, f"Station{number}") for number in range(6))).encode()
+    raw = raw[: raw.index(b"\n", 2**19) + 1]  # 0.5 MB of whole rows
+    tracemalloc.start()
+    try:
+        daily = read_daily_csv(raw, name="big.csv")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(daily) == raw.count(b"\n") - 1
+    assert peak < 6.8 * len(raw)
