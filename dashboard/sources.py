@@ -102,7 +102,7 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
         raise InputError(
             f"data set {short_repr(dataset)} is not on this server (uploads unused for "
             f"{settings.upload_max_age_days:g} days, or the least recently used when space "
-            "runs out, are removed); reload the page, then upload it again"
+            "runs out, are removed): upload it again, or reload the page for the built-in data"
         ) from None
     note_use(settings, path, status.st_mtime)
     return _read_upload(path, (status.st_ino, status.st_size))

@@ -160,7 +160,7 @@ def test_unused_uploads_expire_with_every_file_and_the_session_is_told(settings)
     with pytest.raises(InputError, match=re.escape(message)):
         load_dataset(settings, old)
     view, *_, notice = update_view(settings, None, None, as_view(["Alpha"], None, old), "")
-    assert view["dataset"] is None and "reload the page, then upload it again" in text(notice)
+    assert view["dataset"] is None and "upload it again, or reload the page" in text(notice)
 
 
 def test_a_read_records_a_use_at_most_once_an_hour_and_keeps_the_cached_data(settings):
