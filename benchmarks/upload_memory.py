@@ -30,7 +30,7 @@ import pandas as pd
 import psutil
 import requests
 
-from benchmarks.common import RESULTS, fmt, markdown_table, write_section
+from benchmarks.common import RESULTS, fmt, markdown_table, stop, write_section
 from benchmarks.dashboard_load import HOST, ROOT, free_port, payload, wait_first_ok
 from dashboard import ids
 
@@ -130,12 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             after_all = process.memory_info().rss / 2**20
             kept = sorted(path.stat().st_size for path in Path(cache, "uploads").glob("*.csv"))
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     size, days = len(files[0]) / 2**20, len(files[0]) // ROW // STATIONS
     rows = [
         [
