@@ -26,6 +26,8 @@ class Settings:
         upload_max_age_days: an upload no session has used for this long is removed.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+        operator_token: signs a browser in as the operator at /operator, who may delete any
+            model from the page; None: only the command line deletes others' models.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -37,6 +39,7 @@ class Settings:
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
     log_level: str = "INFO"
+    operator_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +52,7 @@ class Settings:
         TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS: days after which an unused upload is removed
             (default 30).
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
+        TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (default: none).
         """
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
         return cls(
@@ -58,6 +62,7 @@ class Settings:
             uploads_quota_mb=_positive("TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", 500, "MB"),
             upload_max_age_days=_positive("TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", 30, "days"),
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
+            operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
         )
 
     @property

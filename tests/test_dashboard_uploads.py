@@ -117,6 +117,9 @@ def used_ago(settings: Settings, dataset: str, hours: float) -> None:
     os.utime(upload_path(settings, dataset), (moment, moment))
 
 
+FILES = ("csv", "access.json")  # an upload's data and who may read it
+
+
 def kept(settings: Settings) -> set[str]:
     return {path.name for path in settings.uploads_dir.iterdir()}
 
@@ -125,14 +128,14 @@ def test_a_new_upload_over_the_quota_removes_the_least_recently_used_with_its_si
     settings,
 ):
     first, second = upload(settings, "Alpha"), upload(settings, "Bravo")
-    (settings.uploads_dir / f"{second}.owner").write_text("owner")
-    size = upload_path(settings, first).stat().st_size + len("owner")  # names of equal length
+    assert kept(settings) >= {f"{second}.csv", f"{second}.access.json"}  # who may read it
+    size = sum(path.stat().st_size for path in settings.uploads_dir.glob(f"{first}.*"))
     settings = dataclasses.replace(settings, uploads_quota_mb=2.5 * size / 2**20)
     used_ago(settings, first, 3)
     used_ago(settings, second, 2)
     load_dataset(settings, first)  # a session reads the first: now the second is the oldest used
     third = upload(settings, "Gamma")
-    assert kept(settings) == {f"{first}.csv", f"{third}.csv"}
+    assert kept(settings) == {f"{name}.{end}" for name in (first, third) for end in FILES}
     with pytest.raises(InputError, match=f"data set '{second}' is not on this server"):
         load_dataset(settings, second)
 
@@ -144,18 +147,17 @@ def test_an_upload_larger_than_the_whole_quota_is_refused_and_removes_nothing(se
         event, message = upload_data(small, ids.UPLOAD, daily_csv(names(30)), "many.csv")
     assert event is no_update
     assert "the data set takes 0.00 MB on the server, more than the 0.001 MB kept" in text(message)
-    assert kept(settings) == {f"{first}.csv"}
+    assert kept(settings) == {f"{first}.{end}" for end in FILES}
     assert "upload refused" in caplog.text
 
 
 def test_unused_uploads_expire_with_every_file_and_the_session_is_told(settings):
     old, recent = upload(settings, "Alpha"), upload(settings, "Beta")
-    for side in ("owner", "share"):
-        (settings.uploads_dir / f"{old}.{side}").write_text(side)
+    (settings.uploads_dir / f"{old}.notes").write_text("a side file of a later version")
     used_ago(settings, old, 24 * 31)
     used_ago(settings, recent, 2)
     load_dataset(settings, recent)  # the first read in an hour: the moment expired ones go
-    assert kept(settings) == {f"{recent}.csv"}
+    assert kept(settings) == {f"{recent}.{end}" for end in FILES}
     message = f"data set '{old}' is not on this server (uploads unused for 30 days"
     with pytest.raises(InputError, match=re.escape(message)):
         load_dataset(settings, old)
