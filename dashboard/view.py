@@ -46,6 +46,7 @@ from .sources import (
 from .validate import (
     MAX_COMPARED,
     STATE_PREFIX,
+    at_most_max_stations,
     build_query,
     parse_compare,
     parse_query,
@@ -129,7 +130,7 @@ def _stations_after(event: str, value: Any, chosen: list[str], table: pd.DataFra
     if event == ids.STATIONS:
         return parse_stations(value, table)
     if event == ids.SELECT_ALL:
-        return list(table["location"])
+        return at_most_max_stations(list(table["location"]))
     if event == ids.CLEAR:
         return []
     clicked = _clicked_station(value)
