@@ -349,6 +349,7 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
                 ],
                 id=ids.PROGRESS_BOX,
                 style={"display": "none"},
+                **{"data-name": "Training progress"},  # the bar's name (assets/names.js)
             ),
             html.Div(id=ids.TRAIN_MESSAGE),
             html.Small(note, className="text-muted"),

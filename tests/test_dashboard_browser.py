@@ -508,3 +508,35 @@ def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
         assert not _on_screen(duo, header, width)  # off the narrow screen at first
         _scroll_to_end(duo, duo.find_element(scroller))
         wait_for(lambda h=header: _on_screen(duo, h, width), 10, f"the {last} column after a swipe")
+
+
+def _serious_violations(duo) -> list[dict[str, str]]:
+    """axe-core's serious and critical violations on the page as it is now (upstream's aside)."""
+    require(AXE.is_file(), f"axe-core not installed (no {AXE}): run `npm ci`")
+    duo.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    duo.driver.set_script_timeout(120)
+    found = duo.driver.execute_async_script(AXE_RUN)
+    return [
+        violation
+        for violation in found
+        if violation["impact"] in ("serious", "critical")
+        and not any(
+            rule == violation["rule"] and fragment in violation["html"]
+            for rule, fragment in UPSTREAM
+        )
+    ]
+
+
+def test_no_serious_accessibility_violations(dash_duo):
+    """axe-core finds no serious or critical violation on the first page, nor after a training."""
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
+    wait_for(lambda: _grid_text(duo, ids.STATION_TABLE, "station"), 30, "the per-station grid")
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    assert _serious_violations(duo) == []
+
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "In the cache", timeout=20)
+    _click(duo, ids.TRAIN)  # the built-in recipe's settings: the shipped model, at once
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
+    assert _serious_violations(duo) == []
