@@ -490,6 +490,7 @@ def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
     plot = duo.find_element(f"#{ids.CHART} .main-svg")
     assert _box(duo, plot)["top"] < height - 50  # the chart starts on the first screen
 
+    _into_view(duo, plot)
     ActionChains(duo.driver).move_to_element(plot).perform()  # the mode bar shows on hover
     cutoff = duo.find_element(f"#{ids.CHART} .annotation")
     assert cutoff.text.startswith("cutoff")
@@ -540,3 +541,48 @@ def test_no_serious_accessibility_violations(dash_duo):
     _click(duo, ids.TRAIN)  # the built-in recipe's settings: the shipped model, at once
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
     assert _serious_violations(duo) == []
+
+
+def _into_view(duo, element) -> None:
+    """Scroll an element to the middle of the window at once, so a pointer can hit it.
+
+    Bootstrap turns on smooth scrolling: after WebDriver's own scrolling the element is still
+    moving, and a click lands where it was (on whatever is there, or on nothing) unless the
+    page is idle. An instant scroll leaves it where the click is aimed.
+    """
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
+
+
+def _settled(duo) -> bool:
+    """No callback is pending: Dash marks a component it is updating with data-dash-is-loading."""
+    return not duo.driver.execute_script(
+        "return document.querySelectorAll('[data-dash-is-loading]').length;"
+    )
+
+
+def _served_maes(duo) -> list[float]:
+    return [float(text) for text in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+
+
+def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
+    """A header click sorts the per-station grid; Enter on the focused header reverses it."""
+    duo = dash_duo
+    wait_for(lambda: len(_grid_text(duo, ids.STATION_TABLE, "station")) == 5, 60, "five rows")
+    wait_for(lambda: _settled(duo), 30, "the page's callbacks to finish")
+    served = _served_maes(duo)
+    assert served != sorted(served)  # in station order, not already sorted
+    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
+    _into_view(duo, header)
+    ActionChains(duo.driver).move_to_element(header).click().perform()
+    wait_for(lambda: _served_maes(duo) == sorted(served), 20, "an ascending sort by served MAE")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert duo.driver.switch_to.active_element == header  # the click left the focus there
+    ActionChains(duo.driver).send_keys(Keys.ENTER).perform()
+    wait_for(
+        lambda: _served_maes(duo) == sorted(served, reverse=True),
+        20,
+        "a descending sort from the keyboard",
+    )
+    assert header.get_attribute("aria-sort") == "descending"
