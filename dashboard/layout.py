@@ -349,7 +349,8 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
                 ],
                 id=ids.PROGRESS_BOX,
                 style={"display": "none"},
-                **{"data-name": "Training progress"},  # the bar's name (assets/names.js)
+                # the bar's name (assets/names.js); Dash's stubs do not type data-* props
+                **{"data-name": "Training progress"},  # type: ignore[arg-type]
             ),
             html.Div(id=ids.TRAIN_MESSAGE),
             html.Small(note, className="text-muted"),
