@@ -185,7 +185,7 @@ def _chart_card() -> dbc.Card:
                     id=ids.CHART,
                     figure=message_figure("Loading..."),
                     config=GRAPH_CONFIG,
-                    className="forecast-graph",
+                    className="modebar-above",
                 ),
                 delay_show=400,
             ),
@@ -241,7 +241,10 @@ def _compare_card() -> dbc.Card:
                 className="mb-2",
             ),
             dcc.Graph(
-                id=ids.COMPARE_CHART, figure=message_figure("", height=300), config=GRAPH_CONFIG
+                id=ids.COMPARE_CHART,
+                figure=message_figure("", height=300),
+                config=GRAPH_CONFIG,
+                className="modebar-above",
             ),
             compare_grid(),
             html.Div(id=ids.COMPARE_NOTE, className="small text-muted mt-2"),
