@@ -513,7 +513,6 @@ def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
 
 def _serious_violations(duo) -> list[dict[str, str]]:
     """axe-core's serious and critical violations on the page as it is now (upstream's aside)."""
-    require(AXE.is_file(), f"axe-core not installed (no {AXE}): run `npm ci`")
     duo.driver.execute_script(AXE.read_text(encoding="utf-8"))
     duo.driver.set_script_timeout(120)
     found = duo.driver.execute_async_script(AXE_RUN)
@@ -530,6 +529,7 @@ def _serious_violations(duo) -> list[dict[str, str]]:
 
 def test_no_serious_accessibility_violations(dash_duo):
     """axe-core finds no serious or critical violation on the first page, nor after a training."""
+    require(AXE.is_file(), f"axe-core not installed (no {AXE}): run `npm ci`")
     duo = dash_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
