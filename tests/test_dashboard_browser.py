@@ -41,6 +41,32 @@ GRID_COLUMN = (
     " getComputedStyle(cell).backgroundColor]);"
 )
 
+# The chart's subplots: one in a single chart, one per station in panels.
+SUBPLOTS = (
+    "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
+    "if (!plot || !plot.layout) return 0;"
+    "return Object.keys(plot.layout).filter(key => /^xaxis/.test(key)).length;"
+)
+BOX = (
+    "const r = arguments[0].getBoundingClientRect();"
+    "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};"
+)
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"  # installed by `npm ci` (package.json)
+AXE_RUN = (
+    "const done = arguments[arguments.length - 1];"
+    "axe.run(document, {resultTypes: ['violations']}).then(result => done("
+    "result.violations.flatMap(rule => rule.nodes.map(node => ({"
+    "rule: rule.id, impact: rule.impact, help: rule.help,"
+    "target: node.target.join(' '), html: node.html})))));"
+)
+# Dash 4's dcc.Dropdown, upstream: an aria-hidden input takes the Tab stop and hands the focus
+# at once to the dropdown's labelled button; the button's name puts "5 selected" first.
+UPSTREAM = {
+    ("aria-hidden-focus", "dash-dropdown-focus-target"),
+    ("label-content-name-mismatch", 'class="dash-dropdown'),
+}
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+
 INLINE_PROBE = (
     "const probe = document.createElement('script');"
     "probe.textContent = 'window.inlineProbeRan = true;';"
@@ -460,3 +486,178 @@ def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(dash_duo
     duo.driver.get(link)
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 30, "the built-in data again")
     duo.wait_for_contains_text(f"#{ids.NOTICE}", "stopped sharing", timeout=20)
+
+
+def _box(duo, element) -> dict[str, float]:
+    return duo.driver.execute_script(BOX, element)
+
+
+def _subplots(duo) -> int:
+    return duo.driver.execute_script(SUBPLOTS) or 0
+
+
+def _active(duo) -> tuple[str, str]:
+    """The focused element's (id, type)."""
+    element = duo.driver.switch_to.active_element
+    return element.get_attribute("id"), element.get_attribute("type")
+
+
+def test_radio_groups_take_one_tab_stop_and_arrow_keys_choose(dash_duo):
+    """Tab enters each radio group once, on its choice; the arrow keys change the choice."""
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    for group, checked in ((ids.CHART_MODE, "auto"), ("recipe", "default"), ("cell", "gru")):
+        radio = duo.find_element(f"#{group} input[value='{checked}']")
+        duo.driver.execute_script("arguments[0].focus();", radio)
+        ActionChains(duo.driver).send_keys(Keys.TAB).perform()
+        left = duo.driver.switch_to.active_element
+        assert left.get_attribute("type") != "radio", f"Tab stayed in the {group} group"
+        ActionChains(duo.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(
+            Keys.SHIFT
+        ).perform()
+        assert duo.driver.switch_to.active_element == radio, f"Shift+Tab missed the {group} choice"
+
+    assert _subplots(duo) == 1  # five stations: one chart
+    auto = duo.find_element(f"#{ids.CHART_MODE} input[value='auto']")
+    duo.driver.execute_script("arguments[0].focus();", auto)
+    ActionChains(duo.driver).send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT).perform()
+    panels = duo.find_element(f"#{ids.CHART_MODE} input[value='panels']")
+    assert duo.driver.switch_to.active_element == panels
+    assert panels.is_selected() and not auto.is_selected()
+    wait_for(lambda: _subplots(duo) == 5, 30, "a panel per station after the arrow keys")
+    ActionChains(duo.driver).send_keys(Keys.ARROW_LEFT).perform()  # One chart
+    wait_for(lambda: _subplots(duo) == 1, 30, "one chart again after the left arrow")
+
+
+def _overlaps(first: dict[str, float], second: dict[str, float]) -> bool:
+    return not (
+        first["right"] <= second["left"]
+        or second["right"] <= first["left"]
+        or first["bottom"] <= second["top"]
+        or second["bottom"] <= first["top"]
+    )
+
+
+def _scroll_to_end(duo, scroller) -> None:
+    """Scroll a box sideways to its end, as a swipe does."""
+    duo.driver.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth;", scroller)
+
+
+def _on_screen(duo, element, width: int) -> bool:
+    box = _box(duo, element)
+    return box["left"] >= 0 and box["right"] <= width
+
+
+def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
+    """At 390x844: a small map, the chart on the first screen, its label clear, grids swipe."""
+    duo = dash_duo
+    duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    keys = {record.config: record.key for record in shipped_store().entries()}
+    default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
+    duo.driver.get(f"{duo.server_url}/?model={default}&compare={default},{article}")
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
+    width, height = PHONE["width"], PHONE["height"]
+    page = duo.driver.execute_script("return [document.documentElement.scrollWidth, innerWidth];")
+    assert page[0] <= width, f"the page scrolls sideways: {page}"
+    station_map = _box(duo, duo.find_element(f"#{ids.MAP}"))
+    assert station_map["bottom"] - station_map["top"] <= height / 5  # a fifth of the screen
+    plot = duo.find_element(f"#{ids.CHART} .main-svg")
+    assert _box(duo, plot)["top"] < height - 50  # the chart starts on the first screen
+
+    _into_view(duo, plot)
+    ActionChains(duo.driver).move_to_element(plot).perform()  # the mode bar shows on hover
+    cutoff = duo.find_element(f"#{ids.CHART} .annotation")
+    assert cutoff.text.startswith("cutoff")
+    modebar = duo.find_element(f"#{ids.CHART} .modebar")
+    assert modebar.is_displayed()
+    assert not _overlaps(_box(duo, modebar), _box(duo, cutoff))
+
+    for grid, last, scroller in (
+        (ids.STATION_TABLE, "months", ".scroll-grid"),  # the box around the grid scrolls
+        (ids.COMPARE_TABLE, "train_seconds", f"#{ids.COMPARE_TABLE} .ag-center-cols-viewport"),
+    ):
+        wait_for(lambda g=grid: _grid_text(duo, g, "model_mae"), 30, f"rows in {grid}")
+        header = duo.find_element(f"#{grid} .ag-header-cell[col-id='{last}']")
+        top = _box(duo, header)["top"]
+        duo.driver.execute_script("window.scrollBy(0, arguments[0]);", top - height / 2)
+        assert not _on_screen(duo, header, width)  # off the narrow screen at first
+        _scroll_to_end(duo, duo.find_element(scroller))
+        wait_for(lambda h=header: _on_screen(duo, h, width), 10, f"the {last} column after a swipe")
+
+
+def _serious_violations(duo) -> list[dict[str, str]]:
+    """axe-core's serious and critical violations on the page as it is now (upstream's aside)."""
+    duo.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    duo.driver.set_script_timeout(120)
+    found = duo.driver.execute_async_script(AXE_RUN)
+    return [
+        violation
+        for violation in found
+        if violation["impact"] in ("serious", "critical")
+        and not any(
+            rule == violation["rule"] and fragment in violation["html"]
+            for rule, fragment in UPSTREAM
+        )
+    ]
+
+
+def test_no_serious_accessibility_violations(dash_duo):
+    """axe-core finds no serious or critical violation on the first page, nor after a training."""
+    require(AXE.is_file(), f"axe-core not installed (no {AXE}): run `npm ci`")
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
+    wait_for(lambda: _grid_text(duo, ids.STATION_TABLE, "station"), 30, "the per-station grid")
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    assert _serious_violations(duo) == []
+
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "In the cache", timeout=20)
+    _click(duo, ids.TRAIN)  # the built-in recipe's settings: the shipped model, at once
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
+    assert _serious_violations(duo) == []
+
+
+def _into_view(duo, element) -> None:
+    """Scroll an element to the middle of the window at once, so a pointer can hit it.
+
+    Bootstrap turns on smooth scrolling: after WebDriver's own scrolling the element is still
+    moving, and a click lands where it was (on whatever is there, or on nothing) unless the
+    page is idle. An instant scroll leaves it where the click is aimed.
+    """
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
+
+
+def _settled(duo) -> bool:
+    """No callback is pending: Dash marks a component it is updating with data-dash-is-loading."""
+    return not duo.driver.execute_script(
+        "return document.querySelectorAll('[data-dash-is-loading]').length;"
+    )
+
+
+def _served_maes(duo) -> list[float]:
+    return [float(text) for text in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+
+
+def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
+    """A header click sorts the per-station grid; Enter on the focused header reverses it."""
+    duo = dash_duo
+    wait_for(lambda: len(_grid_text(duo, ids.STATION_TABLE, "station")) == 5, 60, "five rows")
+    wait_for(lambda: _settled(duo), 30, "the page's callbacks to finish")
+    served = _served_maes(duo)
+    assert served != sorted(served)  # in station order, not already sorted
+    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
+    _into_view(duo, header)
+    ActionChains(duo.driver).move_to_element(header).click().perform()
+    wait_for(lambda: _served_maes(duo) == sorted(served), 20, "an ascending sort by served MAE")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert duo.driver.switch_to.active_element == header  # the click left the focus there
+    ActionChains(duo.driver).send_keys(Keys.ENTER).perform()
+    wait_for(
+        lambda: _served_maes(duo) == sorted(served, reverse=True),
+        20,
+        "a descending sort from the keyboard",
+    )
+    assert header.get_attribute("aria-sort") == "descending"
