@@ -437,10 +437,21 @@ def _x_range(actuals: pd.DataFrame, forecast: pd.DataFrame, cutoff: str | None) 
     return [start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")]
 
 
-def station_map(stations: pd.DataFrame, selected: list[str]) -> dict[str, Any]:
-    """Stations on an outline map of Australia; selected ones in their chart colour."""
+MAP_HEIGHT = 360
+MAP_MARKER = {False: 11, True: 14}  # pixel sizes of other and selected stations, at any zoom
+
+
+def station_map(stations: pd.DataFrame, selected: list[str], revision: str) -> dict[str, Any]:
+    """Stations that have a position, on a map fitted to them; selected ones in their chart colour.
+
+    Scroll or the + / - buttons zoom and dragging pans; markers keep their size in pixels, so
+    stations a few kilometres apart come apart when zoomed in. The zoom stays while the
+    selection changes and resets when `revision` (the data set) does.
+    """
     colours = station_colours(selected)
     placed = stations.dropna(subset=["lat", "lon"])
+    if placed.empty:
+        return message_figure("No station of this data set has a position.", height=MAP_HEIGHT)
     chosen = placed["location"].isin(selected)
     traces = []
     for is_chosen, frame in ((False, placed[~chosen]), (True, placed[chosen])):
@@ -454,24 +465,31 @@ def station_map(stations: pd.DataFrame, selected: list[str]) -> dict[str, Any]:
                 "customdata": frame["location"].tolist(),
                 "text": (frame["name"] + " (" + frame["state"] + ")").map(as_text).tolist(),
                 "marker": {
-                    "size": 12 if is_chosen else 8,
+                    "size": MAP_MARKER[is_chosen],
                     "color": [colours[s] for s in frame["location"]] if is_chosen else "#adb5bd",
-                    "line": {"width": 1.5 if is_chosen else 0.5, "color": "white"},
+                    "line": {"width": 1.5 if is_chosen else 1, "color": "white"},
                 },
                 "hovertemplate": "%{text}<br>"
                 + ("click to remove" if is_chosen else "click to add")
                 + "<extra></extra>",
             }
         )
+    lat_range, lon_range = _padded(placed["lat"], 2.0), _padded(placed["lon"], 2.0)
+    centre = (sum(lat_range) / 2, sum(lon_range) / 2)
     geo = {
-        "projection": {"type": "mercator"},
+        # The stations' box with its centre and scale given, not plotly's fitbounds: a redraw
+        # keeps a user's zoom only where it changed a value the figure sets (uirevision).
+        "projection": {"type": "mercator", "scale": 1, "rotation": {"lon": centre[1]}},
+        "center": {"lat": centre[0], "lon": centre[1]},
+        "lonaxis": {"range": lon_range},
+        "lataxis": {"range": lat_range},
         "resolution": 110,
-        "fitbounds": "locations",
         "showland": True,
         "landcolor": "#f1f3f5",
         "showocean": True,
         "oceancolor": "#e7f1fb",
-        "showcountries": False,
+        "showcountries": True,
+        "countrycolor": "#dee2e6",
         "coastlinecolor": "#adb5bd",
         "showframe": False,
         "showlakes": False,
@@ -481,13 +499,19 @@ def station_map(stations: pd.DataFrame, selected: list[str]) -> dict[str, Any]:
         "layout": {
             "template": TEMPLATE,
             "geo": geo,
-            "height": 250,
+            "height": MAP_HEIGHT,
             "font": FONT,
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "clickmode": "event",
-            "dragmode": False,
+            "dragmode": "pan",
+            "uirevision": revision,
         },
     }
+
+
+def _padded(values: pd.Series, pad: float) -> list[float]:
+    """The [lowest, highest] of some degrees, widened by `pad` on each side."""
+    return [float(values.min()) - pad, float(values.max()) + pad]
 
 
 def _small_chart(

@@ -167,14 +167,14 @@ def test_a_station_name_is_shown_as_text_never_as_markup(view, panels):
 
 def test_station_map_hover_shows_a_station_name_as_text(monthly):
     table = stations_of(monthly).assign(name=MARKUP)
-    texts = _figure_texts(station_map(table, ["Darwin"]))
+    texts = _figure_texts(station_map(table, ["Darwin"], "None"))
     assert texts and not any("<a" in text for text in texts)
     assert f"{SHOWN} (NT)" in texts
 
 
 def test_station_map_colours_the_selection(monthly):
     table = stations_of(monthly)
-    figure = go.Figure(station_map(table, ["Darwin", "Hobart"]))
+    figure = go.Figure(station_map(table, ["Darwin", "Hobart"], "None"))
     chosen = figure.data[1]
     assert list(chosen.customdata) == ["Darwin", "Hobart"]
     assert list(chosen.marker.color) == list(station_colours(["Darwin", "Hobart"]).values())
