@@ -437,7 +437,8 @@ def _x_range(actuals: pd.DataFrame, forecast: pd.DataFrame, cutoff: str | None) 
     return [start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")]
 
 
-MAP_HEIGHT = 360
+MAP_HEIGHT = 320
+MIN_MAP_SPAN = 20.0  # degrees of longitude the map shows at least
 MAP_MARKER = {False: 11, True: 14}  # pixel sizes of other and selected stations, at any zoom
 
 
@@ -451,7 +452,7 @@ def station_map(stations: pd.DataFrame, selected: list[str], revision: str) -> d
     colours = station_colours(selected)
     placed = stations.dropna(subset=["lat", "lon"])
     if placed.empty:
-        return message_figure("No station of this data set has a position.", height=MAP_HEIGHT)
+        return message_figure("No positions to show", height=MAP_HEIGHT)
     chosen = placed["location"].isin(selected)
     traces = []
     for is_chosen, frame in ((False, placed[~chosen]), (True, placed[chosen])):
@@ -474,7 +475,7 @@ def station_map(stations: pd.DataFrame, selected: list[str], revision: str) -> d
                 + "<extra></extra>",
             }
         )
-    lat_range, lon_range = _padded(placed["lat"], 2.0), _padded(placed["lon"], 2.0)
+    lat_range, lon_range = square_box(placed["lat"], placed["lon"])
     centre = (sum(lat_range) / 2, sum(lon_range) / 2)
     geo = {
         # The stations' box with its centre and scale given, not plotly's fitbounds: a redraw
@@ -509,9 +510,33 @@ def station_map(stations: pd.DataFrame, selected: list[str], revision: str) -> d
     }
 
 
-def _padded(values: pd.Series, pad: float) -> list[float]:
-    """The [lowest, highest] of some degrees, widened by `pad` on each side."""
-    return [float(values.min()) - pad, float(values.max()) + pad]
+def square_box(lat: pd.Series, lon: pd.Series, pad: float = 2.0) -> tuple[list, list]:
+    """([south, north], [west, east]) around some positions, as tall as wide on a Mercator map.
+
+    The map is about square, so the shorter side is widened: no blank band above and below.
+    At least MIN_MAP_SPAN degrees wide, so one station still shows its region.
+    """
+    north, south = min(float(lat.max()) + pad, 80.0), max(float(lat.min()) - pad, -80.0)
+    middle = (float(lon.max()) + float(lon.min())) / 2
+    half = max(float(lon.max()) - float(lon.min()) + 2 * pad, MIN_MAP_SPAN) / 2
+    east, west = middle + half, middle - half
+    low, high = _mercator(south), _mercator(north)
+    width = math.radians(east - west)
+    if high - low < width:  # add height, evenly in Mercator units
+        middle = (low + high) / 2
+        south, north = _latitude(middle - width / 2), _latitude(middle + width / 2)
+    else:
+        middle = (east + west) / 2
+        east, west = middle + math.degrees(high - low) / 2, middle - math.degrees(high - low) / 2
+    return [south, north], [west, east]
+
+
+def _mercator(latitude: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(latitude) / 2))
+
+
+def _latitude(mercator: float) -> float:
+    return math.degrees(2 * math.atan(math.exp(mercator)) - math.pi / 2)
 
 
 def _small_chart(

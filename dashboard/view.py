@@ -18,7 +18,8 @@ keys of the compared models. Only `update_view` writes it; every other callback 
     STORE_VERSION (a model deleted)      model, if it was the one shown; compare drops it
 
 After every event the URL, the two dropdowns (value and options) and the notice are
-rewritten from the view, so they never disagree with it.
+rewritten from the view, so they never disagree with it; the stations' options name the
+stations the shown model has no forecast for, so they follow the model too.
 """
 
 from __future__ import annotations

@@ -825,7 +825,7 @@ def test_an_upload_without_positions_lists_its_stations_under_the_map(settings):
     )
     view = update_view(settings, ids.UPLOADED, event, None, "")[0]
     figure, note = update_map(settings, view)
-    assert "No station of this data set has a position" in str(figure)
+    assert "No positions to show" in str(figure)
     assert note.startswith("Not on the map (no position): Alpha, Beta.")
     assert update_map(settings, as_view(STATIONS))[1] is None  # every built-in station is placed
 
