@@ -23,6 +23,8 @@ class Settings:
         max_upload_mb: largest accepted upload, checked before decoding.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+        operator_token: signs a browser in as the operator at /operator, who may delete any
+            model from the page; None: only the command line deletes others' models.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -32,6 +34,7 @@ class Settings:
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
     log_level: str = "INFO"
+    operator_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +44,7 @@ class Settings:
         REDIS_URL: Celery's broker and result backend (default: none, diskcache jobs).
         TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (default 20).
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
+        TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (default: none).
         """
         limit = os.environ.get("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "20")
         try:
@@ -57,6 +61,7 @@ class Settings:
             redis_url=os.environ.get("REDIS_URL") or None,
             max_upload_mb=max_upload_mb,
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
+            operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
         )
 
     @property

@@ -23,6 +23,7 @@ from model import (
     write_monthly,
 )
 
+from . import access, session
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
 
@@ -46,8 +47,12 @@ class InputError(ValueError):
     """A request value the page cannot use, with a message naming the field and the value."""
 
 
+class NotShared(InputError):
+    """An uploaded data set that this session neither uploaded nor opened a share link to."""
+
+
 class ModelGone(InputError):
-    """A well-formed model key that no store holds (any more)."""
+    """A well-formed model key that no store holds (any more), or holds only damaged."""
 
 
 @functools.cache
@@ -93,7 +98,7 @@ def _read_upload(path: Path, stamp: tuple[int, int]) -> Dataset:
 
 
 def load_dataset(settings: Settings, dataset: object) -> Dataset:
-    """A session's data set: None is the embedded data, else an upload id.
+    """A session's data set: None is the embedded data, else an upload id it may read.
 
     Shared between requests, so never modified.
     """
@@ -106,6 +111,10 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
         raise InputError(
             f"data set {short_repr(dataset)} is not on this server; reload the page"
         ) from None
+    if not access.may_read(settings, path.stem, session.current()):
+        raise NotShared(
+            f"data set {path.stem} is not shared with you: its uploader can send you a share link"
+        )
     return _read_upload(path, version)
 
 
@@ -128,7 +137,7 @@ def upload_path(settings: Settings, dataset: object) -> Path:
 
 
 def save_upload(settings: Settings, data: Dataset) -> str | None:
-    """Keep an uploaded data set under its fingerprint, owner-only; return its data set id."""
+    """Keep an uploaded data set under its fingerprint for this session; return its id."""
     dataset = dataset_id(data)
     if dataset is None:
         return None
@@ -136,6 +145,7 @@ def save_upload(settings: Settings, data: Dataset) -> str | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         write_monthly(data.monthly, path, PRIVATE)
+    access.grant_uploader(settings, dataset, session.current())
     return dataset
 
 
@@ -185,11 +195,16 @@ def find_model(settings: Settings, key: object) -> ShownModel:
     """A key's record and frames from any store; InputError when malformed or unknown."""
     if not is_store_key(key):
         raise InputError(f"model key {short_repr(key)} is not a store key")
+    refused: Exception | None = None
     for store in stores(settings):
         try:
             return _read_model(store.folder, key, _file_version(store.record_path(key)))
-        except (OSError, StoreError):
+        except FileNotFoundError:
             continue
+        except (OSError, StoreError) as error:
+            refused = refused or error
+    if refused is not None:
+        raise ModelGone(f"model {key} cannot be used: {refused}")
     raise ModelGone(f"model {key} is not in the store (deleted?)")
 
 
@@ -223,11 +238,14 @@ def lookup(settings: Settings, config: TrainConfig, data: Dataset) -> Record | N
 
 
 def entries(settings: Settings, data: Dataset) -> list[Entry]:
-    """Store entries trained on this data set, newest first, each marked shipped or not."""
+    """Store entries trained on this data set and not hidden by this session, newest first."""
     seen: dict[str, Entry] = {}
+    hidden = set(access.hidden(settings, session.current()))
     for store in stores(settings):
         for record in store.entries():
-            if record.data_fingerprint == data.fingerprint and record.key not in seen:
+            if record.data_fingerprint != data.fingerprint or record.key in hidden:
+                continue
+            if record.key not in seen:
                 seen[record.key] = Entry(record, store.folder == SHIPPED_FOLDER)
     return sorted(seen.values(), key=lambda entry: entry.record.created, reverse=True)
 

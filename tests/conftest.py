@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
+import flask
 import pytest
-from helpers import RAW_DATA, SMALL_LOCATIONS, require
+from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, require
 
 from dashboard.shipped import SHIPPED_FOLDER
 from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
+
+
+@pytest.fixture(autouse=True)
+def browser_session():
+    """Callbacks called directly run as one browser session, as they would behind a request.
+
+    Set `flask.g.session_id` to act as another session.
+    """
+    with flask.Flask(__name__).test_request_context():
+        flask.g.session_id = BROWSER_SESSION
+        yield BROWSER_SESSION
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +52,18 @@ def tiny_config() -> TrainConfig:
 @pytest.fixture
 def store(tmp_path) -> Store:
     return Store(tmp_path / "store")
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Path:
+    """A real filesystem of 1 MB (a tmpfs: mounting it needs root, as CI runs), for fill_disk."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    command = ["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(folder)]
+    mounted = os.geteuid() == 0 and subprocess.run(command, capture_output=True).returncode == 0
+    require(mounted, "mounting a small tmpfs needs root")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import socket
@@ -22,6 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 RAW_DATA = REPO.parent / "shared" / "data" / "weatherAUS.csv.gz"
 SMALL_LOCATIONS = ["Cairns", "Canberra", "Darwin", "Hobart"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+BROWSER_SESSION = "tests-browser-session-0123456789"  # the shape of a session cookie
 
 
 def require(condition: bool, reason: str) -> None:
@@ -114,6 +117,17 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def fill_disk(folder: Path) -> None:
+    """Fill the filesystem holding `folder` to its last byte, with the file `filler` there."""
+    with (folder / "filler").open("wb", buffering=0) as filler:
+        for block in (1 << 16, 1 << 12, 1):
+            try:
+                while True:
+                    filler.write(b"\0" * block)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
 
 
 def free_port() -> int:

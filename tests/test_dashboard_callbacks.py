@@ -14,12 +14,14 @@ import logging
 import shutil
 import stat
 
+import flask
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
+from helpers import BROWSER_SESSION, fill_disk
 
-from dashboard import create_app, form, ids
+from dashboard import access, create_app, form, ids
 from dashboard.callbacks import (
     ask_or_delete,
     check_form,
@@ -36,8 +38,10 @@ from dashboard.callbacks import (
     update_map,
     update_models,
     update_scores,
+    update_sharing,
     upload_data,
 )
+from dashboard.figures import BUNDLED_TRACES, loss_figure
 from dashboard.grids import DIFFERS
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
@@ -219,9 +223,8 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
 def test_scores_say_how_far_ahead_the_network_correction_is_used(
     settings, dataset, key, factors, expected
 ):
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
+    store = user_store(settings)
+    store.write_record(dataclasses.replace(store.record(key), shrinkage=factors))
     _, note, _, _ = update_scores(settings, as_view(STATIONS, key, dataset))
     assert expected in note
 
@@ -235,10 +238,12 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
     before = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
-    path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
+    store = user_store(settings)
+    record = store.record(key)
+    served = [value + 5 for value in record.predictions["model"]]
+    store.write_record(  # another file, so another version of it
+        dataclasses.replace(record, predictions={**record.predictions, "model": served})
+    )
     after = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
@@ -409,7 +414,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     assert labels[-1].startswith("epoch 2 of 2")
     assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
     listed = update_models(settings, as_view([], shown, dataset))
-    assert "window 6, horizon 3, 3 units" in text(listed)
+    assert "window 6, horizon 3, 3 units" in text(listed) and "Delete" in text(listed)
+    assert access.owns_model(settings, shown, BROWSER_SESSION)  # the trainer may delete it
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(
@@ -471,9 +477,16 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert compared == [key] and "compared models" in text(notice)
 
 
+def claim(settings, *keys):
+    """Make this test's browser session the trainer of these models (as if it trained them)."""
+    for key in keys:
+        access.claim_model(settings, key, flask.g.session_id)
+
+
 def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     settings, dataset, key, article_record
 ):
+    claim(settings, key, article_record.key)
     *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
     assert pending == key and is_open and "Delete GRU, window 18" in question
     assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
@@ -491,6 +504,71 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
+
+
+@pytest.mark.parametrize("damage", ["better metric", "cut short"])
+def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, dataset, key, damage):
+    record_file = user_store(settings).record_path(key)
+    if damage == "better metric":
+        data = json.loads(record_file.read_text())
+        data["metrics"]["model"]["mae"] = 0.01  # flattering, and never computed
+        record_file.write_text(json.dumps(data))
+        reason = "record does not match its recorded record_sha256 (edited or damaged)"
+    else:
+        record_file.write_text(record_file.read_text()[:500])
+        reason = "unreadable record"
+    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    assert f"model {key} cannot be used" in text(note) and reason in text(note)
+    assert "0.01" not in json.dumps(figure)
+    flask.g.session_id = "another-session-0123456789abcdefg"
+    assert key not in str(update_models(settings, as_view(STATIONS, None, dataset)))
+    flask.g.session_id = BROWSER_SESSION
+    claim(settings, key)  # who trained it may delete it
+    listed = update_models(settings, as_view(STATIONS, None, dataset))
+    assert f"Model {key} damaged" in text(listed) and reason in text(listed)
+    question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)[-1]
+    assert question.startswith(f"Delete the damaged model {key}?")
+    version, message = delete_model(settings, key, 3)
+    assert version == 4 and text(message) == f"Deleted the damaged model {key}."
+    assert not list(user_store(settings).folder.glob(f"{key}.*"))
+    assert key not in text(update_models(settings, as_view(STATIONS, None, dataset)))
+
+
+def test_an_upload_on_a_full_disk_says_so_and_keeps_nothing(small_disk):
+    settings = Settings(cache_dir=small_disk / "cache", use_shipped=False)
+    settings.cache_dir.mkdir()
+    fill_disk(small_disk)
+    rows = "Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
+        f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0\n"
+        for m in range(1, 13)
+        for d in range(1, 29)
+    )
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(rows.encode()), "alpha.csv")
+    assert event is no_update
+    assert text(message) == (
+        "The server's disk is full: alpha.csv could not be written, so nothing was saved."
+    )
+    assert [path.name for path in small_disk.rglob("*") if path.is_file()] == ["filler"]
+
+
+@pytest.mark.slow
+def test_a_training_on_a_full_disk_says_so_and_keeps_nothing(
+    small_disk, small_monthly, tiny_config
+):
+    settings = Settings(cache_dir=small_disk / "cache", base_config=tiny_config, use_shipped=False)
+    dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
+
+    def files() -> list[str]:
+        return sorted(path.name for path in small_disk.rglob("*") if path.is_file())
+
+    before = files()  # the upload, from before the disk filled
+    fill_disk(small_disk)
+    shown, message = train_model(settings, [].append, form_values(tiny_config), on(dataset))
+    assert shown is no_update
+    assert text(message) == (
+        "The server's disk is full: the trained model could not be written, so nothing was saved."
+    )
+    assert files() == sorted([*before, "filler"])
 
 
 def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, uploaded):
@@ -511,7 +589,8 @@ def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, upl
 def test_an_uploaded_data_set_is_kept_owner_only(settings, uploaded, small_monthly):
     path = upload_path(settings, uploaded)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
+    kept = sorted(entry.name for entry in path.parent.iterdir())  # no temporary, no lock left
+    assert kept == [f"{uploaded}.access.json", path.name]
     assert load_dataset(settings, uploaded).fingerprint == fingerprint(small_monthly, VARIABLE)
 
 
@@ -735,6 +814,7 @@ def test_training_messages_go_with_their_job_or_model(key):
 
 
 def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key):
+    claim(settings, key)
     trained_here = remember_trained(key, remember_trained("abc", None))
     assert trained_here == ["abc", key]
     version, message, _, is_open, _ = ask_or_delete(
@@ -870,3 +950,116 @@ def test_the_station_marks_follow_the_model_shown(settings, key, monthly):
     assert stations == STATIONS and any("no forecast" in o["label"] for o in options)
     unchanged = update_view(settings, ids.STATIONS, ["Darwin"], as_view(STATIONS, key), "")
     assert unchanged[3] is no_update
+
+
+def test_only_its_trainer_or_the_operator_deletes_a_model_others_hide_it(
+    settings, dataset, key, article_record
+):
+    claim(settings, key)
+    flask.g.session_id = "another-browser-session-00000000"
+    refused = delete_model(settings, key, 0)  # a forged delete from another session
+    assert refused[0] is no_update and "only its trainer or the operator" in text(refused[1])
+    assert user_store(settings).record_path(key).is_file()
+    listed = str(update_models(settings, as_view(STATIONS, key, dataset)))
+    assert "Hide" in listed and "'Delete'" not in listed
+    version, message, *_ = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 0)
+    assert version == 1 and "Hidden from your lists" in text(message)
+    view = update_view(settings, ids.STORE_VERSION, 1, as_view(STATIONS, key, dataset), "")[0]
+    assert view["model"] == article_record.key  # the tab moved off the hidden model
+    assert (
+        key not in str(update_models(settings, view))
+        and user_store(settings).record_path(key).is_file()
+    )
+    assert "Show 1 hidden model" in text(update_models(settings, view))
+    assert ask_or_delete(settings, ids.SHOW_HIDDEN, "all", None, [], 1)[0] == 2
+    assert key in str(update_models(settings, view))
+    flask.g.session_id = BROWSER_SESSION  # the trainer may
+    assert "Deleted" in text(delete_model(settings, key, 2)[1])
+
+
+def test_the_operator_signs_in_with_the_token_and_may_delete_any_model(tmp_path, built_in, key):
+    shutil.copytree(built_in.folder, tmp_path / "cache")
+    settings = Settings(cache_dir=tmp_path / "cache", use_shipped=False, operator_token="s3cret")
+    client = create_app(settings).server.test_client()
+    assert client.post("/operator", data={"token": "guess"}).status_code == 403
+    assert client.post("/operator", data={"token": "s3cret"}).status_code == 302
+    delete = _request(
+        create_app(settings), ids.MODEL_MESSAGE, changedPropIds=["delete-yes.n_clicks"]
+    )
+    delete["inputs"][0] = delete["inputs"][3] = []  # the pattern-matching inputs: lists
+    delete["inputs"][1]["value"] = 1  # "Delete" in the dialog that asked about this key
+    for state, value in zip(delete["state"], (key, [], 0), strict=True):
+        state["value"] = value
+    response = client.post("/_dash-update-component", json=delete)
+    assert "Deleted" in response.get_data(as_text=True)
+    assert not user_store(settings).record_path(key).is_file()
+
+
+OTHER_SESSION = "another-browser-session-00000000"
+
+
+def test_an_upload_is_private_until_its_uploader_shares_it_and_revoking_takes_it_back(
+    settings, uploaded
+):
+    page = "http://127.0.0.1:8050/?stations=Cairns"
+    hidden, link, _, _ = update_sharing(settings, None, on(uploaded), page)
+    assert not hidden and link == ""  # the uploader sees the controls, nothing shared yet
+    flask.g.session_id = OTHER_SESSION
+    assert update_sharing(settings, None, on(uploaded), page)[0]  # no controls for others
+    with pytest.raises(InputError, match="not shared with you"):
+        load_dataset(settings, uploaded)
+    assert "not shared with you" in text(update_models(settings, on(uploaded)))
+    view, *_, notice = update_view(settings, None, None, on(uploaded), "")
+    assert view["dataset"] is None and "not shared with you" in text(notice)
+
+    flask.g.session_id = BROWSER_SESSION
+    _, link, stop_disabled, note = update_sharing(settings, ids.SHARE, on(uploaded), page)
+    assert link.startswith("http://127.0.0.1:8050/?share=") and not stop_disabled
+    assert "until you stop sharing" in note
+    search = "?" + link.split("?", 1)[1]
+
+    flask.g.session_id = OTHER_SESSION
+    view, url, *_, notice = update_view(settings, None, None, None, search)
+    assert view["dataset"] == uploaded and notice is None and "share" not in url
+    assert load_dataset(settings, uploaded).fingerprint == uploaded
+    forged = search[:-3] + "xyz"
+    flask.g.session_id = "a-third-browser-session-00000000"
+    view, *_, notice = update_view(settings, None, None, None, forged)
+    assert view["dataset"] is None and "does not open a data set" in text(notice)
+
+    flask.g.session_id = BROWSER_SESSION
+    assert update_sharing(settings, ids.STOP_SHARING, on(uploaded), page)[1:3] == ("", True)
+    flask.g.session_id = OTHER_SESSION
+    with pytest.raises(InputError, match="not shared with you"):
+        load_dataset(settings, uploaded)  # access taken back
+    view, *_, notice = update_view(settings, None, None, None, search)
+    assert view["dataset"] is None and "stopped sharing" in text(notice)
+
+
+def test_a_link_to_a_model_on_an_unshared_upload_says_it_is_not_shared(settings, uploaded, trained):
+    store, record = trained
+    for path in store.folder.glob(f"{record.key}.*"):
+        shutil.copy(path, settings.cache_dir)
+    flask.g.session_id = OTHER_SESSION
+    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
+    assert view["model"] != record.key and view["dataset"] is None
+    assert "trained on uploaded data that is not shared with you" in text(notice)
+    flask.g.session_id = BROWSER_SESSION  # the uploader opens it
+    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
+    assert (view["model"], view["dataset"], notice) == (record.key, uploaded, None)
+
+
+def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
+    settings, key, article_record
+):
+    view = as_view(STATIONS, key, None, [key, article_record.key])
+    figures = [
+        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
+        update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
+        update_map(settings, view),
+        update_scores(settings, view)[3],
+        update_compare(settings, view, ["model", "network"])[0],
+        loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
+    ]
+    drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}
+    assert drawn and drawn <= BUNDLED_TRACES  # another trace type would draw nothing
