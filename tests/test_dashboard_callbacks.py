@@ -1056,7 +1056,7 @@ def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
     figures = [
         update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
         update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
-        update_map(settings, view),
+        update_map(settings, view)[0],
         update_scores(settings, view)[3],
         update_compare(settings, view, ["model", "network"])[0],
         loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
