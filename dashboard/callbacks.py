@@ -6,10 +6,12 @@ Each function takes the Settings first and plain values after, so tests call it 
 
 from __future__ import annotations
 
-import base64
 import binascii
+import ctypes
+import ctypes.util
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -81,6 +83,7 @@ from .tables import (
 )
 from .validate import (
     DATA_FIT,
+    check_upload_stations,
     parse_compare,
     parse_form,
     parse_stations,
@@ -800,6 +803,22 @@ def training_panel(event: str | None, view: Any, trained: Any, running: Any) -> 
 
 # Your data -----------------------------------------------------------------------------------
 
+# One upload is decoded and read at a time in a process: a read takes several times the file's
+# size in memory, and uploads read side by side only share the same cores more slowly.
+READING_UPLOAD = threading.Lock()
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None)
+
+
+def return_freed_memory() -> None:
+    """Give the C heap's free pages back to the system where the C library can (glibc).
+
+    glibc keeps them in the arena of the thread that freed them, so every server thread that
+    read an upload would otherwise hold that upload's peak (benchmarks/RESULTS.md).
+    """
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
 
 def upload_data(settings: Settings, trigger: str | None, contents: Any, filename: Any) -> tuple:
     """Validate and keep an uploaded daily CSV, or go back to the built-in data.
@@ -811,13 +830,17 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     name = filename if isinstance(filename, str) and filename else "uploaded file"
     name = name[:80]
     try:
-        raw = _decode_upload(contents, name, settings.max_upload_bytes)
-        data = Dataset.of(aggregate_monthly(read_daily_csv(raw, name=name)), VARIABLE)
+        with READING_UPLOAD:
+            raw = _decode_upload(contents, name, settings.max_upload_bytes)
+            monthly = aggregate_monthly(read_daily_csv(raw, name=name))
+            del raw
+            return_freed_memory()
+        check_upload_stations(monthly, name)
+        data = Dataset.of(monthly, VARIABLE)
+        dataset = save_upload(settings, data)
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
-    try:
-        dataset = save_upload(settings, data)
     except OSError as error:
         log.error("upload %r not saved: %s", name, error)
         return no_update, alert(not_saved(error, name))
@@ -862,13 +885,15 @@ def _decode_upload(contents: Any, name: str, limit: int) -> bytes:
     """Bytes of a dcc.Upload data URL, refusing anything over the limit before decoding."""
     if not isinstance(contents, str) or "," not in contents:
         raise InputError(f"{name}: the upload is not a file")
-    header, payload = contents.split(",", 1)
+    comma = contents.index(",")
+    header = contents[:comma]
     if not header.startswith("data:") or not header.endswith(";base64"):
         raise InputError(f"{name}: the upload is not a base64 data URL")
-    size = len(payload) * 3 // 4
+    size = (len(contents) - comma - 1) * 3 // 4
     if size > limit:
         raise InputError(f"{name} is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.3g} MB")
-    try:
-        return base64.b64decode(payload, validate=True)
+    try:  # one ASCII copy of the payload and a view of it, not a string slice and its bytes
+        payload = memoryview(contents.encode("ascii"))[comma + 1 :]
+        return binascii.a2b_base64(payload, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InputError(f"{name}: the upload is not valid base64") from None

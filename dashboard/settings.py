@@ -21,6 +21,9 @@ class Settings:
             diskcache in the store's jobs folder.
         base_config: the recipe the retrain form edits; fields not on the form come from it.
         max_upload_mb: largest accepted upload, checked before decoding.
+        uploads_quota_mb: the most the uploads folder keeps; the least recently used uploads
+            are removed to make room for a new one.
+        upload_max_age_days: an upload no session has used for this long is removed.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
         operator_token: signs a browser in as the operator at /operator, who may delete any
@@ -31,6 +34,8 @@ class Settings:
     redis_url: str | None = None
     base_config: TrainConfig = DEFAULT
     max_upload_mb: float = 20.0
+    uploads_quota_mb: float = 500.0
+    upload_max_age_days: float = 30.0
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
     log_level: str = "INFO"
@@ -43,23 +48,19 @@ class Settings:
         TEMPERATURE_FORECAST_CACHE: the store folder (default: the per-user cache folder).
         REDIS_URL: Celery's broker and result backend (default: none, diskcache jobs).
         TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (default 20).
+        TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB: the uploads folder's quota in MB (default 500).
+        TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS: days after which an unused upload is removed
+            (default 30).
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
         TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (default: none).
         """
-        limit = os.environ.get("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "20")
-        try:
-            max_upload_mb = float(limit)
-        except ValueError:
-            max_upload_mb = float("nan")
-        if not 0 < max_upload_mb < float("inf"):
-            raise ValueError(
-                f"TEMPERATURE_FORECAST_MAX_UPLOAD_MB ({limit!r}) is not a positive number of MB"
-            )
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
         return cls(
             cache_dir=default_cache_dir(),
             redis_url=os.environ.get("REDIS_URL") or None,
-            max_upload_mb=max_upload_mb,
+            max_upload_mb=_positive("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", 20, "MB"),
+            uploads_quota_mb=_positive("TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", 500, "MB"),
+            upload_max_age_days=_positive("TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", 30, "days"),
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
             operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
         )
@@ -75,3 +76,19 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def uploads_quota_bytes(self) -> int:
+        return int(self.uploads_quota_mb * 1024 * 1024)
+
+
+def _positive(variable: str, default: float, unit: str) -> float:
+    """A positive finite number from an environment variable, or ValueError naming it."""
+    text = os.environ.get(variable, str(default))
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{variable} ({text!r}) is not a positive number of {unit}")
+    return number

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -24,6 +25,7 @@ from model import (
 )
 
 from . import access, session
+from .quota import QuotaError, make_room, note_use, remove_expired
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
 
@@ -93,7 +95,10 @@ def _embedded() -> Dataset:
 
 @functools.lru_cache(maxsize=8)
 def _read_upload(path: Path, stamp: tuple[int, int]) -> Dataset:
-    """Read an uploaded data set once per version of its file (`stamp`: mtime and size)."""
+    """Read an uploaded data set once per version of its file (`stamp`: inode and size).
+
+    Not its mtime, which records the uses: an upload is only ever replaced by a rename.
+    """
     return Dataset.of(read_monthly(path), VARIABLE)
 
 
@@ -106,16 +111,19 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
         return _embedded()
     path = upload_path(settings, dataset)
     try:
-        version = _file_version(path)
+        status = path.stat()
     except FileNotFoundError:
         raise InputError(
-            f"data set {short_repr(dataset)} is not on this server; reload the page"
+            f"data set {short_repr(dataset)} is not on this server (uploads unused for "
+            f"{settings.upload_max_age_days:g} days, or the least recently used when space "
+            "runs out, are removed): upload it again, or reload the page for the built-in data"
         ) from None
     if not access.may_read(settings, path.stem, session.current()):
         raise NotShared(
             f"data set {path.stem} is not shared with you: its uploader can send you a share link"
         )
-    return _read_upload(path, version)
+    note_use(settings, path, status.st_mtime)
+    return _read_upload(path, (status.st_ino, status.st_size))
 
 
 def _file_version(path: Path) -> tuple[int, int]:
@@ -137,14 +145,26 @@ def upload_path(settings: Settings, dataset: object) -> Path:
 
 
 def save_upload(settings: Settings, data: Dataset) -> str | None:
-    """Keep an uploaded data set under its fingerprint for this session; return its id."""
+    """Keep an uploaded data set under its fingerprint for this session; return its id.
+
+    Expired uploads go first, then the least recently used ones while the uploads are over
+    the quota; InputError, and nothing kept or removed, when this one alone is over it.
+    """
     dataset = dataset_id(data)
     if dataset is None:
         return None
     path = upload_path(settings, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
+    remove_expired(settings)
+    try:
+        os.utime(path)  # uploaded again: a use
+    except FileNotFoundError:
         write_monthly(data.monthly, path, PRIVATE)
+        try:
+            make_room(settings, dataset)
+        except QuotaError as error:
+            path.unlink(missing_ok=True)
+            raise InputError(str(error)) from None
     access.grant_uploader(settings, dataset, session.current())
     return dataset
 

@@ -48,6 +48,7 @@ from .tables import unscored
 from .validate import (
     MAX_COMPARED,
     STATE_PREFIX,
+    at_most_max_stations,
     build_query,
     parse_compare,
     parse_query,
@@ -133,7 +134,7 @@ def _stations_after(event: str, value: Any, chosen: list[str], table: pd.DataFra
     if event == ids.STATIONS:
         return parse_stations(value, table)
     if event == ids.SELECT_ALL:
-        return list(table["location"])
+        return at_most_max_stations(list(table["location"]))
     if event == ids.CLEAR:
         return []
     clicked = _clicked_station(value)

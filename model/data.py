@@ -50,8 +50,7 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
             f"{MAX_UPLOAD_BYTES / 2**20:g} MB"
         )
     raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
-    text = _decode(raw, name)
-    frame = _parse_csv(text, name)
+    frame = _parse_csv(_checked_bytes(raw, name), name)
     return _validate_daily(frame, name)
 
 
@@ -88,29 +87,39 @@ def _gunzip(raw: bytes, name: str) -> bytes:
     return bytes(out)
 
 
-def _decode(raw: bytes, name: str) -> str:
+def _checked_bytes(raw: bytes, name: str) -> bytes:
+    """The file's bytes, un-gzipped, once they are known to be UTF-8 text with no NUL byte.
+
+    Kept as bytes: read as text in chunks (TEXT_READER), never as one string of the file.
+    """
     if raw[:2] == b"\x1f\x8b":
         raw = _gunzip(raw, name)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise DataError(f"{name}: the file is empty")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:1000]:
         raise DataError(f"{name}: the file is UTF-16 or binary; save it as UTF-8 CSV")
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(
             f"{name}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
             "save it as UTF-8 CSV"
         ) from None
-    if "\x00" in text:  # the CSV parser would silently cut the field there
-        row = text.count("\n", 0, text.index("\x00")) + 1
+    if b"\x00" in raw:  # the CSV parser would silently cut the field there
+        row = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
         raise DataError(f"{name}: row {row} contains a NUL byte; save it as UTF-8 CSV")
-    return text
+    return raw
 
 
-def _check_rows(text: str, name: str) -> list[str]:
+def _text(raw: bytes) -> io.TextIOWrapper:
+    """The checked bytes as text read in chunks (a StringIO of the file would take 4 bytes a
+    character), line ends left to the CSV readers."""
+    return io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+
+
+def _check_rows(raw: bytes, name: str) -> list[str]:
     """The stripped header; DataError for a repeated column or a row with a different width."""
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(_text(raw))
     try:
         header = [column.strip() for column in next(rows, [])]
         repeated = sorted({column for column in header if header.count(column) > 1})
@@ -129,8 +138,8 @@ def _check_rows(text: str, name: str) -> list[str]:
     return header
 
 
-def _parse_csv(text: str, name: str) -> pd.DataFrame:
-    header = _check_rows(text, name)
+def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
+    header = _check_rows(raw, name)
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         found = ", ".join(header[:6]) + (" ..." if len(header) > 6 else "")
@@ -144,7 +153,7 @@ def _parse_csv(text: str, name: str) -> pd.DataFrame:
         raise DataError(f"{name}: column {placed[0]} needs a column {other} beside it")
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            _text(raw),
             header=0,
             names=header,
             usecols=[*REQUIRED_COLUMNS, *placed],

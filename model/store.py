@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -101,6 +102,17 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=512)
+def _verified(folder: Path, key: str, stamps: tuple) -> Record:
+    """A verified record per version of its two files (`stamps`); shared, so never modified."""
+    return Store(folder)._read_and_check(key)
+
+
 class Store:
     """Trained networks on disk: `<key>.keras` plus `<key>.json`, the JSON written last.
 
@@ -160,7 +172,19 @@ class Store:
         write_atomic(self.record_path(record.key), lambda path: path.write_text(text, "utf-8"))
 
     def verify(self, key: str) -> Record:
-        """Read a record and check its network file's sha256; StoreError if anything is off."""
+        """Read a record and check its network file's sha256; StoreError if anything is off.
+
+        A verified entry is remembered while neither file changes (same inode, size and
+        mtime), so listing the store does not hash every network on every page event.
+        """
+        record_path, network_path = self._paths(key)
+        try:
+            stamps = (_stamp(record_path), _stamp(network_path))
+        except OSError:  # a file is missing: read it to say which
+            return self._read_and_check(key)
+        return _verified(self.folder, key, stamps)
+
+    def _read_and_check(self, key: str) -> Record:
         record = self.record(key)
         _, network_path = self._paths(key)
         if not network_path.is_file():

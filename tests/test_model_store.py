@@ -196,6 +196,22 @@ def test_a_record_edited_by_hand_is_refused_and_not_listed(shipped_copy, edit):
     assert "does not match its recorded record_sha256" in store.damaged()[key]
 
 
+def test_a_network_changed_in_place_after_it_was_verified_is_refused(shipped_copy):
+    """Verified entries are remembered per file version: a later edit is still caught."""
+    store, record_file = shipped_copy
+    key = record_file.stem
+    assert store.entries() and store.verify(key).key == key  # verified, and remembered
+    network = store.folder / f"{key}.keras"
+    with network.open("r+b") as handle:  # same inode, same size, other bytes
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(StoreError, match="network file does not match its recorded sha256"):
+        store.verify(key)
+    assert store.entries() == []
+
+
 def test_an_entry_with_an_unreadable_record_is_deleted_with_all_its_files(shipped_copy):
     store, record_file = shipped_copy
     key = record_file.stem
