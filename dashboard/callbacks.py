@@ -39,6 +39,7 @@ from model import (
 from . import access, form, ids, session
 from .figures import (
     COMPARE_PANELS,
+    MAP_HEIGHT,
     compare_figure,
     forecast_figure,
     loss_figure,
@@ -78,6 +79,7 @@ from .tables import (
     skill_vs_better,
     station_scores,
     step_errors,
+    unscored,
 )
 from .validate import (
     DATA_FIT,
@@ -123,7 +125,7 @@ BUILT_IN_WORDS = (
 UPLOAD_WORDS = (
     "Monthly temperature forecasts for your stations",
     "Data: the daily observations you uploaded, as monthly means of (min + max) / 2 "
-    "in °C. The map places only stations it knows.",
+    "in °C. The map places the stations it knows and those your file gives a position.",
 )
 
 
@@ -136,15 +138,26 @@ def page_words(view: Any) -> tuple[str, str]:
     return BUILT_IN_WORDS if dataset is None else UPLOAD_WORDS
 
 
-def update_map(settings: Settings, view: Any) -> Any:
-    """The station map with the selection highlighted."""
+def update_map(settings: Settings, view: Any) -> tuple:
+    """The station map with the selection highlighted, and the stations it cannot place."""
     try:
         dataset, stations, _, _ = unpack(view)
         table = stations_of(load_dataset(settings, dataset).monthly)
         chosen = parse_stations(stations, table)
     except InputError as error:
-        return message_figure(str(error), height=300)
-    return station_map(table, chosen)
+        return message_figure(str(error), height=MAP_HEIGHT), None
+    return station_map(table, chosen, str(dataset)), unplaced_note(table)
+
+
+def unplaced_note(table: pd.DataFrame) -> str | None:
+    """In words: the stations without a position, which the map cannot show."""
+    names = table.loc[table["lat"].isna() | table["lon"].isna(), "name"].tolist()
+    if not names:
+        return None
+    return (
+        f"Not on the map (no position): {', '.join(names)}. Add Latitude and Longitude "
+        "columns to your file to place them."
+    )
 
 
 # Chart and scores ----------------------------------------------------------------------------
@@ -322,23 +335,9 @@ def unscored_note(
     monthly: pd.DataFrame, record: Record, chosen: list[str], names: dict[str, str]
 ) -> str:
     """In words: which selected stations the model could not score, and why."""
-    reasons = []
-    for station in chosen:
-        if station in record.per_location:
-            continue
-        observed = monthly.loc[
-            (monthly["location"] == station) & monthly[VARIABLE].notna(), "month"
-        ]
-        cutoff = pd.Timestamp(record.cutoff)
-        if observed.empty or observed.max() <= cutoff:
-            end = "no data" if observed.empty else f"data end in {observed.max():%b %Y}"
-            reasons.append(f"{names[station]} ({end}, before the held-out months)")
-        else:
-            reasons.append(
-                f"{names[station]} (too many missing months in the "
-                f"{record.config.window} months up to {record.cutoff})"
-            )
-    return f" Not scored: {'; '.join(reasons)}." if reasons else ""
+    reasons = unscored(monthly, record)
+    listed = [f"{names[s]} ({reasons[s]})" for s in chosen if s in reasons]
+    return f" Not scored: {'; '.join(listed)}." if listed else ""
 
 
 def step_note(per_step: dict[str, list]) -> str:

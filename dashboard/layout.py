@@ -20,6 +20,13 @@ GRAPH_CONFIG: dcc.Graph.Config = {
     "topojsonURL": "/assets/topojson/",
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
+# Zoom by scroll or buttons, pan by dragging; the buttons are the map's only tools.
+MAP_CONFIG: dcc.Graph.Config = {
+    **GRAPH_CONFIG,
+    "scrollZoom": True,
+    "displayModeBar": True,
+    "modeBarButtons": [["zoomInGeo", "zoomOutGeo", "resetGeo"]],
+}
 STATE_ORDER_NOTE = "Type a station or state; pick a state entry to add all its stations."
 
 
@@ -114,12 +121,14 @@ def _stations_card() -> dbc.Card:
                 className="button-row",
             ),
             html.Small(STATE_ORDER_NOTE, className="text-muted d-block mb-2"),
-            dcc.Graph(
-                id=ids.MAP,
-                config={**GRAPH_CONFIG, "displayModeBar": False, "scrollZoom": False},
-                className="station-map",
+            dcc.Graph(id=ids.MAP, config=MAP_CONFIG, className="station-map"),
+            dcc.Store(id=ids.MAP_FIGURE),
+            html.Small(
+                "Click a station on the map to add or remove it; scroll or + / - to zoom, "
+                "drag to pan.",
+                className="text-muted",
             ),
-            html.Small("Click a station on the map to add or remove it.", className="text-muted"),
+            html.Small(id=ids.MAP_UNPLACED, className="text-muted d-block mt-1"),
         ],
         className="h-100",
     )

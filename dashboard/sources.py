@@ -18,6 +18,7 @@ from model import (
     StoreError,
     TrainConfig,
     key_for,
+    positions_of,
     read_monthly,
     short_repr,
     write_monthly,
@@ -65,15 +66,23 @@ def read_stations() -> pd.DataFrame:
 def stations_of(monthly: pd.DataFrame) -> pd.DataFrame:
     """Metadata of the stations in a data set; unknown ones get state 'Other' and no position.
 
-    Built once per set of stations and shared, so never modified.
+    A position the data set gives (an upload's Latitude and Longitude) wins over the known one.
+    Built once per set of stations and positions and shared, so never modified.
     """
-    return _station_table(tuple(monthly["location"].unique()))
+    given = positions_of(monthly)
+    return _station_table(tuple(monthly["location"].unique()), tuple(given.itertuples(name=None)))
 
 
 @functools.lru_cache(maxsize=64)
-def _station_table(locations: tuple[str, ...]) -> pd.DataFrame:
+def _station_table(
+    locations: tuple[str, ...], given: tuple[tuple[str, float, float], ...]
+) -> pd.DataFrame:
     names = pd.DataFrame({"location": sorted(locations)})
     frame = names.merge(read_stations(), on="location", how="left")
+    placed = pd.DataFrame(list(given), columns=["location", "lat", "lon"]).set_index("location")
+    frame = frame.set_index("location")
+    frame.update(placed)
+    frame = frame.reset_index()
     frame["name"] = frame["name"].fillna(frame["location"])
     frame["state"] = frame["state"].fillna("Other")
     return frame.sort_values(["state", "name"], ignore_index=True)

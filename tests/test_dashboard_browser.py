@@ -436,6 +436,106 @@ def test_score_and_compare_grids_format_and_highlight(dash_duo):
     }  # both 18
 
 
+# The page position of each station's marker on the map, and the stations drawn as selected.
+MAP_MARKERS = (
+    "const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+    "const found = {};"
+    "if (!plot) return found;"
+    "const groups = plot.querySelectorAll('.scattergeo');"
+    "(plot.data || []).forEach((trace, k) => {"
+    "  const points = groups[k] ? groups[k].querySelectorAll('path.point') : [];"
+    "  (trace.customdata || []).forEach((station, j) => {"
+    "    if (!points[j]) return;"
+    "    const box = points[j].getBoundingClientRect();"
+    "    found[station] = [box.x + box.width / 2, box.y + box.height / 2];"
+    "  });"
+    "});"
+    "return found;"
+)
+MAP_SELECTED = (
+    "const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+    "return plot && plot.data && plot.data[1] ? Array.from(plot.data[1].customdata) : null;"
+)
+MAP_ZOOM = (
+    "const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+    "return plot._fullLayout.geo._subplot.projection.scale();"
+)
+DOUBLE_CLICK = 0.4  # seconds: two clicks closer than plotly's 0.3 s reset the zoom
+APART = 16  # pixels between a marker's centre and every other one before it is clicked
+
+
+def _markers(duo) -> dict[str, list[float]]:
+    return duo.driver.execute_script(MAP_MARKERS, ids.MAP) or {}
+
+
+def _on_map(duo) -> list[str] | None:
+    return duo.driver.execute_script(MAP_SELECTED, ids.MAP)
+
+
+def _nearest(markers: dict[str, list[float]], station: str) -> float:
+    x, y = markers[station]
+    return min(
+        ((x - u) ** 2 + (y - v) ** 2) ** 0.5
+        for other, (u, v) in markers.items()
+        if other != station
+    )
+
+
+def _zoom_in_at(duo, x: float, y: float) -> None:
+    """One turn of the mouse wheel with the pointer at (x, y) of the page."""
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    scale = duo.driver.execute_script(MAP_ZOOM, ids.MAP)
+    origin = ScrollOrigin.from_viewport(int(x), int(y))
+    ActionChains(duo.driver).scroll_from_origin(origin, 0, -300).perform()
+    wait_for(lambda: duo.driver.execute_script(MAP_ZOOM, ids.MAP) > scale, 20, "a wheel zoom")
+
+
+def _click_at(duo, x: float, y: float, after: float) -> float:
+    """Click at (x, y) of the page, never within a double click of the click at `after`."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    time.sleep(max(0.0, after + DOUBLE_CLICK - time.monotonic()))
+    actions = ActionBuilder(duo.driver)
+    actions.pointer_action.move_to_location(int(x), int(y)).click()
+    actions.perform()
+    return time.monotonic()
+
+
+def test_every_station_can_be_toggled_from_the_map(dash_duo):
+    """Zoomed in on each station, a click on its marker adds it and a second click removes it.
+
+    As a user would: turn the wheel over the station until no other marker is within APART
+    pixels (from the whole map, reset with its button), click it, and click the same spot again
+    once the page has redrawn the map with the new selection.
+    """
+    duo = dash_duo
+    wait_for(lambda: len(_markers(duo)) == 49, 60, "49 stations on the map")
+    _click(duo, ids.CLEAR)  # one station at a time keeps each redraw of the page short
+    wait_for(lambda: _on_map(duo) == [], 30, "an empty selection")
+    shown = duo.find_element(f"#{ids.MAP} .js-plotly-plot")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", shown)
+    reset = duo.find_element(f"#{ids.MAP} .modebar-btn[data-attr='reset']")
+    whole = duo.driver.execute_script(MAP_ZOOM, ids.MAP)
+    crowded, clicked = set(), 0.0
+    for station in sorted(_markers(duo)):
+        if duo.driver.execute_script(MAP_ZOOM, ids.MAP) > whole:
+            ActionChains(duo.driver).move_to_element(reset).click().perform()
+            wait_for(lambda: duo.driver.execute_script(MAP_ZOOM, ids.MAP) == whole, 20, "reset")
+        while _nearest(_markers(duo), station) < APART:
+            crowded.add(station)
+            _zoom_in_at(duo, *_markers(duo)[station])
+        x, y = _markers(duo)[station]
+        for turn in (True, False):
+            clicked = _click_at(duo, x, y, clicked)
+            wait_for(
+                lambda turn=turn, station=station: (station in (_on_map(duo) or [])) == turn,
+                30,
+                f"{station} {'added to' if turn else 'removed from'} the selection",
+            )
+    assert {"Sydney", "SydneyAirport", "Penrith", "BadgerysCreek"} <= crowded
+
+
 def _share_link(duo) -> str:
     return duo.find_element(f"#{ids.SHARE_LINK}").get_attribute("value")
 
