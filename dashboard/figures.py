@@ -441,7 +441,7 @@ def _x_range(actuals: pd.DataFrame, forecast: pd.DataFrame, cutoff: str | None) 
     return [start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")]
 
 
-MAP_HEIGHT = 320
+MAP_HEIGHT = 320  # assets/dashboard.css halves it on phones: change both together
 MIN_MAP_SPAN = 20.0  # degrees of longitude the map shows at least
 MAP_MARKER = {False: 11, True: 14}  # pixel sizes of other and selected stations, at any zoom
 
