@@ -120,13 +120,14 @@ def _stations_card() -> dbc.Card:
                 ],
                 className="button-row",
             ),
-            html.Small(STATE_ORDER_NOTE, className="text-muted d-block mb-2"),
+            # The two hints are for a mouse and a wide screen: phones (under sm) go without.
+            html.Small(STATE_ORDER_NOTE, className="text-muted d-none d-sm-block mb-2"),
             dcc.Graph(id=ids.MAP, config=MAP_CONFIG, className="station-map"),
             dcc.Store(id=ids.MAP_FIGURE),
             html.Small(
                 "Click a station on the map to add or remove it; scroll or + / - to zoom, "
                 "drag to pan.",
-                className="text-muted",
+                className="text-muted d-none d-sm-block",
             ),
             html.Small(id=ids.MAP_UNPLACED, className="text-muted d-block mt-1"),
         ],
