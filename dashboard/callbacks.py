@@ -33,7 +33,7 @@ from model import (
     short_repr,
 )
 
-from . import form, ids
+from . import form, ids, jobs
 from .figures import (
     COMPARE_PANELS,
     compare_figure,
@@ -650,9 +650,9 @@ def train_model(
             f"Cached: {describe(record.config)} was trained before and is shown now.", "info"
         )
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
-    set_progress((0, "starting...", loss_figure(history)))
 
     def report(epoch) -> None:
+        still_wanted()  # between epochs: stop if the page has gone
         label = f"epoch {epoch.epoch} of {epoch.epochs}"
         if epoch.stage:
             set_progress(
@@ -664,12 +664,21 @@ def train_model(
             history["val_loss"].append(epoch.val_loss)
         set_progress((round(100 * epoch.epoch / epoch.epochs), label, loss_figure(history)))
 
+    def queued(position: int) -> None:
+        set_progress((0, f"queued: number {position} in line", loss_figure(history)))
+
     try:
-        record, _ = user_store(settings).get_or_train(
-            config, data.monthly, progress=report, data_print=data.fingerprint
-        )
+        with jobs.admit(settings, queued) as still_wanted:
+            set_progress((0, "starting...", loss_figure(history)))
+            record, _ = user_store(settings).get_or_train(
+                config, data.monthly, progress=report, data_print=data.fingerprint
+            )
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
+    except jobs.Refused as error:
+        return no_update, alert(f"Not trained: {error}.", "warning")
+    except jobs.Stopped as error:
+        return no_update, alert(f"Training stopped: {error}; nothing was saved.", "warning")
     set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done", loss_figure(history)))
     served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
     return record.key, alert(

@@ -23,6 +23,8 @@ class Settings:
         max_upload_mb: largest accepted upload, checked before decoding.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+        max_trainings: how many trainings run at once on this store; the rest wait in a queue.
+        job_grace_seconds: a training whose page has not polled it for this long is stopped.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -32,6 +34,8 @@ class Settings:
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
     log_level: str = "INFO"
+    max_trainings: int = field(default_factory=lambda: os.cpu_count() or 1)
+    job_grace_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,22 +45,21 @@ class Settings:
         REDIS_URL: Celery's broker and result backend (default: none, diskcache jobs).
         TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (default 20).
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
+        TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (default: the number of cores).
+        TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (default 60).
         """
-        limit = os.environ.get("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "20")
-        try:
-            max_upload_mb = float(limit)
-        except ValueError:
-            max_upload_mb = float("nan")
-        if not 0 < max_upload_mb < float("inf"):
-            raise ValueError(
-                f"TEMPERATURE_FORECAST_MAX_UPLOAD_MB ({limit!r}) is not a positive number of MB"
-            )
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
         return cls(
             cache_dir=default_cache_dir(),
             redis_url=os.environ.get("REDIS_URL") or None,
-            max_upload_mb=max_upload_mb,
+            max_upload_mb=_positive("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", 20, "number of MB"),
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
+            max_trainings=int(
+                _positive("TEMPERATURE_FORECAST_MAX_TRAININGS", os.cpu_count() or 1, "whole number")
+            ),
+            job_grace_seconds=_positive(
+                "TEMPERATURE_FORECAST_JOB_GRACE_S", 60, "number of seconds"
+            ),
         )
 
     @property
@@ -70,3 +73,17 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+
+def _positive(variable: str, default: float, kind: str) -> float:
+    """A positive number (`kind` names it: "whole number" or "number of <unit>") or the default."""
+    text = os.environ.get(variable)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf") or (kind == "whole number" and not value.is_integer()):
+        raise ValueError(f"{variable} ({text!r}) is not a positive {kind}")
+    return value
