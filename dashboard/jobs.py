@@ -6,13 +6,16 @@ session's lock (refused at once when held), then waits its turn in a first-come 
 processes and workers on any machine sharing the store see the same queue, and a killed job
 frees its locks with its process. The web process records when a session's page last polled a
 job (`install`); a job whose page stopped polling for `Settings.job_grace_seconds` stops itself
-before its next epoch, and nothing is saved.
+before its next epoch, and nothing is saved. A job also notes its progress for its session
+(`note_progress`), so a page loaded while it runs (after a reload) can show it (`running`) and
+stop it (`request_stop`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import time
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import flask
 from dash import Dash
+
+from model import write_atomic
 
 from . import session
 from .settings import Settings
@@ -78,18 +83,58 @@ def install(app: Dash, settings: Settings) -> None:
             multiprocess.active_children()  # waits for (reaps) the children that have ended
 
 
-def _try_lock(path: Path) -> int | None:
+def note_progress(settings: Settings, percent: int, label: str) -> None:
+    """Keep the current session's training progress where a page loaded later finds it."""
+    sent = session.current()
+    if sent:
+        text = json.dumps({"percent": percent, "label": label})
+        path = _session_file(settings, sent, "progress")
+        write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def last_progress(settings: Settings, session_id: str) -> tuple[int, str]:
+    """(percent, label) the session's last training noted; (0, "starting...") if none."""
+    try:
+        noted = json.loads(_session_file(settings, session_id, "progress").read_text("utf-8"))
+        return int(noted["percent"]), str(noted["label"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, "starting..."
+
+
+def is_running(settings: Settings, session_id: str) -> bool:
+    """Whether a training of this session runs (holds its session lock) now."""
+    descriptor = os.open(_session_file(settings, session_id, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a moment: admit waits it out
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
+
+
+def request_stop(settings: Settings, session_id: str) -> None:
+    """Ask this session's running training to stop before its next epoch."""
+    _session_file(settings, session_id, "stop").touch()
+
+
+def _try_lock(path: Path, patience: float = 0.0) -> int | None:
     """An open descriptor holding the file's exclusive lock, or None when another holds it.
 
-    Closing the descriptor, or the end of its process, releases the lock.
+    Tries for `patience` seconds. Closing the descriptor, or the end of its process, releases
+    the lock.
     """
     descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(descriptor)
-        return None
-    return descriptor
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return descriptor
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(descriptor)
+                return None
+            time.sleep(0.05)
 
 
 def _live_tickets(queue: Path, mine: Path) -> list[Path]:
@@ -169,7 +214,8 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     """Run a training of the current session once its turn comes; yield its `check`.
 
     `on_wait(position)` reports the place in the queue (1: next) while the job waits.
-    `check()` raises Stopped once the page stopped polling; call it between epochs.
+    `check()` raises Stopped once the page stopped polling or asked to stop; call it between
+    epochs.
     Raises Refused when this session already runs a training or sent no session cookie.
     """
     session_id = session.current()
@@ -178,7 +224,12 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     started = time.time()
     record_poll(settings, session_id)  # the page polls from now on
 
+    stop = _session_file(settings, session_id, "stop")
+
     def check() -> None:
+        if stop.exists():
+            log.info("training stopped from a page loaded after it started")
+            raise Stopped("cancelled from the page")
         quiet = seconds_since_poll(settings, session_id)
         if quiet > settings.job_grace_seconds:
             log.info(
@@ -189,9 +240,10 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
             raise Stopped(f"its page stopped following it for {quiet:.0f} s")
 
     with ExitStack() as stack:
-        own = _try_lock(_session_file(settings, session_id, "lock"))
+        own = _try_lock(_session_file(settings, session_id, "lock"), patience=1.0)
         if own is None:
             raise Refused("a training from this page is already running; wait or cancel it")
         stack.callback(os.close, own)
+        stop.unlink(missing_ok=True)  # a stop asked of an earlier training
         stack.enter_context(_slot(settings, on_wait, check))
         yield check

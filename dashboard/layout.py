@@ -342,6 +342,7 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
                 style={"display": "none"},
             ),
             html.Div(id=ids.TRAIN_MESSAGE),
+            dcc.Interval(id=ids.JOB_WATCH, interval=1000),
             html.Small(note, className="text-muted"),
         ],
         className="h-100",

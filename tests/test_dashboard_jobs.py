@@ -11,15 +11,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import flask
 import pytest
+from dash import no_update
 from helpers import wait_for
 
-from dashboard import create_app, jobs, session
+from dashboard import callbacks, create_app, ids, jobs, session
 from dashboard.settings import Settings
 
 APP = flask.Flask(__name__)
+VISIBLE = {"display": "block"}
 
 
 @contextmanager
@@ -107,13 +110,13 @@ def test_a_dead_jobs_ticket_does_not_hold_up_the_queue(tmp_path):
 
 
 def test_a_training_whose_page_stopped_polling_stops(tmp_path):
-    settings = Settings(cache_dir=tmp_path, job_grace_seconds=0.5)
+    settings = Settings(cache_dir=tmp_path, job_grace_seconds=0.3)
     with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
-        for _ in range(4):  # the page polls: the training goes on
-            time.sleep(0.3)
+        for _ in range(3):  # the page polls: the training goes on
+            time.sleep(0.2)
             jobs.record_poll(settings, "a" * 32)
             still_wanted()
-        time.sleep(0.8)
+        time.sleep(0.5)
         with pytest.raises(jobs.Stopped, match="stopped following it"):
             still_wanted()
 
@@ -139,3 +142,32 @@ def test_the_web_process_notes_a_sessions_polls(tmp_path):
     assert jobs.seconds_since_poll(settings, sent) == float("inf")
     client.get("/health?cacheKey=anything")
     assert jobs.seconds_since_poll(settings, sent) < 5
+
+
+def test_a_page_loaded_during_a_training_shows_it_and_its_cancel_stops_it(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    follow = partial(callbacks.follow_earlier_training, settings)
+    with as_session("a" * 32):
+        assert follow(None, False, False) == (*(no_update,) * 6, True)  # nothing: stop watching
+        with jobs.admit(settings, print) as still_wanted:
+            jobs.note_progress(settings, 40, "epoch 2 of 5")
+            shown = follow(None, False, False)  # the reloaded page's first look
+            assert shown[:5] == (40, "epoch 2 of 5 (started earlier)", True, False, VISIBLE)
+            assert "still running" in str(shown[5]) and shown[6] is False
+            still_wanted()  # the page follows it: it goes on
+            follow(ids.CANCEL, True, False)
+            with pytest.raises(jobs.Stopped, match="cancelled from the page"):
+                still_wanted()
+            jobs.note_progress(settings, 0, "stopped, nothing saved")
+        ended = follow(None, True, False)
+        assert ended[1:5] == ("stopped, nothing saved", False, True, no_update)
+        assert "ended: stopped, nothing saved" in str(ended[5]) and ended[6] is True
+
+
+def test_cancel_of_the_pages_own_training_asks_no_other_training_to_stop(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
+        assert callbacks.follow_earlier_training(settings, ids.CANCEL, False, True) == (
+            (no_update,) * 7
+        )
+        still_wanted()
