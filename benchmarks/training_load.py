@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             server.terminate()
             server.wait(timeout=60)
             log = log_path.read_text(errors="replace")
-    stops = sum("page has not polled" in line for line in log.splitlines())
+    stops = sum("page has sent nothing" in line for line in log.splitlines())
     rows.append(["trainings stopped for want of polls (server log)", stops])
     text = "\n".join(
         [

@@ -739,7 +739,6 @@ def follow_earlier_training(
         percent, label = jobs.last_progress(settings, sent) if sent else (0, "ended")
         message = alert(f"The training started before this page was loaded ended: {label}.", "info")
         return percent, label, False, True, no_update, message, True
-    jobs.record_poll(settings, sent)  # this page follows it now
     if event == ids.CANCEL:
         jobs.request_stop(settings, sent)
         log.info("training from before a reload: stop asked from the page")

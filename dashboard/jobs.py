@@ -4,9 +4,10 @@ Every training job, in a diskcache child or a Celery worker, goes through `admit
 session's lock (refused at once when held), then waits its turn in a first-come queue for one of
 `Settings.max_trainings` slots. All of it is file locks in the store's `jobs/` folder, so web
 processes and workers on any machine sharing the store see the same queue, and a killed job
-frees its locks with its process. The web process records when a session's page last polled a
-job (`install`); a job whose page stopped polling for `Settings.job_grace_seconds` stops itself
-before its next epoch, and nothing is saved. A job also notes its progress for its session
+frees its locks with its process. The web process records when a session's page last sent a
+callback request, a job's start and polls included (`install`); a job whose page has been
+silent for `Settings.job_grace_seconds` stops itself (in the queue, or before its next epoch),
+and nothing is saved. A job also notes its progress for its session
 (`note_progress`), so a page loaded while it runs (after a reload) can show it (`running`) and
 stop it (`request_stop`).
 """
@@ -55,13 +56,13 @@ def _session_file(settings: Settings, session_id: str, suffix: str) -> Path:
     return _folder(settings, "sessions") / f"{digest}.{suffix}"
 
 
-def record_poll(settings: Settings, session_id: str) -> None:
-    """Note that this session's page has just polled its training."""
+def record_request(settings: Settings, session_id: str) -> None:
+    """Note that this session's page has just sent a callback request: it is still open."""
     _session_file(settings, session_id, "polled").touch()
 
 
-def seconds_since_poll(settings: Settings, session_id: str) -> float:
-    """How long ago this session's page last polled a training (infinite if never)."""
+def seconds_since_request(settings: Settings, session_id: str) -> float:
+    """How long ago this session's page last sent a callback request (infinite if never)."""
     try:
         return time.time() - _session_file(settings, session_id, "polled").stat().st_mtime
     except FileNotFoundError:
@@ -69,14 +70,15 @@ def seconds_since_poll(settings: Settings, session_id: str) -> float:
 
 
 def install(app: Dash, settings: Settings) -> None:
-    """Record every background-job poll per session; reap finished diskcache job processes."""
+    """Record each session's callback requests; reap finished diskcache job processes."""
+    endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
 
     @app.server.before_request
     def _note_poll() -> None:
-        if "cacheKey" in flask.request.args:
+        if flask.request.path == endpoint:
             sent = session.current()
             if sent:
-                record_poll(settings, sent)
+                record_request(settings, sent)
         if not settings.redis_url:
             import multiprocess  # type: ignore[import-untyped]  # diskcache's process library
 
@@ -222,7 +224,6 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     if session_id is None:
         raise Refused("this browser sent no session cookie; reload the page")
     started = time.time()
-    record_poll(settings, session_id)  # the page polls from now on
 
     stop = _session_file(settings, session_id, "stop")
 
@@ -230,10 +231,10 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
         if stop.exists():
             log.info("training stopped from a page loaded after it started")
             raise Stopped("cancelled from the page")
-        quiet = seconds_since_poll(settings, session_id)
+        quiet = seconds_since_request(settings, session_id)
         if quiet > settings.job_grace_seconds:
             log.info(
-                "training stopped: its page has not polled for %.0f s (started %.0f s ago)",
+                "training stopped: its page has sent nothing for %.0f s (started %.0f s ago)",
                 quiet,
                 time.time() - started,
             )

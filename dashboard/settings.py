@@ -24,7 +24,7 @@ class Settings:
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
         max_trainings: how many trainings run at once on this store; the rest wait in a queue.
-        job_grace_seconds: a training whose page has not polled it for this long is stopped.
+        job_grace_seconds: a training whose page has sent nothing for this long is stopped.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)

@@ -17,6 +17,7 @@ import flask
 import pytest
 from dash import no_update
 from helpers import wait_for
+from test_dashboard_callbacks import _request as callback_request
 
 from dashboard import callbacks, create_app, ids, jobs, session
 from dashboard.settings import Settings
@@ -45,6 +46,7 @@ class Job(threading.Thread):
         self.outcome: Exception | None = None
 
     def run(self) -> None:
+        jobs.record_request(self.settings, self.session_id)  # the request that started it
         with as_session(self.session_id):
             try:
                 with jobs.admit(self.settings, self.positions.append):
@@ -111,10 +113,11 @@ def test_a_dead_jobs_ticket_does_not_hold_up_the_queue(tmp_path):
 
 def test_a_training_whose_page_stopped_polling_stops(tmp_path):
     settings = Settings(cache_dir=tmp_path, job_grace_seconds=0.3)
+    jobs.record_request(settings, "a" * 32)
     with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
         for _ in range(3):  # the page polls: the training goes on
             time.sleep(0.2)
-            jobs.record_poll(settings, "a" * 32)
+            jobs.record_request(settings, "a" * 32)
             still_wanted()
         time.sleep(0.5)
         with pytest.raises(jobs.Stopped, match="stopped following it"):
@@ -132,20 +135,21 @@ def test_a_waiting_training_whose_page_stopped_polling_leaves_the_queue(tmp_path
     running.finish.set()
 
 
-def test_the_web_process_notes_a_sessions_polls(tmp_path):
+def test_the_web_process_notes_a_sessions_callback_requests(tmp_path):
     settings = Settings(cache_dir=tmp_path / "store")
-    client = create_app(settings).server.test_client()
+    app = create_app(settings)
+    client = app.server.test_client()
     client.get("/")
     sent = client.get_cookie(session.COOKIE).value
-    assert jobs.seconds_since_poll(settings, sent) == float("inf")
-    client.get("/health")  # not a job's poll
-    assert jobs.seconds_since_poll(settings, sent) == float("inf")
-    client.get("/health?cacheKey=anything")
-    assert jobs.seconds_since_poll(settings, sent) < 5
+    client.get("/health")  # not a page's callback
+    assert jobs.seconds_since_request(settings, sent) == float("inf")
+    client.post("/_dash-update-component", json=callback_request(app, ids.CHART))
+    assert jobs.seconds_since_request(settings, sent) < 5
 
 
 def test_a_page_loaded_during_a_training_shows_it_and_its_cancel_stops_it(tmp_path):
     settings = Settings(cache_dir=tmp_path)
+    jobs.record_request(settings, "a" * 32)
     follow = partial(callbacks.follow_earlier_training, settings)
     with as_session("a" * 32):
         assert follow(None, False, False) == (*(no_update,) * 6, True)  # nothing: stop watching
@@ -166,6 +170,7 @@ def test_a_page_loaded_during_a_training_shows_it_and_its_cancel_stops_it(tmp_pa
 
 def test_cancel_of_the_pages_own_training_asks_no_other_training_to_stop(tmp_path):
     settings = Settings(cache_dir=tmp_path)
+    jobs.record_request(settings, "a" * 32)
     with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
         assert callbacks.follow_earlier_training(settings, ids.CANCEL, False, True) == (
             (no_update,) * 7

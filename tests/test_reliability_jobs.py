@@ -101,7 +101,7 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
     # The first page stops polling: its training stops, saves nothing, frees the slot.
     stopped = time.monotonic()
     wait_for(
-        lambda: "page has not polled" in server["log"].read_text(errors="replace"),
+        lambda: "page has sent nothing" in server["log"].read_text(errors="replace"),
         120,
         "the unpolled training to stop",
     )
