@@ -69,11 +69,12 @@ class User:
         answer.raise_for_status()
         return body, answer.json()
 
-    def follow(self, body: dict[str, Any], job: dict[str, str], posted: float) -> dict[str, Any]:
+    def follow(self, body: dict[str, Any], job: dict[str, str]) -> dict[str, Any]:
         """Poll until the answer; note when the first non-queue progress came."""
-        started, labels = None, []
+        started = None
         query = {"cacheKey": job["cacheKey"], "job": job["job"]}
-        while time.perf_counter() - posted < LIMIT:
+        deadline = time.perf_counter() + LIMIT
+        while time.perf_counter() < deadline:
             answer = self.http.post(
                 f"{self.base}/_dash-update-component", params=query, json=body, timeout=TIMEOUT
             )
@@ -81,18 +82,11 @@ class User:
                 return {"started": started, "ended": time.perf_counter(), "answer": None}
             reply = answer.json()
             label = reply.get("progress", {}).get("progress.label")
-            if label:
-                labels.append(label)
-                if started is None and not label.startswith("queued"):
-                    started = time.perf_counter()
+            if started is None and label and not label.startswith("queued"):
+                started = time.perf_counter()
             if "response" in reply:
                 message = str(reply["response"].get("train-message", ""))
-                return {
-                    "started": started,
-                    "ended": time.perf_counter(),
-                    "answer": message,
-                    "labels": labels,
-                }
+                return {"started": started, "ended": time.perf_counter(), "answer": message}
             time.sleep(0.5)
         raise TimeoutError("a training gave no answer in time")
 
@@ -192,9 +186,9 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
         posted_c = time.perf_counter()
         job_c = c.start({**TINY, "units.value": 3})
         result_a: dict[str, Any] = {}
-        follower = threading.Thread(target=lambda: result_a.update(a.follow(*job_a, posted_a)))
+        follower = threading.Thread(target=lambda: result_a.update(a.follow(*job_a)))
         follower.start()
-        result_c = c.follow(*job_c, posted_c)
+        result_c = c.follow(*job_c)
         follower.join()
         while _session_busy(cache):  # B's first training, unpolled, until it stops
             if time.perf_counter() - flood_posted > LIMIT:
@@ -202,7 +196,7 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
             time.sleep(0.5)
         flood_stopped = time.perf_counter() - flood_posted
         # Only now read B's answers (a poll would have kept its session's training going).
-        answers = [b.follow(body, job, flood_posted)["answer"] for body, job in flood]
+        answers = [b.follow(body, job)["answer"] for body, job in flood]
         refused = sum("already running" in (answer or "") for answer in answers)
         time.sleep(1)
         requests.get(f"{base}/", timeout=TIMEOUT)  # any request reaps ended job processes
