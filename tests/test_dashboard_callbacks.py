@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
+from helpers import as_session
 
 from dashboard import create_app, form, ids
 from dashboard.callbacks import (
@@ -398,7 +399,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     values = form_values(tiny_config, units=3, bidirectional=False)
     assert "Not trained yet" in text(check_form(settings, values, on(dataset))[-1])
     progress = []
-    shown, message = train_model(settings, progress.append, values, on(dataset))
+    with as_session("t" * 32):  # a training belongs to a browser session
+        shown, message = train_model(settings, progress.append, values, on(dataset))
     assert shown is not no_update and "Trained" in text(message)
     record_path = user_store(settings).record_path(shown)
     assert stat.S_IMODE(record_path.stat().st_mode) == 0o600  # owner-only, as uploads are

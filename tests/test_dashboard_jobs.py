@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import partial
 
-import flask
 import pytest
 from dash import no_update
-from helpers import wait_for
+from helpers import as_session, wait_for
 from test_dashboard_callbacks import _request as callback_request
 
 from dashboard import callbacks, create_app, ids, jobs, session
 from dashboard.settings import Settings
 
-APP = flask.Flask(__name__)
 VISIBLE = {"display": "block"}
-
-
-@contextmanager
-def as_session(session_id: str) -> Iterator[None]:
-    """Act in a request of this session, as a training job started by its page does."""
-    with APP.test_request_context():
-        flask.g.session_id = session_id
-        yield
 
 
 class Job(threading.Thread):
