@@ -10,15 +10,15 @@ with its own cookie, post the Retrain callback as the page does (`/_dash-update-
 built from the app's `/_dash-dependencies`):
 
 - A, a user: one training of the tiny config (window 3, horizon 1, 1 epoch, 2 units), polled;
-- B, a flood: --flood trainings of a long config (300 epochs, 16 units) at once, never polled
-  (a script, or pages closed right after Train);
+- B, a flood: --flood trainings of a long config (300 epochs, 16 units) at once, all polled
+  (a script keeping its page open) until A and C are done; then B goes silent;
 - C, a user: one tiny training, a second after the flood, polled.
 
 A bystander GETs `/` every 0.5 s throughout. The server's process tree is sampled every 0.2 s
-(processes, summed RSS). Reported: the waiting time of C (its post until its first progress
-report that is not a queue place) and of A, how many of B's trainings ran, when B's unpolled
-training stopped, the peak of concurrent processes and RSS, `/` latency, and the defunct
-processes left at the end. Loopback only; bounded in time.
+(processes, summed RSS). Reported: the waiting time of A and C (the post until the first
+progress that is not a queue place), how many of B's trainings were refused, how long B's
+running training went on after B went silent, the peak of concurrent processes and RSS, `/`
+latency, and the defunct processes left at the end. Loopback only; bounded in time.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ import requests
 
 from benchmarks.common import RESULTS, fmt, markdown_table, write_section
 from benchmarks.dashboard_load import HOST, ROOT, free_port, payload, tree_rss, wait_first_ok
+from dashboard import jobs, session
+from dashboard.settings import Settings
 
 TINY = {"recipe.value": "default", "window.value": 3, "horizon.value": 1, "epochs.value": 1}
 TINY |= {"units.value": 2, "cell.value": "gru", "bidirectional.value": False}
@@ -69,24 +71,41 @@ class User:
         answer.raise_for_status()
         return body, answer.json()
 
+    @property
+    def session_id(self) -> str:
+        return str(self.http.cookies[session.COOKIE])
+
+    def poll(self, body: dict[str, Any], job: dict[str, str]) -> dict[str, Any] | None:
+        """One poll of a job as the page sends it; None when the job ended with no answer."""
+        query = {"cacheKey": job["cacheKey"], "job": job["job"]}
+        answer = self.http.post(
+            f"{self.base}/_dash-update-component", params=query, json=body, timeout=TIMEOUT
+        )
+        return None if answer.status_code == 204 else answer.json()
+
+    def keep_polling(self, posted: list, answers: dict[int, str | None], open_: threading.Event):
+        """Poll every posted job like an open page, noting answers, until `open_` is cleared."""
+        while open_.is_set() and len(answers) < len(posted):
+            for number, (body, job) in enumerate(posted):
+                if number not in answers:
+                    reply = self.poll(body, job)
+                    if reply is None or "response" in reply:
+                        answers[number] = _message(reply)
+            time.sleep(0.5)
+
     def follow(self, body: dict[str, Any], job: dict[str, str]) -> dict[str, Any]:
         """Poll until the answer; note when the first non-queue progress came."""
         started = None
-        query = {"cacheKey": job["cacheKey"], "job": job["job"]}
         deadline = time.perf_counter() + LIMIT
         while time.perf_counter() < deadline:
-            answer = self.http.post(
-                f"{self.base}/_dash-update-component", params=query, json=body, timeout=TIMEOUT
-            )
-            if answer.status_code == 204:
+            reply = self.poll(body, job)
+            if reply is None:
                 return {"started": started, "ended": time.perf_counter(), "answer": None}
-            reply = answer.json()
             label = reply.get("progress", {}).get("progress.label")
             if started is None and label and not label.startswith("queued"):
                 started = time.perf_counter()
             if "response" in reply:
-                message = str(reply["response"].get("train-message", ""))
-                return {"started": started, "ended": time.perf_counter(), "answer": message}
+                return {"started": started, "ended": time.perf_counter(), "answer": _message(reply)}
             time.sleep(0.5)
         raise TimeoutError("a training gave no answer in time")
 
@@ -137,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             f" `python -m dashboard` (diskcache jobs), {os.cpu_count()} cores, so "
             f"{os.cpu_count()} training slots; job grace {args.grace:g} s. Session A posts one "
             f"tiny training (1 epoch, 2 units) and polls it; session B posts {args.flood} long "
-            "trainings (300 epochs, 16 units) at once and never polls; session C posts one "
-            "tiny training a second later and polls it. A bystander GETs `/` every 0.5 s. "
+            "trainings (300 epochs, 16 units) at once and polls them all until A and C are "
+            "done, then goes silent; session C posts one tiny training a second after B and "
+            "polls it. A bystander GETs `/` every 0.5 s. "
             "Waiting time: from the post to the first progress that is not a queue place. "
             "Before this change (issue 14) every post was a process of its own: 16 at once "
             "used 11.2 GB, and a 5-second job waited 136 s behind an abandoned flood.",
@@ -180,8 +200,11 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
     try:
         posted_a = time.perf_counter()
         job_a = a.start(TINY)
-        flood_posted = time.perf_counter()
         flood = [b.start({**LONG, "units.value": 16 + n}) for n in range(args.flood)]
+        b_open, answers = threading.Event(), dict[int, str | None]()
+        b_open.set()
+        b_page = threading.Thread(target=b.keep_polling, args=(flood, answers, b_open))
+        b_page.start()
         time.sleep(1)
         posted_c = time.perf_counter()
         job_c = c.start({**TINY, "units.value": 3})
@@ -190,14 +213,20 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
         follower.start()
         result_c = c.follow(*job_c)
         follower.join()
-        while _session_busy(cache):  # B's first training, unpolled, until it stops
-            if time.perf_counter() - flood_posted > LIMIT:
-                raise TimeoutError("B's unpolled training never stopped")
+        b_open.clear()  # B's page goes silent: its training must stop after the grace
+        b_page.join()
+        silent = time.perf_counter()
+        settings = Settings(cache_dir=cache)
+        while jobs.is_running(settings, b.session_id):
+            if time.perf_counter() - silent > LIMIT:
+                raise TimeoutError("B's training never stopped")
             time.sleep(0.5)
-        flood_stopped = time.perf_counter() - flood_posted
-        # Only now read B's answers (a poll would have kept its session's training going).
-        answers = [b.follow(body, job)["answer"] for body, job in flood]
-        refused = sum("already running" in (answer or "") for answer in answers)
+        b_stopped = time.perf_counter() - silent
+        for number, (body, job) in enumerate(flood):
+            if number not in answers:
+                answers[number] = b.follow(body, job)["answer"]
+        refused = sum("already running" in (answer or "") for answer in answers.values())
+        stopped = [answer for answer in answers.values() if "already running" not in (answer or "")]
         time.sleep(1)
         requests.get(f"{base}/", timeout=TIMEOUT)  # any request reaps ended job processes
         time.sleep(0.5)
@@ -215,8 +244,8 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
         ["C: waiting time / total (s)", _span(result_c, posted_c)],
         ["C's answer", _quote(result_c["answer"])],
         [f"B: trainings refused at once (of {args.flood})", refused],
-        ["B's first training's answer", _quote(answers[0])],
-        ["B's unpolled first training: stopped after (s)", fmt(flood_stopped, 1)],
+        ["B's admitted training's answer", "; ".join(_quote(answer) for answer in stopped)],
+        ["B's first training: stopped this long after its page went silent (s)", fmt(b_stopped, 1)],
         ["models saved (A and C only expected)", saved],
         ["peak concurrent processes under the server", peaks["processes"]],
         ["peak RSS of the server and its jobs, summed (MB)", fmt(peaks["rss"], 0)],
@@ -229,17 +258,9 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
     ]
 
 
-def _session_busy(cache: Path) -> bool:
-    """Whether some session's training still holds its lock."""
-    import fcntl
-
-    for path in cache.glob("jobs/sessions/*.lock"):
-        with path.open("rb") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-    return False
+def _message(reply: dict[str, Any] | None) -> str | None:
+    """The Retrain message of a job's answer; None for a job that ended without one."""
+    return None if reply is None else str(reply["response"].get("train-message", ""))
 
 
 def _span(result: dict[str, Any], posted: float) -> str:
