@@ -7,9 +7,9 @@ processes and workers on any machine sharing the store see the same queue, and a
 frees its locks with its process. The web process records when a session's page last sent a
 callback request, a job's start and polls included (`install`); a job whose page has been
 silent for `Settings.job_grace_seconds` stops itself (in the queue, or before its next epoch),
-and nothing is saved. A job also notes its progress for its session
-(`note_progress`), so a page loaded while it runs (after a reload) can show it (`running`) and
-stop it (`request_stop`).
+and nothing is saved. A job also notes its progress for its session (`note_progress`), so a
+page loaded while it runs (after a reload) can show it (`is_running`, `last_progress`) and stop
+it (`request_stop`).
 """
 
 from __future__ import annotations
@@ -144,10 +144,7 @@ def _live_tickets(queue: Path, mine: Path) -> list[Path]:
     live = []
     for ticket in sorted(queue.glob("*.ticket")):
         if ticket != mine:
-            try:
-                stale = _try_lock(ticket)
-            except FileNotFoundError:
-                continue
+            stale = _try_lock(ticket)  # recreates a ticket removed meanwhile: removed again
             if stale is not None:
                 ticket.unlink(missing_ok=True)
                 os.close(stale)
@@ -216,15 +213,14 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     """Run a training of the current session once its turn comes; yield its `check`.
 
     `on_wait(position)` reports the place in the queue (1: next) while the job waits.
-    `check()` raises Stopped once the page stopped polling or asked to stop; call it between
-    epochs.
-    Raises Refused when this session already runs a training or sent no session cookie.
+    `check()` raises Stopped once the page has been silent too long or asked to stop; call it
+    between epochs. Raises Refused when this session already runs a training or sent no
+    session cookie.
     """
     session_id = session.current()
     if session_id is None:
         raise Refused("this browser sent no session cookie; reload the page")
     started = time.time()
-
     stop = _session_file(settings, session_id, "stop")
 
     def check() -> None:
