@@ -30,6 +30,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,39 @@ class User:
         raise TimeoutError("a training gave no answer in time")
 
 
+@contextmanager
+def dashboard_server(store: Path, **variables: str) -> Iterator[tuple[str, subprocess.Popen, Path]]:
+    """Run `python -m dashboard` (diskcache jobs) on a free loopback port until the block ends.
+
+    `variables`: settings' environment variables; the others take their defaults. Yields
+    (base URL, the server process, its log file in the store folder).
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("TEMPERATURE_FORECAST_") and name != "REDIS_URL"
+    }
+    env |= {"TEMPERATURE_FORECAST_CACHE": str(store), "TF_CPP_MIN_LOG_LEVEL": "3", **variables}
+    store.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = store / "server.log"
+    started = time.perf_counter()
+    with log_path.open("wb") as log_file:  # a file: a full pipe would stall the server
+        server = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_first_ok(f"http://{HOST}:{port}/", started, limit=120)
+        yield f"http://{HOST}:{port}", server, log_path
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flood", type=int, default=10, help="trainings session B posts")
@@ -118,34 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.flood = min(args.flood, 30)
 
-    port = free_port()
-    base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory(prefix="training-load-") as cache:
-        env = {
-            **os.environ,
-            "TEMPERATURE_FORECAST_CACHE": cache,
-            "TEMPERATURE_FORECAST_JOB_GRACE_S": str(args.grace),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-        }
-        env.pop("REDIS_URL", None)
-        env.pop("TEMPERATURE_FORECAST_MAX_TRAININGS", None)
-        started = time.perf_counter()
-        log_path = Path(cache) / "server.log"
-        with log_path.open("wb") as log_file:  # a file: a full pipe would stall the server
-            server = subprocess.Popen(
-                [sys.executable, "-m", "dashboard", "--port", str(port)],
-                cwd=ROOT,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            wait_first_ok(f"{base}/", started, limit=120)
+        grace = {"TEMPERATURE_FORECAST_JOB_GRACE_S": str(args.grace)}
+        with dashboard_server(Path(cache), **grace) as (base, server, log_path):
             rows = run(base, server, args, Path(cache))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-            log = log_path.read_text(errors="replace")
+        log = log_path.read_text(errors="replace")
     stops = sum("page has sent nothing" in line for line in log.splitlines())
     rows.append(["trainings stopped for want of polls (server log)", stops])
     text = "\n".join(

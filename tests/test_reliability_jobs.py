@@ -6,64 +6,29 @@ does (benchmarks/training_load.py's User). One training slot, a 3-second grace.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import threading
 import time
 
 import psutil
 import pytest
 import requests
-from helpers import REPO, free_port, wait_for
+from helpers import wait_for
 
-from benchmarks.training_load import LONG, TINY, User, train_callback
+from benchmarks.training_load import LONG, TINY, User, dashboard_server, train_callback
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    env = {
-        **os.environ,
-        "TEMPERATURE_FORECAST_CACHE": str(tmp_path / "store"),
-        "TEMPERATURE_FORECAST_MAX_TRAININGS": "1",
-        "TEMPERATURE_FORECAST_JOB_GRACE_S": "3",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    env.pop("REDIS_URL", None)
-    log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def answers() -> bool:
-        try:
-            return requests.get(url, timeout=5).ok
-        except requests.RequestException:
-            return False
-
-    try:
-        wait_for(answers, 120, "the dashboard to answer")
+    settings = {"TEMPERATURE_FORECAST_MAX_TRAININGS": "1", "TEMPERATURE_FORECAST_JOB_GRACE_S": "3"}
+    with dashboard_server(tmp_path / "store", **settings) as (url, process, log):
         yield {"url": url, "process": process, "log": log, "store": tmp_path / "store"}
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 def poll(user: User, body: dict, job: dict) -> dict:
-    """One poll as the page sends it."""
-    query = {"cacheKey": job["cacheKey"], "job": job["job"]}
-    reply = user.http.post(
-        f"{user.base}/_dash-update-component", params=query, json=body, timeout=120
-    )
-    return reply.json() if reply.status_code == 200 else {}
+    """One poll as the page sends it ({} for a job that ended with no answer)."""
+    return user.poll(body, job) or {}
 
 
 def label_of(reply: dict) -> str:
@@ -89,7 +54,11 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
         "the same session's second training to be answered",
     )
     assert "already running" in str(replies[-1]["response"])
-    # Another session waits for the one slot, and sees its place.
+    # Another session waits for the one slot, and sees its place, while the first page is open.
+    first_open = threading.Event()
+    first_open.set()
+    first_page = threading.Thread(target=first.keep_polling, args=([(body, job)], {}, first_open))
+    first_page.start()
     other_body, other_job = second.start(TINY)
     seen: list[str] = []
     wait_for(
@@ -98,7 +67,9 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
         "the other session's training to show its place in the queue",
     )
     assert "queued: number 1 in line" in seen
-    # The first page stops polling: its training stops, saves nothing, frees the slot.
+    # The first page goes silent: its training stops, saves nothing, frees the slot.
+    first_open.clear()
+    first_page.join()
     stopped = time.monotonic()
     wait_for(
         lambda: "page has sent nothing" in server["log"].read_text(errors="replace"),
