@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
     register(app, settings)
     _refuse_unknown_callbacks(app)
     _send_security_headers(app)
-    session.install(app)
+    session.install(app, settings.operator_token)
     jobs.install(app, settings)  # after session: it reads the request's session
     cache_versioned_assets(app)
     return app

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import dash_bootstrap_components as dbc
 import pandas as pd
@@ -33,7 +34,7 @@ from model import (
     short_repr,
 )
 
-from . import form, ids, jobs, session
+from . import access, form, ids, jobs, session
 from .figures import (
     COMPARE_PANELS,
     compare_figure,
@@ -496,15 +497,33 @@ def update_models(settings: Settings, view: Any) -> Any:
         listed = entries(settings, load_dataset(settings, dataset))
     except InputError as error:
         return alert(str(error))
+    hidden = access.hidden(settings, session.current())
+    show = dbc.Button(
+        f"Show {counted(len(hidden), 'hidden model')}",
+        id={"type": ids.SHOW_HIDDEN, "key": "all"},
+        color="link",
+        size="sm",
+    )
     if not listed:
-        return html.P("No models for this data yet.", className="text-muted small")
-    return dbc.ListGroup(
-        [_model_item(entry, entry.record.key == key) for entry in listed], flush=True
+        empty = html.P("No models for this data yet.", className="text-muted small")
+        return [empty, show] if hidden else empty
+    items = [
+        _model_item(entry, entry.record.key == key, may_delete(settings, entry.record.key))
+        for entry in listed
+    ]
+    return [dbc.ListGroup(items, flush=True), show] if hidden else dbc.ListGroup(items, flush=True)
+
+
+def may_delete(settings: Settings, key: str) -> bool:
+    """Whether this session trained the model from the page, or is the operator's."""
+    return session.is_operator(settings.operator_token) or access.owns_model(
+        settings, key, session.current()
     )
 
 
-def _model_item(entry: Entry, showing: bool) -> dbc.ListGroupItem:
+def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
+    hides = not (deletable or entry.shipped)  # someone else's: hidden, not deleted
     gain, baseline = skill_vs_better(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
@@ -532,12 +551,15 @@ def _model_item(entry: Entry, showing: bool) -> dbc.ListGroupItem:
                         disabled=showing,
                     ),
                     dbc.Button(
-                        "Delete",
+                        "Hide" if hides else "Delete",
                         id={"type": ids.DELETE_MODEL, "key": record.key},
                         size="sm",
-                        color="danger",
+                        color="secondary" if hides else "danger",
                         outline=True,
                         disabled=entry.shipped,
+                        title="Trained by another session: hide it from your own lists"
+                        if hides
+                        else None,
                     ),
                 ],
                 className="button-row mt-1",
@@ -555,14 +577,21 @@ def _mae(metrics: dict[str, Scores], method: str) -> str:
 def ask_or_delete(
     settings: Settings, event: str | None, key: Any, pending: Any, trained_here: Any, version: Any
 ) -> tuple:
-    """Delete at once a model trained in this session; ask first about any other.
+    """Delete at once a model trained in this tab; ask first about another of this session's.
+
+    Someone else's model is hidden from this session's lists instead; Show hidden lists
+    them again.
 
     Returns (store version, message, pending key, dialog open, question).
     """
     if event == ids.DELETE_NO:
         return no_update, no_update, None, False, no_update
+    if event == ids.SHOW_HIDDEN:
+        return (*show_hidden(settings, version), None, False, no_update)
     if event == ids.DELETE_YES:
         key = pending
+    elif is_store_key(key) and not may_delete(settings, key):
+        return (*hide_model(settings, key, version), None, False, no_update)
     elif not (isinstance(trained_here, list) and key in trained_here):
         try:
             record = find_record(settings, key)
@@ -585,16 +614,49 @@ def remember_trained(key: Any, trained_here: Any) -> Any:
 
 
 def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
-    """Delete a stored model; the view then moves off it. Returns (store version, message)."""
+    """Delete a stored model; the view then moves off it. Returns (store version, message).
+
+    Only the session that trained it, or the operator, may; the built-in models stay.
+    """
     try:
         record = find_record(settings, key)
         if is_shipped(settings, key):
             raise InputError(f"model {key} is built in and cannot be deleted")
+        if not may_delete(settings, key):
+            raise InputError(
+                f"model {key} was not trained by this browser session: only its trainer or "
+                "the operator can delete it"
+            )
     except InputError as error:
         return no_update, alert(str(error))
     user_store(settings).delete(key)
-    bumped = version + 1 if isinstance(version, int) else 1
-    return bumped, alert(f"Deleted {describe(record.config)}.", "secondary")
+    access.forget_model(settings, key)
+    return _bumped(version), alert(f"Deleted {describe(record.config)}.", "secondary")
+
+
+def hide_model(settings: Settings, key: str, version: Any) -> tuple:
+    """Hide someone else's model from this session's lists. Returns (store version, message)."""
+    try:
+        record = find_record(settings, key)
+    except InputError as error:
+        return no_update, alert(str(error))
+    viewer = session.current()
+    access.set_hidden(settings, viewer, [*access.hidden(settings, viewer), key])
+    text = (
+        f"Hidden from your lists: {describe(record.config)}. Others still see it; "
+        "Show hidden models brings it back."
+    )
+    return _bumped(version), alert(text, "secondary")
+
+
+def show_hidden(settings: Settings, version: Any) -> tuple:
+    """List the models this session hid again. Returns (store version, message)."""
+    access.set_hidden(settings, session.current(), [])
+    return _bumped(version), None
+
+
+def _bumped(version: Any) -> int:
+    return version + 1 if isinstance(version, int) else 1
 
 
 # Retrain -------------------------------------------------------------------------------------
@@ -677,7 +739,7 @@ def train_model(
         with jobs.admit(settings, queued) as still_wanted:
             show(0, "starting...", loss_figure(history))
             try:
-                record, _ = user_store(settings).get_or_train(
+                record, cached = user_store(settings).get_or_train(
                     config, data.monthly, progress=report, data_print=data.fingerprint
                 )
             except jobs.Stopped:
@@ -690,6 +752,8 @@ def train_model(
         return no_update, alert(f"Not trained: {error}.", "warning")
     except jobs.Stopped as error:
         return no_update, alert(f"Training stopped: {error}; nothing was saved.", "warning")
+    if not cached:
+        access.claim_model(settings, record.key, session.current())
     served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
     return record.key, alert(
         f"Trained {describe(record.config)} in {record.train_seconds:.0f} s: served MAE "
@@ -777,6 +841,34 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
         f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data."
     )
     return {"dataset": dataset}, alert(text, "success")
+
+
+def update_sharing(settings: Settings, event: str | None, view: Any, href: Any) -> tuple:
+    """Share or stop sharing the uploaded data set in view; only its uploader sees the controls.
+
+    Returns (hidden, link, stop disabled, note).
+    """
+    try:
+        dataset = unpack(view)[0]
+    except InputError:
+        dataset = None
+    if dataset is None or not access.is_uploader(settings, dataset, session.current()):
+        return True, "", True, None
+    if event == ids.SHARE:
+        access.share(settings, dataset)
+    elif event == ids.STOP_SHARING:
+        access.stop_sharing(settings, dataset)
+    link = access.share_link(settings, dataset)
+    if link is None:
+        note = "Only you see this data set and the models trained on it."
+        return False, "", True, note
+    page = urlsplit(href if isinstance(href, str) else "")
+    url = urlunsplit((page.scheme, page.netloc, page.path or "/", urlencode({"share": link}), ""))
+    note = (
+        "Whoever opens this link sees this data set and its models, until you stop sharing. "
+        "Links to its models work for them too."
+    )
+    return False, url, False, note
 
 
 def _decode_upload(contents: Any, name: str, limit: int) -> bytes:

@@ -62,6 +62,7 @@ DELETE_DIALOG = "delete-dialog"  # asks before deleting a model not trained in t
 DELETE_QUESTION = "delete-question"
 DELETE_YES = "delete-yes"
 DELETE_NO = "delete-no"
+SHOW_HIDDEN = "show-hidden"  # lists again the models this session hid
 DELETE_PENDING = "delete-pending"  # the key the dialog asks about
 TRAINED_HERE = "trained-here"  # keys trained in this browser session: deleted without asking
 
@@ -70,3 +71,8 @@ UPLOAD = "upload"
 UPLOAD_MESSAGE = "upload-message"
 UPLOAD_READY = "upload-ready"  # set in the browser once a chosen file is within the size limit
 RESET_DATA = "reset-data"
+SHARING = "sharing"  # the share controls, shown to the uploader of the data set in view
+SHARE = "share"
+STOP_SHARING = "stop-sharing"
+SHARE_LINK = "share-link"
+SHARE_NOTE = "share-note"

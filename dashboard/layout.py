@@ -421,6 +421,40 @@ def _data_card(settings: Settings) -> dbc.Card:
                 color="link",
                 className="px-0",
             ),
+            _sharing(),
         ],
         className="h-100",
+    )
+
+
+def _sharing() -> html.Div:
+    """Share controls: only the uploader of the data set in view sees them."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Button("Share this data set", id=ids.SHARE, size="sm", outline=True),
+                    dbc.Button(
+                        "Stop sharing", id=ids.STOP_SHARING, size="sm", color="link", disabled=True
+                    ),
+                ],
+                className="button-row",
+            ),
+            dbc.InputGroup(
+                [
+                    dbc.Input(
+                        id=ids.SHARE_LINK, readonly=True, size="sm", placeholder="Not shared"
+                    ),
+                    dcc.Clipboard(
+                        target_id=ids.SHARE_LINK, title="Copy the link", className="btn btn-sm"
+                    ),
+                ],
+                size="sm",
+                className="mt-1",
+            ),
+            html.Div(id=ids.SHARE_NOTE, className="small text-muted mt-1"),
+        ],
+        id=ids.SHARING,
+        hidden=True,
+        className="mt-2",
     )

@@ -2,7 +2,7 @@
 
 Dash's `compress=True` hands every response to flask-compress, which reads `COMPRESSION` when
 the app is built. Callback answers and the page are compressed per request at fast levels;
-the JavaScript files Dash serves from Python packages (plotly.min.js alone is 4.8 MB) are
+the JavaScript files Dash serves from Python packages (dash-ag-grid's alone is 1.3 MB) are
 compressed once per process at stronger levels and kept (`PackageFiles`).
 """
 
@@ -28,8 +28,9 @@ ONE_YEAR = 31536000  # seconds: what Dash gives its fingerprinted component suit
 # still matches: Flask's own static folder and Dash's assets blueprint ("_dash_assets" under
 # the default "/" prefix). Without this a revisit downloads the CSS and the map again.
 STATIC_ENDPOINTS = ["static", "_dash_assets.static"]
-# Levels for the package files, compressed once per process: about 0.7 s of CPU for
-# plotly.min.js at zstd 9 (1.29 MB, against 1.44 MB at flask-compress's per-request level 3).
+# Levels for the package files, compressed once per process: about 0.7 s of CPU for the full
+# plotly.min.js at zstd 9 (1.29 MB, against 1.44 MB at flask-compress's per-request level 3),
+# which the page no longer loads (assets/plotly-geo.min.js replaces it).
 STRONG: dict[str, Callable[[bytes], bytes]] = {
     "zstd": lambda data: zstd.compress(data, 9),
     "br": lambda data: brotli.compress(data, quality=6),

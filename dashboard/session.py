@@ -6,20 +6,32 @@ session cannot act as another one by sending that one's model keys or data set i
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 
 import flask
 from dash import Dash, callback_context
 from dash.exceptions import MissingCallbackContextException
+from werkzeug.wrappers import Response as BaseResponse
 
 COOKIE = "forecast-session"
 PATTERN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 MAX_AGE = 400 * 24 * 3600  # the longest lifetime browsers keep a cookie
+OPERATOR_COOKIE = "forecast-operator"
+OPERATOR_PATH = "/operator"
+OPERATOR_FORM = """<!doctype html><title>Operator sign-in</title>
+<form method="post"><label>Operator token <input name="token" type="password"
+autocomplete="off" autofocus></label> <button>Sign in</button></form><p>{}</p>"""
 
 
-def install(app: Dash) -> None:
-    """Give every request a session id: the cookie's, or a new one set on the response."""
+def install(app: Dash, operator_token: str | None = None) -> None:
+    """Give every request a session id: the cookie's, or a new one set on the response.
+
+    With an operator token, `/operator` takes it once and keeps a proof of it in an HttpOnly
+    cookie, which lets that browser delete any model from the page.
+    """
 
     @app.server.before_request
     def _identify() -> None:
@@ -34,6 +46,34 @@ def install(app: Dash) -> None:
                 COOKIE, flask.g.session_id, max_age=MAX_AGE, httponly=True, samesite="Strict"
             )
         return response
+
+    if operator_token:
+
+        @app.server.route(OPERATOR_PATH, methods=["GET", "POST"])
+        def _operator() -> BaseResponse:
+            if flask.request.method == "GET":
+                return flask.Response(OPERATOR_FORM.format(""), mimetype="text/html")
+            sent = flask.request.form.get("token", "")
+            if not hmac.compare_digest(sent.encode(), operator_token.encode()):
+                wrong = OPERATOR_FORM.format("That is not the operator token.")
+                return flask.Response(wrong, status=403, mimetype="text/html")
+            response = flask.redirect("/")
+            response.set_cookie(
+                OPERATOR_COOKIE, _proof(operator_token), httponly=True, samesite="Strict"
+            )
+            return response
+
+
+def _proof(operator_token: str) -> str:
+    return hmac.new(operator_token.encode(), b"operator", hashlib.sha256).hexdigest()
+
+
+def is_operator(operator_token: str | None) -> bool:
+    """Whether the request comes from a browser signed in with the operator token."""
+    if not operator_token or not flask.has_request_context():
+        return False
+    sent = flask.request.cookies.get(OPERATOR_COOKIE, "")
+    return hmac.compare_digest(sent.encode(), _proof(operator_token).encode())
 
 
 def current() -> str | None:

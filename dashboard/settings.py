@@ -25,6 +25,8 @@ class Settings:
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
         max_trainings: how many trainings run at once on this store; the rest wait in a queue.
         job_grace_seconds: a training whose page has sent nothing for this long is stopped.
+        operator_token: signs a browser in as the operator at /operator, who may delete any
+            model from the page; None: only the command line deletes others' models.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -36,6 +38,7 @@ class Settings:
     log_level: str = "INFO"
     max_trainings: int = field(default_factory=lambda: os.cpu_count() or 1)
     job_grace_seconds: float = 60.0
+    operator_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
         TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (default: the number of cores).
         TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (default 60).
+        TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (default: none).
         """
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
         return cls(
@@ -60,6 +64,7 @@ class Settings:
             job_grace_seconds=_positive(
                 "TEMPERATURE_FORECAST_JOB_GRACE_S", 60, "number of seconds"
             ),
+            operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
         )
 
     @property

@@ -22,6 +22,7 @@ from model import (
     write_monthly,
 )
 
+from . import access, session
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
 
@@ -43,6 +44,10 @@ STATE_NAMES = {
 
 class InputError(ValueError):
     """A request value the page cannot use, with a message naming the field and the value."""
+
+
+class NotShared(InputError):
+    """An uploaded data set that this session neither uploaded nor opened a share link to."""
 
 
 class ModelGone(InputError):
@@ -84,7 +89,7 @@ def _read_upload(path: Path, stamp: tuple[int, int]) -> Dataset:
 
 
 def load_dataset(settings: Settings, dataset: object) -> Dataset:
-    """A session's data set: None is the embedded data, else an upload id.
+    """A session's data set: None is the embedded data, else an upload id it may read.
 
     Shared between requests, so never modified.
     """
@@ -97,6 +102,10 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
         raise InputError(
             f"data set {short_repr(dataset)} is not on this server; reload the page"
         ) from None
+    if not access.may_read(settings, path.stem, session.current()):
+        raise NotShared(
+            f"data set {path.stem} is not shared with you: its uploader can send you a share link"
+        )
     return _read_upload(path, version)
 
 
@@ -119,7 +128,7 @@ def upload_path(settings: Settings, dataset: object) -> Path:
 
 
 def save_upload(settings: Settings, data: Dataset) -> str | None:
-    """Keep an uploaded data set under its fingerprint, owner-only; return its data set id."""
+    """Keep an uploaded data set under its fingerprint for this session; return its id."""
     dataset = dataset_id(data)
     if dataset is None:
         return None
@@ -127,6 +136,7 @@ def save_upload(settings: Settings, data: Dataset) -> str | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         write_monthly(data.monthly, path, PRIVATE)
+    access.grant_uploader(settings, dataset, session.current())
     return dataset
 
 
@@ -214,11 +224,14 @@ def lookup(settings: Settings, config: TrainConfig, data: Dataset) -> Record | N
 
 
 def entries(settings: Settings, data: Dataset) -> list[Entry]:
-    """Store entries trained on this data set, newest first, each marked shipped or not."""
+    """Store entries trained on this data set and not hidden by this session, newest first."""
     seen: dict[str, Entry] = {}
+    hidden = set(access.hidden(settings, session.current()))
     for store in stores(settings):
         for record in store.entries():
-            if record.data_fingerprint == data.fingerprint and record.key not in seen:
+            if record.data_fingerprint != data.fingerprint or record.key in hidden:
+                continue
+            if record.key not in seen:
                 seen[record.key] = Entry(record, store.folder == SHIPPED_FOLDER)
     return sorted(seen.values(), key=lambda entry: entry.record.created, reverse=True)
 

@@ -67,6 +67,13 @@ def parse_query(search: Any) -> tuple[list[str] | None, str | None, list[str]]:
     return (stations.split(",") if stations else None), model, compare.split(",") if compare else []
 
 
+def share_of(search: Any) -> str | None:
+    """The share link value of a URL query string (unchecked), if it has one."""
+    if not isinstance(search, str) or not search:
+        return None
+    return parse_qs(search.lstrip("?")).get("share", [None])[0]
+
+
 def build_query(stations: list[str], key: str | None, compare: Sequence[str] = ()) -> str:
     """The URL query string that reopens this view."""
     values = {"stations": ",".join(stations)}

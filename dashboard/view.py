@@ -30,12 +30,13 @@ from dash import no_update
 
 from model import Dataset, Record, short_repr
 
-from . import ids
+from . import access, ids, session
 from .messages import alert, describe
 from .settings import Settings
 from .sources import (
     STATE_NAMES,
     InputError,
+    NotShared,
     default_key,
     entries,
     find_record,
@@ -49,6 +50,7 @@ from .validate import (
     parse_compare,
     parse_query,
     parse_stations,
+    share_of,
 )
 
 FIELDS = ("dataset", "stations", "model", "compare")
@@ -94,7 +96,8 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any, se
         elif event in (ids.VIEW_MODEL, ids.SHOW_DEFAULT, ids.TRAINED):
             model = _model_on(settings, value, data)
         elif event == ids.STORE_VERSION and model is not None:
-            model = _existing(settings, model) or default_key(settings, data)
+            listed = {entry.record.key for entry in entries(settings, data)}
+            model = model if model in listed else default_key(settings, data)
     except InputError as error:
         return (no_update,) * 6 + (alert(str(error)),)
     options = compare_options(settings, data) if event in STORE_EVENTS else no_update
@@ -152,13 +155,6 @@ def _model_on(settings: Settings, key: Any, data: Dataset) -> str:
     return record.key
 
 
-def _existing(settings: Settings, key: str) -> str | None:
-    try:
-        return find_record(settings, key).key
-    except InputError:
-        return None
-
-
 def _uploaded(event: Any) -> Any:
     if not isinstance(event, dict) or set(event) != {"dataset"}:
         raise InputError(f"upload event {short_repr(event)} names no data set")
@@ -182,13 +178,7 @@ def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
 
 def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
     """The view a link asks for, on the session's data set or the linked model's."""
-    try:
-        dataset = unpack(view)[0]
-        data = load_dataset(settings, dataset)
-    except InputError as error:
-        dataset, data, notices = None, load_dataset(settings, None), [f"{error}."]
-    else:
-        notices = []
+    dataset, data, notices = _shared_or_own(settings, search, view)
     wanted, key, compare = parse_query(search)
     if key is not None:
         try:
@@ -229,11 +219,37 @@ def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
     )
 
 
+def _shared_or_own(settings: Settings, search: Any, view: Any) -> tuple[Any, Dataset, list[str]]:
+    """(data set id, data set, notices): a share link's data set, else the session's own."""
+    link = share_of(search)
+    notices = []
+    if link is not None:
+        shared = access.open_share(settings, link, session.current())
+        if shared is not None:
+            return shared, load_dataset(settings, shared), []
+        notices.append(
+            "The share link does not open a data set: it is mistyped, or its uploader "
+            "stopped sharing."
+        )
+    try:
+        dataset = unpack(view)[0]
+        return dataset, load_dataset(settings, dataset), notices
+    except InputError as error:
+        return None, load_dataset(settings, None), [*notices, f"{error}."]
+
+
 def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
     """The data set a record was trained on: the session's, the embedded one or an upload."""
     for candidate in dict.fromkeys([dataset, None, record.data_fingerprint]):
         try:
             data = load_dataset(settings, candidate)
+        except NotShared:
+            if candidate != record.data_fingerprint:
+                continue
+            raise InputError(
+                f"model {record.key} was trained on uploaded data that is not shared with "
+                "you; its uploader can send you a share link"
+            ) from None
         except InputError:
             continue
         if data.fingerprint == record.data_fingerprint:

@@ -131,14 +131,15 @@ def register(app: Dash, settings: Settings) -> None:
         Input({"type": ids.DELETE_MODEL, "key": ALL}, "n_clicks"),
         Input(ids.DELETE_YES, "n_clicks"),
         Input(ids.DELETE_NO, "n_clicks"),
+        Input({"type": ids.SHOW_HIDDEN, "key": ALL}, "n_clicks"),
         State(ids.DELETE_PENDING, "data"),
         State(ids.TRAINED_HERE, "data"),
         State(ids.STORE_VERSION, "data"),
         prevent_initial_call=True,
     )
-    def _delete(_clicks, _yes, _no, pending, trained_here, version):
+    def _delete(_clicks, _yes, _no, _show, pending, trained_here, version):
         event, key = _trigger()
-        if event == ids.DELETE_MODEL and key is None:
+        if event in (ids.DELETE_MODEL, ids.SHOW_HIDDEN) and key is None:
             return (no_update,) * 5  # the model list was redrawn, nothing was clicked
         return callbacks.ask_or_delete(settings, event, key, pending, trained_here, version)
 
@@ -260,6 +261,19 @@ def register(app: Dash, settings: Settings) -> None:
     )
     def _upload(_ready, _reset, contents, filename):
         return callbacks.upload_data(settings, _trigger()[0], contents, filename)
+
+    @app.callback(
+        Output(ids.SHARING, "hidden"),
+        Output(ids.SHARE_LINK, "value"),
+        Output(ids.STOP_SHARING, "disabled"),
+        Output(ids.SHARE_NOTE, "children"),
+        Input(ids.VIEW, "data"),
+        Input(ids.SHARE, "n_clicks"),
+        Input(ids.STOP_SHARING, "n_clicks"),
+        State(ids.URL, "href"),
+    )
+    def _sharing(shown, _share, _stop, href):
+        return callbacks.update_sharing(settings, _trigger()[0], shown, href)
 
 
 def upload_size_check(limit: int) -> str:

@@ -5,11 +5,23 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import flask
 import pytest
-from helpers import RAW_DATA, SMALL_LOCATIONS, require
+from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, require
 
 from dashboard.shipped import SHIPPED_FOLDER
 from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
+
+
+@pytest.fixture(autouse=True)
+def browser_session():
+    """Callbacks called directly run as one browser session, as they would behind a request.
+
+    Set `flask.g.session_id` to act as another session.
+    """
+    with flask.Flask(__name__).test_request_context():
+        flask.g.session_id = BROWSER_SESSION
+        yield BROWSER_SESSION
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ RAW_DATA = REPO.parent / "shared" / "data" / "weatherAUS.csv.gz"
 SMALL_LOCATIONS = ["Cairns", "Canberra", "Darwin", "Hobart"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+BROWSER_SESSION = "tests-browser-session-0123456789"  # the shape of a session cookie
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip on a developer's machine, fail under CI=true, when a test's prerequisite is missing."""

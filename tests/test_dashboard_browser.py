@@ -153,6 +153,7 @@ def test_browse_change_stations_and_train(dash_duo):
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
     duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "window 6, horizon 3, 4 units", timeout=20)
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
+    assert "Delete" in _model_buttons(duo, "window 6, horizon 3, 4 units")  # its trainer's
     wait_for(
         lambda: "model=" in duo.driver.current_url and shipped_key not in duo.driver.current_url,
         20,
@@ -163,6 +164,17 @@ def test_browse_change_stations_and_train(dash_duo):
         f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data.length;"
     )
     assert loss_traces >= 1
+
+
+def _model_buttons(duo, model: str) -> list[str]:
+    """The enabled buttons of the listed model whose text names `model`."""
+    return duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.model-item'))"
+        ".filter(item => item.textContent.includes(arguments[0]))"
+        ".flatMap(item => Array.from(item.querySelectorAll('button')))"
+        ".filter(button => !button.disabled).map(button => button.textContent);",
+        model,
+    )
 
 
 def _check_form_messages(duo) -> None:
@@ -385,6 +397,58 @@ def test_score_and_compare_grids_format_and_highlight(dash_duo):
     assert highlighted not in {
         background for _, _, background in _grid(duo, ids.COMPARE_TABLE, "window")
     }  # both 18
+
+
+def _share_link(duo) -> str:
+    return duo.find_element(f"#{ids.SHARE_LINK}").get_attribute("value")
+
+
+def _become(duo, cookies: list[dict]) -> None:
+    """Act as another browser session: its cookies (the tab keeps its view)."""
+    duo.driver.delete_all_cookies()
+    for cookie in cookies:
+        duo.driver.add_cookie({"name": cookie["name"], "value": cookie["value"]})
+
+
+def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(dash_duo, tmp_path):
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    assert not duo.find_element(f"#{ids.SHARING}").is_displayed()  # nothing to share
+    data = tmp_path / "alpha.csv"
+    data.write_text(
+        "Date,Location,MinTemp,MaxTemp,Rainfall\n"
+        + "".join(
+            f"2015-{m:02d}-{d:02d},Alpha,{m},{m + 10},0\n"
+            for m in range(1, 13)
+            for d in range(1, 29)
+        )
+    )
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(data))
+    wait_for(lambda: _trace_names(duo) == ["Alpha"], 30, "the uploaded station")
+    _click(duo, ids.SHARE)
+    wait_for(lambda: "?share=" in _share_link(duo), 20, "a share link")
+    link = _share_link(duo)
+    uploader = duo.driver.get_cookies()
+
+    _become(duo, [])  # a stranger's new browser, opening the link
+    duo.driver.execute_script("window.sessionStorage.clear();")
+    duo.driver.get(link)
+    wait_for(lambda: _trace_names(duo) == ["Alpha"], 30, "the shared station for the stranger")
+    assert "share=" not in duo.driver.current_url  # the link is not kept in the address bar
+    assert not duo.find_element(f"#{ids.SHARING}").is_displayed()  # only the uploader shares
+    stranger = duo.driver.get_cookies()
+
+    _become(duo, uploader)
+    duo.driver.get(duo.server_url)
+    wait_for(lambda: _trace_names(duo) == ["Alpha"], 30, "the uploader's own data set")
+    wait_for(lambda: "?share=" in _share_link(duo), 20, "the uploader's link")
+    _click(duo, ids.STOP_SHARING)
+    wait_for(lambda: _share_link(duo) == "", 20, "the link voided")
+
+    _become(duo, stranger)
+    duo.driver.get(link)
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 30, "the built-in data again")
+    duo.wait_for_contains_text(f"#{ids.NOTICE}", "stopped sharing", timeout=20)
 
 
 def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(dash_duo):

@@ -14,13 +14,14 @@ import logging
 import shutil
 import stat
 
+import flask
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
-from helpers import as_session
+from helpers import BROWSER_SESSION
 
-from dashboard import create_app, form, ids
+from dashboard import access, create_app, form, ids
 from dashboard.callbacks import (
     ask_or_delete,
     check_form,
@@ -34,10 +35,13 @@ from dashboard.callbacks import (
     unscored_note,
     update_chart,
     update_compare,
+    update_map,
     update_models,
     update_scores,
+    update_sharing,
     upload_data,
 )
+from dashboard.figures import BUNDLED_TRACES, loss_figure
 from dashboard.grids import DIFFERS
 from dashboard.settings import Settings
 from dashboard.shipped import shipped_store
@@ -399,8 +403,7 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     values = form_values(tiny_config, units=3, bidirectional=False)
     assert "Not trained yet" in text(check_form(settings, values, on(dataset))[-1])
     progress = []
-    with as_session("t" * 32):  # a training belongs to a browser session
-        shown, message = train_model(settings, progress.append, values, on(dataset))
+    shown, message = train_model(settings, progress.append, values, on(dataset))
     assert shown is not no_update and "Trained" in text(message)
     record_path = user_store(settings).record_path(shown)
     assert stat.S_IMODE(record_path.stat().st_mode) == 0o600  # owner-only, as uploads are
@@ -409,7 +412,8 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     assert labels[-1].startswith("epoch 2 of 2")
     assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
     listed = update_models(settings, as_view([], shown, dataset))
-    assert "window 6, horizon 3, 3 units" in text(listed)
+    assert "window 6, horizon 3, 3 units" in text(listed) and "Delete" in text(listed)
+    assert access.owns_model(settings, shown, BROWSER_SESSION)  # the trainer may delete it
 
 
 def test_models_are_compared_on_one_chart_with_their_differences_named(
@@ -471,9 +475,16 @@ def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     assert compared == [key] and "compared models" in text(notice)
 
 
+def claim(settings, *keys):
+    """Make this test's browser session the trainer of these models (as if it trained them)."""
+    for key in keys:
+        access.claim_model(settings, key, flask.g.session_id)
+
+
 def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     settings, dataset, key, article_record
 ):
+    claim(settings, key, article_record.key)
     *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
     assert pending == key and is_open and "Delete GRU, window 18" in question
     assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
@@ -511,7 +522,8 @@ def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, upl
 def test_an_uploaded_data_set_is_kept_owner_only(settings, uploaded, small_monthly):
     path = upload_path(settings, uploaded)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert [entry.name for entry in path.parent.iterdir()] == [path.name]  # no temporary left
+    kept = sorted(entry.name for entry in path.parent.iterdir())  # no temporary, no lock left
+    assert kept == [f"{uploaded}.access.json", path.name]
     assert load_dataset(settings, uploaded).fingerprint == fingerprint(small_monthly, VARIABLE)
 
 
@@ -735,6 +747,7 @@ def test_training_messages_go_with_their_job_or_model(key):
 
 
 def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key):
+    claim(settings, key)
     trained_here = remember_trained(key, remember_trained("abc", None))
     assert trained_here == ["abc", key]
     version, message, _, is_open, _ = ask_or_delete(
@@ -776,3 +789,116 @@ def test_title_and_credit_fit_the_data_set():
 def test_a_forged_trained_key_is_not_remembered(forged):
     assert remember_trained(forged, ["abc"]) is no_update
     assert remember_trained("abc123", [forged, "abc"]) == ["abc", "abc123"]
+
+
+def test_only_its_trainer_or_the_operator_deletes_a_model_others_hide_it(
+    settings, dataset, key, article_record
+):
+    claim(settings, key)
+    flask.g.session_id = "another-browser-session-00000000"
+    refused = delete_model(settings, key, 0)  # a forged delete from another session
+    assert refused[0] is no_update and "only its trainer or the operator" in text(refused[1])
+    assert user_store(settings).record_path(key).is_file()
+    listed = str(update_models(settings, as_view(STATIONS, key, dataset)))
+    assert "Hide" in listed and "'Delete'" not in listed
+    version, message, *_ = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 0)
+    assert version == 1 and "Hidden from your lists" in text(message)
+    view = update_view(settings, ids.STORE_VERSION, 1, as_view(STATIONS, key, dataset), "")[0]
+    assert view["model"] == article_record.key  # the tab moved off the hidden model
+    assert (
+        key not in str(update_models(settings, view))
+        and user_store(settings).record_path(key).is_file()
+    )
+    assert "Show 1 hidden model" in text(update_models(settings, view))
+    assert ask_or_delete(settings, ids.SHOW_HIDDEN, "all", None, [], 1)[0] == 2
+    assert key in str(update_models(settings, view))
+    flask.g.session_id = BROWSER_SESSION  # the trainer may
+    assert "Deleted" in text(delete_model(settings, key, 2)[1])
+
+
+def test_the_operator_signs_in_with_the_token_and_may_delete_any_model(tmp_path, built_in, key):
+    shutil.copytree(built_in.folder, tmp_path / "cache")
+    settings = Settings(cache_dir=tmp_path / "cache", use_shipped=False, operator_token="s3cret")
+    client = create_app(settings).server.test_client()
+    assert client.post("/operator", data={"token": "guess"}).status_code == 403
+    assert client.post("/operator", data={"token": "s3cret"}).status_code == 302
+    delete = _request(
+        create_app(settings), ids.MODEL_MESSAGE, changedPropIds=["delete-yes.n_clicks"]
+    )
+    delete["inputs"][0] = delete["inputs"][3] = []  # the pattern-matching inputs: lists
+    delete["inputs"][1]["value"] = 1  # "Delete" in the dialog that asked about this key
+    for state, value in zip(delete["state"], (key, [], 0), strict=True):
+        state["value"] = value
+    response = client.post("/_dash-update-component", json=delete)
+    assert "Deleted" in response.get_data(as_text=True)
+    assert not user_store(settings).record_path(key).is_file()
+
+
+OTHER_SESSION = "another-browser-session-00000000"
+
+
+def test_an_upload_is_private_until_its_uploader_shares_it_and_revoking_takes_it_back(
+    settings, uploaded
+):
+    page = "http://127.0.0.1:8050/?stations=Cairns"
+    hidden, link, _, _ = update_sharing(settings, None, on(uploaded), page)
+    assert not hidden and link == ""  # the uploader sees the controls, nothing shared yet
+    flask.g.session_id = OTHER_SESSION
+    assert update_sharing(settings, None, on(uploaded), page)[0]  # no controls for others
+    with pytest.raises(InputError, match="not shared with you"):
+        load_dataset(settings, uploaded)
+    assert "not shared with you" in text(update_models(settings, on(uploaded)))
+    view, *_, notice = update_view(settings, None, None, on(uploaded), "")
+    assert view["dataset"] is None and "not shared with you" in text(notice)
+
+    flask.g.session_id = BROWSER_SESSION
+    _, link, stop_disabled, note = update_sharing(settings, ids.SHARE, on(uploaded), page)
+    assert link.startswith("http://127.0.0.1:8050/?share=") and not stop_disabled
+    assert "until you stop sharing" in note
+    search = "?" + link.split("?", 1)[1]
+
+    flask.g.session_id = OTHER_SESSION
+    view, url, *_, notice = update_view(settings, None, None, None, search)
+    assert view["dataset"] == uploaded and notice is None and "share" not in url
+    assert load_dataset(settings, uploaded).fingerprint == uploaded
+    forged = search[:-3] + "xyz"
+    flask.g.session_id = "a-third-browser-session-00000000"
+    view, *_, notice = update_view(settings, None, None, None, forged)
+    assert view["dataset"] is None and "does not open a data set" in text(notice)
+
+    flask.g.session_id = BROWSER_SESSION
+    assert update_sharing(settings, ids.STOP_SHARING, on(uploaded), page)[1:3] == ("", True)
+    flask.g.session_id = OTHER_SESSION
+    with pytest.raises(InputError, match="not shared with you"):
+        load_dataset(settings, uploaded)  # access taken back
+    view, *_, notice = update_view(settings, None, None, None, search)
+    assert view["dataset"] is None and "stopped sharing" in text(notice)
+
+
+def test_a_link_to_a_model_on_an_unshared_upload_says_it_is_not_shared(settings, uploaded, trained):
+    store, record = trained
+    for path in store.folder.glob(f"{record.key}.*"):
+        shutil.copy(path, settings.cache_dir)
+    flask.g.session_id = OTHER_SESSION
+    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
+    assert view["model"] != record.key and view["dataset"] is None
+    assert "trained on uploaded data that is not shared with you" in text(notice)
+    flask.g.session_id = BROWSER_SESSION  # the uploader opens it
+    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
+    assert (view["model"], view["dataset"], notice) == (record.key, uploaded, None)
+
+
+def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
+    settings, key, article_record
+):
+    view = as_view(STATIONS, key, None, [key, article_record.key])
+    figures = [
+        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
+        update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
+        update_map(settings, view),
+        update_scores(settings, view)[3],
+        update_compare(settings, view, ["model", "network"])[0],
+        loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
+    ]
+    drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}
+    assert drawn and drawn <= BUNDLED_TRACES  # another trace type would draw nothing

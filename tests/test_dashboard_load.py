@@ -129,7 +129,8 @@ def test_scripts_come_compressed_and_versioned_files_are_kept(browser):
         address: answer for address, answer in responses.items() if answer["type"] == "Script"
     }
     big = [address for address in scripts if sizes[address][2] > 50_000]
-    assert any("plotly.min.js" in address for address in big)
+    assert any("plotly-geo.min.js" in address for address in big)  # the partial bundle
+    assert not any("plotly.min.js" in address for address in scripts)  # never the full one
     assert len(big) >= 8
     for address in big:
         assert scripts[address]["headers"].get("content-encoding") in {"gzip", "br", "zstd"}, (
@@ -160,6 +161,6 @@ def test_scripts_come_compressed_and_versioned_files_are_kept(browser):
         for address, entry in again.items()
         if "/_dash-component-suites/" in address or "/assets/" in address
     }
-    assert any("plotly.min.js" in address for address in files)
+    assert any("plotly-geo.min.js" in address for address in files)
     downloaded = {address: entry[0] for address, entry in files.items() if entry[0] > 5_000}
     assert downloaded == {}
