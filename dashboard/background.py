@@ -27,6 +27,11 @@ def make_manager(settings: Settings) -> CeleryManager | DiskcacheManager:
     if settings.redis_url:
         return CeleryManager(make_celery(settings.redis_url))
     import diskcache
+    import multiprocess  # type: ignore[import-untyped]  # the process library of Dash's jobs
 
+    # Jobs come from a fork server, not forked from the threaded web process: a fork taken while
+    # another request thread holds a lock (sqlite's, in the job cache) blocks the job forever.
+    multiprocess.set_start_method("forkserver", force=True)
+    multiprocess.set_forkserver_preload(["dashboard"])
     settings.jobs_dir.mkdir(parents=True, exist_ok=True)
     return DiskcacheManager(diskcache.Cache(str(settings.jobs_dir)))

@@ -70,7 +70,7 @@ def seconds_since_request(settings: Settings, session_id: str) -> float:
 
 
 def install(app: Dash, settings: Settings) -> None:
-    """Record each session's callback requests; reap finished diskcache job processes."""
+    """Record each session's callback requests; forget the diskcache job processes that ended."""
     endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
 
     @app.server.before_request
@@ -82,7 +82,7 @@ def install(app: Dash, settings: Settings) -> None:
         if not settings.redis_url:
             import multiprocess  # type: ignore[import-untyped]  # diskcache's process library
 
-            multiprocess.active_children()  # waits for (reaps) the children that have ended
+            multiprocess.active_children()  # drops ended jobs' handles (and their pipes)
 
 
 def note_progress(settings: Settings, percent: int, label: str) -> None:
