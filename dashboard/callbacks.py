@@ -807,12 +807,8 @@ def follow_earlier_training(
         jobs.request_stop(settings, sent)
         log.info("training from before a reload: stop asked from the page")
     percent, label = jobs.last_progress(settings, sent)
-    message = (
-        no_update
-        if following
-        else alert("A training you started before this page was loaded is still running.", "info")
-    )
-    return percent, f"{label} (started earlier)", True, False, {"display": "block"}, message, False
+    label = f"{label} (started before this page loaded)"
+    return percent, label, True, False, {"display": "block"}, no_update, False
 
 
 # Your data -----------------------------------------------------------------------------------

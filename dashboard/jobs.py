@@ -27,7 +27,7 @@ from pathlib import Path
 import flask
 from dash import Dash
 
-from model import write_atomic
+from model import configure_logging, write_atomic
 
 from . import session
 from .settings import Settings
@@ -217,6 +217,8 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     between epochs. Raises Refused when this session already runs a training or sent no
     session cookie.
     """
+    if not logging.getLogger().handlers:  # a fresh job process (the fork server's child)
+        configure_logging(settings.log_level)
     session_id = session.current()
     if session_id is None:
         raise Refused("this browser sent no session cookie; reload the page")
