@@ -66,6 +66,7 @@ class User:
         self.base, self.spec = base, spec
         self.http = requests.Session()
         self.http.get(f"{base}/", timeout=TIMEOUT)  # the page: sets the session cookie
+        self.errors: list[str] = []
 
     def start(self, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         body = payload(self.spec, {**values, "train.n_clicks": 1, "view.data": None})
@@ -83,7 +84,12 @@ class User:
         answer = self.http.post(
             f"{self.base}/_dash-update-component", params=query, json=body, timeout=TIMEOUT
         )
-        return None if answer.status_code == 204 else answer.json()
+        if answer.status_code == 204:
+            return None
+        if answer.status_code != 200:  # counted, and polled again as the page would
+            self.errors.append(f"{answer.status_code} {answer.text[:200]!r}")
+            return {}
+        return answer.json()
 
     def keep_polling(self, posted: list, answers: dict[int, str | None], open_: threading.Event):
         """Poll every posted job like an open page, noting answers, until `open_` is cleared."""
@@ -158,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         with dashboard_server(Path(cache), **grace) as (base, server, log_path):
             rows = run(base, server, args, Path(cache))
         log = log_path.read_text(errors="replace")
+    problems = [line for line in log.splitlines() if " ERROR " in line or "Traceback" in line]
+    print("\n".join(problems[:20]), file=sys.stderr)  # the server's errors, if any
     stops = sum("page has sent nothing" in line for line in log.splitlines())
     rows.append(["trainings stopped for want of polls (server log)", stops])
     text = "\n".join(
@@ -250,6 +258,7 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
         done.set()
         for watcher in watchers:
             watcher.join()
+    print("poll errors:", a.errors[:3], b.errors[:3], c.errors[:3], file=sys.stderr)
     waits = np.array(latencies) * 1000  # ms
     return [
         ["A: waiting time / total (s)", _span(result_a, posted_a)],
@@ -267,6 +276,10 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
             f" ({len(waits)} requests)",
         ],
         ["defunct processes at the end", zombies],
+        [
+            "polls answered with an error (A, B, C)",
+            f"{len(a.errors)}, {len(b.errors)}, {len(c.errors)}",
+        ],
     ]
 
 
