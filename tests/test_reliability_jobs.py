@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import psutil
 import pytest
@@ -71,19 +72,27 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
     first_open.clear()
     first_page.join()
     stopped = time.monotonic()
+    answer: dict = {}
+
+    def second_page_polls(condition: Callable[[], bool]) -> bool:
+        """The second page goes on polling its own training while we wait."""
+        if "response" not in answer:
+            answer.update(poll(second, other_body, other_job))
+        return condition()
+
     wait_for(
-        lambda: "page has sent nothing" in server["log"].read_text(errors="replace"),
+        lambda: second_page_polls(
+            lambda: "page has sent nothing" in server["log"].read_text(errors="replace")
+        ),
         120,
         "the unpolled training to stop",
     )
     print(f"unpolled training stopped {time.monotonic() - stopped:.1f} s after its last poll")
-    answer: dict = {}
-
-    def answered() -> bool:
-        answer.update(poll(second, other_body, other_job))
-        return "response" in answer
-
-    wait_for(answered, 300, "the waiting training to run and finish")
+    wait_for(
+        lambda: second_page_polls(lambda: "response" in answer),
+        300,
+        "the waiting training to run and finish",
+    )
     assert "Trained" in str(answer["response"])
     assert len(list(server["store"].glob("*.json"))) == 1  # only the polled one was saved
     requests.get(server["url"], timeout=60)  # any request reaps the ended job processes
