@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -60,3 +61,13 @@ def fmt(value: float | None, digits: int = 3) -> str:
     if value is None or not np.isfinite(value):
         return "-"
     return f"{value:.{digits}f}"
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop a server the benchmark started: SIGTERM, then SIGKILL after 20 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

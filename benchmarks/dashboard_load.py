@@ -39,7 +39,15 @@ import numpy as np
 import psutil
 import requests
 
-from benchmarks.common import CHROME_ARGS, CHROMIUM, RESULTS, fmt, markdown_table, write_section
+from benchmarks.common import (
+    CHROME_ARGS,
+    CHROMIUM,
+    RESULTS,
+    fmt,
+    markdown_table,
+    stop,
+    write_section,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never any other address
@@ -297,12 +305,7 @@ def main(argv: list[str] | None = None) -> int:
                 peak["largest"] = max(peak["largest"], largest)
                 time.sleep(0.2)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     millis = np.array(latencies) * 1000
     rows = [
         ["1-minute load average at the end (2 cores)", f"{os.getloadavg()[0]:.1f}"],

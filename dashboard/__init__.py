@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
         update_title="",  # no "Updating..." title while a callback runs
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
     app.layout = build_layout(settings)
     register(app, settings)
     _refuse_unknown_callbacks(app)

@@ -6,10 +6,12 @@ Each function takes the Settings first and plain values after, so tests call it 
 
 from __future__ import annotations
 
-import base64
 import binascii
+import ctypes
+import ctypes.util
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,7 @@ from model import (
 from . import access, form, ids, jobs, session
 from .figures import (
     COMPARE_PANELS,
+    MAP_HEIGHT,
     compare_figure,
     forecast_figure,
     loss_figure,
@@ -46,7 +49,7 @@ from .figures import (
     use_small_multiples,
 )
 from .grids import compare_columns
-from .messages import alert, counted, describe
+from .messages import alert, counted, describe, not_saved
 from .settings import Settings
 from .sources import (
     VARIABLE,
@@ -76,9 +79,11 @@ from .tables import (
     skill_vs_better,
     station_scores,
     step_errors,
+    unscored,
 )
 from .validate import (
     DATA_FIT,
+    check_upload_stations,
     parse_compare,
     parse_form,
     parse_stations,
@@ -120,7 +125,7 @@ BUILT_IN_WORDS = (
 UPLOAD_WORDS = (
     "Monthly temperature forecasts for your stations",
     "Data: the daily observations you uploaded, as monthly means of (min + max) / 2 "
-    "in °C. The map places only stations it knows.",
+    "in °C. The map places the stations it knows and those your file gives a position.",
 )
 
 
@@ -133,15 +138,26 @@ def page_words(view: Any) -> tuple[str, str]:
     return BUILT_IN_WORDS if dataset is None else UPLOAD_WORDS
 
 
-def update_map(settings: Settings, view: Any) -> Any:
-    """The station map with the selection highlighted."""
+def update_map(settings: Settings, view: Any) -> tuple:
+    """The station map with the selection highlighted, and the stations it cannot place."""
     try:
         dataset, stations, _, _ = unpack(view)
         table = stations_of(load_dataset(settings, dataset).monthly)
         chosen = parse_stations(stations, table)
     except InputError as error:
-        return message_figure(str(error), height=300)
-    return station_map(table, chosen)
+        return message_figure(str(error), height=MAP_HEIGHT), None
+    return station_map(table, chosen, str(dataset)), unplaced_note(table)
+
+
+def unplaced_note(table: pd.DataFrame) -> str | None:
+    """In words: the stations without a position, which the map cannot show."""
+    names = table.loc[table["lat"].isna() | table["lon"].isna(), "name"].tolist()
+    if not names:
+        return None
+    return (
+        f"Not on the map (no position): {', '.join(names)}. Add Latitude and Longitude "
+        "columns to your file to place them."
+    )
 
 
 # Chart and scores ----------------------------------------------------------------------------
@@ -319,23 +335,9 @@ def unscored_note(
     monthly: pd.DataFrame, record: Record, chosen: list[str], names: dict[str, str]
 ) -> str:
     """In words: which selected stations the model could not score, and why."""
-    reasons = []
-    for station in chosen:
-        if station in record.per_location:
-            continue
-        observed = monthly.loc[
-            (monthly["location"] == station) & monthly[VARIABLE].notna(), "month"
-        ]
-        cutoff = pd.Timestamp(record.cutoff)
-        if observed.empty or observed.max() <= cutoff:
-            end = "no data" if observed.empty else f"data end in {observed.max():%b %Y}"
-            reasons.append(f"{names[station]} ({end}, before the held-out months)")
-        else:
-            reasons.append(
-                f"{names[station]} (too many missing months in the "
-                f"{record.config.window} months up to {record.cutoff})"
-            )
-    return f" Not scored: {'; '.join(reasons)}." if reasons else ""
+    reasons = unscored(monthly, record)
+    listed = [f"{names[s]} ({reasons[s]})" for s in chosen if s in reasons]
+    return f" Not scored: {'; '.join(listed)}." if listed else ""
 
 
 def step_note(per_step: dict[str, list]) -> str:
@@ -504,13 +506,18 @@ def update_models(settings: Settings, view: Any) -> Any:
         color="link",
         size="sm",
     )
-    if not listed:
+    damaged = {
+        key: reason
+        for key, reason in user_store(settings).damaged().items()
+        if may_delete(settings, key)
+    }
+    if not listed and not damaged:
         empty = html.P("No models for this data yet.", className="text-muted small")
         return [empty, show] if hidden else empty
     items = [
         _model_item(entry, entry.record.key == key, may_delete(settings, entry.record.key))
         for entry in listed
-    ]
+    ] + [_damaged_item(key, reason) for key, reason in sorted(damaged.items())]
     return [dbc.ListGroup(items, flush=True), show] if hidden else dbc.ListGroup(items, flush=True)
 
 
@@ -523,7 +530,6 @@ def may_delete(settings: Settings, key: str) -> bool:
 
 def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
-    hides = not (deletable or entry.shipped)  # someone else's: hidden, not deleted
     gain, baseline = skill_vs_better(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
@@ -550,22 +556,42 @@ def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupIt
                         outline=True,
                         disabled=showing,
                     ),
-                    dbc.Button(
-                        "Hide" if hides else "Delete",
-                        id={"type": ids.DELETE_MODEL, "key": record.key},
-                        size="sm",
-                        color="secondary" if hides else "danger",
-                        outline=True,
-                        disabled=entry.shipped,
-                        title="Trained by another session: hide it from your own lists"
-                        if hides
-                        else None,
-                    ),
+                    _delete_button(record.key, deletable or entry.shipped, entry.shipped),
                 ],
                 className="button-row mt-1",
             ),
         ],
         className="model-item" + (" showing" if showing else ""),
+    )
+
+
+def _damaged_item(key: str, reason: str) -> dbc.ListGroupItem:
+    """A store entry that cannot be shown (edited, truncated), listed so it can be deleted."""
+    return dbc.ListGroupItem(
+        [
+            html.Div(
+                [
+                    html.Span(f"Model {key}", className="model-title"),
+                    dbc.Badge("damaged", color="danger"),
+                ]
+            ),
+            html.Div(reason, className="small text-muted"),
+            html.Div(_delete_button(key), className="button-row mt-1"),
+        ],
+        className="model-item",
+    )
+
+
+def _delete_button(key: str, deletable: bool = True, disabled: bool = False) -> dbc.Button:
+    """Delete, for a model this session may delete (or a built-in one, disabled); else Hide."""
+    return dbc.Button(
+        "Delete" if deletable else "Hide",
+        id={"type": ids.DELETE_MODEL, "key": key},
+        size="sm",
+        color="danger" if deletable else "secondary",
+        outline=True,
+        disabled=disabled,
+        title=None if deletable else "Trained by another session: hide it from your own lists",
     )
 
 
@@ -594,13 +620,10 @@ def ask_or_delete(
         return (*hide_model(settings, key, version), None, False, no_update)
     elif not (isinstance(trained_here, list) and key in trained_here):
         try:
-            record = find_record(settings, key)
+            name = _entry_name(settings, key)
         except InputError as error:
             return no_update, alert(str(error)), None, False, no_update
-        question = (
-            f"Delete {describe(record.config)}? It goes for everyone using this "
-            "server, and cannot be undone."
-        )
+        question = f"Delete {name}? It goes for everyone using this server, and cannot be undone."
         return no_update, no_update, key, True, question
     return (*delete_model(settings, key, version), None, False, no_update)
 
@@ -619,7 +642,7 @@ def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
     Only the session that trained it, or the operator, may; the built-in models stay.
     """
     try:
-        record = find_record(settings, key)
+        name = _entry_name(settings, key)
         if is_shipped(settings, key):
             raise InputError(f"model {key} is built in and cannot be deleted")
         if not may_delete(settings, key):
@@ -631,7 +654,17 @@ def delete_model(settings: Settings, key: Any, version: Any) -> tuple:
         return no_update, alert(str(error))
     user_store(settings).delete(key)
     access.forget_model(settings, key)
-    return _bumped(version), alert(f"Deleted {describe(record.config)}.", "secondary")
+    return _bumped(version), alert(f"Deleted {name}.", "secondary")
+
+
+def _entry_name(settings: Settings, key: Any) -> str:
+    """A model to delete in words: its settings, or its key when its entry is damaged."""
+    try:
+        return describe(find_record(settings, key).config)
+    except ModelGone:
+        if not user_store(settings).record_path(key).exists():
+            raise
+        return f"the damaged model {key}"
 
 
 def hide_model(settings: Settings, key: str, version: Any) -> tuple:
@@ -752,6 +785,9 @@ def train_model(
         return no_update, alert(f"Not trained: {error}.", "warning")
     except jobs.Stopped as error:
         return no_update, alert(f"Training stopped: {error}; nothing was saved.", "warning")
+    except OSError as error:
+        log.error("training %s not saved: %s", describe(config), error)
+        return no_update, alert(not_saved(error, "the trained model"))
     if not cached:
         access.claim_model(settings, record.key, session.current())
     served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
@@ -813,6 +849,22 @@ def follow_earlier_training(
 
 # Your data -----------------------------------------------------------------------------------
 
+# One upload is decoded and read at a time in a process: a read takes several times the file's
+# size in memory, and uploads read side by side only share the same cores more slowly.
+READING_UPLOAD = threading.Lock()
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None)
+
+
+def return_freed_memory() -> None:
+    """Give the C heap's free pages back to the system where the C library can (glibc).
+
+    glibc keeps them in the arena of the thread that freed them, so every server thread that
+    read an upload would otherwise hold that upload's peak (benchmarks/RESULTS.md).
+    """
+    trim = getattr(_LIBC, "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
 
 def upload_data(settings: Settings, trigger: str | None, contents: Any, filename: Any) -> tuple:
     """Validate and keep an uploaded daily CSV, or go back to the built-in data.
@@ -824,12 +876,20 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     name = filename if isinstance(filename, str) and filename else "uploaded file"
     name = name[:80]
     try:
-        raw = _decode_upload(contents, name, settings.max_upload_bytes)
-        data = Dataset.of(aggregate_monthly(read_daily_csv(raw, name=name)), VARIABLE)
+        with READING_UPLOAD:
+            raw = _decode_upload(contents, name, settings.max_upload_bytes)
+            monthly = aggregate_monthly(read_daily_csv(raw, name=name))
+            del raw
+            return_freed_memory()
+        check_upload_stations(monthly, name)
+        data = Dataset.of(monthly, VARIABLE)
+        dataset = save_upload(settings, data)
     except (InputError, DataError) as error:
         log.info("upload refused: %r", str(error))  # quoted: it holds the file name
         return no_update, alert(f"Not used: {error}")
-    dataset = save_upload(settings, data)
+    except OSError as error:
+        log.error("upload %r not saved: %s", name, error)
+        return no_update, alert(not_saved(error, name))
     monthly = data.monthly
     stations = monthly["location"].nunique()
     text = (
@@ -871,13 +931,15 @@ def _decode_upload(contents: Any, name: str, limit: int) -> bytes:
     """Bytes of a dcc.Upload data URL, refusing anything over the limit before decoding."""
     if not isinstance(contents, str) or "," not in contents:
         raise InputError(f"{name}: the upload is not a file")
-    header, payload = contents.split(",", 1)
+    comma = contents.index(",")
+    header = contents[:comma]
     if not header.startswith("data:") or not header.endswith(";base64"):
         raise InputError(f"{name}: the upload is not a base64 data URL")
-    size = len(payload) * 3 // 4
+    size = (len(contents) - comma - 1) * 3 // 4
     if size > limit:
         raise InputError(f"{name} is {size / 2**20:.1f} MB; the limit is {limit / 2**20:.3g} MB")
-    try:
-        return base64.b64decode(payload, validate=True)
+    try:  # one ASCII copy of the payload and a view of it, not a string slice and its bytes
+        payload = memoryview(contents.encode("ascii"))[comma + 1 :]
+        return binascii.a2b_base64(payload, strict_mode=True)
     except (binascii.Error, ValueError):
         raise InputError(f"{name}: the upload is not valid base64") from None

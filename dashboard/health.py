@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 
 from .settings import Settings
@@ -12,6 +13,8 @@ REDIS_TIMEOUT = 2.0  # seconds: a health check answers quickly or fails
 
 def find_problem(settings: Settings) -> str | None:
     """A short reason the service cannot work, or None when it can."""
+    with contextlib.suppress(OSError):  # made again if it was removed; else said below
+        settings.cache_dir.mkdir(parents=True, exist_ok=True)
     try:
         with tempfile.TemporaryFile(dir=settings.cache_dir, prefix=".health-"):
             pass

@@ -19,6 +19,8 @@ STATIONS = "stations"
 SELECT_ALL = "select-all"
 CLEAR = "clear"
 MAP = "station-map"
+MAP_UNPLACED = "map-unplaced"
+MAP_FIGURE = "station-map-figure"  # the server's map; the browser adds the zoom to it
 
 # Chart
 CHART = "forecast-chart"

@@ -20,6 +20,13 @@ GRAPH_CONFIG: dcc.Graph.Config = {
     "topojsonURL": "/assets/topojson/",
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
+# Zoom by scroll or buttons, pan by dragging; the buttons are the map's only tools.
+MAP_CONFIG: dcc.Graph.Config = {
+    **GRAPH_CONFIG,
+    "scrollZoom": True,
+    "displayModeBar": True,
+    "modeBarButtons": [["zoomInGeo", "zoomOutGeo", "resetGeo"]],
+}
 STATE_ORDER_NOTE = "Type a station or state; pick a state entry to add all its stations."
 
 
@@ -58,6 +65,7 @@ def build_layout(settings: Settings) -> html.Div:
                 ],
                 fluid=True,
                 className="page",
+                tag="main",
             ),
         ]
     )
@@ -113,12 +121,14 @@ def _stations_card() -> dbc.Card:
                 className="button-row",
             ),
             html.Small(STATE_ORDER_NOTE, className="text-muted d-block mb-2"),
-            dcc.Graph(
-                id=ids.MAP,
-                config={**GRAPH_CONFIG, "displayModeBar": False, "scrollZoom": False},
-                className="station-map",
+            dcc.Graph(id=ids.MAP, config=MAP_CONFIG, className="station-map"),
+            dcc.Store(id=ids.MAP_FIGURE),
+            html.Small(
+                "Click a station on the map to add or remove it; scroll or + / - to zoom, "
+                "drag to pan.",
+                className="text-muted",
             ),
-            html.Small("Click a station on the map to add or remove it.", className="text-muted"),
+            html.Small(id=ids.MAP_UNPLACED, className="text-muted d-block mt-1"),
         ],
         className="h-100",
     )
@@ -149,6 +159,7 @@ def _chart_card() -> dbc.Card:
             ),
             dbc.RadioItems(
                 id=ids.CHART_MODE,
+                name=ids.CHART_MODE,  # one Tab stop for the group; arrow keys choose
                 inline=True,
                 value="auto",
                 options=[
@@ -179,7 +190,12 @@ def _chart_card() -> dbc.Card:
             html.Div(id=ids.SHOWN_MODEL, className="shown-model small mb-2"),
             controls,
             dcc.Loading(
-                dcc.Graph(id=ids.CHART, figure=message_figure("Loading..."), config=GRAPH_CONFIG),
+                dcc.Graph(
+                    id=ids.CHART,
+                    figure=message_figure("Loading..."),
+                    config=GRAPH_CONFIG,
+                    className="modebar-above",
+                ),
                 delay_show=400,
             ),
             legend,
@@ -234,7 +250,10 @@ def _compare_card() -> dbc.Card:
                 className="mb-2",
             ),
             dcc.Graph(
-                id=ids.COMPARE_CHART, figure=message_figure("", height=300), config=GRAPH_CONFIG
+                id=ids.COMPARE_CHART,
+                figure=message_figure("", height=300),
+                config=GRAPH_CONFIG,
+                className="modebar-above",
             ),
             compare_grid(),
             html.Div(id=ids.COMPARE_NOTE, className="small text-muted mt-2"),
@@ -264,6 +283,7 @@ def _form_field(field: form.Field, base: TrainConfig) -> dbc.Col:
     else:
         control = dbc.RadioItems(
             id=field.name,
+            name=field.name,
             inline=True,
             value=value,
             options=[{"label": label, "value": cell} for cell, label in form.CELL_LABELS.items()],
@@ -289,6 +309,7 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
                     dbc.Label("Recipe", className="form-label"),
                     dbc.RadioItems(
                         id=form.RECIPE,
+                        name=form.RECIPE,
                         value="default",
                         options=[
                             {"label": label, "value": value}
@@ -340,6 +361,8 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
                 ],
                 id=ids.PROGRESS_BOX,
                 style={"display": "none"},
+                # the bar's name (assets/names.js); Dash's stubs do not type data-* props
+                **{"data-name": "Training progress"},  # type: ignore[arg-type]
             ),
             html.Div(id=ids.TRAIN_MESSAGE),
             dcc.Interval(id=ids.JOB_WATCH, interval=1000),
@@ -397,20 +420,26 @@ def _data_card(settings: Settings) -> dbc.Card:
                 ],
                 className="small",
             ),
-            dcc.Upload(
-                id=ids.UPLOAD,
-                multiple=False,
-                className="upload-zone",
-                children=html.Div(
-                    [
-                        "Drop a CSV here or ",
-                        html.A("choose a file"),
-                        html.Div(
-                            f".csv or .csv.gz, up to {settings.max_upload_mb:g} MB",
-                            className="small text-muted",
-                        ),
-                    ]
+            # The label names the file input for screen readers and opens the file chooser
+            # on a click (so the drop zone itself does not, or it would open twice).
+            html.Label(
+                dcc.Upload(
+                    id=ids.UPLOAD,
+                    multiple=False,
+                    disable_click=True,
+                    className="upload-zone",
+                    children=html.Div(
+                        [
+                            "Drop a CSV here or ",
+                            html.A("choose a file"),
+                            html.Div(
+                                f".csv or .csv.gz, up to {settings.max_upload_mb:g} MB",
+                                className="small text-muted",
+                            ),
+                        ]
+                    ),
                 ),
+                className="d-block mb-0",
             ),
             dcc.Store(id=ids.UPLOAD_READY),
             html.Div(id=ids.UPLOAD_MESSAGE, className="mt-2"),

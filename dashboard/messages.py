@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import dash_bootstrap_components as dbc
 
 from model import TrainConfig
@@ -25,3 +27,10 @@ def describe(config: TrainConfig) -> str:
         f"{recipe}{direction}{config.cell.upper()}, window {config.window}, "
         f"horizon {config.horizon}, {config.units} units, up to {config.epochs} epochs"
     )
+
+
+def not_saved(error: OSError, what: str) -> str:
+    """Why the server could not save `what`: a full disk said in words, another error named."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"The server's disk is full: {what} could not be written, so nothing was saved."
+    return f"The server could not write {what} ({error.strerror or error}), so nothing was saved."

@@ -21,6 +21,9 @@ class Settings:
             diskcache in the store's jobs folder.
         base_config: the recipe the retrain form edits; fields not on the form come from it.
         max_upload_mb: largest accepted upload, checked before decoding.
+        uploads_quota_mb: the most the uploads folder keeps; the least recently used uploads
+            are removed to make room for a new one.
+        upload_max_age_days: an upload no session has used for this long is removed.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
         max_trainings: how many trainings run at once on this store; the rest wait in a queue.
@@ -33,6 +36,8 @@ class Settings:
     redis_url: str | None = None
     base_config: TrainConfig = DEFAULT
     max_upload_mb: float = 20.0
+    uploads_quota_mb: float = 500.0
+    upload_max_age_days: float = 30.0
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
     log_level: str = "INFO"
@@ -47,6 +52,9 @@ class Settings:
         TEMPERATURE_FORECAST_CACHE: the store folder (default: the per-user cache folder).
         REDIS_URL: Celery's broker and result backend (default: none, diskcache jobs).
         TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (default 20).
+        TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB: the uploads folder's quota in MB (default 500).
+        TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS: days after which an unused upload is removed
+            (default 30).
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
         TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (default: the number of cores).
         TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (default 60).
@@ -56,14 +64,12 @@ class Settings:
         return cls(
             cache_dir=default_cache_dir(),
             redis_url=os.environ.get("REDIS_URL") or None,
-            max_upload_mb=_positive("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", 20, "number of MB"),
+            max_upload_mb=_positive("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", 20, "MB"),
+            uploads_quota_mb=_positive("TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", 500, "MB"),
+            upload_max_age_days=_positive("TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", 30, "days"),
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
-            max_trainings=int(
-                _positive("TEMPERATURE_FORECAST_MAX_TRAININGS", os.cpu_count() or 1, "whole number")
-            ),
-            job_grace_seconds=_positive(
-                "TEMPERATURE_FORECAST_JOB_GRACE_S", 60, "number of seconds"
-            ),
+            max_trainings=_count("TEMPERATURE_FORECAST_MAX_TRAININGS", os.cpu_count() or 1),
+            job_grace_seconds=_positive("TEMPERATURE_FORECAST_JOB_GRACE_S", 60, "seconds"),
             operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
         )
 
@@ -79,16 +85,26 @@ class Settings:
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
 
+    @property
+    def uploads_quota_bytes(self) -> int:
+        return int(self.uploads_quota_mb * 1024 * 1024)
 
-def _positive(variable: str, default: float, kind: str) -> float:
-    """A positive number (`kind` names it: "whole number" or "number of <unit>") or the default."""
-    text = os.environ.get(variable)
-    if text is None:
-        return default
+
+def _positive(variable: str, default: float, unit: str) -> float:
+    """A positive finite number from an environment variable, or ValueError naming it."""
+    text = os.environ.get(variable, str(default))
     try:
-        value = float(text)
+        number = float(text)
     except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf") or (kind == "whole number" and not value.is_integer()):
-        raise ValueError(f"{variable} ({text!r}) is not a positive {kind}")
-    return value
+        number = float("nan")
+    if not 0 < number < float("inf"):
+        raise ValueError(f"{variable} ({text!r}) is not a positive number of {unit}")
+    return number
+
+
+def _count(variable: str, default: int) -> int:
+    """A positive whole number from an environment variable, or ValueError naming it."""
+    number = _positive(variable, default, "trainings")
+    if not number.is_integer():
+        raise ValueError(f"{variable} ({os.environ[variable]!r}) is not a whole number")
+    return int(number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -17,12 +18,14 @@ from model import (
     StoreError,
     TrainConfig,
     key_for,
+    positions_of,
     read_monthly,
     short_repr,
     write_monthly,
 )
 
 from . import access, session
+from .quota import QuotaError, make_room, note_use, remove_expired
 from .settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
 
@@ -51,7 +54,7 @@ class NotShared(InputError):
 
 
 class ModelGone(InputError):
-    """A well-formed model key that no store holds (any more)."""
+    """A well-formed model key that no store holds (any more), or holds only damaged."""
 
 
 @functools.cache
@@ -63,15 +66,23 @@ def read_stations() -> pd.DataFrame:
 def stations_of(monthly: pd.DataFrame) -> pd.DataFrame:
     """Metadata of the stations in a data set; unknown ones get state 'Other' and no position.
 
-    Built once per set of stations and shared, so never modified.
+    A position the data set gives (an upload's Latitude and Longitude) wins over the known one.
+    Built once per set of stations and positions and shared, so never modified.
     """
-    return _station_table(tuple(monthly["location"].unique()))
+    given = positions_of(monthly)
+    return _station_table(tuple(monthly["location"].unique()), tuple(given.itertuples(name=None)))
 
 
 @functools.lru_cache(maxsize=64)
-def _station_table(locations: tuple[str, ...]) -> pd.DataFrame:
+def _station_table(
+    locations: tuple[str, ...], given: tuple[tuple[str, float, float], ...]
+) -> pd.DataFrame:
     names = pd.DataFrame({"location": sorted(locations)})
     frame = names.merge(read_stations(), on="location", how="left")
+    placed = pd.DataFrame(list(given), columns=["location", "lat", "lon"]).set_index("location")
+    frame = frame.set_index("location")
+    frame.update(placed)
+    frame = frame.reset_index()
     frame["name"] = frame["name"].fillna(frame["location"])
     frame["state"] = frame["state"].fillna("Other")
     return frame.sort_values(["state", "name"], ignore_index=True)
@@ -84,7 +95,10 @@ def _embedded() -> Dataset:
 
 @functools.lru_cache(maxsize=8)
 def _read_upload(path: Path, stamp: tuple[int, int]) -> Dataset:
-    """Read an uploaded data set once per version of its file (`stamp`: mtime and size)."""
+    """Read an uploaded data set once per version of its file (`stamp`: inode and size).
+
+    Not its mtime, which records the uses: an upload is only ever replaced by a rename.
+    """
     return Dataset.of(read_monthly(path), VARIABLE)
 
 
@@ -97,16 +111,19 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
         return _embedded()
     path = upload_path(settings, dataset)
     try:
-        version = _file_version(path)
+        status = path.stat()
     except FileNotFoundError:
         raise InputError(
-            f"data set {short_repr(dataset)} is not on this server; reload the page"
+            f"data set {short_repr(dataset)} is not on this server (uploads unused for "
+            f"{settings.upload_max_age_days:g} days, or the least recently used when space "
+            "runs out, are removed): upload it again, or reload the page for the built-in data"
         ) from None
     if not access.may_read(settings, path.stem, session.current()):
         raise NotShared(
             f"data set {path.stem} is not shared with you: its uploader can send you a share link"
         )
-    return _read_upload(path, version)
+    note_use(settings, path, status.st_mtime)
+    return _read_upload(path, (status.st_ino, status.st_size))
 
 
 def _file_version(path: Path) -> tuple[int, int]:
@@ -128,14 +145,26 @@ def upload_path(settings: Settings, dataset: object) -> Path:
 
 
 def save_upload(settings: Settings, data: Dataset) -> str | None:
-    """Keep an uploaded data set under its fingerprint for this session; return its id."""
+    """Keep an uploaded data set under its fingerprint for this session; return its id.
+
+    Expired uploads go first, then the least recently used ones while the uploads are over
+    the quota; InputError, and nothing kept or removed, when this one alone is over it.
+    """
     dataset = dataset_id(data)
     if dataset is None:
         return None
     path = upload_path(settings, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
+    remove_expired(settings)
+    try:
+        os.utime(path)  # uploaded again: a use
+    except FileNotFoundError:
         write_monthly(data.monthly, path, PRIVATE)
+        try:
+            make_room(settings, dataset)
+        except QuotaError as error:
+            path.unlink(missing_ok=True)
+            raise InputError(str(error)) from None
     access.grant_uploader(settings, dataset, session.current())
     return dataset
 
@@ -186,11 +215,16 @@ def find_model(settings: Settings, key: object) -> ShownModel:
     """A key's record and frames from any store; InputError when malformed or unknown."""
     if not is_store_key(key):
         raise InputError(f"model key {short_repr(key)} is not a store key")
+    refused: Exception | None = None
     for store in stores(settings):
         try:
             return _read_model(store.folder, key, _file_version(store.record_path(key)))
-        except (OSError, StoreError):
+        except FileNotFoundError:
             continue
+        except (OSError, StoreError) as error:
+            refused = refused or error
+    if refused is not None:
+        raise ModelGone(f"model {key} cannot be used: {refused}")
     raise ModelGone(f"model {key} is not in the store (deleted?)")
 
 

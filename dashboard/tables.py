@@ -111,6 +111,27 @@ def station_scores(record: Record, stations: pd.DataFrame, selected: list[str]) 
     return pd.DataFrame(rows, columns=STATION_COLUMNS)
 
 
+def unscored(monthly: pd.DataFrame, record: Record) -> dict[str, str]:
+    """The stations of a data set the model could not score or forecast, each with why."""
+    observed = monthly.loc[monthly[VARIABLE].notna()].groupby("location")["month"].max()
+    cutoff = pd.Timestamp(record.cutoff)
+    reasons = {}
+    for station in monthly["location"].unique():
+        if station in record.per_location:
+            continue
+        last = observed.get(station)
+        if last is None:
+            reasons[station] = "no data"
+        elif last <= cutoff:
+            reasons[station] = f"data end in {last:%b %Y}, before the held-out months"
+        else:
+            reasons[station] = (
+                f"too many missing months in the {record.config.window} months up to "
+                f"{record.cutoff}"
+            )
+    return reasons
+
+
 def step_errors(record: Record) -> pd.DataFrame:
     """MAE per months-ahead step: step, method, mae."""
     rows = [

@@ -11,11 +11,12 @@ import pandas as pd
 from model import PRESETS, ConfigError, DataError, TrainConfig, prepare, short_repr
 
 from . import form, ids
-from .sources import InputError, is_store_key
+from .sources import STATE_NAMES, InputError, is_store_key
 
-MAX_ITEMS = 200  # far more than any data set's stations and states; longer lists are forged
+MAX_STATIONS = 200  # stations in one uploaded data set, and on the page at once
+MAX_ITEMS = MAX_STATIONS + len(STATE_NAMES) + 1  # every station and state entry; more is forged
 MAX_COMPARED = 4  # models on one comparison chart
-STATE_PREFIX = "state:"
+STATE_PREFIX = "state:"  # a whole state's dropdown entry; no uploaded station name starts so
 DATA_FIT = ("window", "horizon")  # the fields a data set too short for the form concerns
 
 
@@ -30,17 +31,41 @@ def parse_stations(value: Any, stations: pd.DataFrame) -> list[str]:
     for item in value:
         if not isinstance(item, str):
             raise InputError(f"station {short_repr(item)} is not a station name")
-        if item.startswith(STATE_PREFIX):
+        if item in known:
+            chosen.append(item)
+        elif item.startswith(STATE_PREFIX):
             members = stations.loc[stations["state"] == item[len(STATE_PREFIX) :], "location"]
             if members.empty:
                 state = short_repr(item[len(STATE_PREFIX) :])
                 raise InputError(f"state {state} has no stations in this data")
             chosen.extend(members)
-        elif item in known:
-            chosen.append(item)
         else:
             raise InputError(f"station {short_repr(item)} is not in this data set")
-    return list(dict.fromkeys(chosen))
+    return at_most_max_stations(list(dict.fromkeys(chosen)))
+
+
+def at_most_max_stations(chosen: list[str]) -> list[str]:
+    """The stations chosen, or InputError when they are more than the page shows at once."""
+    if len(chosen) > MAX_STATIONS:
+        raise InputError(
+            f"{len(chosen)} stations selected; the page shows at most {MAX_STATIONS} at once"
+        )
+    return chosen
+
+
+def check_upload_stations(monthly: pd.DataFrame, name: str) -> None:
+    """Refuse an upload with more than MAX_STATIONS stations or a name a state entry has."""
+    locations = monthly["location"].unique()
+    if len(locations) > MAX_STATIONS:
+        raise InputError(
+            f"{name} has {len(locations)} stations; an upload may have at most {MAX_STATIONS}"
+        )
+    reserved = [location for location in locations if location.startswith(STATE_PREFIX)]
+    if reserved:
+        raise InputError(
+            f"{name}: column Location, station {short_repr(reserved[0])} starts with "
+            f"{STATE_PREFIX!r}, which the page keeps for whole-state entries; rename it"
+        )
 
 
 def parse_compare(value: Any) -> list[str]:

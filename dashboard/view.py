@@ -18,7 +18,8 @@ keys of the compared models. Only `update_view` writes it; every other callback 
     STORE_VERSION (a model deleted)      model, if it was the one shown; compare drops it
 
 After every event the URL, the two dropdowns (value and options) and the notice are
-rewritten from the view, so they never disagree with it.
+rewritten from the view, so they never disagree with it; the stations' options name the
+stations the shown model has no forecast for, so they follow the model too.
 """
 
 from __future__ import annotations
@@ -43,9 +44,11 @@ from .sources import (
     load_dataset,
     stations_of,
 )
+from .tables import unscored
 from .validate import (
     MAX_COMPARED,
     STATE_PREFIX,
+    at_most_max_stations,
     build_query,
     parse_compare,
     parse_query,
@@ -83,6 +86,7 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any, se
         return _from_url(settings, search, view)
     try:
         dataset, stations, model, compare = unpack(view)
+        before = model
         if event == ids.UPLOADED:
             return _fresh(settings, _uploaded(value), search)
         data = load_dataset(settings, dataset)
@@ -103,14 +107,15 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any, se
     options = compare_options(settings, data) if event in STORE_EVENTS else no_update
     if isinstance(options, list):  # the options were rebuilt
         compared = _listed(compared, options)
+    marks = _station_choices(settings, data, model) if model != before else no_update
     new = _packed(dataset, chosen, model, compared)
     shown_stations = value if event == ids.STATIONS else stations
     shown_compare = value if event == ids.COMPARE else compare
     return (
         new,
         _query(new, search),
-        chosen if chosen != shown_stations else no_update,
-        no_update,
+        chosen if chosen != shown_stations or isinstance(marks, list) else no_update,
+        marks,
         compared if compared != shown_compare else no_update,
         options,
         None,
@@ -129,7 +134,7 @@ def _stations_after(event: str, value: Any, chosen: list[str], table: pd.DataFra
     if event == ids.STATIONS:
         return parse_stations(value, table)
     if event == ids.SELECT_ALL:
-        return list(table["location"])
+        return at_most_max_stations(list(table["location"]))
     if event == ids.CLEAR:
         return []
     clicked = _clicked_station(value)
@@ -169,7 +174,7 @@ def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
         new,
         _query(new, search),
         new["stations"],
-        station_options(data.monthly),
+        _station_choices(settings, data, new["model"]),
         [],
         compare_options(settings, data),
         None,
@@ -212,7 +217,7 @@ def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
         new,
         _query(new, search),
         chosen,
-        station_options(data.monthly),
+        _station_choices(settings, data, key),
         compared,
         models,
         notice,
@@ -274,9 +279,18 @@ def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:
     return list(dict.fromkeys(key for key in keys if key in known))
 
 
-def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
-    """Dropdown options grouped by state: a 'whole state' entry, then its stations."""
+def _station_choices(settings: Settings, data: Dataset, key: str | None) -> list[dict[str, str]]:
+    """The stations dropdown's options, marked for the model of `key` (None: no model)."""
+    return station_options(data.monthly, None if key is None else find_record(settings, key))
+
+
+def station_options(monthly: pd.DataFrame, record: Record | None) -> list[dict[str, str]]:
+    """Dropdown options grouped by state: a 'whole state' entry, then its stations.
+
+    A station the shown model (`record`) has no forecast for says so, and why.
+    """
     stations = stations_of(monthly)
+    reasons = unscored(monthly, record) if record is not None else {}
     options = []
     for state, group in stations.groupby("state", sort=True):
         label = STATE_NAMES.get(state, state)
@@ -289,7 +303,12 @@ def station_options(monthly: pd.DataFrame) -> list[dict[str, str]]:
             }
         )
         options += [
-            {"label": f"{row.name} ({state})", "value": row.location} for row in group.itertuples()
+            {
+                "label": f"{row.name} ({state})"
+                + (f" - no forecast: {reasons[row.location]}" if row.location in reasons else ""),
+                "value": row.location,
+            }
+            for row in group.itertuples()
         ]
     return options
 

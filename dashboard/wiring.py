@@ -67,9 +67,15 @@ def register(app: Dash, settings: Settings) -> None:
     def _words(shown):
         return callbacks.page_words(shown)
 
-    @app.callback(Output(ids.MAP, "figure"), Input(ids.VIEW, "data"))
+    @app.callback(
+        Output(ids.MAP_FIGURE, "data"),
+        Output(ids.MAP_UNPLACED, "children"),
+        Input(ids.VIEW, "data"),
+    )
     def _map(shown):
         return callbacks.update_map(settings, shown)
+
+    app.clientside_callback(KEEP_MAP_VIEW, Output(ids.MAP, "figure"), Input(ids.MAP_FIGURE, "data"))
 
     @app.callback(
         Output(ids.CHART, "figure"),
@@ -274,6 +280,29 @@ def register(app: Dash, settings: Settings) -> None:
     )
     def _sharing(shown, _share, _stop, href):
         return callbacks.update_sharing(settings, _trigger()[0], shown, href)
+
+
+# Draw the server's map at the zoom and centre the user left it at, unless the data set changed
+# (its uirevision). Plotly's own uirevision lost the zoom when a click redrew the map.
+KEEP_MAP_VIEW = """
+function (figure) {
+    const plot = document.querySelector("#MAP .js-plotly-plot");
+    const shown = plot && plot._fullLayout && plot._fullLayout.geo;
+    if (!figure || !figure.layout.geo || !shown || !plot.layout
+            || plot.layout.uirevision !== figure.layout.uirevision) {
+        return figure;
+    }
+    const projection = Object.assign({}, figure.layout.geo.projection, {
+        scale: shown.projection.scale,
+        rotation: Object.assign({}, shown.projection.rotation),
+    });
+    const geo = Object.assign({}, figure.layout.geo, {
+        projection: projection,
+        center: {lat: shown.center.lat, lon: shown.center.lon},
+    });
+    return Object.assign({}, figure, {layout: Object.assign({}, figure.layout, {geo: geo})});
+}
+""".replace("#MAP", "#" + ids.MAP)
 
 
 def upload_size_check(limit: int) -> str:

@@ -29,6 +29,7 @@ _HOMES = {
         "fingerprint",
         "load_monthly",
         "locations_in",
+        "positions_of",
         "read_daily_csv",
         "read_monthly",
         "write_monthly",

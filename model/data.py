@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
 REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
+# Optional daily columns placing a station, and the monthly columns that keep them.
+POSITION_COLUMNS = {"Latitude": ("lat", 90.0), "Longitude": ("lon", 180.0)}
+POSITIONS = tuple(column for column, _ in POSITION_COLUMNS.values())
 MIN_DAYS_PER_MONTH = 10
 MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
@@ -24,6 +28,7 @@ MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
 GZIP_SLICE = 1 << 14  # compressed bytes handed to zlib at a time
 DECIMALS = 4  # monthly values are kept to 0.0001 (the observations have 0.1)
+POSITION_DECIMALS = 3  # positions are kept to 0.001 degree (about 100 m), exact in NUMBER_FORMAT
 # How monthly values are written, to files and to the text a fingerprint hashes, so a data set
 # saved and read back keeps its fingerprint: exact for every DECIMALS-rounded value below 100.
 NUMBER_FORMAT = "%.6g"
@@ -32,7 +37,8 @@ NUMBER_FORMAT = "%.6g"
 def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.DataFrame:
     """Read and validate a daily CSV in the weatherAUS schema (plain or gzip, path or bytes).
 
-    Returns a frame with Date (datetime64), Location (str) and the numeric source columns.
+    Returns a frame with Date (datetime64), Location (str) and the numeric source columns,
+    plus Latitude and Longitude when the file has them (one position per station, or none).
     Raises DataError naming the file, column, row and value of the first problem. Files (and
     their gzip content) over MAX_UPLOAD_BYTES are refused before they are decoded.
     """
@@ -44,8 +50,7 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
             f"{MAX_UPLOAD_BYTES / 2**20:g} MB"
         )
     raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
-    text = _decode(raw, name)
-    frame = _parse_csv(text, name)
+    frame = _parse_csv(_checked_bytes(raw, name), name)
     return _validate_daily(frame, name)
 
 
@@ -82,29 +87,39 @@ def _gunzip(raw: bytes, name: str) -> bytes:
     return bytes(out)
 
 
-def _decode(raw: bytes, name: str) -> str:
+def _checked_bytes(raw: bytes, name: str) -> bytes:
+    """The file's bytes, un-gzipped, once they are known to be UTF-8 text with no NUL byte.
+
+    Kept as bytes: read as text in chunks (TEXT_READER), never as one string of the file.
+    """
     if raw[:2] == b"\x1f\x8b":
         raw = _gunzip(raw, name)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise DataError(f"{name}: the file is empty")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:1000]:
         raise DataError(f"{name}: the file is UTF-16 or binary; save it as UTF-8 CSV")
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise DataError(
             f"{name}: not UTF-8 text (byte {raw[error.start]:#04x} at offset {error.start}); "
             "save it as UTF-8 CSV"
         ) from None
-    if "\x00" in text:  # the CSV parser would silently cut the field there
-        row = text.count("\n", 0, text.index("\x00")) + 1
+    if b"\x00" in raw:  # the CSV parser would silently cut the field there
+        row = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
         raise DataError(f"{name}: row {row} contains a NUL byte; save it as UTF-8 CSV")
-    return text
+    return raw
 
 
-def _check_rows(text: str, name: str) -> list[str]:
+def _text(raw: bytes) -> io.TextIOWrapper:
+    """The checked bytes as text read in chunks (a StringIO of the file would take 4 bytes a
+    character), line ends left to the CSV readers."""
+    return io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+
+
+def _check_rows(raw: bytes, name: str) -> list[str]:
     """The stripped header; DataError for a repeated column or a row with a different width."""
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(_text(raw))
     try:
         header = [column.strip() for column in next(rows, [])]
         repeated = sorted({column for column in header if header.count(column) > 1})
@@ -123,8 +138,8 @@ def _check_rows(text: str, name: str) -> list[str]:
     return header
 
 
-def _parse_csv(text: str, name: str) -> pd.DataFrame:
-    header = _check_rows(text, name)
+def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
+    header = _check_rows(raw, name)
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         found = ", ".join(header[:6]) + (" ..." if len(header) > 6 else "")
@@ -132,12 +147,16 @@ def _parse_csv(text: str, name: str) -> pd.DataFrame:
             f"{name}: missing required column(s) {', '.join(missing)} "
             f"(header has: {found or 'nothing'}); is it a comma-separated weatherAUS file?"
         )
+    placed = [column for column in POSITION_COLUMNS if column in header]
+    if len(placed) == 1:
+        (other,) = set(POSITION_COLUMNS) - set(placed)
+        raise DataError(f"{name}: column {placed[0]} needs a column {other} beside it")
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            _text(raw),
             header=0,
             names=header,
-            usecols=list(REQUIRED_COLUMNS),
+            usecols=[*REQUIRED_COLUMNS, *placed],
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
@@ -179,6 +198,8 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         if bad.size:
             raise fail(column, bad[0], frame[column].iat[bad[0]], "not a finite number")
         result[column] = values.astype(float)
+    if "Latitude" in frame:
+        _add_positions(result, frame, fail)
     duplicated = result.duplicated(["Date", "Location"])
     bad = np.flatnonzero(duplicated.to_numpy())
     if bad.size:
@@ -192,10 +213,48 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return result
 
 
+def _add_positions(
+    result: pd.DataFrame, frame: pd.DataFrame, fail: Callable[[str, int, object, str], DataError]
+) -> None:
+    """Add checked Latitude and Longitude columns: in range, both or neither, one per station."""
+    cells = {column: frame[column].str.strip() for column in POSITION_COLUMNS}
+    given = {column: ~text.isin(MISSING_MARKERS) for column, text in cells.items()}
+    for column, (_, limit) in POSITION_COLUMNS.items():
+        values = pd.to_numeric(cells[column].where(given[column]), errors="coerce")
+        bad = np.flatnonzero((given[column] & ~values.between(-limit, limit)).to_numpy())
+        if bad.size:
+            raise fail(
+                column,
+                bad[0],
+                frame[column].iat[bad[0]],
+                f"not a number from {-limit:g} to {limit:g}",
+            )
+        result[column] = values.astype(float)
+    for column, other in (("Latitude", "Longitude"), ("Longitude", "Latitude")):
+        bad = np.flatnonzero((given[column] & ~given[other]).to_numpy())
+        if bad.size:
+            raise fail(other, bad[0], frame[other].iat[bad[0]], f"empty while {column} is given")
+    placed = result.dropna(subset=list(POSITION_COLUMNS))
+    first = placed.groupby("Location")[list(POSITION_COLUMNS)].transform("first")
+    for column in POSITION_COLUMNS:
+        moved = np.flatnonzero((placed[column] != first[column]).to_numpy())
+        if moved.size:
+            row = placed.index[moved[0]]
+            raise fail(
+                column,
+                row,
+                frame[column].iat[row],
+                f"station {short_repr(result['Location'].iat[row])} has {column} "
+                f"{first[column].iat[moved[0]]:g} on an earlier row; give one position per station",
+            )
+
+
 def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
     """Aggregate daily rows to one row per (location, month) with every variable.
 
     A month with fewer than MIN_DAYS_PER_MONTH observations of a variable is missing (NaN).
+    Daily Latitude and Longitude become lat and lon on every row of their station (NaN for a
+    station without them); a frame without any position has neither column.
     """
     daily = daily.assign(
         month=daily["Date"].dt.to_period("M").dt.to_timestamp(),
@@ -212,6 +271,11 @@ def aggregate_monthly(daily: pd.DataFrame) -> pd.DataFrame:
     monthly = monthly.dropna(how="all").reset_index().rename(columns={"Location": "location"})
     if monthly.empty:
         raise DataError(f"no month has {MIN_DAYS_PER_MONTH} or more daily observations")
+    if "Latitude" in daily and daily["Latitude"].notna().any():
+        positions = daily.groupby("Location")[list(POSITION_COLUMNS)].first()
+        positions = positions.round(POSITION_DECIMALS)
+        positions.columns = list(POSITIONS)
+        monthly = monthly.join(positions, on="location")
     return monthly.sort_values(["location", "month"], ignore_index=True)
 
 
@@ -230,13 +294,13 @@ def write_monthly(monthly: pd.DataFrame, path: str | Path, mode: int = SHARED) -
 def read_monthly(path: str | Path = EMBEDDED_MONTHLY) -> pd.DataFrame:
     """Read a monthly frame written by write_monthly (the embedded default when no path).
 
-    Only the variables may be missing: a station called "NA", "None" or "null" stays a name.
+    Only the variables and positions may be missing: a station called "NA" stays a name.
     """
     monthly = pd.read_csv(
         path,
         dtype={"location": str, "month": str},
         keep_default_na=False,
-        na_values={variable: list(MISSING_MARKERS) for variable in VARIABLES},
+        na_values={column: list(MISSING_MARKERS) for column in (*VARIABLES, *POSITIONS)},
     )
     monthly["month"] = pd.to_datetime(monthly["month"], format="%Y-%m")
     return monthly
@@ -298,10 +362,23 @@ def fill_short_gaps(table: pd.DataFrame, max_gap: int = MAX_INTERPOLATED_GAP) ->
 
 
 def fingerprint(monthly: pd.DataFrame, variable: str) -> str:
-    """Hash the monthly values of one variable, so any change to the data changes the key."""
+    """Hash the monthly values of one variable, so any change to the data changes the key.
+
+    The stations' positions, when the frame has them, are part of what is hashed: an upload's
+    id (its fingerprint) then names its positions too.
+    """
     used = monthly[["location", "month", variable]].dropna().sort_values(["location", "month"])
     text = used.to_csv(index=False, float_format=NUMBER_FORMAT, date_format="%Y-%m")
+    if "lat" in monthly:
+        text += positions_of(monthly).to_csv(float_format=NUMBER_FORMAT)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def positions_of(monthly: pd.DataFrame) -> pd.DataFrame:
+    """lat and lon by location of the stations a monthly frame places (none without positions)."""
+    if "lat" not in monthly:
+        return pd.DataFrame(columns=list(POSITIONS), index=pd.Index([], name="location"))
+    return monthly.groupby("location")[list(POSITIONS)].first().dropna()
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,9 +16,11 @@ def write_atomic(path: str | Path, write: Callable[[Path], object], mode: int = 
 
     `write` gets the temporary file's path. The content reaches the disk before the rename and
     the rename before this returns, so a crash leaves the old file or the new one; a killed
-    writer leaves only `.<name>.<random>.tmp<suffix>`, which no reader opens.
+    writer leaves only `.<name>.<random>.tmp<suffix>`, which no reader opens, and a failed one
+    (a full disk: OSError) nothing. A folder removed meanwhile is made again.
     """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + path.suffix
     )

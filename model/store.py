@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
 import os
 import platform
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +31,7 @@ if TYPE_CHECKING:  # heavy modules load only when a network is trained or data i
 
 CACHE_ENV = "TEMPERATURE_FORECAST_CACHE"
 MEMO_NAME = "data.memo"  # JSON; not *.json, which are the entries
+RECORD_DIGEST = "record_sha256"  # the record's own checksum, stored beside its fields
 DATA_CODE = [Path(__file__).with_name(name) for name in ("data.py", "schema.py")]
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,20 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def record_digest(data: dict[str, Any]) -> str:
+    """Hex sha256 of a record's JSON without its own digest (keys sorted): any edit changes it."""
+    fields = {name: value for name, value in data.items() if name != RECORD_DIGEST}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _digest_matches(data: dict[str, Any]) -> bool:
+    try:
+        return data.get(RECORD_DIGEST) == record_digest(data)
+    except ValueError:  # NaN or infinity, which the store never writes
+        return False
+
+
 def _library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for package in ("tensorflow", "keras", "numpy", "pandas"):
@@ -84,8 +102,23 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    status = path.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=512)
+def _verified(folder: Path, key: str, stamps: tuple) -> Record:
+    """A verified record per version of its two files (`stamps`); shared, so never modified."""
+    return Store(folder)._read_and_check(key)
+
+
 class Store:
-    """Trained networks on disk: `<key>.keras` plus `<key>.json`, the JSON written last."""
+    """Trained networks on disk: `<key>.keras` plus `<key>.json`, the JSON written last.
+
+    A record holds the network file's sha256 and its own (`record_sha256`); an entry is used
+    only when both match.
+    """
 
     def __init__(self, folder: str | Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else default_cache_dir()
@@ -118,6 +151,11 @@ class Store:
                 f"store entry {key}: record has format "
                 f"{data.get('format_version')!r}, not {FORMAT_VERSION}"
             )
+        if isinstance(data, dict) and not _digest_matches(data):
+            raise StoreError(
+                f"store entry {key}: record does not match its recorded {RECORD_DIGEST} "
+                "(edited or damaged)"
+            )
         try:
             record = Record.from_json(data)
         except RecordError as error:
@@ -126,8 +164,27 @@ class Store:
             raise StoreError(f"store entry {key}: record is for key {record.key}")
         return record
 
+    def write_record(self, record: Record) -> None:
+        """Write a record with its digest, atomically: the entry exists from then on."""
+        data = record.to_json()
+        data[RECORD_DIGEST] = record_digest(data)
+        text = json.dumps(data, allow_nan=False)
+        write_atomic(self.record_path(record.key), lambda path: path.write_text(text, "utf-8"))
+
     def verify(self, key: str) -> Record:
-        """Read a record and check its network file's sha256; StoreError if anything is off."""
+        """Read a record and check its network file's sha256; StoreError if anything is off.
+
+        A verified entry is remembered while neither file changes (same inode, size and
+        mtime), so listing the store does not hash every network on every page event.
+        """
+        record_path, network_path = self._paths(key)
+        try:
+            stamps = (_stamp(record_path), _stamp(network_path))
+        except OSError:  # a file is missing: read it to say which
+            return self._read_and_check(key)
+        return _verified(self.folder, key, stamps)
+
+    def _read_and_check(self, key: str) -> Record:
         record = self.record(key)
         _, network_path = self._paths(key)
         if not network_path.is_file():
@@ -206,13 +263,31 @@ class Store:
         record = self._verified_or_none(key)
         if record is not None:
             return record, True
-        with FileLock(str(self._lock_path(key))):
+        with self._training_lock(key):
             record = self._verified_or_none(key)  # another process may have trained it meanwhile
             if record is not None:
                 return record, True
             for orphan in self.folder.glob(f".{key}.*.tmp.*"):  # left by a killed writer
                 orphan.unlink(missing_ok=True)
             return self._train(key, config, monthly, data_print, progress), False
+
+    @contextlib.contextmanager
+    def _training_lock(self, key: str) -> Iterator[None]:
+        """Hold the key's lock file, and remove it before letting go, so none stays behind.
+
+        Removing a lock file someone may be waiting on is safe here: filelock (4.3 on), having
+        locked a file, retries when that file has no name any more (`st_nlink == 0`), so a
+        waiter locks the new file at the same path, not the removed one; and the file goes only
+        after the record is written, so whoever takes the lock next finds the entry and trains
+        nothing. (A `locks/` folder swept of stale files would need its own lock for the sweep.)
+        """
+        lock_path = self._lock_path(key)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(lock_path)):
+            try:
+                yield
+            finally:
+                lock_path.unlink(missing_ok=True)
 
     def _train(
         self,
@@ -226,7 +301,7 @@ class Store:
 
         log.info("training %s started", key)
         results, forecaster = train_and_evaluate(config, monthly, progress)
-        record_path, network_path = self._paths(key)
+        network_path = self._paths(key)[1]
         write_atomic(network_path, lambda path: forecaster.save(path))
         record = Record.from_json(
             {
@@ -240,8 +315,7 @@ class Store:
                 **results,
             }
         )
-        text = json.dumps(record.to_json(), allow_nan=False)
-        write_atomic(record_path, lambda path: path.write_text(text, encoding="utf-8"))
+        self.write_record(record)
         log.info(
             "training %s finished in %.1f s, served MAE %.3f",
             key,
@@ -253,33 +327,45 @@ class Store:
     def entries(self) -> list[Record]:
         """Every readable entry, newest first; damaged ones are skipped and logged."""
         records = []
-        for record_path in self.folder.glob("[!.]*.json"):  # not a file being written
-            try:
-                records.append(self.verify(record_path.stem))
-            except StoreError as error:
-                log.warning("skipping damaged entry: %s", error)
+        for _, found in self._scan():
+            if isinstance(found, Record):
+                records.append(found)
+            else:
+                log.warning("skipping damaged entry: %s", found)
         return sorted(records, key=lambda record: record.created, reverse=True)
 
+    def _scan(self) -> Iterator[tuple[str, Record | str]]:
+        """(key, verified record or why it is refused) for every record file in the folder."""
+        for record_path in self.folder.glob("[!.]*.json"):  # not a file being written
+            if not record_path.stem.isalnum():
+                continue
+            try:
+                yield record_path.stem, self.verify(record_path.stem)
+            except StoreError as error:
+                yield record_path.stem, str(error)
+
     def delete(self, key: str) -> bool:
-        """Remove an entry's files and its lock file; True if there was an entry to remove."""
+        """Remove whatever files a key has, readable or not; True if there was one to remove.
+
+        The lock file goes too, unless a training of that key holds it right now.
+        """
         removed = False
         for path in self._paths(key):
-            if path.exists():
+            try:
                 path.unlink()
                 removed = True
-        self._remove_lock(key)
-        return removed
-
-    def _remove_lock(self, key: str) -> None:
-        """Remove a key's lock file, unless a training of that key holds it right now."""
-        lock_path = self._lock_path(key)
-        if not lock_path.exists():
-            return
+            except FileNotFoundError:
+                continue
         try:
-            with FileLock(str(lock_path), timeout=0):
-                lock_path.unlink(missing_ok=True)  # filelock retries a lock on an unlinked file
+            with FileLock(str(self._lock_path(key)), timeout=0):
+                self._lock_path(key).unlink(missing_ok=True)  # see _training_lock
         except Timeout:
             log.info("store entry %s is being trained; its lock file stays", key)
+        return removed
+
+    def damaged(self) -> dict[str, str]:
+        """Entries whose record or network cannot be used: key -> the reason."""
+        return {key: error for key, error in self._scan() if isinstance(error, str)}
 
     def load_network(self, key: str) -> keras.Model:
         """Load a recorded network after checking its sha256, with Keras safe_mode on."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import socket
@@ -118,6 +119,17 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None
             return
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def fill_disk(folder: Path) -> None:
+    """Fill the filesystem holding `folder` to its last byte, with the file `filler` there."""
+    with (folder / "filler").open("wb", buffering=0) as filler:
+        for block in (1 << 16, 1 << 12, 1):
+            try:
+                while True:
+                    filler.write(b"\0" * block)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -16,6 +17,7 @@ from helpers import REPO, free_port
 
 from dashboard import create_app, session
 from dashboard.__main__ import build_parser, warn_if_public
+from dashboard.background import HealingCache
 from dashboard.callbacks import update_chart, update_models
 from dashboard.settings import Settings
 from dashboard.shipped import BUILT_IN, shipped_store
@@ -201,6 +203,25 @@ def test_health_says_ok_then_names_a_store_folder_that_takes_no_file(tmp_path):
     response = client.get("/health")
     assert response.status_code == 503
     assert response.text == f"store folder {store} is not writable (Not a directory)"
+
+
+def test_the_store_and_jobs_folders_removed_while_serving_are_made_again(tmp_path):
+    """A plain diskcache.Cache failed every call after this ('unable to open database file')."""
+    store = tmp_path / "store"
+    app = create_app(Settings(cache_dir=store))
+    jobs = app.background_manager.handle
+    job = HealingCache(jobs.directory)  # a job process's handle on the same folder
+    other_thread = ThreadPoolExecutor(max_workers=1)  # the server answers in many threads
+    jobs.set("result", "before")
+    assert other_thread.submit(jobs.get, "result").result() == "before"
+    shutil.rmtree(store)
+    job.set("progress", [50, "epoch 1 of 2"])  # the job writes first: the folder is made again
+    assert jobs.get("progress") == [50, "epoch 1 of 2"] and jobs.get("result") is None
+    assert other_thread.submit(jobs.get, "progress").result() == [50, "epoch 1 of 2"]
+    other_thread.shutdown()
+    shutil.rmtree(store)
+    assert app.server.test_client().get("/health").text == "OK"  # the store folder made again
+    assert jobs.get("result") is None and (store / "jobs").is_dir()
 
 
 def test_health_names_a_redis_that_does_not_answer(tmp_path):

@@ -41,6 +41,32 @@ GRID_COLUMN = (
     " getComputedStyle(cell).backgroundColor]);"
 )
 
+# The chart's subplots: one in a single chart, one per station in panels.
+SUBPLOTS = (
+    "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
+    "if (!plot || !plot.layout) return 0;"
+    "return Object.keys(plot.layout).filter(key => /^xaxis/.test(key)).length;"
+)
+BOX = (
+    "const r = arguments[0].getBoundingClientRect();"
+    "return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};"
+)
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"  # installed by `npm ci` (package.json)
+AXE_RUN = (
+    "const done = arguments[arguments.length - 1];"
+    "axe.run(document, {resultTypes: ['violations']}).then(result => done("
+    "result.violations.flatMap(rule => rule.nodes.map(node => ({"
+    "rule: rule.id, impact: rule.impact, help: rule.help,"
+    "target: node.target.join(' '), html: node.html})))));"
+)
+# Dash 4's dcc.Dropdown, upstream: an aria-hidden input takes the Tab stop and hands the focus
+# at once to the dropdown's labelled button; the button's name puts "5 selected" first.
+UPSTREAM = {
+    ("aria-hidden-focus", "dash-dropdown-focus-target"),
+    ("label-content-name-mismatch", 'class="dash-dropdown'),
+}
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+
 INLINE_PROBE = (
     "const probe = document.createElement('script');"
     "probe.textContent = 'window.inlineProbeRan = true;';"
@@ -216,6 +242,17 @@ def _cancel_a_long_training(duo) -> None:
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "In the cache", timeout=20)
     _click(duo, ids.TRAIN)  # a new job: the cancelled one's message goes
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
+
+
+def test_a_training_after_the_store_folder_was_removed_answers(dash_duo, tmp_path):
+    """The jobs cache is made again: no error on every poll until the server restarts."""
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    shutil.rmtree(tmp_path / "cache")
+    _click(duo, ids.TRAIN)  # the default settings: built in, so the job answers at once
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=120)
+    assert (tmp_path / "cache" / "jobs").is_dir()
+    assert "Traceback" not in (tmp_path / "server.log").read_text()
 
 
 def test_map_click_link_and_upload(dash_duo, tmp_path):
@@ -399,6 +436,106 @@ def test_score_and_compare_grids_format_and_highlight(dash_duo):
     }  # both 18
 
 
+# The page position of each station's marker on the map, and the stations drawn as selected.
+MAP_MARKERS = (
+    "const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+    "const found = {};"
+    "if (!plot) return found;"
+    "const groups = plot.querySelectorAll('.scattergeo');"
+    "(plot.data || []).forEach((trace, k) => {"
+    "  const points = groups[k] ? groups[k].querySelectorAll('path.point') : [];"
+    "  (trace.customdata || []).forEach((station, j) => {"
+    "    if (!points[j]) return;"
+    "    const box = points[j].getBoundingClientRect();"
+    "    found[station] = [box.x + box.width / 2, box.y + box.height / 2];"
+    "  });"
+    "});"
+    "return found;"
+)
+MAP_SELECTED = (
+    "const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+    "return plot && plot.data && plot.data[1] ? Array.from(plot.data[1].customdata) : null;"
+)
+MAP_ZOOM = (
+    "const plot = document.querySelector(`#${arguments[0]} .js-plotly-plot`);"
+    "return plot._fullLayout.geo._subplot.projection.scale();"
+)
+DOUBLE_CLICK = 0.4  # seconds: two clicks closer than plotly's 0.3 s reset the zoom
+APART = 16  # pixels between a marker's centre and every other one before it is clicked
+
+
+def _markers(duo) -> dict[str, list[float]]:
+    return duo.driver.execute_script(MAP_MARKERS, ids.MAP) or {}
+
+
+def _on_map(duo) -> list[str] | None:
+    return duo.driver.execute_script(MAP_SELECTED, ids.MAP)
+
+
+def _nearest(markers: dict[str, list[float]], station: str) -> float:
+    x, y = markers[station]
+    return min(
+        ((x - u) ** 2 + (y - v) ** 2) ** 0.5
+        for other, (u, v) in markers.items()
+        if other != station
+    )
+
+
+def _zoom_in_at(duo, x: float, y: float) -> None:
+    """One turn of the mouse wheel with the pointer at (x, y) of the page."""
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    scale = duo.driver.execute_script(MAP_ZOOM, ids.MAP)
+    origin = ScrollOrigin.from_viewport(int(x), int(y))
+    ActionChains(duo.driver).scroll_from_origin(origin, 0, -300).perform()
+    wait_for(lambda: duo.driver.execute_script(MAP_ZOOM, ids.MAP) > scale, 20, "a wheel zoom")
+
+
+def _click_at(duo, x: float, y: float, after: float) -> float:
+    """Click at (x, y) of the page, never within a double click of the click at `after`."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    time.sleep(max(0.0, after + DOUBLE_CLICK - time.monotonic()))
+    actions = ActionBuilder(duo.driver)
+    actions.pointer_action.move_to_location(int(x), int(y)).click()
+    actions.perform()
+    return time.monotonic()
+
+
+def test_every_station_can_be_toggled_from_the_map(dash_duo):
+    """Zoomed in on each station, a click on its marker adds it and a second click removes it.
+
+    As a user would: turn the wheel over the station until no other marker is within APART
+    pixels (from the whole map, reset with its button), click it, and click the same spot again
+    once the page has redrawn the map with the new selection.
+    """
+    duo = dash_duo
+    wait_for(lambda: len(_markers(duo)) == 49, 60, "49 stations on the map")
+    _click(duo, ids.CLEAR)  # one station at a time keeps each redraw of the page short
+    wait_for(lambda: _on_map(duo) == [], 30, "an empty selection")
+    shown = duo.find_element(f"#{ids.MAP} .js-plotly-plot")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", shown)
+    reset = duo.find_element(f"#{ids.MAP} .modebar-btn[data-attr='reset']")
+    whole = duo.driver.execute_script(MAP_ZOOM, ids.MAP)
+    crowded, clicked = set(), 0.0
+    for station in sorted(_markers(duo)):
+        if duo.driver.execute_script(MAP_ZOOM, ids.MAP) > whole:
+            ActionChains(duo.driver).move_to_element(reset).click().perform()
+            wait_for(lambda: duo.driver.execute_script(MAP_ZOOM, ids.MAP) == whole, 20, "reset")
+        while _nearest(_markers(duo), station) < APART:
+            crowded.add(station)
+            _zoom_in_at(duo, *_markers(duo)[station])
+        x, y = _markers(duo)[station]
+        for turn in (True, False):
+            clicked = _click_at(duo, x, y, clicked)
+            wait_for(
+                lambda turn=turn, station=station: (station in (_on_map(duo) or [])) == turn,
+                30,
+                f"{station} {'added to' if turn else 'removed from'} the selection",
+            )
+    assert {"Sydney", "SydneyAirport", "Penrith", "BadgerysCreek"} <= crowded
+
+
 def _share_link(duo) -> str:
     return duo.find_element(f"#{ids.SHARE_LINK}").get_attribute("value")
 
@@ -471,3 +608,178 @@ def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(dash_duo):
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "stopped, nothing saved", timeout=120)
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
+
+
+def _box(duo, element) -> dict[str, float]:
+    return duo.driver.execute_script(BOX, element)
+
+
+def _subplots(duo) -> int:
+    return duo.driver.execute_script(SUBPLOTS) or 0
+
+
+def _active(duo) -> tuple[str, str]:
+    """The focused element's (id, type)."""
+    element = duo.driver.switch_to.active_element
+    return element.get_attribute("id"), element.get_attribute("type")
+
+
+def test_radio_groups_take_one_tab_stop_and_arrow_keys_choose(dash_duo):
+    """Tab enters each radio group once, on its choice; the arrow keys change the choice."""
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    for group, checked in ((ids.CHART_MODE, "auto"), ("recipe", "default"), ("cell", "gru")):
+        radio = duo.find_element(f"#{group} input[value='{checked}']")
+        duo.driver.execute_script("arguments[0].focus();", radio)
+        ActionChains(duo.driver).send_keys(Keys.TAB).perform()
+        left = duo.driver.switch_to.active_element
+        assert left.get_attribute("type") != "radio", f"Tab stayed in the {group} group"
+        ActionChains(duo.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(
+            Keys.SHIFT
+        ).perform()
+        assert duo.driver.switch_to.active_element == radio, f"Shift+Tab missed the {group} choice"
+
+    assert _subplots(duo) == 1  # five stations: one chart
+    auto = duo.find_element(f"#{ids.CHART_MODE} input[value='auto']")
+    duo.driver.execute_script("arguments[0].focus();", auto)
+    ActionChains(duo.driver).send_keys(Keys.ARROW_RIGHT, Keys.ARROW_RIGHT).perform()
+    panels = duo.find_element(f"#{ids.CHART_MODE} input[value='panels']")
+    assert duo.driver.switch_to.active_element == panels
+    assert panels.is_selected() and not auto.is_selected()
+    wait_for(lambda: _subplots(duo) == 5, 30, "a panel per station after the arrow keys")
+    ActionChains(duo.driver).send_keys(Keys.ARROW_LEFT).perform()  # One chart
+    wait_for(lambda: _subplots(duo) == 1, 30, "one chart again after the left arrow")
+
+
+def _overlaps(first: dict[str, float], second: dict[str, float]) -> bool:
+    return not (
+        first["right"] <= second["left"]
+        or second["right"] <= first["left"]
+        or first["bottom"] <= second["top"]
+        or second["bottom"] <= first["top"]
+    )
+
+
+def _scroll_to_end(duo, scroller) -> None:
+    """Scroll a box sideways to its end, as a swipe does."""
+    duo.driver.execute_script("arguments[0].scrollLeft = arguments[0].scrollWidth;", scroller)
+
+
+def _on_screen(duo, element, width: int) -> bool:
+    box = _box(duo, element)
+    return box["left"] >= 0 and box["right"] <= width
+
+
+def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
+    """At 390x844: a small map, the chart on the first screen, its label clear, grids swipe."""
+    duo = dash_duo
+    duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+    keys = {record.config: record.key for record in shipped_store().entries()}
+    default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
+    duo.driver.get(f"{duo.server_url}/?model={default}&compare={default},{article}")
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
+    width, height = PHONE["width"], PHONE["height"]
+    page = duo.driver.execute_script("return [document.documentElement.scrollWidth, innerWidth];")
+    assert page[0] <= width, f"the page scrolls sideways: {page}"
+    station_map = _box(duo, duo.find_element(f"#{ids.MAP}"))
+    assert station_map["bottom"] - station_map["top"] <= height / 5  # a fifth of the screen
+    plot = duo.find_element(f"#{ids.CHART} .main-svg")
+    assert _box(duo, plot)["top"] < height - 50  # the chart starts on the first screen
+
+    _into_view(duo, plot)
+    ActionChains(duo.driver).move_to_element(plot).perform()  # the mode bar shows on hover
+    cutoff = duo.find_element(f"#{ids.CHART} .annotation")
+    assert cutoff.text.startswith("cutoff")
+    modebar = duo.find_element(f"#{ids.CHART} .modebar")
+    assert modebar.is_displayed()
+    assert not _overlaps(_box(duo, modebar), _box(duo, cutoff))
+
+    for grid, last, scroller in (
+        (ids.STATION_TABLE, "months", ".scroll-grid"),  # the box around the grid scrolls
+        (ids.COMPARE_TABLE, "train_seconds", f"#{ids.COMPARE_TABLE} .ag-center-cols-viewport"),
+    ):
+        wait_for(lambda g=grid: _grid_text(duo, g, "model_mae"), 30, f"rows in {grid}")
+        header = duo.find_element(f"#{grid} .ag-header-cell[col-id='{last}']")
+        top = _box(duo, header)["top"]
+        duo.driver.execute_script("window.scrollBy(0, arguments[0]);", top - height / 2)
+        assert not _on_screen(duo, header, width)  # off the narrow screen at first
+        _scroll_to_end(duo, duo.find_element(scroller))
+        wait_for(lambda h=header: _on_screen(duo, h, width), 10, f"the {last} column after a swipe")
+
+
+def _serious_violations(duo) -> list[dict[str, str]]:
+    """axe-core's serious and critical violations on the page as it is now (upstream's aside)."""
+    duo.driver.execute_script(AXE.read_text(encoding="utf-8"))
+    duo.driver.set_script_timeout(120)
+    found = duo.driver.execute_async_script(AXE_RUN)
+    return [
+        violation
+        for violation in found
+        if violation["impact"] in ("serious", "critical")
+        and not any(
+            rule == violation["rule"] and fragment in violation["html"]
+            for rule, fragment in UPSTREAM
+        )
+    ]
+
+
+def test_no_serious_accessibility_violations(dash_duo):
+    """axe-core finds no serious or critical violation on the first page, nor after a training."""
+    require(AXE.is_file(), f"axe-core not installed (no {AXE}): run `npm ci`")
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
+    wait_for(lambda: _grid_text(duo, ids.STATION_TABLE, "station"), 30, "the per-station grid")
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    assert _serious_violations(duo) == []
+
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "In the cache", timeout=20)
+    _click(duo, ids.TRAIN)  # the built-in recipe's settings: the shipped model, at once
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
+    assert _serious_violations(duo) == []
+
+
+def _into_view(duo, element) -> None:
+    """Scroll an element to the middle of the window at once, so a pointer can hit it.
+
+    Bootstrap turns on smooth scrolling: after WebDriver's own scrolling the element is still
+    moving, and a click lands where it was (on whatever is there, or on nothing) unless the
+    page is idle. An instant scroll leaves it where the click is aimed.
+    """
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
+
+
+def _settled(duo) -> bool:
+    """No callback is pending: Dash marks a component it is updating with data-dash-is-loading."""
+    return not duo.driver.execute_script(
+        "return document.querySelectorAll('[data-dash-is-loading]').length;"
+    )
+
+
+def _served_maes(duo) -> list[float]:
+    return [float(text) for text in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+
+
+def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
+    """A header click sorts the per-station grid; Enter on the focused header reverses it."""
+    duo = dash_duo
+    wait_for(lambda: len(_grid_text(duo, ids.STATION_TABLE, "station")) == 5, 60, "five rows")
+    wait_for(lambda: _settled(duo), 30, "the page's callbacks to finish")
+    served = _served_maes(duo)
+    assert served != sorted(served)  # in station order, not already sorted
+    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
+    _into_view(duo, header)
+    ActionChains(duo.driver).move_to_element(header).click().perform()
+    wait_for(lambda: _served_maes(duo) == sorted(served), 20, "an ascending sort by served MAE")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert duo.driver.switch_to.active_element == header  # the click left the focus there
+    ActionChains(duo.driver).send_keys(Keys.ENTER).perform()
+    wait_for(
+        lambda: _served_maes(duo) == sorted(served, reverse=True),
+        20,
+        "a descending sort from the keyboard",
+    )
+    assert header.get_attribute("aria-sort") == "descending"

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 from dash import no_update
-from helpers import BROWSER_SESSION
+from helpers import BROWSER_SESSION, fill_disk
 
 from dashboard import access, create_app, form, ids
 from dashboard.callbacks import (
@@ -48,13 +48,14 @@ from dashboard.shipped import shipped_store
 from dashboard.sources import (
     VARIABLE,
     InputError,
+    find_record,
     load_dataset,
     save_upload,
     upload_path,
     user_store,
 )
 from dashboard.validate import parse_form
-from dashboard.view import update_view
+from dashboard.view import station_options, update_view
 from model import DEFAULT, Dataset, Record, fingerprint, key_for, read_monthly
 
 STATIONS = ["Cairns", "Darwin"]
@@ -222,9 +223,8 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
 def test_scores_say_how_far_ahead_the_network_correction_is_used(
     settings, dataset, key, factors, expected
 ):
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    path.write_text(json.dumps({**record, "shrinkage": factors}) + "\n")
+    store = user_store(settings)
+    store.write_record(dataclasses.replace(store.record(key), shrinkage=factors))
     _, note, _, _ = update_scores(settings, as_view(STATIONS, key, dataset))
     assert expected in note
 
@@ -238,10 +238,12 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
     before = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
-    path = user_store(settings).record_path(key)
-    record = json.loads(path.read_text())
-    record["predictions"]["model"] = [value + 5 for value in record["predictions"]["model"]]
-    path.write_text(json.dumps(record) + "\n")  # another size, so another version of the file
+    store = user_store(settings)
+    record = store.record(key)
+    served = [value + 5 for value in record.predictions["model"]]
+    store.write_record(  # another file, so another version of it
+        dataclasses.replace(record, predictions={**record.predictions, "model": served})
+    )
     after = network_line(
         update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
     )
@@ -502,6 +504,71 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
+
+
+@pytest.mark.parametrize("damage", ["better metric", "cut short"])
+def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, dataset, key, damage):
+    record_file = user_store(settings).record_path(key)
+    if damage == "better metric":
+        data = json.loads(record_file.read_text())
+        data["metrics"]["model"]["mae"] = 0.01  # flattering, and never computed
+        record_file.write_text(json.dumps(data))
+        reason = "record does not match its recorded record_sha256 (edited or damaged)"
+    else:
+        record_file.write_text(record_file.read_text()[:500])
+        reason = "unreadable record"
+    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    assert f"model {key} cannot be used" in text(note) and reason in text(note)
+    assert "0.01" not in json.dumps(figure)
+    flask.g.session_id = "another-session-0123456789abcdefg"
+    assert key not in str(update_models(settings, as_view(STATIONS, None, dataset)))
+    flask.g.session_id = BROWSER_SESSION
+    claim(settings, key)  # who trained it may delete it
+    listed = update_models(settings, as_view(STATIONS, None, dataset))
+    assert f"Model {key} damaged" in text(listed) and reason in text(listed)
+    question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)[-1]
+    assert question.startswith(f"Delete the damaged model {key}?")
+    version, message = delete_model(settings, key, 3)
+    assert version == 4 and text(message) == f"Deleted the damaged model {key}."
+    assert not list(user_store(settings).folder.glob(f"{key}.*"))
+    assert key not in text(update_models(settings, as_view(STATIONS, None, dataset)))
+
+
+def test_an_upload_on_a_full_disk_says_so_and_keeps_nothing(small_disk):
+    settings = Settings(cache_dir=small_disk / "cache", use_shipped=False)
+    settings.cache_dir.mkdir()
+    fill_disk(small_disk)
+    rows = "Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
+        f"2015-{m:02d}-{d:02d},Alpha,{10 + m},{20 + m},0\n"
+        for m in range(1, 13)
+        for d in range(1, 29)
+    )
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(rows.encode()), "alpha.csv")
+    assert event is no_update
+    assert text(message) == (
+        "The server's disk is full: alpha.csv could not be written, so nothing was saved."
+    )
+    assert [path.name for path in small_disk.rglob("*") if path.is_file()] == ["filler"]
+
+
+@pytest.mark.slow
+def test_a_training_on_a_full_disk_says_so_and_keeps_nothing(
+    small_disk, small_monthly, tiny_config
+):
+    settings = Settings(cache_dir=small_disk / "cache", base_config=tiny_config, use_shipped=False)
+    dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
+
+    def files() -> list[str]:
+        return sorted(path.name for path in small_disk.rglob("*") if path.is_file())
+
+    before = files()  # the upload, from before the disk filled
+    fill_disk(small_disk)
+    shown, message = train_model(settings, [].append, form_values(tiny_config), on(dataset))
+    assert shown is no_update
+    assert text(message) == (
+        "The server's disk is full: the trained model could not be written, so nothing was saved."
+    )
+    assert files() == sorted([*before, "filler"])
 
 
 def test_an_uploaded_data_set_is_read_once_per_version_of_its_file(settings, uploaded):
@@ -791,6 +858,100 @@ def test_a_forged_trained_key_is_not_remembered(forged):
     assert remember_trained("abc123", [forged, "abc"]) == ["abc", "abc123"]
 
 
+def _placed_upload(positions: dict[str, str]) -> bytes:
+    """A year of days for each station, with Latitude,Longitude cells as given."""
+    rows = ["Date,Location,MinTemp,MaxTemp,Rainfall,Latitude,Longitude"]
+    rows += [
+        f"2015-{m:02d}-{d:02d},{station},{5 + m},{15 + m},0,{position}"
+        for station, position in positions.items()
+        for m in range(1, 13)
+        for d in range(1, 13)
+    ]
+    return "\n".join(rows).encode()
+
+
+def _map_points(figure) -> dict[str, tuple[float, float]]:
+    return {
+        station: (lat, lon)
+        for trace in figure["data"]
+        for station, lat, lon in zip(trace["customdata"], trace["lat"], trace["lon"], strict=True)
+    }
+
+
+def test_an_upload_places_the_stations_it_gives_a_position_and_lists_the_others(settings):
+    """Seattle by its columns, Sydney by the known table; Nowhere is named under the map."""
+    csv = _placed_upload({"Seattle": "47.6062,-122.3321", "Sydney": ",", "Nowhere": ","})
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "placed.csv")
+    assert "Using placed.csv: 3 stations" in text(message)
+    view = update_view(settings, ids.UPLOADED, event, None, "")[0]
+    figure, note = update_map(settings, view)  # read back from the saved upload
+    go.Figure(figure)
+    assert _map_points(figure) == {"Seattle": (47.606, -122.332), "Sydney": (-33.87, 151.21)}
+    assert note == (
+        "Not on the map (no position): Nowhere. Add Latitude and Longitude columns to your "
+        "file to place them."
+    )
+    lat, lon = (
+        figure["layout"]["geo"]["lataxis"]["range"],
+        figure["layout"]["geo"]["lonaxis"]["range"],
+    )
+    assert lat[0] < -33.87 and lat[1] > 47.606 and lon[0] < -122.332 and lon[1] > 151.21
+
+
+def test_an_upload_without_positions_lists_its_stations_under_the_map(settings):
+    csv = _placed_upload({"Alpha": ",", "Beta": ","}).replace(b",,", b"")
+    event, _ = upload_data(
+        settings, ids.UPLOAD, _data_url(csv.replace(b",Latitude,Longitude", b"")), "a.csv"
+    )
+    view = update_view(settings, ids.UPLOADED, event, None, "")[0]
+    figure, note = update_map(settings, view)
+    assert "No positions to show" in str(figure)
+    assert note.startswith("Not on the map (no position): Alpha, Beta.")
+    assert update_map(settings, as_view(STATIONS))[1] is None  # every built-in station is placed
+
+
+def test_a_bad_position_in_an_upload_changes_nothing(settings):
+    csv = _placed_upload({"Seattle": "47.6,-122.3", "Moon": "95,10"})
+    event, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "placed.csv")
+    assert event is no_update
+    assert "placed.csv: column Latitude, row 146: not a number from -90 to 90 ('95')" in text(
+        message
+    )
+    assert not settings.uploads_dir.exists() or not any(settings.uploads_dir.iterdir())
+
+
+def test_the_station_list_marks_stations_without_a_forecast(settings, key, monthly):
+    """Melbourne (gaps before the cutoff) says why before it is picked; other stations do not."""
+    view, _, _, options, *_ = update_view(settings, None, None, None, "")
+    labels = {option["value"]: option["label"] for option in options}
+    cutoff = find_record(settings, view["model"]).cutoff
+    assert labels["Melbourne"] == (
+        f"Melbourne (VIC) - no forecast: too many missing months in the 18 months up to {cutoff}"
+    )
+    assert labels["Cairns"] == "Cairns (QLD)"
+    assert sum("no forecast" in label for label in labels.values()) == sum(
+        station not in find_record(settings, view["model"]).per_location
+        for station in monthly["location"].unique()
+    )
+    early = monthly[monthly["location"] == "Cairns"].assign(location="Early")
+    early = early[early["month"] <= "2015-06"]
+    marked = station_options(pd.concat([monthly, early]), find_record(settings, key))
+    assert {
+        "label": "Early (Other) - no forecast: data end in Jun 2015, before the held-out months",
+        "value": "Early",
+    } in marked
+    assert not any("no forecast" in o["label"] for o in station_options(monthly, None))
+
+
+def test_the_station_marks_follow_the_model_shown(settings, key, monthly):
+    """Showing another model rewrites the station list (and its value, which it would drop)."""
+    view = as_view(STATIONS, None)
+    _, _, stations, options, *_ = update_view(settings, ids.VIEW_MODEL, key, view, "")
+    assert stations == STATIONS and any("no forecast" in o["label"] for o in options)
+    unchanged = update_view(settings, ids.STATIONS, ["Darwin"], as_view(STATIONS, key), "")
+    assert unchanged[3] is no_update
+
+
 def test_only_its_trainer_or_the_operator_deletes_a_model_others_hide_it(
     settings, dataset, key, article_record
 ):
@@ -895,7 +1056,7 @@ def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
     figures = [
         update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
         update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
-        update_map(settings, view),
+        update_map(settings, view)[0],
         update_scores(settings, view)[3],
         update_compare(settings, view, ["model", "network"])[0],
         loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -167,14 +169,14 @@ def test_a_station_name_is_shown_as_text_never_as_markup(view, panels):
 
 def test_station_map_hover_shows_a_station_name_as_text(monthly):
     table = stations_of(monthly).assign(name=MARKUP)
-    texts = _figure_texts(station_map(table, ["Darwin"]))
+    texts = _figure_texts(station_map(table, ["Darwin"], "None"))
     assert texts and not any("<a" in text for text in texts)
     assert f"{SHOWN} (NT)" in texts
 
 
 def test_station_map_colours_the_selection(monthly):
     table = stations_of(monthly)
-    figure = go.Figure(station_map(table, ["Darwin", "Hobart"]))
+    figure = go.Figure(station_map(table, ["Darwin", "Hobart"], "None"))
     chosen = figure.data[1]
     assert list(chosen.customdata) == ["Darwin", "Hobart"]
     assert list(chosen.marker.color) == list(station_colours(["Darwin", "Hobart"]).values())
@@ -229,3 +231,19 @@ def test_small_figures(view):
     assert len(go.Figure(step_figure(steps)).data) == 5
     assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text
+
+
+def test_station_map_frames_every_station_in_a_square_that_keeps_a_zoom(monthly):
+    """The box holds every station, as tall as wide on the map; the data set names the zoom."""
+    table = stations_of(monthly)
+    figure = station_map(table, ["Darwin"], "None")
+    geo = figure["layout"]["geo"]
+    (south, north), (west, east) = geo["lataxis"]["range"], geo["lonaxis"]["range"]
+    assert south < table["lat"].min() and north > table["lat"].max()
+    assert west < table["lon"].min() and east > table["lon"].max()
+    tall = math.log(math.tan(math.pi / 4 + math.radians(north) / 2)) - math.log(
+        math.tan(math.pi / 4 + math.radians(south) / 2)
+    )
+    assert tall == pytest.approx(math.radians(east - west))
+    assert figure["layout"]["uirevision"] == "None" and figure["layout"]["dragmode"] == "pan"
+    go.Figure(figure)

@@ -13,6 +13,7 @@ from model.data import (
     EMBEDDED_MONTHLY,
     build_embedded,
     fill_short_gaps,
+    positions_of,
     read_monthly,
     series_table,
     write_monthly,
@@ -150,3 +151,77 @@ def test_fingerprint_changes_when_the_data_changes(small_monthly):
     changed.loc[0, "temp"] += 0.1
     assert fingerprint(changed, "temp") != before
     assert fingerprint(small_monthly.copy(), "temp") == before
+
+
+PLACED = "Date,Location,MinTemp,MaxTemp,Rainfall,Latitude,Longitude\n"
+
+
+def placed_body(stations: dict[str, str]) -> str:
+    """A year of days for each station, its Latitude,Longitude cells as given."""
+    days = pd.date_range("2010-01-01", "2010-12-31")
+    return "".join(
+        f"{day:%Y-%m-%d},{station},10,20,0,{position}\n"
+        for station, position in stations.items()
+        for day in days
+    )
+
+
+def test_uploaded_positions_place_their_stations_and_survive_the_monthly_file(tmp_path):
+    body = placed_body({"Seattle": "47.60621,-122.33207", "Nowhere": ","})
+    monthly = aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body, PLACED)))
+    assert positions_of(monthly).to_dict("index") == {"Seattle": {"lat": 47.606, "lon": -122.332}}
+    write_monthly(monthly, tmp_path / "monthly.csv")
+    again = read_monthly(tmp_path / "monthly.csv")
+    pd.testing.assert_frame_equal(again, monthly, check_exact=True, check_dtype=False)
+    assert fingerprint(again, "temp") == fingerprint(monthly, "temp")
+
+
+def test_positions_are_part_of_the_fingerprint_and_empty_ones_are_none(tmp_path):
+    """Moving a station makes another data set; a file whose positions are all empty does not."""
+
+    def read(body: str, header: str = PLACED) -> pd.DataFrame:
+        return aggregate_monthly(read_daily_csv(daily_csv(tmp_path, body, header)))
+
+    assert fingerprint(read(placed_body({"A": "1,2"})), "temp") != fingerprint(
+        read(placed_body({"A": "1,3"})), "temp"
+    )
+    empty = read(placed_body({"A": ","}))
+    bare = read(
+        placed_body({"A": ""}).replace(",\n", "\n"), PLACED.replace(",Latitude,Longitude", "")
+    )
+    assert "lat" not in empty and fingerprint(empty, "temp") == fingerprint(bare, "temp")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "2010-01-01,A,10,20,0,-91,150\n",
+            "column Latitude, row 2: not a number from -90 to 90 ('-91')",
+        ),
+        (
+            "2010-01-01,A,10,20,0,-33,180.5\n",
+            "column Longitude, row 2: not a number from -180 to 180 ('180.5')",
+        ),
+        (
+            "2010-01-01,A,10,20,0,north,150\n",
+            "column Latitude, row 2: not a number from -90 to 90 ('north')",
+        ),
+        ("2010-01-01,A,10,20,0,-33,\n", "column Longitude, row 2: empty while Latitude is given"),
+        ("2010-01-01,A,10,20,0,,150\n", "column Latitude, row 2: empty while Longitude is given"),
+        (
+            "2010-01-01,A,10,20,0,-33,150\n2010-01-02,A,10,20,0,-34,150\n",
+            "column Latitude, row 3: station 'A' has Latitude -33 on an earlier row",
+        ),
+    ],
+)
+def test_a_bad_position_is_named_by_column_row_and_value(tmp_path, body, expected):
+    with pytest.raises(DataError) as raised:
+        read_daily_csv(daily_csv(tmp_path, body, PLACED))
+    assert expected in str(raised.value)
+
+
+def test_a_latitude_without_a_longitude_column_is_refused(tmp_path):
+    header = "Date,Location,MinTemp,MaxTemp,Rainfall,Latitude\n"
+    with pytest.raises(DataError, match="column Latitude needs a column Longitude"):
+        read_daily_csv(daily_csv(tmp_path, "2010-01-01,A,10,20,0,-33\n", header))

@@ -131,22 +131,95 @@ def test_entries_list_and_delete(copied):
     assert not list(store.folder.glob("*.tmp*"))
 
 
-def test_delete_removes_the_lock_file_unless_a_training_holds_it(trained, tmp_path):
+def test_no_lock_file_stays_after_a_training_nor_after_a_delete_unless_one_holds_it(
+    trained, tmp_path
+):
     session_store, record = trained
     key = record.key
-    for name in ("kept", "held"):
-        shutil.copytree(session_store.folder, tmp_path / name)
-    kept, held = Store(tmp_path / "kept"), Store(tmp_path / "held")
-
-    def files(store: Store) -> list[str]:
-        return sorted(path.name for path in store.folder.glob(f"{key}.*"))
-
-    assert files(kept) == [f"{key}.json", f"{key}.keras", f"{key}.lock"]  # left by training
-    assert kept.delete(key) and files(kept) == []
+    assert not list(session_store.folder.glob("*.lock"))  # the training removed its own
+    shutil.copytree(session_store.folder, tmp_path / "held")
+    held = Store(tmp_path / "held")
     with FileLock(str(held.folder / f"{key}.lock")):  # as get_or_train holds it while training
         assert held.delete(key)
-    assert files(held) == [f"{key}.lock"]
-    assert held.delete(key) is False and files(held) == []
+        assert sorted(path.name for path in held.folder.iterdir()) == [f"{key}.lock"]
+    assert held.delete(key) is False and list(held.folder.iterdir()) == []
+
+
+def test_a_lock_file_removed_by_its_holder_still_keeps_the_next_two_apart(store):
+    """The holder removes the lock file as it lets go; the process that was waiting then holds
+    the lock at that path, so a third one cannot take it too (and train the key twice)."""
+    key = "a" * 20
+    hold = (
+        f"import sys, time; from model import Store; store = Store({str(store.folder)!r})\n"
+        f"with store._training_lock({key!r}):\n"
+        "    print('held', flush=True); time.sleep(2)"
+    )
+    probe = (
+        "from filelock import FileLock, Timeout\n"
+        f"try: FileLock({str(store.folder / f'{key}.lock')!r}, timeout=0).acquire()\n"
+        "except Timeout: print('busy')\n"
+        "else: print('taken')"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    with store._training_lock(key):  # waits for the holder
+        assert holder.wait(timeout=60) == 0
+        third = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        assert third.stdout.strip() == "busy"
+    assert list(store.folder.iterdir()) == []
+
+
+@pytest.fixture
+def shipped_copy(built_in, default_record, tmp_path):
+    """A store holding a copy of the built-in default model: (store, its record file)."""
+    store = Store(tmp_path / "copy")
+    for suffix in (".json", ".keras"):
+        shutil.copy(built_in.folder / f"{default_record.key}{suffix}", store.folder)
+    return store, store.record_path(default_record.key)
+
+
+@pytest.mark.parametrize("edit", ["better metric", "digest removed", "digest of the old text"])
+def test_a_record_edited_by_hand_is_refused_and_not_listed(shipped_copy, edit):
+    store, record_file = shipped_copy
+    key = record_file.stem
+    data = json.loads(record_file.read_text())
+    if edit == "better metric":
+        data["metrics"]["model"]["mae"] = 0.1
+    elif edit == "digest removed":
+        del data["record_sha256"]
+    else:
+        data["per_step_mae"]["model"][0] = 0.2
+    record_file.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match=f"store entry {key}: record does not match its recorded"):
+        store.record(key)
+    assert store.entries() == []
+    assert "does not match its recorded record_sha256" in store.damaged()[key]
+
+
+def test_a_network_changed_in_place_after_it_was_verified_is_refused(shipped_copy):
+    """Verified entries are remembered per file version: a later edit is still caught."""
+    store, record_file = shipped_copy
+    key = record_file.stem
+    assert store.entries() and store.verify(key).key == key  # verified, and remembered
+    network = store.folder / f"{key}.keras"
+    with network.open("r+b") as handle:  # same inode, same size, other bytes
+        handle.seek(100)
+        byte = handle.read(1)
+        handle.seek(100)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(StoreError, match="network file does not match its recorded sha256"):
+        store.verify(key)
+    assert store.entries() == []
+
+
+def test_an_entry_with_an_unreadable_record_is_deleted_with_all_its_files(shipped_copy):
+    store, record_file = shipped_copy
+    key = record_file.stem
+    record_file.write_bytes(b"\xff{ not json")
+    (store.folder / f"{key}.lock").touch()
+    assert "unreadable record" in store.damaged()[key]
+    assert store.delete(key)
+    assert list(store.folder.iterdir()) == [] and store.damaged() == {}
 
 
 def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):

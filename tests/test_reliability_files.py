@@ -15,7 +15,7 @@ import pytest
 
 from model import Store, StoreError
 from model.network import import_keras
-from model.store import sha256_of
+from model.store import RECORD_DIGEST, record_digest, sha256_of
 
 pytestmark = pytest.mark.timeout(120)
 FORGED_KEY = "f0f0f0f0f0f0f0f0f0f0"
@@ -39,6 +39,7 @@ def forge_entry(store: Store, genuine_key: str, network: Path) -> str:
     if network != target:
         shutil.copy(network, target)
     record.update(key=FORGED_KEY, network_sha256=sha256_of(target))
+    record[RECORD_DIGEST] = record_digest(record)  # an unkeyed digest: anyone can recompute it
     (store.folder / f"{FORGED_KEY}.json").write_text(json.dumps(record), encoding="utf-8")
     return FORGED_KEY
 

@@ -61,6 +61,7 @@ def test_eight_processes_asking_at_once_train_exactly_once(tmp_path, data_file):
     assert entry_files(store) == [f"{key}.json", f"{key}.keras"]
     assert [entry.key for entry in store.entries()] == [key]
     assert temporaries(store) == []
+    assert not list(cache.glob("*.lock"))  # the trainer removed it; the waiters left none
 
 
 def check_store(store: Store, monthly) -> list[str]:
