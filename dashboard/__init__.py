@@ -14,7 +14,7 @@ from dash import Dash, Output
 
 from model import short_repr
 
-from . import session
+from . import jobs, session
 from .background import make_manager
 from .health import HEALTH_PATH, find_problem
 from .layout import build_layout
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
     _refuse_unknown_callbacks(app)
     _send_security_headers(app)
     session.install(app, settings.operator_token)
+    jobs.install(app, settings)  # after session: it reads the request's session
     cache_versioned_assets(app)
     return app
 

@@ -28,6 +28,12 @@ def make_manager(settings: Settings) -> CeleryManager | DiskcacheManager:
     """A CeleryManager on the settings' Redis, or a DiskcacheManager in the store's jobs folder."""
     if settings.redis_url:
         return CeleryManager(make_celery(settings.redis_url))
+    import multiprocess  # type: ignore[import-untyped]  # the process library of Dash's jobs
+
+    # Jobs come from a fork server, not forked from the threaded web process: a fork taken while
+    # another request thread holds a lock (sqlite's, in the job cache) blocks the job forever.
+    multiprocess.set_start_method("forkserver", force=True)
+    multiprocess.set_forkserver_preload(["dashboard"])
     return DiskcacheManager(HealingCache(str(settings.jobs_dir)))
 
 

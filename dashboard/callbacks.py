@@ -36,7 +36,7 @@ from model import (
     short_repr,
 )
 
-from . import access, form, ids, session
+from . import access, form, ids, jobs, session
 from .figures import (
     COMPARE_PANELS,
     MAP_HEIGHT,
@@ -745,32 +745,51 @@ def train_model(
             f"Cached: {describe(record.config)} was trained before and is shown now.", "info"
         )
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
-    set_progress((0, "starting...", loss_figure(history)))
+
+    def show(percent: int, label: str, figure: Any = no_update) -> None:
+        """Report to the page, and note it for a page loaded later (after a reload)."""
+        set_progress((percent, label, figure))
+        jobs.note_progress(settings, percent, label)
 
     def report(epoch) -> None:
-        label = f"epoch {epoch.epoch} of {epoch.epochs}"
+        still_wanted()  # between epochs: stop if the page has gone or asked to stop
+        percent, label = (
+            round(100 * epoch.epoch / epoch.epochs),
+            f"epoch {epoch.epoch} of {epoch.epochs}",
+        )
         if epoch.stage:
-            set_progress(
-                (round(100 * epoch.epoch / epoch.epochs), f"{epoch.stage}: {label}", no_update)
-            )
+            show(percent, f"{epoch.stage}: {label}")
             return
         history["loss"].append(epoch.loss)
         if epoch.val_loss is not None:
             history["val_loss"].append(epoch.val_loss)
-        set_progress((round(100 * epoch.epoch / epoch.epochs), label, loss_figure(history)))
+        show(percent, label, loss_figure(history))
+
+    def queued(position: int) -> None:
+        show(0, f"queued: number {position} in line", loss_figure(history))
 
     try:
-        record, cached = user_store(settings).get_or_train(
-            config, data.monthly, progress=report, data_print=data.fingerprint
-        )
+        with jobs.admit(settings, queued) as still_wanted:
+            show(0, "starting...", loss_figure(history))
+            try:
+                record, cached = user_store(settings).get_or_train(
+                    config, data.monthly, progress=report, data_print=data.fingerprint
+                )
+            except jobs.Stopped:
+                show(0, "stopped, nothing saved")
+                raise
+            show(100, f"epoch {record.epochs_run} of {config.epochs}, done", loss_figure(history))
     except DataError as error:
         return no_update, alert(f"Not trained: {error}")
+    except jobs.Refused as error:
+        return no_update, alert(f"Not trained: {error}.", "warning")
+    except jobs.Stopped as error:
+        return no_update, alert(f"Training stopped: {error}; nothing was saved.", "warning")
     except OSError as error:
         log.error("training %s not saved: %s", describe(config), error)
         return no_update, alert(not_saved(error, "the trained model"))
     if not cached:
         access.claim_model(settings, record.key, session.current())
-    set_progress((100, f"epoch {record.epochs_run} of {config.epochs}, done", loss_figure(history)))
     served, network = (_mae(record.metrics, m) for m in (SERVED, NETWORK))
     return record.key, alert(
         f"Trained {describe(record.config)} in {record.train_seconds:.0f} s: served MAE "
@@ -799,6 +818,33 @@ def training_panel(event: str | None, view: Any, trained: Any, running: Any) -> 
     if running or (model is not None and model == trained):
         return (no_update,) * 4
     return (None, *idle)
+
+
+def follow_earlier_training(
+    settings: Settings, event: str | None, following: bool, busy_here: bool
+) -> tuple:
+    """Show, and let Cancel stop, a training of this session that this page did not start.
+
+    Such a training was started by this page before a reload (or by another tab). `event`:
+    ids.CANCEL on a click, else a tick; `following`: this page shows one already;
+    `busy_here`: this page runs a training of its own. Returns (percent, label, Train
+    disabled, Cancel disabled, progress box style, message, watch disabled).
+    """
+    if not following and (event == ids.CANCEL or busy_here):  # the page's own training
+        return (*(no_update,) * 6, True if event != ids.CANCEL else no_update)
+    sent = session.current()
+    if not sent or not jobs.is_running(settings, sent):
+        if not following:  # nothing to follow: the page's own trainings show themselves
+            return (*(no_update,) * 6, True)
+        percent, label = jobs.last_progress(settings, sent) if sent else (0, "ended")
+        message = alert(f"The training started before this page was loaded ended: {label}.", "info")
+        return percent, label, False, True, no_update, message, True
+    if event == ids.CANCEL:
+        jobs.request_stop(settings, sent)
+        log.info("training from before a reload: stop asked from the page")
+    percent, label = jobs.last_progress(settings, sent)
+    label = f"{label} (started before this page loaded)"
+    return percent, label, True, False, {"display": "block"}, no_update, False
 
 
 # Your data -----------------------------------------------------------------------------------

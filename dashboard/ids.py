@@ -46,6 +46,7 @@ PROGRESS = "progress"
 PROGRESS_BOX = "progress-box"
 LOSS_CHART = "loss-chart"
 TRAIN_MESSAGE = "train-message"
+JOB_WATCH = "job-watch"  # an interval: follows a training this page did not start (a reload)
 
 # Compare
 COMPARE = "compare"  # keys of the models on the comparison chart (2 to 4)

@@ -366,6 +366,7 @@ def _retrain_card(base: TrainConfig) -> dbc.Card:
                 **{"data-name": "Training progress"},  # type: ignore[arg-type]
             ),
             html.Div(id=ids.TRAIN_MESSAGE),
+            dcc.Interval(id=ids.JOB_WATCH, interval=1000),
             html.Small(note, className="text-muted"),
         ],
         className="h-100",

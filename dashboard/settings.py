@@ -26,6 +26,8 @@ class Settings:
         upload_max_age_days: an upload no session has used for this long is removed.
         use_shipped: also offer the default model shipped in dashboard/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
+        max_trainings: how many trainings run at once on this store; the rest wait in a queue.
+        job_grace_seconds: a training whose page has sent nothing for this long is stopped.
         operator_token: signs a browser in as the operator at /operator, who may delete any
             model from the page; None: only the command line deletes others' models.
     """
@@ -39,6 +41,8 @@ class Settings:
     use_shipped: bool = True
     default_stations: tuple[str, ...] = DEFAULT_STATIONS
     log_level: str = "INFO"
+    max_trainings: int = field(default_factory=lambda: os.cpu_count() or 1)
+    job_grace_seconds: float = 60.0
     operator_token: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -52,6 +56,8 @@ class Settings:
         TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS: days after which an unused upload is removed
             (default 30).
         TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
+        TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (default: the number of cores).
+        TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (default 60).
         TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (default: none).
         """
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
@@ -62,6 +68,8 @@ class Settings:
             uploads_quota_mb=_positive("TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", 500, "MB"),
             upload_max_age_days=_positive("TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", 30, "days"),
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
+            max_trainings=_count("TEMPERATURE_FORECAST_MAX_TRAININGS", os.cpu_count() or 1),
+            job_grace_seconds=_positive("TEMPERATURE_FORECAST_JOB_GRACE_S", 60, "seconds"),
             operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
         )
 
@@ -92,3 +100,11 @@ def _positive(variable: str, default: float, unit: str) -> float:
     if not 0 < number < float("inf"):
         raise ValueError(f"{variable} ({text!r}) is not a positive number of {unit}")
     return number
+
+
+def _count(variable: str, default: int) -> int:
+    """A positive whole number from an environment variable, or ValueError naming it."""
+    number = _positive(variable, default, "trainings")
+    if not number.is_integer():
+        raise ValueError(f"{variable} ({os.environ[variable]!r}) is not a whole number")
+    return int(number)

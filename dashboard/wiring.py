@@ -227,6 +227,26 @@ def register(app: Dash, settings: Settings) -> None:
     def _moved_on(shown, trained, running):
         return callbacks.training_panel(ids.VIEW, shown, trained, running)
 
+    @app.callback(
+        Output(ids.PROGRESS, "value", **dup),
+        Output(ids.PROGRESS, "label", **dup),
+        Output(ids.TRAIN, "disabled", **dup),
+        Output(ids.CANCEL, "disabled", **dup),
+        Output(ids.PROGRESS_BOX, "style", **dup),
+        Output(ids.TRAIN_MESSAGE, "children", **dup),
+        Output(ids.JOB_WATCH, "disabled"),
+        Input(ids.JOB_WATCH, "n_intervals"),
+        Input(ids.CANCEL, "n_clicks"),
+        State(ids.JOB_WATCH, "disabled"),
+        State(ids.TRAIN, "disabled"),
+        prevent_initial_call=True,
+    )
+    def _follow(ticks, _clicks, watch_off, busy_here):
+        following = not watch_off and (ticks or 0) > 1  # the first tick found one
+        return callbacks.follow_earlier_training(
+            settings, ctx.triggered_id, following, bool(busy_here)
+        )
+
     app.clientside_callback(
         upload_size_check(settings.max_upload_bytes),
         Output(ids.UPLOAD_READY, "data"),

@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import flask
 import pandas as pd
 import pytest
 
@@ -318,3 +320,11 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
 
 
 AFTER_READING = {"all_values_missing", "single_month"}  # refused by aggregation or preparation
+
+
+@contextmanager
+def as_session(session_id: str) -> Iterator[None]:
+    """Act inside a request of this browser session, as a callback or its training job does."""
+    with flask.Flask(__name__).test_request_context():
+        flask.g.session_id = session_id
+        yield

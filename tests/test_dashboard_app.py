@@ -153,16 +153,22 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
         "REDIS_URL",
         "TEMPERATURE_FORECAST_MAX_UPLOAD_MB",
         "TEMPERATURE_FORECAST_LOG_LEVEL",
+        "TEMPERATURE_FORECAST_MAX_TRAININGS",
+        "TEMPERATURE_FORECAST_JOB_GRACE_S",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TEMPERATURE_FORECAST_CACHE", str(tmp_path / "store"))
     settings = Settings.from_env()
     assert (settings.cache_dir, settings.redis_url) == (tmp_path / "store", None)
     assert (settings.max_upload_mb, settings.log_level) == (20, "INFO")
+    assert (settings.max_trainings, settings.job_grace_seconds) == (os.cpu_count(), 60)
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setenv("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", "5")
     monkeypatch.setenv("TEMPERATURE_FORECAST_LOG_LEVEL", "debug")
+    monkeypatch.setenv("TEMPERATURE_FORECAST_MAX_TRAININGS", "3")
+    monkeypatch.setenv("TEMPERATURE_FORECAST_JOB_GRACE_S", "2.5")
     settings = Settings.from_env()
+    assert (settings.max_trainings, settings.job_grace_seconds) == (3, 2.5)
     assert (settings.redis_url, settings.max_upload_bytes) == ("redis://127.0.0.1:1/0", 5 * 2**20)
     assert settings.log_level == "DEBUG"
     app = create_app(settings)
@@ -177,6 +183,8 @@ def test_settings_come_from_the_environment(monkeypatch, tmp_path):
             for value in ("lots", "0", "-3", "inf", "nan")
         ),
         ("TEMPERATURE_FORECAST_LOG_LEVEL", "loud"),
+        *(("TEMPERATURE_FORECAST_MAX_TRAININGS", value) for value in ("two", "0", "1.5")),
+        *(("TEMPERATURE_FORECAST_JOB_GRACE_S", value) for value in ("soon", "-1")),
     ],
 )
 def test_a_bad_setting_in_the_environment_is_named_with_its_value(monkeypatch, name, value):

@@ -588,6 +588,28 @@ def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(dash_duo
     duo.wait_for_contains_text(f"#{ids.NOTICE}", "stopped sharing", timeout=20)
 
 
+def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    _type_number(duo, "epochs", 300)
+    _type_number(duo, "units", 8)
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
+    _click(duo, ids.TRAIN)
+    duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
+    duo.driver.refresh()
+    duo.wait_for_contains_text(f"#{ids.PROGRESS}", "started before this page loaded", timeout=60)
+    assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is not None
+    wait_for(
+        lambda: duo.find_element(f"#{ids.CANCEL}").get_attribute("disabled") is None,
+        20,
+        "Cancel to be enabled for the training from before the reload",
+    )
+    _click(duo, ids.CANCEL)
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "stopped, nothing saved", timeout=120)
+    assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
+    assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
+
+
 def _box(duo, element) -> dict[str, float]:
     return duo.driver.execute_script(BOX, element)
 

@@ -32,10 +32,12 @@ from helpers import AFTER_READING, CORPUS, REPO, entry_files, free_port, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard import session
 from model import Store
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(420)]
 PR_SET_PDEATHSIG = 1
+SESSION_COOKIE = f"{session.COOKIE}={'p' * 32}"  # one browser session: trainings need one
 FORM = {
     "recipe": "default",
     "window": 3,
@@ -166,7 +168,7 @@ def post(url: str, body: dict, query: str = "") -> tuple[int, str]:
     request = urllib.request.Request(
         f"{url}/_dash-update-component{query}",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Cookie": SESSION_COOKIE},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:

@@ -1,0 +1,248 @@
+"""Bounded training: one training per session, a few at a time, stopped when its page is gone.
+
+Every training job, in a diskcache child or a Celery worker, goes through `admit`: it takes its
+session's lock (refused at once when held), then waits its turn in a first-come queue for one of
+`Settings.max_trainings` slots. All of it is file locks in the store's `jobs/` folder, so web
+processes and workers on any machine sharing the store see the same queue, and a killed job
+frees its locks with its process. The web process records when a session's page last sent a
+callback request, a job's start and polls included (`install`); a job whose page has been
+silent for `Settings.job_grace_seconds` stops itself (in the queue, or before its next epoch),
+and nothing is saved. A job also notes its progress for its session (`note_progress`), so a
+page loaded while it runs (after a reload) can show it (`is_running`, `last_progress`) and stop
+it (`request_stop`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import flask
+from dash import Dash
+
+from model import configure_logging, write_atomic
+
+from . import session
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+WAIT_STEP = 0.5  # seconds between looks at the queue
+
+
+class Refused(Exception):
+    """A training this session may not start now; the message says why."""
+
+
+class Stopped(Exception):
+    """A training stopped before it saved anything; the message says why."""
+
+
+def _folder(settings: Settings, name: str) -> Path:
+    folder = settings.jobs_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _session_file(settings: Settings, session_id: str, suffix: str) -> Path:
+    """A file of a session's, named by a hash: the id itself never reaches the disk."""
+    digest = hashlib.sha256(session_id.encode()).hexdigest()[:24]
+    return _folder(settings, "sessions") / f"{digest}.{suffix}"
+
+
+def record_request(settings: Settings, session_id: str) -> None:
+    """Note that this session's page has just sent a callback request: it is still open."""
+    _session_file(settings, session_id, "polled").touch()
+
+
+def seconds_since_request(settings: Settings, session_id: str) -> float:
+    """How long ago this session's page last sent a callback request (infinite if never)."""
+    try:
+        return time.time() - _session_file(settings, session_id, "polled").stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")
+
+
+def install(app: Dash, settings: Settings) -> None:
+    """Record each session's callback requests; forget the diskcache job processes that ended."""
+    endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
+
+    @app.server.before_request
+    def _note_poll() -> None:
+        if flask.request.path == endpoint:
+            sent = session.current()
+            if sent:
+                record_request(settings, sent)
+        if not settings.redis_url:
+            import multiprocess  # type: ignore[import-untyped]  # diskcache's process library
+
+            multiprocess.active_children()  # drops ended jobs' handles (and their pipes)
+
+
+def note_progress(settings: Settings, percent: int, label: str) -> None:
+    """Keep the current session's training progress where a page loaded later finds it."""
+    sent = session.current()
+    if sent:
+        text = json.dumps({"percent": percent, "label": label})
+        path = _session_file(settings, sent, "progress")
+        write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def last_progress(settings: Settings, session_id: str) -> tuple[int, str]:
+    """(percent, label) the session's last training noted; (0, "starting...") if none."""
+    try:
+        noted = json.loads(_session_file(settings, session_id, "progress").read_text("utf-8"))
+        return int(noted["percent"]), str(noted["label"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0, "starting..."
+
+
+def is_running(settings: Settings, session_id: str) -> bool:
+    """Whether a training of this session runs (holds its session lock) now."""
+    descriptor = os.open(_session_file(settings, session_id, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a moment: admit waits it out
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
+
+
+def request_stop(settings: Settings, session_id: str) -> None:
+    """Ask this session's running training to stop before its next epoch."""
+    _session_file(settings, session_id, "stop").touch()
+
+
+def _try_lock(path: Path, patience: float = 0.0) -> int | None:
+    """An open descriptor holding the file's exclusive lock, or None when another holds it.
+
+    Tries for `patience` seconds. Closing the descriptor, or the end of its process, releases
+    the lock.
+    """
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return descriptor
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(descriptor)
+                return None
+            time.sleep(0.05)
+
+
+def _live_tickets(queue: Path, mine: Path) -> list[Path]:
+    """The queue's tickets in order, removing those whose job died (their lock is free)."""
+    live = []
+    for ticket in sorted(queue.glob("*.ticket")):
+        if ticket != mine:
+            stale = _try_lock(ticket)  # recreates a ticket removed meanwhile: removed again
+            if stale is not None:
+                ticket.unlink(missing_ok=True)
+                os.close(stale)
+                continue
+        live.append(ticket)
+    return live
+
+
+def _free_slot(settings: Settings) -> int | None:
+    """The lock of a free training slot, or None when all are taken."""
+    slots = _folder(settings, "slots")
+    for number in range(settings.max_trainings):
+        held = _try_lock(slots / f"{number}.lock")
+        if held is not None:
+            return held
+    return None
+
+
+@contextmanager
+def _slot(
+    settings: Settings, on_wait: Callable[[int], None], check: Callable[[], None]
+) -> Iterator[None]:
+    """Wait first come, first served for a free training slot, and hold it."""
+    queue = _folder(settings, "queue")
+    name = f"{time.time_ns():020d}-{os.getpid()}"
+    draft = queue / f"{name}.draft"
+    ticket = queue / f"{name}.ticket"
+    mine = os.open(draft, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    fcntl.flock(mine, fcntl.LOCK_EX)
+    draft.rename(ticket)  # visible only once locked: an unlocked ticket is a dead job's
+    try:
+        held = _wait_in_line(settings, queue, ticket, on_wait, check)
+    finally:
+        ticket.unlink(missing_ok=True)
+        os.close(mine)
+    try:
+        yield
+    finally:
+        os.close(held)
+
+
+def _wait_in_line(
+    settings: Settings,
+    queue: Path,
+    ticket: Path,
+    on_wait: Callable[[int], None],
+    check: Callable[[], None],
+) -> int:
+    """Wait until the ticket is first in the queue and a slot is free; return the slot's lock."""
+    shown = None
+    while True:
+        check()
+        position = _live_tickets(queue, ticket).index(ticket) + 1
+        if position == 1:
+            held = _free_slot(settings)
+            if held is not None:
+                return held
+        if position != shown:
+            on_wait(position)
+            shown = position
+        time.sleep(WAIT_STEP)
+
+
+@contextmanager
+def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callable[[], None]]:
+    """Run a training of the current session once its turn comes; yield its `check`.
+
+    `on_wait(position)` reports the place in the queue (1: next) while the job waits.
+    `check()` raises Stopped once the page has been silent too long or asked to stop; call it
+    between epochs. Raises Refused when this session already runs a training or sent no
+    session cookie.
+    """
+    if not logging.getLogger().handlers:  # a fresh job process (the fork server's child)
+        configure_logging(settings.log_level)
+    session_id = session.current()
+    if session_id is None:
+        raise Refused("this browser sent no session cookie; reload the page")
+    started = time.time()
+    stop = _session_file(settings, session_id, "stop")
+
+    def check() -> None:
+        if stop.exists():
+            log.info("training stopped from a page loaded after it started")
+            raise Stopped("cancelled from the page")
+        quiet = seconds_since_request(settings, session_id)
+        if quiet > settings.job_grace_seconds:
+            log.info(
+                "training stopped: its page has sent nothing for %.0f s (started %.0f s ago)",
+                quiet,
+                time.time() - started,
+            )
+            raise Stopped(f"its page stopped following it for {quiet:.0f} s")
+
+    with ExitStack() as stack:
+        own = _try_lock(_session_file(settings, session_id, "lock"), patience=1.0)
+        if own is None:
+            raise Refused("a training from this page is already running; wait or cancel it")
+        stack.callback(os.close, own)
+        stop.unlink(missing_ok=True)  # a stop asked of an earlier training
+        stack.enter_context(_slot(settings, on_wait, check))
+        yield check

@@ -1,0 +1,168 @@
+"""Bounded training: one per session, a first-come queue for the slots, stop when unpolled.
+
+The jobs here are threads holding real file locks in a real store folder; each acts in a request
+of its own session, as a training job does (the slow test in test_reliability_jobs.py drives
+real training processes through the app).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from functools import partial
+
+import pytest
+from dash import no_update
+from helpers import as_session, wait_for
+from test_dashboard_callbacks import _request as callback_request
+
+from dashboard import callbacks, create_app, ids, jobs, session
+from dashboard.settings import Settings
+
+VISIBLE = {"display": "block"}
+
+
+class Job(threading.Thread):
+    """A training that holds its slot until `finish` is set; records its queue positions."""
+
+    def __init__(self, settings: Settings, session_id: str) -> None:
+        super().__init__(daemon=True)
+        self.settings, self.session_id = settings, session_id
+        self.positions: list[int] = []
+        self.running = threading.Event()
+        self.finish = threading.Event()
+        self.outcome: Exception | None = None
+
+    def run(self) -> None:
+        jobs.record_request(self.settings, self.session_id)  # the request that started it
+        with as_session(self.session_id):
+            try:
+                with jobs.admit(self.settings, self.positions.append):
+                    self.running.set()
+                    self.finish.wait(30)
+            except (jobs.Refused, jobs.Stopped) as error:
+                self.outcome = error
+
+
+def started(settings: Settings, session_id: str) -> Job:
+    job = Job(settings, session_id)
+    job.start()
+    return job
+
+
+def test_a_second_training_of_a_session_is_refused_at_once(tmp_path):
+    settings = Settings(cache_dir=tmp_path, max_trainings=2)
+    first = started(settings, "a" * 32)
+    assert first.running.wait(10)
+    second = started(settings, "a" * 32)
+    second.join(5)
+    assert isinstance(second.outcome, jobs.Refused)
+    assert "already running" in str(second.outcome)
+    other = started(settings, "b" * 32)  # another session gets the second slot
+    assert other.running.wait(10)
+    first.finish.set(), other.finish.set()
+    first.join(5), other.join(5)
+    again = started(settings, "a" * 32)  # the session's lock went with its training
+    assert again.running.wait(10)
+    again.finish.set()
+
+
+def test_waiting_trainings_start_first_come_first_served_and_see_their_place(tmp_path):
+    settings = Settings(cache_dir=tmp_path, max_trainings=1)
+    running = started(settings, "r" * 32)
+    assert running.running.wait(10)
+    waiting = []
+    for name in "xyz":
+        waiting.append(started(settings, name * 32))
+        wait_for(lambda: waiting[-1].positions, 10, "the new training to see its place")
+    assert [job.positions for job in waiting] == [[1], [2], [3]]
+    running.finish.set()
+    assert waiting[0].running.wait(10)
+    wait_for(lambda: waiting[2].positions[-1] == 2, 10, "the last one to move up")
+    assert not waiting[1].running.is_set() and not waiting[2].running.is_set()
+    waiting[0].finish.set()
+    assert waiting[1].running.wait(10)
+    assert not waiting[2].running.is_set()
+    waiting[1].finish.set()
+    assert waiting[2].running.wait(10)
+    waiting[2].finish.set()
+
+
+def test_a_dead_jobs_ticket_does_not_hold_up_the_queue(tmp_path):
+    settings = Settings(cache_dir=tmp_path, max_trainings=1)
+    queue = settings.jobs_dir / "queue"
+    queue.mkdir(parents=True)
+    (queue / "00000000000000000001-999.ticket").touch()  # its job was killed: nobody locks it
+    job = started(settings, "a" * 32)
+    assert job.running.wait(10)
+    assert job.positions == []
+    job.finish.set()
+
+
+def test_a_training_whose_page_stopped_polling_stops(tmp_path):
+    settings = Settings(cache_dir=tmp_path, job_grace_seconds=0.3)
+    jobs.record_request(settings, "a" * 32)
+    with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
+        for _ in range(3):  # the page polls: the training goes on
+            time.sleep(0.2)
+            jobs.record_request(settings, "a" * 32)
+            still_wanted()
+        time.sleep(0.5)
+        with pytest.raises(jobs.Stopped, match="stopped following it"):
+            still_wanted()
+
+
+def test_a_waiting_training_whose_page_stopped_polling_leaves_the_queue(tmp_path):
+    settings = Settings(cache_dir=tmp_path, max_trainings=1, job_grace_seconds=1)
+    running = started(settings, "r" * 32)
+    assert running.running.wait(10)
+    waiting = started(settings, "w" * 32)
+    waiting.join(10)
+    assert isinstance(waiting.outcome, jobs.Stopped)
+    assert not list((settings.jobs_dir / "queue").iterdir())
+    running.finish.set()
+
+
+def test_the_web_process_notes_a_sessions_callback_requests(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "store")
+    app = create_app(settings)
+    client = app.server.test_client()
+    client.get("/")
+    sent = client.get_cookie(session.COOKIE).value
+    client.get("/health")  # not a page's callback
+    assert jobs.seconds_since_request(settings, sent) == float("inf")
+    client.post("/_dash-update-component", json=callback_request(app, ids.CHART))
+    assert jobs.seconds_since_request(settings, sent) < 5
+
+
+def test_a_page_loaded_during_a_training_shows_it_and_its_cancel_stops_it(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    jobs.record_request(settings, "a" * 32)
+    follow = partial(callbacks.follow_earlier_training, settings)
+    with as_session("a" * 32):
+        assert follow(None, False, False) == (*(no_update,) * 6, True)  # nothing: stop watching
+        with jobs.admit(settings, print) as still_wanted:
+            jobs.note_progress(settings, 40, "epoch 2 of 5")
+            shown = follow(None, False, False)  # the reloaded page's first look
+            assert shown == (
+                *(40, "epoch 2 of 5 (started before this page loaded)", True, False, VISIBLE),
+                *(no_update, False),
+            )
+            still_wanted()  # the page follows it: it goes on
+            follow(ids.CANCEL, True, False)
+            with pytest.raises(jobs.Stopped, match="cancelled from the page"):
+                still_wanted()
+            jobs.note_progress(settings, 0, "stopped, nothing saved")
+        ended = follow(None, True, False)
+        assert ended[1:5] == ("stopped, nothing saved", False, True, no_update)
+        assert "ended: stopped, nothing saved" in str(ended[5]) and ended[6] is True
+
+
+def test_cancel_of_the_pages_own_training_asks_no_other_training_to_stop(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    jobs.record_request(settings, "a" * 32)
+    with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
+        assert callbacks.follow_earlier_training(settings, ids.CANCEL, False, True) == (
+            (no_update,) * 7
+        )
+        still_wanted()
