@@ -14,7 +14,6 @@ Sessions are kept as hashes, so the store folder never holds a cookie that could
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import hmac
 import json
 import re
@@ -24,13 +23,10 @@ from typing import Any
 
 from model import PRIVATE, write_atomic
 
+from . import session
 from .settings import Settings
 
 SHARE_PATTERN = re.compile(r"^(?P<dataset>[0-9a-f]{16})-(?P<token>[A-Za-z0-9_-]{22})$")
-
-
-def _hashed(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
 
 
 # Models -------------------------------------------------------------------------------------
@@ -50,7 +46,7 @@ def claim_model(settings: Settings, key: str, session_id: str | None) -> None:
     if session_id is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, lambda temporary: temporary.write_text(_hashed(session_id)), PRIVATE)
+    write_atomic(path, lambda temporary: temporary.write_text(session.hashed(session_id)), PRIVATE)
 
 
 def owns_model(settings: Settings, key: str, session_id: str | None) -> bool:
@@ -59,7 +55,7 @@ def owns_model(settings: Settings, key: str, session_id: str | None) -> bool:
         owner = _owner_path(settings, key).read_text()
     except OSError:
         return False
-    return session_id is not None and hmac.compare_digest(owner, _hashed(session_id))
+    return session_id is not None and hmac.compare_digest(owner, session.hashed(session_id))
 
 
 def forget_model(settings: Settings, key: str) -> None:
@@ -68,7 +64,7 @@ def forget_model(settings: Settings, key: str) -> None:
 
 
 def _hidden_path(settings: Settings, session_id: str) -> Path:
-    return Path(settings.cache_dir) / "hidden" / f"{_hashed(session_id)}.json"
+    return Path(settings.cache_dir) / "hidden" / f"{session.hashed(session_id)}.json"
 
 
 def hidden(settings: Settings, session_id: str | None) -> list[str]:
@@ -133,7 +129,7 @@ def grant_uploader(settings: Settings, dataset: str, session_id: str | None) -> 
     """Let a session that uploaded a data set read it (uploading it is proof enough)."""
     if session_id is None:
         return
-    hashed = _hashed(session_id)
+    hashed = session.hashed(session_id)
 
     def add(access: dict[str, Any]) -> None:
         if hashed not in access["uploaders"]:
@@ -145,14 +141,14 @@ def grant_uploader(settings: Settings, dataset: str, session_id: str | None) -> 
 def is_uploader(settings: Settings, dataset: str, session_id: str | None) -> bool:
     """Whether a session uploaded this data set (and so may share it)."""
     access = _read(_access_path(settings, dataset))
-    return session_id is not None and _hashed(session_id) in access["uploaders"]
+    return session_id is not None and session.hashed(session_id) in access["uploaders"]
 
 
 def may_read(settings: Settings, dataset: str, session_id: str | None) -> bool:
     """Whether a session uploaded this data set or opened its current share link."""
     access = _read(_access_path(settings, dataset))
     allowed = access["uploaders"] + (access["shared_with"] if access["token"] else [])
-    return session_id is not None and _hashed(session_id) in allowed
+    return session_id is not None and session.hashed(session_id) in allowed
 
 
 def share_link(settings: Settings, dataset: str) -> str | None:
@@ -185,7 +181,7 @@ def open_share(settings: Settings, link: Any, session_id: str | None) -> str | N
     if match is None or session_id is None:
         return None
     dataset, token = match["dataset"], match["token"]
-    hashed = _hashed(session_id)
+    hashed = session.hashed(session_id)
     valid = False
 
     def admit(access: dict[str, Any]) -> None:

@@ -15,7 +15,6 @@ it (`request_stop`).
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -52,8 +51,7 @@ def _folder(settings: Settings, name: str) -> Path:
 
 def _session_file(settings: Settings, session_id: str, suffix: str) -> Path:
     """A file of a session's, named by a hash: the id itself never reaches the disk."""
-    digest = hashlib.sha256(session_id.encode()).hexdigest()[:24]
-    return _folder(settings, "sessions") / f"{digest}.{suffix}"
+    return _folder(settings, "sessions") / f"{session.hashed(session_id)}.{suffix}"
 
 
 def record_request(settings: Settings, session_id: str) -> None:

@@ -76,6 +76,11 @@ def is_operator(operator_token: str | None) -> bool:
     return hmac.compare_digest(sent.encode(), _proof(operator_token).encode())
 
 
+def hashed(session_id: str) -> str:
+    """How a session is named on disk: a hash, so the store never holds a usable cookie."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:32]
+
+
 def current() -> str | None:
     """The session id of the request, or of the request that started this background job.
 
