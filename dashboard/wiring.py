@@ -242,7 +242,8 @@ def register(app: Dash, settings: Settings) -> None:
         prevent_initial_call=True,
     )
     def _follow(ticks, _clicks, watch_off, busy_here):
-        following = not watch_off and (ticks or 0) > 1  # the first tick found one
+        # the first tick found one; a forged count is no count
+        following = watch_off is False and isinstance(ticks, int) and ticks > 1
         return callbacks.follow_earlier_training(
             settings, ctx.triggered_id, following, bool(busy_here)
         )

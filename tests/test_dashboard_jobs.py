@@ -7,6 +7,8 @@ real training processes through the app).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 import time
 from functools import partial
@@ -166,3 +168,34 @@ def test_cancel_of_the_pages_own_training_asks_no_other_training_to_stop(tmp_pat
             (no_update,) * 7
         )
         still_wanted()
+
+
+def test_the_files_of_sessions_unused_for_a_day_are_swept_once_an_hour(tmp_path):
+    settings = Settings(cache_dir=tmp_path / "cache")
+    idle, busy, recent = ("i" * 32, "b" * 32, "r" * 32)
+    for session_id in (idle, busy, recent):
+        jobs.record_request(settings, session_id)
+    folder = settings.jobs_dir / "sessions"
+    held = open(folder / f"{session.hashed(busy)}.lock", "w")  # a training of its holds it
+    fcntl.flock(held, fcntl.LOCK_EX)
+    (folder / f"{session.hashed(idle)}.lock").touch()
+    day_ago = time.time() - 2 * 24 * 3600
+    for path in folder.iterdir():
+        if not path.name.startswith((session.hashed(recent), ".")):  # not the sweep's marker
+            os.utime(path, (day_ago, day_ago))
+    jobs.sweep_sessions(settings)  # swept when the first request came: not again this hour
+    assert any(path.name.startswith(session.hashed(idle)) for path in folder.iterdir())
+    jobs.sweep_sessions(settings, now=time.time() + 2 * 3600)
+    left = sorted(path.name for path in folder.iterdir() if not path.name.startswith("."))
+    assert left == sorted([f"{session.hashed(busy)}.lock", f"{session.hashed(recent)}.polled"])
+    held.close()
+
+
+def test_a_forged_tick_count_for_the_reload_watch_is_no_server_error(tmp_path):
+    app = create_app(Settings(cache_dir=tmp_path / "cache"))
+    client = app.server.test_client()
+    body = callback_request(app, ids.JOB_WATCH, changedPropIds=[f"{ids.JOB_WATCH}.n_intervals"])
+    for value, dependency in zip(["0", None], body["inputs"], strict=True):
+        dependency["value"] = value
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code < 500, response.get_data(as_text=True)[:300]
