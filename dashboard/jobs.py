@@ -54,9 +54,46 @@ def _session_file(settings: Settings, session_id: str, suffix: str) -> Path:
     return _folder(settings, "sessions") / f"{session.hashed(session_id)}.{suffix}"
 
 
+SESSION_FILES_KEPT = 24 * 3600  # seconds: a session's files go a day after their last use
+SWEEP_EVERY = 3600  # seconds between two sweeps of the sessions folder
+
+
 def record_request(settings: Settings, session_id: str) -> None:
-    """Note that this session's page has just sent a callback request: it is still open."""
+    """Note that this session's page has just sent a callback request: it is still open.
+
+    Every session that sends requests has such a file, so the folder is swept (at most once an
+    hour) of the files of sessions unused for a day: it holds the sessions of the last day.
+    """
     _session_file(settings, session_id, "polled").touch()
+    sweep_sessions(settings)
+
+
+def sweep_sessions(settings: Settings, now: float | None = None) -> None:
+    """Remove the session files unused for SESSION_FILES_KEPT, if the last sweep is old enough.
+
+    A session lock is removed only while free; a training starting for that long-idle session
+    in the same instant could then run beside another of its own, which is harmless.
+    """
+    now = time.time() if now is None else now
+    folder = _folder(settings, "sessions")
+    marker = folder / ".swept"
+    try:
+        if now - marker.stat().st_mtime < SWEEP_EVERY:
+            return
+    except FileNotFoundError:
+        pass
+    marker.touch()
+    for path in folder.iterdir():
+        try:
+            if path == marker or now - path.stat().st_mtime < SESSION_FILES_KEPT:
+                continue
+        except FileNotFoundError:
+            continue
+        held = _try_lock(path) if path.suffix == ".lock" else None
+        if path.suffix != ".lock" or held is not None:
+            path.unlink(missing_ok=True)
+        if held is not None:
+            os.close(held)
 
 
 def seconds_since_request(settings: Settings, session_id: str) -> float:

@@ -21,7 +21,7 @@ import pytest
 from dash import no_update
 from helpers import BROWSER_SESSION, fill_disk
 
-from dashboard import access, create_app, form, ids
+from dashboard import access, create_app, form, ids, jobs
 from dashboard.callbacks import (
     ask_or_delete,
     check_form,
@@ -405,6 +405,7 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     values = form_values(tiny_config, units=3, bidirectional=False)
     assert "Not trained yet" in text(check_form(settings, values, on(dataset))[-1])
     progress = []
+    jobs.record_request(settings, BROWSER_SESSION)  # the page's post of Train
     shown, message = train_model(settings, progress.append, values, on(dataset))
     assert shown is not no_update and "Trained" in text(message)
     record_path = user_store(settings).record_path(shown)
@@ -559,8 +560,11 @@ def test_a_training_on_a_full_disk_says_so_and_keeps_nothing(
     dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
 
     def files() -> list[str]:
-        return sorted(path.name for path in small_disk.rglob("*") if path.is_file())
+        """What is kept on the disk: all but the jobs folder's empty lock files of the queue."""
+        kept = small_disk.rglob("*")
+        return sorted(p.name for p in kept if p.is_file() and "jobs" not in p.parts)
 
+    jobs.record_request(settings, BROWSER_SESSION)  # the page's post of Train
     before = files()  # the upload, from before the disk filled
     fill_disk(small_disk)
     shown, message = train_model(settings, [].append, form_values(tiny_config), on(dataset))
