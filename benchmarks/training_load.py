@@ -10,7 +10,8 @@ with its own cookie, post the Retrain callback as the page does (`/_dash-update-
 built from the app's `/_dash-dependencies`):
 
 - A, a user: one training of the tiny config (window 3, horizon 1, 1 epoch, 2 units), polled;
-- B, a flood: --flood trainings of a long config (300 epochs, 16 units) at once, all polled
+- B, a flood: --flood trainings of a long config (the article's recipe: batch size 1, no early
+  stopping; 300 epochs, 16 units) at once, all polled
   (a script keeping its page open) until A is done; then B goes silent while its admitted
   training still runs, which must stop after the grace;
 - C, a user: one tiny training, a second after the flood, polled.
@@ -47,7 +48,8 @@ from dashboard.settings import Settings
 
 TINY = {"recipe.value": "default", "window.value": 3, "horizon.value": 1, "epochs.value": 1}
 TINY |= {"units.value": 2, "cell.value": "gru", "bidirectional.value": False}
-LONG = {**TINY, "epochs.value": 300, "units.value": 16}
+# The article's recipe: batch size 1 and no early stopping, so it runs until it is stopped.
+LONG = {**TINY, "recipe.value": "article", "epochs.value": 300, "units.value": 16}
 LIMIT = 600  # seconds: the whole run is bounded
 TIMEOUT = 180  # seconds for one request (the machine may be busy)
 
@@ -177,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             f" `python -m dashboard` (diskcache jobs), {os.cpu_count()} cores, so "
             f"{os.cpu_count()} training slots; job grace {args.grace:g} s. Session A posts one "
             f"tiny training (1 epoch, 2 units) and polls it; session B posts {args.flood} long "
-            "trainings (300 epochs, 16 units) at once and polls them all until A is done, then "
+            "trainings (the article's recipe: batch 1, no early stopping; 300 epochs, 16 units) "
+            "at once and polls them all until A is done, then "
             "goes silent while its admitted training runs; session C posts one tiny training a "
             "second after B and polls it. A bystander GETs `/` every 0.5 s. "
             "Waiting time: from the post to the first progress that is not a queue place. "
