@@ -42,11 +42,10 @@ def claim_model(settings: Settings, key: str, session_id: str | None) -> None:
     An owner left from an earlier model of the same key (deleted from the command line) is
     replaced: only one process trains a key at a time, so whoever trained it last owns it.
     """
-    path = _owner_path(settings, key)
     if session_id is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, lambda temporary: temporary.write_text(session.hashed(session_id)), PRIVATE)
+    owner = session.hashed(session_id)
+    write_atomic(_owner_path(settings, key), lambda temporary: temporary.write_text(owner), PRIVATE)
 
 
 def owns_model(settings: Settings, key: str, session_id: str | None) -> bool:
@@ -82,9 +81,8 @@ def set_hidden(settings: Settings, session_id: str | None, keys: list[str]) -> N
     """Replace the keys a session hides (at most the last 500)."""
     if session_id is None:
         return
-    path = _hidden_path(settings, session_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(list(dict.fromkeys(keys))[-500:])
+    path = _hidden_path(settings, session_id)
     write_atomic(path, lambda temporary: temporary.write_text(text), PRIVATE)
 
 
