@@ -43,7 +43,7 @@ import requests
 
 from benchmarks.common import RESULTS, fmt, markdown_table, write_section
 from benchmarks.dashboard_load import HOST, ROOT, free_port, payload, tree_rss, wait_first_ok
-from dashboard import jobs, session
+from dashboard.server import jobs, session
 from dashboard.settings import Settings
 
 TINY = {"recipe.value": "default", "window.value": 3, "horizon.value": 1, "epochs.value": 1}

@@ -32,7 +32,7 @@ import requests
 
 from benchmarks.common import RESULTS, fmt, markdown_table, stop, write_section
 from benchmarks.dashboard_load import HOST, ROOT, free_port, payload, wait_first_ok
-from dashboard import ids
+from dashboard.page import ids
 
 UPLOAD_OUTPUT = f"{ids.UPLOADED}.data"
 LIMIT = 20 * 2**20  # the default TEMPERATURE_FORECAST_MAX_UPLOAD_MB

@@ -14,13 +14,13 @@ from dash import Dash, Output
 
 from model import short_repr
 
-from . import jobs, session
-from .background import make_manager
-from .health import HEALTH_PATH, find_problem
-from .layout import build_layout
-from .serving import COMPRESSION, cache_versioned_assets
+from .page.layout import build_layout
+from .page.wiring import register
+from .server import jobs, session
+from .server.background import make_manager
+from .server.health import HEALTH_PATH, find_problem
+from .server.serving import COMPRESSION, cache_versioned_assets
 from .settings import Settings
-from .wiring import register
 
 UPLOAD_OVERHEAD = 2  # base64 and JSON framing of an upload, before the server refuses it
 

@@ -61,7 +61,7 @@ def _is_loopback_address(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve the dashboard, or rebuild dashboard/shipped/ from the default config."""
+    """Serve the dashboard, or rebuild dashboard/data/shipped/ from the default config."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = dataclasses.replace(settings, log_level=args.log_level)
     configure_logging(settings.log_level)
     if args.command == "build-default":
-        from .shipped import build_default
+        from .data.shipped import build_default
 
         for record in build_default():
             served, network = (record.metrics[method].mae for method in ("model", "network"))

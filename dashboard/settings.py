@@ -24,7 +24,7 @@ class Settings:
         uploads_quota_mb: the most the uploads folder keeps; the least recently used uploads
             are removed to make room for a new one.
         upload_max_age_days: an upload no session has used for this long is removed.
-        use_shipped: also offer the default model shipped in dashboard/shipped/.
+        use_shipped: also offer the default model shipped in dashboard/data/shipped/.
         log_level: the level of the process's log (DEBUG, INFO, WARNING, ERROR, CRITICAL).
         max_trainings: how many trainings run at once on this store; the rest wait in a queue.
         job_grace_seconds: a training whose page has sent nothing for this long is stopped.

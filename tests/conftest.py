@@ -11,7 +11,7 @@ import flask
 import pytest
 from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, require
 
-from dashboard.shipped import SHIPPED_FOLDER
+from dashboard.data.shipped import SHIPPED_FOLDER
 from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
 
 

@@ -15,20 +15,22 @@ import plotly.graph_objects as go
 import pytest
 from helpers import REPO, free_port
 
-from dashboard import create_app, session
+from dashboard import create_app
 from dashboard.__main__ import build_parser, warn_if_public
-from dashboard.background import HealingCache
-from dashboard.callbacks import update_chart, update_models
+from dashboard.data.shipped import BUILT_IN, shipped_store
+from dashboard.page.callbacks import update_chart, update_models
+from dashboard.server import session
+from dashboard.server.background import HealingCache
 from dashboard.settings import Settings
-from dashboard.shipped import BUILT_IN, shipped_store
 from model import DEFAULT, key_for, read_monthly
 
 # Every callback body except training, fed the values a first visit and a few clicks send.
 NON_TRAINING_CALLBACKS = textwrap.dedent("""
     import base64, sys
-    from dashboard import create_app, form, ids
-    from dashboard.callbacks import *
-    from dashboard.view import update_view
+    from dashboard import create_app
+    from dashboard.page import form, ids
+    from dashboard.page.callbacks import *
+    from dashboard.page.state import update_view
     from dashboard.settings import Settings
 
     settings = Settings(cache_dir=sys.argv[1])

@@ -16,10 +16,10 @@ from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require, wait_for
 from selenium.webdriver import ActionChains, ChromeOptions
 from selenium.webdriver.common.keys import Keys
 
-from dashboard import ids
-from dashboard.figures import MODEL_PALETTE
-from dashboard.grids import BAD, DIFFERS, GOOD
-from dashboard.shipped import BUILT_IN, shipped_store
+from dashboard.data.shipped import BUILT_IN, shipped_store
+from dashboard.page import ids
+from dashboard.present.figures import MODEL_PALETTE
+from dashboard.present.grids import BAD, DIFFERS, GOOD
 
 TRACE_NAMES = (
     "return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"

@@ -21,8 +21,20 @@ import pytest
 from dash import no_update
 from helpers import BROWSER_SESSION, fill_disk
 
-from dashboard import access, create_app, form, ids, jobs
-from dashboard.callbacks import (
+from dashboard import create_app
+from dashboard.data.shipped import shipped_store
+from dashboard.data.sources import (
+    VARIABLE,
+    InputError,
+    find_record,
+    load_dataset,
+    save_upload,
+    upload_path,
+    user_store,
+)
+from dashboard.data.validate import parse_form
+from dashboard.page import form, ids
+from dashboard.page.callbacks import (
     ask_or_delete,
     check_form,
     data_badge,
@@ -41,21 +53,11 @@ from dashboard.callbacks import (
     update_sharing,
     upload_data,
 )
-from dashboard.figures import BUNDLED_TRACES, loss_figure
-from dashboard.grids import DIFFERS
+from dashboard.page.state import station_options, update_view
+from dashboard.present.figures import BUNDLED_TRACES, loss_figure
+from dashboard.present.grids import DIFFERS
+from dashboard.server import access, jobs
 from dashboard.settings import Settings
-from dashboard.shipped import shipped_store
-from dashboard.sources import (
-    VARIABLE,
-    InputError,
-    find_record,
-    load_dataset,
-    save_upload,
-    upload_path,
-    user_store,
-)
-from dashboard.validate import parse_form
-from dashboard.view import station_options, update_view
 from model import DEFAULT, Dataset, Record, fingerprint, key_for, read_monthly
 
 STATIONS = ["Cairns", "Darwin"]

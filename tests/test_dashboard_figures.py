@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from dashboard.figures import (
+from dashboard.data.sources import record_rows, stations_of
+from dashboard.present.figures import (
     forecast_figure,
     loss_figure,
     message_figure,
@@ -17,8 +18,7 @@ from dashboard.figures import (
     step_figure,
     use_small_multiples,
 )
-from dashboard.sources import record_rows, stations_of
-from dashboard.tables import (
+from dashboard.present.tables import (
     actuals_frame,
     export_frame,
     rows_of,

@@ -18,7 +18,9 @@ from dash import no_update
 from helpers import as_session, wait_for
 from test_dashboard_callbacks import _request as callback_request
 
-from dashboard import callbacks, create_app, ids, jobs, session
+from dashboard import create_app
+from dashboard.page import callbacks, ids
+from dashboard.server import jobs, session
 from dashboard.settings import Settings
 
 VISIBLE = {"display": "block"}

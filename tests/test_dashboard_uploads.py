@@ -19,12 +19,12 @@ from dash import no_update
 from helpers import HEADER, days
 from test_dashboard_callbacks import as_view, text
 
-from dashboard import ids
-from dashboard.callbacks import update_chart, upload_data
+from dashboard.data.sources import VARIABLE, InputError, load_dataset, save_upload, upload_path
+from dashboard.data.validate import MAX_STATIONS
+from dashboard.page import ids
+from dashboard.page.callbacks import update_chart, upload_data
+from dashboard.page.state import update_view
 from dashboard.settings import Settings
-from dashboard.sources import VARIABLE, InputError, load_dataset, save_upload, upload_path
-from dashboard.validate import MAX_STATIONS
-from dashboard.view import update_view
 from model import Dataset, read_daily_csv
 
 

@@ -32,7 +32,7 @@ from helpers import AFTER_READING, CORPUS, REPO, entry_files, free_port, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard import session
+from dashboard.server import session
 from model import Store
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(420)]

@@ -24,9 +24,9 @@ from model import (
     write_monthly,
 )
 
-from . import access, session
-from .quota import QuotaError, make_room, note_use, remove_expired
-from .settings import Settings
+from ..server import access, session
+from ..server.quota import QuotaError, make_room, note_use, remove_expired
+from ..settings import Settings
 from .shipped import SHIPPED_FOLDER, shipped_store
 
 STATIONS_CSV = Path(__file__).with_name("stations.csv")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from model import PRESETS, ConfigError, DataError, TrainConfig, prepare, short_repr
 
-from . import form, ids
+from ..page import form, ids
 from .sources import STATE_NAMES, InputError, is_store_key
 
 MAX_STATIONS = 200  # stations in one uploaded data set, and on the page at once

@@ -17,7 +17,7 @@ from model import (
     Scores,
 )
 
-from .sources import VARIABLE
+from ..data.sources import VARIABLE
 
 METHOD_LABELS = {
     SERVED: "Served forecast",

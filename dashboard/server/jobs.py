@@ -28,8 +28,8 @@ from dash import Dash
 
 from model import configure_logging, write_atomic
 
+from ..settings import Settings
 from . import session
-from .settings import Settings
 
 log = logging.getLogger(__name__)
 WAIT_STEP = 0.5  # seconds between looks at the queue

@@ -8,7 +8,7 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import html
 
-from . import ids
+from ..page import ids
 from .figures import MODEL_PALETTE
 from .tables import COMPARE_SETTINGS, differing_settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 
-from .settings import Settings
+from ..settings import Settings
 
 HEALTH_PATH = "health"  # served at /health
 REDIS_TIMEOUT = 2.0  # seconds: a health check answers quickly or fails

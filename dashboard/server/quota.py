@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from .settings import Settings
+from ..settings import Settings
 
 USE_INTERVAL = 3600  # seconds between two recorded uses of one upload
 DAY = 24 * 3600

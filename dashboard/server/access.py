@@ -1,6 +1,6 @@
 """Who may do what: a model belongs to the session that trained it, an upload to its uploaders.
 
-A model trained from the page is owned by that browser session (dashboard/session.py): only it,
+A model trained from the page is owned by that browser session (server/session.py): only it,
 or the operator, may delete it. Models trained elsewhere (the command line, the built-in ones)
 have no owner and only the operator deletes them (`python -m model delete`).
 
@@ -23,8 +23,8 @@ from typing import Any
 
 from model import PRIVATE, write_atomic
 
+from ..settings import Settings
 from . import session
-from .settings import Settings
 
 SHARE_PATTERN = re.compile(r"^(?P<dataset>[0-9a-f]{16})-(?P<token>[A-Za-z0-9_-]{22})$")
 

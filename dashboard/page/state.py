@@ -31,10 +31,7 @@ from dash import no_update
 
 from model import Dataset, Record, short_repr
 
-from . import access, ids, session
-from .messages import alert, describe
-from .settings import Settings
-from .sources import (
+from ..data.sources import (
     STATE_NAMES,
     InputError,
     NotShared,
@@ -44,8 +41,7 @@ from .sources import (
     load_dataset,
     stations_of,
 )
-from .tables import unscored
-from .validate import (
+from ..data.validate import (
     MAX_COMPARED,
     STATE_PREFIX,
     at_most_max_stations,
@@ -55,6 +51,11 @@ from .validate import (
     parse_stations,
     share_of,
 )
+from ..present.messages import alert, describe
+from ..present.tables import unscored
+from ..server import access, session
+from ..settings import Settings
+from . import ids
 
 FIELDS = ("dataset", "stations", "model", "compare")
 STATION_EVENTS = (ids.STATIONS, ids.SELECT_ALL, ids.CLEAR, ids.MAP)

@@ -10,10 +10,10 @@ from dash.development.base_component import Component
 
 from model import CLIMATOLOGY, NETWORK, SEASONAL_NAIVE, SERVED, TrainConfig
 
+from ..present.figures import message_figure
+from ..present.grids import compare_grid, station_grid
+from ..settings import Settings
 from . import form, ids
-from .figures import message_figure
-from .grids import compare_grid, station_grid
-from .settings import Settings
 
 GRAPH_CONFIG: dcc.Graph.Config = {
     "displaylogo": False,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
 
-from . import callbacks, form, ids, view
-from .settings import Settings
+from ..settings import Settings
+from . import callbacks, form, ids, state
 
 
 def _trigger() -> tuple[str | None, object]:
@@ -55,7 +55,7 @@ def register(app: Dash, settings: Settings) -> None:
         event, value = _trigger()
         if event in (ids.VIEW_MODEL, ids.SHOW_DEFAULT) and value is None:
             return (no_update,) * 7  # the model list was redrawn, nothing was clicked
-        return view.update_view(settings, event, value, _inputs_and_view[-1], search)
+        return state.update_view(settings, event, value, _inputs_and_view[-1], search)
 
     @app.callback(Output(ids.DATA_BADGE, "children"), Input(ids.VIEW, "data"))
     def _badge(shown):

@@ -36,22 +36,7 @@ from model import (
     short_repr,
 )
 
-from . import access, form, ids, jobs, session
-from .figures import (
-    COMPARE_PANELS,
-    MAP_HEIGHT,
-    compare_figure,
-    forecast_figure,
-    loss_figure,
-    message_figure,
-    station_map,
-    step_figure,
-    use_small_multiples,
-)
-from .grids import compare_columns
-from .messages import alert, counted, describe, not_saved
-from .settings import Settings
-from .sources import (
+from ..data.sources import (
     VARIABLE,
     Entry,
     InputError,
@@ -69,7 +54,27 @@ from .sources import (
     stations_of,
     user_store,
 )
-from .tables import (
+from ..data.validate import (
+    DATA_FIT,
+    check_upload_stations,
+    parse_compare,
+    parse_form,
+    parse_stations,
+)
+from ..present.figures import (
+    COMPARE_PANELS,
+    MAP_HEIGHT,
+    compare_figure,
+    forecast_figure,
+    loss_figure,
+    message_figure,
+    station_map,
+    step_figure,
+    use_small_multiples,
+)
+from ..present.grids import compare_columns
+from ..present.messages import alert, counted, describe, not_saved
+from ..present.tables import (
     METHOD_LABELS,
     actuals_frame,
     compare_rows,
@@ -81,14 +86,10 @@ from .tables import (
     step_errors,
     unscored,
 )
-from .validate import (
-    DATA_FIT,
-    check_upload_stations,
-    parse_compare,
-    parse_form,
-    parse_stations,
-)
-from .view import unpack
+from ..server import access, jobs, session
+from ..settings import Settings
+from . import form, ids
+from .state import unpack
 
 BASELINE_CHOICES = BASELINES
 FORECAST_CHOICES = (SERVED, NETWORK)

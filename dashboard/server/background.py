@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import diskcache
 from dash import CeleryManager, DiskcacheManager
 
-from .settings import Settings
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from celery import Celery

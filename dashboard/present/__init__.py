@@ -1,0 +1,1 @@
+"""Pure functions from data to what the page shows: figures, grids, tables, words."""

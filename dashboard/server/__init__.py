@@ -1,0 +1,1 @@
+"""Sessions, access, uploads' quota, training jobs and the HTTP side of the server."""
