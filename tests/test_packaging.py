@@ -1,7 +1,8 @@
-"""The installed project: `pip install .` into a fresh venv, its console scripts run elsewhere.
+"""The installed project: a new venv, the locked runtime dependencies and `pip install .`.
 
-The venv sees the system site-packages (TensorFlow is not installed twice) but the project
-itself comes only from `pip install .` of a copy of the source: every command runs in a folder
+The venv sees nothing of the machine's site-packages, so a dependency the project imports but
+does not declare fails here as on a new user's machine. Only pip's download cache is shared.
+The project comes from `pip install .` of a copy of the source: every command runs in a folder
 outside the repository, without PYTHONPATH, so the repository's packages are not importable.
 """
 
@@ -34,23 +35,21 @@ NOT_SOURCE = (
     ".cache",
     ".venv",
     "venv",
+    "node_modules",
 )
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict[str, Path]:
-    """A venv with the project installed by `pip install .`, and a folder outside the repo."""
+    """A new venv with requirements.lock and `pip install .`, and a folder outside the repo."""
     root = tmp_path_factory.mktemp("installed")
     source = root / "source"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     venv = root / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)],
-        check=True,
-        timeout=120,
-    )
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     result = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input", "."],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input"]
+        + ["--requirement", "requirements.lock", "."],
         cwd=source,
         env=outside_env(),
         capture_output=True,
