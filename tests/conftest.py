@@ -9,7 +9,7 @@ from pathlib import Path
 
 import flask
 import pytest
-from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, require
+from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, TINY, require
 
 from dashboard.data.shipped import SHIPPED_FOLDER
 from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
@@ -44,9 +44,8 @@ def small_monthly(monthly):
 
 @pytest.fixture(scope="session")
 def tiny_config() -> TrainConfig:
-    return TrainConfig(
-        window=6, horizon=3, units=4, epochs=2, ensemble=1, patience=0, batch_size=64, seed=7
-    )
+    """The session's tiny network: bidirectional, so the trained fixture covers that path."""
+    return TINY.replace(window=6, horizon=3, epochs=2, bidirectional=True)
 
 
 @pytest.fixture

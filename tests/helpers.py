@@ -54,6 +54,11 @@ FAST_CHANGES = {
     "calibration": "validation",  # one network, no cross-fitting folds
 }
 FAST = TrainConfig(**FAST_CHANGES)  # in-process tests: independent of the tuned DEFAULT
+# What a training test sets of the fields that decide its cost, so that none inherits the plain
+# recipe's ensemble of three bidirectional networks by accident; tests replace what they need.
+TINY = TrainConfig(
+    units=4, epochs=1, patience=0, batch_size=64, ensemble=1, bidirectional=False, seed=7
+)
 CLI_FAST = DEFAULT.replace(**FAST_CHANGES)  # what `python -m model train` builds from FAST_FLAGS
 FAST_FLAGS = [
     flag

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,9 @@ TINY = [
     "1",
     "--patience",
     "0",
+    "--no-bidirectional",
+    "--calibration",
+    "validation",  # the default preset cross-fits: two more trainings
 ]
 
 
@@ -40,6 +45,19 @@ def small_csv(small_monthly, tmp_path):
     path = tmp_path / "small.csv"
     write_monthly(small_monthly, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def trained_by_cli(small_monthly, tmp_path_factory) -> tuple[Path, Path, dict]:
+    """(data file, store folder, JSON answer) of one `train --json` run, shared read-only."""
+    folder = tmp_path_factory.mktemp("cli")
+    data = folder / "small.csv"
+    write_monthly(small_monthly, data)
+    answer = run_cli(
+        "train", *TINY, "--data", str(data), "--cache-dir", str(folder / "c"), "--json"
+    )
+    assert answer.returncode == 0, answer.stderr
+    return data, folder / "c", json.loads(answer.stdout)
 
 
 @pytest.mark.slow
@@ -97,11 +115,14 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
 
 @pytest.mark.slow
 def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(
-    small_csv, small_monthly, tmp_path
+    trained_by_cli, small_monthly, tmp_path
 ):
     """A hit answers from the store alone (pandas never loads); other bytes mean another key."""
-    args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(tmp_path / "c"), "--json"]
-    first = json.loads(run_cli(*args).stdout)
+    data, trained_cache, first = trained_by_cli
+    small_csv, cache = tmp_path / "small.csv", tmp_path / "c"
+    shutil.copyfile(data, small_csv)
+    shutil.copytree(trained_cache, cache, ignore=shutil.ignore_patterns("*.lock"))
+    args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(cache), "--json"]
     probe = (
         "import contextlib, io, sys\nfrom model.cli import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()):\n    main({args!r})\n"
@@ -118,10 +139,11 @@ def test_a_cache_hit_reads_no_data_and_an_edited_file_is_read_again(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("memo", ["{not json", '{"x": 1}', "[]", "MEMO_WITH_FORGED_ENTRY"])
-def test_a_damaged_data_memo_is_ignored_and_rewritten(small_csv, tmp_path, memo):
+def test_a_damaged_data_memo_is_ignored_and_rewritten(trained_by_cli, tmp_path, memo):
+    data, trained_cache, first = trained_by_cli
     cache = tmp_path / "c"
-    args = ["train", *TINY, "--data", str(small_csv), "--cache-dir", str(cache), "--json"]
-    first = json.loads(run_cli(*args).stdout)
+    shutil.copytree(trained_cache, cache, ignore=shutil.ignore_patterns("*.lock"))
+    args = ["train", *TINY, "--data", str(data), "--cache-dir", str(cache), "--json"]
     memo_path = cache / "data.memo"
     if memo == "MEMO_WITH_FORGED_ENTRY":  # the right file digest, a fingerprint of nothing
         entries = json.loads(memo_path.read_text())

@@ -12,8 +12,9 @@ import sys
 import numpy as np
 import pytest
 from filelock import FileLock
+from helpers import TINY
 
-from model import Store, StoreError, TrainConfig, default_cache_dir, key_for
+from model import Store, StoreError, default_cache_dir, key_for
 from model.pipeline import forecast_from
 from model.store import CACHE_ENV
 
@@ -230,9 +231,7 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
 
 
 # A small network trained up to 2011-12 with an 18-month horizon: the data's early edge.
-EARLY_CUTOFF = TrainConfig(
-    window=18, horizon=18, units=4, epochs=1, patience=0, batch_size=64, seed=7, cutoff="2011-12"
-)
+EARLY_CUTOFF = TINY.replace(window=18, horizon=18, cutoff="2011-12")
 
 
 @pytest.mark.slow
@@ -247,14 +246,10 @@ def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, st
 @pytest.mark.slow
 def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_monthly, store):
     """Two earlier cutoffs give two years of out-of-fold origins; served = curve + f x anomaly."""
-    config = TrainConfig(
+    config = TINY.replace(
         window=12,
         horizon=18,
-        units=4,
         epochs=2,
-        patience=0,
-        batch_size=64,
-        seed=7,
         harmonics=2,
         shrinkage=True,
         calibration="cross_fit",
