@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -89,17 +91,13 @@ def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60
     raise RuntimeError(f"python -m dashboard did not answer on {url} within {timeout} s")
 
 
-@pytest.fixture
-def dash_duo(tmp_path):
-    """A dash[testing] browser on `python -m dashboard` run as users run it, with an empty cache."""
-    require(Path(CHROMIUM).is_file(), f"chromium not found (looked for {CHROMIUM})")
-    require(shutil.which("chromedriver") is not None, "chromedriver not found on PATH")
-    from dash.testing.composite import DashComposite
-
+@contextmanager
+def _dashboard(cache: Path) -> Iterator[str]:
+    """`python -m dashboard` run as users run it, on the store folder `cache`; yields its URL."""
     port = free_port()
-    env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(tmp_path / "cache")}
+    env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(cache)}
     env.pop("REDIS_URL", None)
-    with (tmp_path / "server.log").open("wb") as log:
+    with (cache.parent / "server.log").open("ab") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "dashboard", "--port", str(port)],
             cwd=REPO,
@@ -110,24 +108,56 @@ def dash_duo(tmp_path):
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_until_serving(url, server)
-        options = ChromeOptions()
-        options.binary_location = CHROMIUM
-        for argument in CHROME_ARGS:
-            options.add_argument(argument)
-        with DashComposite(
-            None,
-            browser="Chrome",
-            headless=True,
-            options=[options],
-            download_path=str(tmp_path / "downloads"),
-            percy_run=False,
-            wait_timeout=30,
-        ) as duo:
-            duo.server_url = url
-            yield duo
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def _browser(url: str, downloads: Path) -> Iterator:
+    """A dash[testing] browser with a new profile (so a new session) on the server at `url`."""
+    require(Path(CHROMIUM).is_file(), f"chromium not found (looked for {CHROMIUM})")
+    require(shutil.which("chromedriver") is not None, "chromedriver not found on PATH")
+    from dash.testing.composite import DashComposite
+
+    options = ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in CHROME_ARGS:
+        options.add_argument(argument)
+    with DashComposite(
+        None,
+        browser="Chrome",
+        headless=True,
+        options=[options],
+        download_path=str(downloads),
+        percy_run=False,
+        wait_timeout=30,
+    ) as duo:
+        duo.server_url = url
+        yield duo
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory) -> Iterator[str]:
+    """One server with an empty cache for the tests that train nothing and change no store."""
+    with _dashboard(tmp_path_factory.mktemp("shared") / "cache") as url:
+        yield url
+
+
+@pytest.fixture
+def dash_duo(shared_server, tmp_path):
+    """A new browser session on the module's shared server."""
+    with _browser(shared_server, tmp_path / "downloads") as duo:
+        yield duo
+
+
+@pytest.fixture
+def fresh_duo(tmp_path):
+    """A new browser on a server of its own whose store is `tmp_path / "cache"`, empty at start:
+    for the tests that train, upload or remove the store."""
+    with _dashboard(tmp_path / "cache") as url, _browser(url, tmp_path / "downloads") as duo:
+        yield duo
 
 
 def _trace_names(duo) -> list[str]:
@@ -150,8 +180,8 @@ def _type_number(duo, field_id: str, value: float) -> None:
     box.send_keys(str(value), Keys.TAB)
 
 
-def test_browse_change_stations_and_train(dash_duo):
-    duo = dash_duo
+def test_browse_change_stations_and_train(fresh_duo):
+    duo = fresh_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     shown = _trace_names(duo)
     assert {"Cairns", "Canberra", "Darwin", "Gold Coast", "Mount Ginini"} <= set(shown)
@@ -244,9 +274,9 @@ def _cancel_a_long_training(duo) -> None:
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
 
 
-def test_a_training_after_the_store_folder_was_removed_answers(dash_duo, tmp_path):
+def test_a_training_after_the_store_folder_was_removed_answers(fresh_duo, tmp_path):
     """The jobs cache is made again: no error on every poll until the server restarts."""
-    duo = dash_duo
+    duo = fresh_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     shutil.rmtree(tmp_path / "cache")
     _click(duo, ids.TRAIN)  # the default settings: built in, so the job answers at once
@@ -255,8 +285,8 @@ def test_a_training_after_the_store_folder_was_removed_answers(dash_duo, tmp_pat
     assert "Traceback" not in (tmp_path / "server.log").read_text()
 
 
-def test_map_click_link_and_upload(dash_duo, tmp_path):
-    duo = dash_duo
+def test_map_click_link_and_upload(fresh_duo, tmp_path):
+    duo = fresh_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     grey = duo.find_elements(f"#{ids.MAP} .scattergeo:first-child path.point")
     ActionChains(duo.driver).move_to_element(grey[0]).click().perform()
@@ -332,9 +362,9 @@ def _model_in_url(duo) -> str:
     return duo.driver.current_url.split("model=")[1].split("&")[0]
 
 
-def test_direction_changes_the_network_line_and_models_compare(dash_duo):
+def test_direction_changes_the_network_line_and_models_compare(fresh_duo):
     """Two trainings that differ only in direction, at the default horizon, draw two lines."""
-    duo = dash_duo
+    duo = fresh_duo
     wait_for(lambda: _network_line(duo), 60, "the built-in network's line")
     assert "built in" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
     _type_number(duo, "epochs", 1)
@@ -547,8 +577,8 @@ def _become(duo, cookies: list[dict]) -> None:
         duo.driver.add_cookie({"name": cookie["name"], "value": cookie["value"]})
 
 
-def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(dash_duo, tmp_path):
-    duo = dash_duo
+def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(fresh_duo, tmp_path):
+    duo = fresh_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     assert not duo.find_element(f"#{ids.SHARING}").is_displayed()  # nothing to share
     data = tmp_path / "alpha.csv"
@@ -588,8 +618,8 @@ def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(dash_duo
     duo.wait_for_contains_text(f"#{ids.NOTICE}", "stopped sharing", timeout=20)
 
 
-def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(dash_duo):
-    duo = dash_duo
+def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(fresh_duo):
+    duo = fresh_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
     _type_number(duo, "epochs", 300)
     _type_number(duo, "units", 8)
