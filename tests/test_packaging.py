@@ -1,7 +1,7 @@
 """The installed project: a new venv, the locked runtime dependencies and `pip install .`.
 
 The venv sees nothing of the machine's site-packages, so a dependency the project imports but
-does not declare fails here as on a new user's machine. Only pip's download cache is shared.
+does not declare fails here as on a new user's machine. Only uv's download cache is shared.
 The project comes from `pip install .` of a copy of the source: every command runs in a folder
 outside the repository, without PYTHONPATH, so the repository's packages are not importable.
 """
@@ -41,14 +41,15 @@ NOT_SOURCE = (
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict[str, Path]:
-    """A new venv with requirements.lock and `pip install .`, and a folder outside the repo."""
+    """A new venv with requirements.lock and the project (not editable), and a folder outside."""
     root = tmp_path_factory.mktemp("installed")
     source = root / "source"
     shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    result = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-input"]
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    result = subprocess.run(  # uv: pip's install of TensorFlow alone takes a minute or more
+        [sys.executable, "-m", "uv", "pip", "install", "--no-config"]
+        + ["--python", str(venv / "bin" / "python")]
         + ["--requirement", "requirements.lock", "."],
         cwd=source,
         env=outside_env(),
