@@ -5,16 +5,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import zlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .files import SHARED, write_atomic
 from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
 REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
@@ -24,6 +30,8 @@ POSITIONS = tuple(column for column, _ in POSITION_COLUMNS.values())
 MIN_DAYS_PER_MONTH = 10
 MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
+MAX_COLUMNS = 1000  # weatherAUS has 23; a wider header is another kind of file
+MAX_LISTED = 6  # column names an error message lists before "and N more"
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
 GZIP_SLICE = 1 << 14  # compressed bytes handed to zlib at a time
@@ -118,36 +126,97 @@ def _text(raw: bytes) -> io.TextIOWrapper:
 
 
 def _check_rows(raw: bytes, name: str) -> list[str]:
-    """The stripped header; DataError for a repeated column or a row with a different width."""
-    rows = csv.reader(_text(raw))
+    """The stripped header; DataError for a blank, too wide or repeating header, an unreadable
+    row or a row of another width. Linear in the file's size: each row is looked at once."""
+    reader = csv.reader(_text(raw))
     try:
-        header = [column.strip() for column in next(rows, [])]
-        repeated = sorted({column for column in header if header.count(column) > 1})
-        if repeated:
-            raise DataError(
-                f"{name}: column(s) {', '.join(repeated)} appear more than once in the header"
-            )
-        for row in rows:
-            if row and len(row) != len(header):
-                raise DataError(
-                    f"{name}: row {rows.line_num} has {len(row)} fields; the header "
-                    f"has {len(header)}"
-                )
+        fields = next(reader, [])
     except csv.Error as error:
-        raise DataError(f"{name}: not a readable CSV file (row {rows.line_num}: {error})") from None
+        raise _unreadable(name, reader.line_num, error) from None
+    header = _checked_header(fields, name)
+    for line, row in _rows_to_check(raw, reader, len(header), name):
+        if row and len(row) != len(header):
+            raise DataError(
+                f"{name}: row {line} has {len(row)} fields; the header has {len(header)}"
+            )
     return header
+
+
+def _checked_header(fields: list[str], name: str) -> list[str]:
+    """The header's stripped names; DataError when blank, too wide or a name repeats."""
+    if not fields:
+        raise DataError(f"{name}: line 1 is blank; the header must be the first line")
+    if len(fields) > MAX_COLUMNS:
+        raise DataError(
+            f"{name}: the header has {len(fields)} columns; a daily file may have at most "
+            f"{MAX_COLUMNS} (weatherAUS has 23)"
+        )
+    header = [column.strip() for column in fields]
+    repeated = sorted(column for column, count in Counter(header).items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"{name}: column(s) {_listed(repeated)} appear more than once in the header"
+        )
+    return header
+
+
+def _rows_to_check(
+    raw: bytes, reader: Reader, width: int, name: str
+) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of every data row after the header that may not have `width` fields.
+
+    Where each row is one line (no quote, no carriage return), a regex vouches in one pass
+    for the lines of `width` fields, each within the CSV field limit, and only the other lines
+    are read as CSV; otherwise `reader` reads every row.
+    """
+    if b'"' in raw or b"\r" in raw:
+        try:
+            for row in reader:
+                yield reader.line_num, row  # the row's last line
+        except csv.Error as error:
+            raise _unreadable(name, reader.line_num, error) from None
+        return
+    field = rb'[^,"\r\n]{0,%d}+' % csv.field_size_limit()
+    vouched = re.compile(rb"\n*+(?:(?:%s,){%d}%s\n++)*+" % (field, width - 1, field))
+    start, line = raw.find(b"\n") + 1 or len(raw), 2
+    while start < len(raw):
+        end = vouched.match(raw, start).end()  # type: ignore[union-attr]  # it matches ""
+        line += raw.count(b"\n", start, end)
+        if end == len(raw):
+            return
+        start = raw.find(b"\n", end) + 1 or len(raw)
+        try:
+            yield line, next(csv.reader([raw[end:start].decode()]), [])
+        except csv.Error as error:
+            raise _unreadable(name, line, error) from None
+        line += 1
+
+
+def _unreadable(name: str, line: int, error: csv.Error) -> DataError:
+    return DataError(f"{name}: not a readable CSV file (row {line}: {error})")
+
+
+def _listed(columns: list[str]) -> str:
+    """The first MAX_LISTED column names for a message, each cut short, and how many more."""
+    shown = [
+        "(blank)" if not column else column[:40] + ("..." if len(column) > 40 else "")
+        for column in columns[:MAX_LISTED]
+    ]
+    more = len(columns) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
 def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
     header = _check_rows(raw, name)
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    present = set(header)
+    missing = [column for column in REQUIRED_COLUMNS if column not in present]
     if missing:
-        found = ", ".join(header[:6]) + (" ..." if len(header) > 6 else "")
+        found = _listed(header) if header else "nothing"
         raise DataError(
             f"{name}: missing required column(s) {', '.join(missing)} "
-            f"(header has: {found or 'nothing'}); is it a comma-separated weatherAUS file?"
+            f"(header has: {found}); is it a comma-separated weatherAUS file?"
         )
-    placed = [column for column in POSITION_COLUMNS if column in header]
+    placed = [column for column in POSITION_COLUMNS if column in present]
     if len(placed) == 1:
         (other,) = set(POSITION_COLUMNS) - set(placed)
         raise DataError(f"{name}: column {placed[0]} needs a column {other} beside it")
@@ -157,7 +226,7 @@ def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
             header=0,
             names=header,
             usecols=[*REQUIRED_COLUMNS, *placed],
-            dtype=str,
+            dtype=object,  # text as read: with no missing markers, dtype=str only copies it
             keep_default_na=False,
             skipinitialspace=True,
         )
@@ -179,25 +248,24 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     bad = np.flatnonzero(dates.isna().to_numpy())
     if bad.size:
         raise fail("Date", bad[0], frame["Date"].iat[bad[0]], "not a date in YYYY-MM-DD form")
-    locations = frame["Location"].str.strip()
-    bad = np.flatnonzero((locations == "").to_numpy())
-    if bad.size:
-        raise fail("Location", bad[0], frame["Location"].iat[bad[0]], "empty location")
-    bad = np.flatnonzero(locations.str.match(r"^[=+\-@]").to_numpy())
-    if bad.size:
-        raise fail("Location", bad[0], locations.iat[bad[0]], "looks like a spreadsheet formula")
-    bad = np.flatnonzero(locations.str.contains(r"[\x00-\x1f\x7f]").to_numpy())
-    if bad.size:
-        raise fail("Location", bad[0], locations.iat[bad[0]], "contains a control character")
+    codes, names = pd.factorize(frame["Location"])
+    names = pd.Series(names, dtype=object).str.strip()
+    locations = pd.Series(names.to_numpy()[codes], index=frame.index)
+    for problem, wrong, shown in (  # each distinct name is checked once
+        ("empty location", names == "", frame["Location"]),
+        ("looks like a spreadsheet formula", names.str.match(r"^[=+\-@]"), locations),
+        ("contains a control character", names.str.contains(r"[\x00-\x1f\x7f]"), locations),
+    ):
+        bad = np.flatnonzero(wrong.to_numpy()[codes])
+        if bad.size:
+            raise fail("Location", bad[0], shown.iat[bad[0]], problem)
     result = pd.DataFrame({"Date": dates, "Location": locations})
     for column in NUMERIC_COLUMNS:
-        text = frame[column].str.strip()
-        values = pd.to_numeric(text.where(~text.isin(MISSING_MARKERS)), errors="coerce")
-        not_numeric = values.isna() & ~text.isin(MISSING_MARKERS)
-        bad = np.flatnonzero((not_numeric | np.isinf(values)).to_numpy())
+        values, given = _numbers(frame[column])
+        bad = np.flatnonzero(given & ~np.isfinite(values))
         if bad.size:
             raise fail(column, bad[0], frame[column].iat[bad[0]], "not a finite number")
-        result[column] = values.astype(float)
+        result[column] = values
     if "Latitude" in frame:
         _add_positions(result, frame, fail)
     duplicated = result.duplicated(["Date", "Location"])
@@ -213,15 +281,25 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return result
 
 
+def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's number (NaN when missing or unreadable) and whether it is given (not a
+    missing marker), spaces stripped; each distinct text is parsed once."""
+    codes, texts = pd.factorize(cells)
+    stripped = pd.Series(texts, dtype=object).str.strip()
+    given = ~stripped.isin(MISSING_MARKERS).to_numpy()
+    values = pd.to_numeric(stripped.where(given), errors="coerce").to_numpy(dtype=float)
+    return values[codes], given[codes]
+
+
 def _add_positions(
     result: pd.DataFrame, frame: pd.DataFrame, fail: Callable[[str, int, object, str], DataError]
 ) -> None:
     """Add checked Latitude and Longitude columns: in range, both or neither, one per station."""
-    cells = {column: frame[column].str.strip() for column in POSITION_COLUMNS}
-    given = {column: ~text.isin(MISSING_MARKERS) for column, text in cells.items()}
+    parsed = {column: _numbers(frame[column]) for column in POSITION_COLUMNS}
+    given = {column: parsed[column][1] for column in POSITION_COLUMNS}
     for column, (_, limit) in POSITION_COLUMNS.items():
-        values = pd.to_numeric(cells[column].where(given[column]), errors="coerce")
-        bad = np.flatnonzero((given[column] & ~values.between(-limit, limit)).to_numpy())
+        values = parsed[column][0]
+        bad = np.flatnonzero(given[column] & ~(np.abs(values) <= limit))
         if bad.size:
             raise fail(
                 column,
@@ -229,9 +307,9 @@ def _add_positions(
                 frame[column].iat[bad[0]],
                 f"not a number from {-limit:g} to {limit:g}",
             )
-        result[column] = values.astype(float)
+        result[column] = values
     for column, other in (("Latitude", "Longitude"), ("Longitude", "Latitude")):
-        bad = np.flatnonzero((given[column] & ~given[other]).to_numpy())
+        bad = np.flatnonzero(given[column] & ~given[other])
         if bad.size:
             raise fail(other, bad[0], frame[other].iat[bad[0]], f"empty while {column} is given")
     placed = result.dropna(subset=list(POSITION_COLUMNS))
