@@ -245,6 +245,14 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
         lambda: b"Date,Location,MinTemp,MaxTemp,Rainfall,MinTemp\n" + b"2010-01-01,Alpha,1,2,3,4\n",
         ("column(s) MinTemp appear more than once",),
     ),
+    "too_many_columns": (
+        lambda: (HEADER.strip() + "".join(f",c{i}" for i in range(200_000)) + "\n").encode(),
+        ("the header has 200005 columns", "at most 1000"),
+    ),
+    "blank_first_line": (
+        lambda: ("\n" + HEADER + days(3)).encode(),
+        ("line 1 is blank", "header must be the first line"),
+    ),
     "formula_location": (
         lambda: with_row(f"2010-02-01,{INJECTION},1,2,3"),
         ("column Location, row 5", "spreadsheet formula", INJECTION),
