@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks.common import BENCHMARKS, RESULTS, markdown_table, write_section
 from benchmarks.upload_memory import LIMIT, daily_file
+from benchmarks.upload_memory import ROW as DAILY_ROW  # bytes of its rows; quoted, 10 more
 from dashboard.data.validate import check_upload_stations
 from model import DataError, Dataset, aggregate_monthly, read_daily_csv
 
@@ -67,6 +68,12 @@ def long_names(stations: int = 150, days: int = 12) -> bytes:
     return (HEADER + "\n" + body).encode()
 
 
+def quoted_daily() -> bytes:
+    """The valid daily file with every field in quotes, still under the limit."""
+    lines = daily_file("SQ", limit=LIMIT * DAILY_ROW // (DAILY_ROW + 10)).splitlines()
+    return b"".join(b'"' + line.replace(b",", b'","') + b'"\n' for line in lines)
+
+
 # name -> (what the file is, how to build it)
 CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
     "header_20k": ("header of 20,000 columns, one row", lambda: wide(20_000)),
@@ -85,6 +92,11 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         lambda: repeated_rows("\n", '"Date",Location,MinTemp,MaxTemp,Rainfall'),
     ),
     "empty_rows": ("rows of empty fields (`,,,,`)", lambda: repeated_rows(",,,,\n")),
+    "dated_empty_rows": (
+        "rows of a date and empty fields",
+        lambda: repeated_rows("2010-01-01,,,,\n"),
+    ),
+    "quoted_valid": ("valid daily file, 160 stations, every field quoted", quoted_daily),
     "short_row_last": (
         "rows of one station, then a short row",
         lambda: repeated_rows(ROW + "\n") + b"2011-01-01,Alpha\n",

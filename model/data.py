@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -11,16 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .files import SHARED, write_atomic
 from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError, short_repr
-
-if TYPE_CHECKING:
-    from _csv import Reader
 
 NUMERIC_COLUMNS = ("MinTemp", "MaxTemp", "Rainfall")
 REQUIRED_COLUMNS = ("Date", "Location", *NUMERIC_COLUMNS)
@@ -32,6 +30,7 @@ MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
 MAX_COLUMNS = 1000  # weatherAUS has 23; a wider header is another kind of file
 MAX_LISTED = 6  # column names an error message lists before "and N more"
+LINE_END = re.compile(rb"\r\n?|\n")  # where the csv module's text reader ends a line
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
 GZIP_SLICE = 1 << 14  # compressed bytes handed to zlib at a time
@@ -58,8 +57,8 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
             f"{MAX_UPLOAD_BYTES / 2**20:g} MB"
         )
     raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
-    frame = _parse_csv(_checked_bytes(raw, name), name)
-    return _validate_daily(frame, name)
+    frame, dates = _parse_csv(_checked_bytes(raw, name), name)
+    return _validate_daily(frame, dates, name)
 
 
 def _gunzip(raw: bytes, name: str) -> bytes:
@@ -127,18 +126,26 @@ def _text(raw: bytes) -> io.TextIOWrapper:
 
 def _check_rows(raw: bytes, name: str) -> list[str]:
     """The stripped header; DataError for a blank, too wide or repeating header, an unreadable
-    row or a row of another width. Linear in the file's size: each row is looked at once."""
-    reader = csv.reader(_text(raw))
-    try:
-        fields = next(reader, [])
-    except csv.Error as error:
-        raise _unreadable(name, reader.line_num, error) from None
+    row or a row of another width. Linear in the file's size: each byte is looked at once.
+
+    One regex vouches, in C, for the rows of the header's width with every field within the
+    CSV field limit (and blank lines); only the rows it cannot vouch for are read as CSV.
+    """
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    fields, start, last = _record(raw, bom, 1, name)
     header = _checked_header(fields, name)
-    for line, row in _rows_to_check(raw, reader, len(header), name):
+    vouched, line = _vouching(len(header)), last + 1
+    while start < len(raw):
+        end = vouched.match(raw, start).end()  # type: ignore[union-attr]  # it matches ""
+        line += _lines_in(raw, start, end)
+        if end == len(raw):
+            break
+        row, start, last = _record(raw, end, line, name)
         if row and len(row) != len(header):
             raise DataError(
-                f"{name}: row {line} has {len(row)} fields; the header has {len(header)}"
+                f"{name}: row {last} has {len(row)} fields; the header has {len(header)}"
             )
+        line = last + 1
     return header
 
 
@@ -160,36 +167,42 @@ def _checked_header(fields: list[str], name: str) -> list[str]:
     return header
 
 
-def _rows_to_check(
-    raw: bytes, reader: Reader, width: int, name: str
-) -> Iterator[tuple[int, list[str]]]:
-    """(line, fields) of every data row after the header that may not have `width` fields.
+def _record(raw: bytes, start: int, line: int, name: str) -> tuple[list[str], int, int]:
+    """The CSV row whose first line, number `line`, starts at byte `start`: its fields, the
+    byte after it and the number of its last line ([] for a blank line)."""
+    ends = [start]
 
-    Where each row is one line (no quote, no carriage return), a regex vouches in one pass
-    for the lines of `width` fields, each within the CSV field limit, and only the other lines
-    are read as CSV; otherwise `reader` reads every row.
-    """
-    if b'"' in raw or b"\r" in raw:
-        try:
-            for row in reader:
-                yield reader.line_num, row  # the row's last line
-        except csv.Error as error:
-            raise _unreadable(name, reader.line_num, error) from None
-        return
-    field = rb'[^,"\r\n]{0,%d}+' % csv.field_size_limit()
-    vouched = re.compile(rb"\n*+(?:(?:%s,){%d}%s\n++)*+" % (field, width - 1, field))
-    start, line = raw.find(b"\n") + 1 or len(raw), 2
-    while start < len(raw):
-        end = vouched.match(raw, start).end()  # type: ignore[union-attr]  # it matches ""
-        line += raw.count(b"\n", start, end)
-        if end == len(raw):
-            return
-        start = raw.find(b"\n", end) + 1 or len(raw)
-        try:
-            yield line, next(csv.reader([raw[end:start].decode()]), [])
-        except csv.Error as error:
-            raise _unreadable(name, line, error) from None
-        line += 1
+    def lines() -> Iterator[str]:  # split as the csv module's own text reader splits them
+        while ends[-1] < len(raw):
+            found = LINE_END.search(raw, ends[-1])
+            ends.append(found.end() if found else len(raw))
+            yield raw[ends[-2] : ends[-1]].decode()
+
+    reader = csv.reader(lines())
+    try:
+        fields = next(reader, [])
+    except csv.Error as error:
+        raise _unreadable(name, line + reader.line_num - 1, error) from None
+    return fields, ends[-1], line + reader.line_num - 1
+
+
+def _vouching(width: int) -> re.Pattern[bytes]:
+    """Blank lines and rows of `width` fields the csv module reads the same way, each field
+    surely within its field limit (bytes are at least characters; a quoted field's inner
+    and trailing parts at most half the limit each). A row without quotes is tried first."""
+    limit = csv.field_size_limit()
+    bare = rb'[^,"\r\n]{0,%d}+' % limit
+    quoted = rb'"(?:[^"]|""){0,%d}+"(?!")[^,\r\n]{0,%d}+' % (limit // 2, limit // 2)
+    field = rb'(?:(?=[,\r\n])|[^,"\r\n][^,\r\n]{0,%d}+|%s)' % (limit - 1, quoted)
+    row = rb"(?:(?:%s,){%d}%s|(?:%s,){%d}%s)" % (bare, width - 1, bare, field, width - 1, field)
+    return re.compile(rb"[\r\n]*+(?:%s[\r\n]++)*+" % row)  # CR and LF runs: blank lines
+
+
+def _lines_in(raw: bytes, start: int, end: int) -> int:
+    """How many line ends (CR LF, CR or LF) the bytes from `start` to `end` hold."""
+    return (
+        raw.count(b"\n", start, end) + raw.count(b"\r", start, end) - raw.count(b"\r\n", start, end)
+    )
 
 
 def _unreadable(name: str, line: int, error: csv.Error) -> DataError:
@@ -206,28 +219,39 @@ def _listed(columns: list[str]) -> str:
     return ", ".join(shown) + (f" and {more} more" if more else "")
 
 
-def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
+def _parse_csv(raw: bytes, name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The used columns as text, and the checked dates: those are read and checked first, on
+    their own, as the cheapest check of the one column a row needs most."""
     header = _check_rows(raw, name)
     present = set(header)
     missing = [column for column in REQUIRED_COLUMNS if column not in present]
     if missing:
-        found = _listed(header) if header else "nothing"
         raise DataError(
             f"{name}: missing required column(s) {', '.join(missing)} "
-            f"(header has: {found}); is it a comma-separated weatherAUS file?"
+            f"(header has: {_listed(header)}); is it a comma-separated weatherAUS file?"
         )
     placed = [column for column in POSITION_COLUMNS if column in present]
     if len(placed) == 1:
         (other,) = set(POSITION_COLUMNS) - set(placed)
         raise DataError(f"{name}: column {placed[0]} needs a column {other} beside it")
+    texts = _read_columns(raw, header, ["Date"], name)["Date"]
+    dates = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        raise _problem(name, "Date", bad[0], texts.iat[bad[0]], "not a date in YYYY-MM-DD form")
+    return _read_columns(raw, header, [*REQUIRED_COLUMNS, *placed], name), dates
+
+
+def _read_columns(raw: bytes, header: list[str], columns: list[str], name: str) -> pd.DataFrame:
+    """Some columns of the checked file, each cell the text as read."""
     try:
         frame = pd.read_csv(
             _text(raw),
             header=0,
             names=header,
-            usecols=[*REQUIRED_COLUMNS, *placed],
-            dtype=object,  # text as read: with no missing markers, dtype=str only copies it
-            keep_default_na=False,
+            usecols=columns,
+            dtype=object,  # dtype=str would copy every cell
+            na_filter=False,  # no cell is read as missing: the checks know the markers
             skipinitialspace=True,
         )
     except (pd.errors.ParserError, ValueError) as error:
@@ -237,17 +261,15 @@ def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
     return frame
 
 
-def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    def fail(column: str, position: int, value: object, problem: str) -> DataError:
-        # Row numbers are the file's line numbers (header is line 1).
-        return DataError(
-            f"{name}: column {column}, row {position + 2}: {problem} ({short_repr(value)})"
-        )
+def _problem(name: str, column: str, position: int, value: object, problem: str) -> DataError:
+    """The error for a cell; row numbers are the file's line numbers (header is line 1)."""
+    return DataError(
+        f"{name}: column {column}, row {position + 2}: {problem} ({short_repr(value)})"
+    )
 
-    dates = pd.to_datetime(frame["Date"], format="%Y-%m-%d", errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if bad.size:
-        raise fail("Date", bad[0], frame["Date"].iat[bad[0]], "not a date in YYYY-MM-DD form")
+
+def _validate_daily(frame: pd.DataFrame, dates: pd.Series, name: str) -> pd.DataFrame:
+    fail = functools.partial(_problem, name)
     codes, names = pd.factorize(frame["Location"])
     names = pd.Series(names, dtype=object).str.strip()
     locations = pd.Series(names.to_numpy()[codes], index=frame.index)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model import DataError, aggregate_monthly, fingerprint, load_monthly, read_daily_csv
 from model.data import (
     EMBEDDED_MONTHLY,
+    _check_rows,
     build_embedded,
     fill_short_gaps,
     positions_of,
@@ -275,8 +280,8 @@ ROWS = [
     ids=["plain", "crlf", "quoted", "long_first"],
 )
 def test_a_row_of_another_width_is_named_by_its_line_in_every_kind_of_file(variant):
-    """Lines without quotes are vouched for by a regex, others read by the csv module: the
-    same row and line number either way, blank lines counted."""
+    """Rows a regex vouches for and rows the csv module reads are told apart by the same line
+    numbers, blank lines and quoted fields counted."""
     raw = variant("\n".join(ROWS) + "\n").encode()
     first_bad = 2 if b"3,4" in raw else 6
     fields = 6 if first_bad == 2 else 4
@@ -299,3 +304,37 @@ def test_the_csv_field_limit_counts_characters_not_bytes(quote):
     assert daily["Location"].str.len().unique().tolist() == [70_000]
     with pytest.raises(DataError, match="row 2: field larger than field limit"):
         read_daily_csv(file(140_000), name="long.csv")
+
+
+def csv_module_verdict(text: str) -> str:
+    """What reading every row with the csv module says of a file: the header or the problem."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        for row in reader:
+            if row and len(row) != len(header):
+                return f"row {reader.line_num} has {len(row)} fields"
+    except csv.Error as error:
+        return f"row {reader.line_num}: {error}"
+    return repr([column.strip() for column in header])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.text(alphabet='aé,"\r\n ', max_size=40).map(lambda body: "x,y,z\n" + body),
+    limit=st.sampled_from([3, csv.field_size_limit()]),
+)
+def test_rows_are_judged_as_the_csv_module_judges_them(text, limit):
+    """The regex only vouches for rows the csv module reads with the header's width (fields
+    within its field limit, here also a tiny one); every other row is read by it."""
+    default = csv.field_size_limit(limit)
+    try:
+        expected = csv_module_verdict(text)
+        try:
+            found = repr(_check_rows(text.encode(), "f.csv"))
+        except DataError as error:
+            found = str(error).removeprefix("f.csv: ").removeprefix("not a readable CSV file (")
+            found = found.removesuffix(")").split("; the header")[0]
+    finally:
+        csv.field_size_limit(default)
+    assert found == expected
