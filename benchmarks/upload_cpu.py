@@ -91,6 +91,10 @@ CASES: dict[str, tuple[str, Callable[[], bytes]]] = {
         "quoted header and 20 MB of blank lines",
         lambda: repeated_rows("\n", '"Date",Location,MinTemp,MaxTemp,Rainfall'),
     ),
+    "quoted_line_breaks": (
+        "a row whose quoted field holds 20 MB of line breaks",
+        lambda: repeated_rows("\n", HEADER + '\n2010-01-01,"'),
+    ),
     "empty_rows": ("rows of empty fields (`,,,,`)", lambda: repeated_rows(",,,,\n")),
     "dated_empty_rows": (
         "rows of a date and empty fields",

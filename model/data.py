@@ -30,6 +30,7 @@ MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
 MAX_COLUMNS = 1000  # weatherAUS has 23; a wider header is another kind of file
 MAX_LISTED = 6  # column names an error message lists before "and N more"
+MAX_ROW_LINES = 1000  # lines one row may span (quoted line breaks); each is read in Python
 LINE_END = re.compile(rb"\r\n?|\n")  # where the csv module's text reader ends a line
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
@@ -174,6 +175,12 @@ def _record(raw: bytes, start: int, line: int, name: str) -> tuple[list[str], in
 
     def lines() -> Iterator[str]:  # split as the csv module's own text reader splits them
         while ends[-1] < len(raw):
+            if len(ends) > MAX_ROW_LINES:
+                raise DataError(
+                    f"{name}: the row that starts on line {line} runs over more than "
+                    f"{MAX_ROW_LINES} lines (a quoted field with line breaks): is a closing "
+                    "quote missing?"
+                )
             found = LINE_END.search(raw, ends[-1])
             ends.append(found.end() if found else len(raw))
             yield raw[ends[-2] : ends[-1]].decode()

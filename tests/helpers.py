@@ -289,6 +289,10 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
         lambda: with_row('2010-02-01,"Alpha,1,2,3'),
         ("has 2 fields; the header has 5",),
     ),
+    "quote_runs_on": (
+        lambda: with_row('2010-02-01,"Alpha,1,2,3') + days(1200, start="2012-01-01").encode(),
+        ("the row that starts on line 5 runs over more than 1000 lines", "closing quote"),
+    ),
     "huge_cell": (
         lambda: with_row("2010-02-01,Alpha,1,2," + "9" * 200_000),
         ("not a readable CSV file", "row 5", "field larger than field limit"),
