@@ -213,6 +213,7 @@ def _lines_in(raw: bytes, start: int, end: int) -> int:
 
 
 def _unreadable(name: str, line: int, error: csv.Error) -> DataError:
+    """The error for a row the csv module cannot read (a field over its limit)."""
     return DataError(f"{name}: not a readable CSV file (row {line}: {error})")
 
 
@@ -227,8 +228,9 @@ def _listed(columns: list[str]) -> str:
 
 
 def _parse_csv(raw: bytes, name: str) -> tuple[pd.DataFrame, pd.Series]:
-    """The used columns as text, and the checked dates: those are read and checked first, on
-    their own, as the cheapest check of the one column a row needs most."""
+    """The used columns as text, and the checked dates. The date column is read and checked
+    alone first: a file of millions of rows too short to hold a date is refused before its
+    other columns are read."""
     header = _check_rows(raw, name)
     present = set(header)
     missing = [column for column in REQUIRED_COLUMNS if column not in present]
