@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
+import re
 import zlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,10 @@ POSITIONS = tuple(column for column, _ in POSITION_COLUMNS.values())
 MIN_DAYS_PER_MONTH = 10
 MAX_INTERPOLATED_GAP = 3
 MISSING_MARKERS = ("", "NA", "NaN", "nan")
+MAX_COLUMNS = 1000  # weatherAUS has 23; a wider header is another kind of file
+MAX_LISTED = 6  # column names an error message lists before "and N more"
+MAX_ROW_LINES = 1000  # lines one row may span (quoted line breaks); each is read in Python
+LINE_END = re.compile(rb"\r\n?|\n")  # where the csv module's text reader ends a line
 MAX_UPLOAD_BYTES = 32 * 2**20  # the full weatherAUS file is 14 MB uncompressed
 MAX_GZIP_MEMBERS = 4096  # gzip, pigz and bgzip (64 KB blocks) stay far below this at 32 MB
 GZIP_SLICE = 1 << 14  # compressed bytes handed to zlib at a time
@@ -50,8 +58,8 @@ def read_daily_csv(source: str | Path | bytes, name: str | None = None) -> pd.Da
             f"{MAX_UPLOAD_BYTES / 2**20:g} MB"
         )
     raw = Path(source).read_bytes() if not isinstance(source, bytes) else source
-    frame = _parse_csv(_checked_bytes(raw, name), name)
-    return _validate_daily(frame, name)
+    frame, dates = _parse_csv(_checked_bytes(raw, name), name)
+    return _validate_daily(frame, dates, name)
 
 
 def _gunzip(raw: bytes, name: str) -> bytes:
@@ -118,47 +126,141 @@ def _text(raw: bytes) -> io.TextIOWrapper:
 
 
 def _check_rows(raw: bytes, name: str) -> list[str]:
-    """The stripped header; DataError for a repeated column or a row with a different width."""
-    rows = csv.reader(_text(raw))
-    try:
-        header = [column.strip() for column in next(rows, [])]
-        repeated = sorted({column for column in header if header.count(column) > 1})
-        if repeated:
+    """The stripped header; DataError for a blank, too wide or repeating header, an unreadable
+    row or a row of another width. Linear in the file's size: each byte is looked at once.
+
+    One regex vouches, in C, for the rows of the header's width with every field within the
+    CSV field limit (and blank lines); only the rows it cannot vouch for are read as CSV.
+    """
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    fields, start, last = _record(raw, bom, 1, name)
+    header = _checked_header(fields, name)
+    vouched, line = _vouching(len(header)), last + 1
+    while start < len(raw):
+        end = vouched.match(raw, start).end()  # type: ignore[union-attr]  # it matches ""
+        line += _lines_in(raw, start, end)
+        if end == len(raw):
+            break
+        row, start, last = _record(raw, end, line, name)
+        if row and len(row) != len(header):
             raise DataError(
-                f"{name}: column(s) {', '.join(repeated)} appear more than once in the header"
+                f"{name}: row {last} has {len(row)} fields; the header has {len(header)}"
             )
-        for row in rows:
-            if row and len(row) != len(header):
-                raise DataError(
-                    f"{name}: row {rows.line_num} has {len(row)} fields; the header "
-                    f"has {len(header)}"
-                )
-    except csv.Error as error:
-        raise DataError(f"{name}: not a readable CSV file (row {rows.line_num}: {error})") from None
+        line = last + 1
     return header
 
 
-def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
+def _checked_header(fields: list[str], name: str) -> list[str]:
+    """The header's stripped names; DataError when blank, too wide or a name repeats."""
+    if not fields:
+        raise DataError(f"{name}: line 1 is blank; the header must be the first line")
+    if len(fields) > MAX_COLUMNS:
+        raise DataError(
+            f"{name}: the header has {len(fields)} columns; a daily file may have at most "
+            f"{MAX_COLUMNS} (weatherAUS has 23)"
+        )
+    header = [column.strip() for column in fields]
+    repeated = sorted(column for column, count in Counter(header).items() if count > 1)
+    if repeated:
+        raise DataError(
+            f"{name}: column(s) {_listed(repeated)} appear more than once in the header"
+        )
+    return header
+
+
+def _record(raw: bytes, start: int, line: int, name: str) -> tuple[list[str], int, int]:
+    """The CSV row whose first line, number `line`, starts at byte `start`: its fields, the
+    byte after it and the number of its last line ([] for a blank line)."""
+    ends = [start]
+
+    def lines() -> Iterator[str]:  # split as the csv module's own text reader splits them
+        while ends[-1] < len(raw):
+            if len(ends) > MAX_ROW_LINES:
+                raise DataError(
+                    f"{name}: the row that starts on line {line} runs over more than "
+                    f"{MAX_ROW_LINES} lines (a quoted field with line breaks): is a closing "
+                    "quote missing?"
+                )
+            found = LINE_END.search(raw, ends[-1])
+            ends.append(found.end() if found else len(raw))
+            yield raw[ends[-2] : ends[-1]].decode()
+
+    reader = csv.reader(lines())
+    try:
+        fields = next(reader, [])
+    except csv.Error as error:
+        raise _unreadable(name, line + reader.line_num - 1, error) from None
+    return fields, ends[-1], line + reader.line_num - 1
+
+
+def _vouching(width: int) -> re.Pattern[bytes]:
+    """Blank lines and rows of `width` fields the csv module reads the same way, each field
+    surely within its field limit (bytes are at least characters; a quoted field's inner
+    and trailing parts at most half the limit each). A row without quotes is tried first."""
+    limit = csv.field_size_limit()
+    bare = rb'[^,"\r\n]{0,%d}+' % limit
+    quoted = rb'"(?:[^"]|""){0,%d}+"(?!")[^,\r\n]{0,%d}+' % (limit // 2, limit // 2)
+    field = rb'(?:(?=[,\r\n])|[^,"\r\n][^,\r\n]{0,%d}+|%s)' % (limit - 1, quoted)
+    row = rb"(?:(?:%s,){%d}%s|(?:%s,){%d}%s)" % (bare, width - 1, bare, field, width - 1, field)
+    return re.compile(rb"[\r\n]*+(?:%s[\r\n]++)*+" % row)  # CR and LF runs: blank lines
+
+
+def _lines_in(raw: bytes, start: int, end: int) -> int:
+    """How many line ends (CR LF, CR or LF) the bytes from `start` to `end` hold."""
+    return (
+        raw.count(b"\n", start, end) + raw.count(b"\r", start, end) - raw.count(b"\r\n", start, end)
+    )
+
+
+def _unreadable(name: str, line: int, error: csv.Error) -> DataError:
+    """The error for a row the csv module cannot read (a field over its limit)."""
+    return DataError(f"{name}: not a readable CSV file (row {line}: {error})")
+
+
+def _listed(columns: list[str]) -> str:
+    """The first MAX_LISTED column names for a message, each cut short, and how many more."""
+    shown = [
+        "(blank)" if not column else column[:40] + ("..." if len(column) > 40 else "")
+        for column in columns[:MAX_LISTED]
+    ]
+    more = len(columns) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")
+
+
+def _parse_csv(raw: bytes, name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The used columns as text, and the checked dates. The date column is read and checked
+    alone first: a file of millions of rows too short to hold a date is refused before its
+    other columns are read."""
     header = _check_rows(raw, name)
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
+    present = set(header)
+    missing = [column for column in REQUIRED_COLUMNS if column not in present]
     if missing:
-        found = ", ".join(header[:6]) + (" ..." if len(header) > 6 else "")
         raise DataError(
             f"{name}: missing required column(s) {', '.join(missing)} "
-            f"(header has: {found or 'nothing'}); is it a comma-separated weatherAUS file?"
+            f"(header has: {_listed(header)}); is it a comma-separated weatherAUS file?"
         )
-    placed = [column for column in POSITION_COLUMNS if column in header]
+    placed = [column for column in POSITION_COLUMNS if column in present]
     if len(placed) == 1:
         (other,) = set(POSITION_COLUMNS) - set(placed)
         raise DataError(f"{name}: column {placed[0]} needs a column {other} beside it")
+    texts = _read_columns(raw, header, ["Date"], name)["Date"]
+    dates = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if bad.size:
+        raise _problem(name, "Date", bad[0], texts.iat[bad[0]], "not a date in YYYY-MM-DD form")
+    return _read_columns(raw, header, [*REQUIRED_COLUMNS, *placed], name), dates
+
+
+def _read_columns(raw: bytes, header: list[str], columns: list[str], name: str) -> pd.DataFrame:
+    """Some columns of the checked file, each cell the text as read."""
     try:
         frame = pd.read_csv(
             _text(raw),
             header=0,
             names=header,
-            usecols=[*REQUIRED_COLUMNS, *placed],
-            dtype=str,
-            keep_default_na=False,
+            usecols=columns,
+            dtype=object,  # dtype=str would copy every cell
+            na_filter=False,  # no cell is read as missing: the checks know the markers
             skipinitialspace=True,
         )
     except (pd.errors.ParserError, ValueError) as error:
@@ -168,36 +270,33 @@ def _parse_csv(raw: bytes, name: str) -> pd.DataFrame:
     return frame
 
 
-def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    def fail(column: str, position: int, value: object, problem: str) -> DataError:
-        # Row numbers are the file's line numbers (header is line 1).
-        return DataError(
-            f"{name}: column {column}, row {position + 2}: {problem} ({short_repr(value)})"
-        )
+def _problem(name: str, column: str, position: int, value: object, problem: str) -> DataError:
+    """The error for a cell; row numbers are the file's line numbers (header is line 1)."""
+    return DataError(
+        f"{name}: column {column}, row {position + 2}: {problem} ({short_repr(value)})"
+    )
 
-    dates = pd.to_datetime(frame["Date"], format="%Y-%m-%d", errors="coerce")
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if bad.size:
-        raise fail("Date", bad[0], frame["Date"].iat[bad[0]], "not a date in YYYY-MM-DD form")
-    locations = frame["Location"].str.strip()
-    bad = np.flatnonzero((locations == "").to_numpy())
-    if bad.size:
-        raise fail("Location", bad[0], frame["Location"].iat[bad[0]], "empty location")
-    bad = np.flatnonzero(locations.str.match(r"^[=+\-@]").to_numpy())
-    if bad.size:
-        raise fail("Location", bad[0], locations.iat[bad[0]], "looks like a spreadsheet formula")
-    bad = np.flatnonzero(locations.str.contains(r"[\x00-\x1f\x7f]").to_numpy())
-    if bad.size:
-        raise fail("Location", bad[0], locations.iat[bad[0]], "contains a control character")
+
+def _validate_daily(frame: pd.DataFrame, dates: pd.Series, name: str) -> pd.DataFrame:
+    fail = functools.partial(_problem, name)
+    codes, names = pd.factorize(frame["Location"])
+    names = pd.Series(names, dtype=object).str.strip()
+    locations = pd.Series(names.to_numpy()[codes], index=frame.index)
+    for problem, wrong, shown in (  # each distinct name is checked once
+        ("empty location", names == "", frame["Location"]),
+        ("looks like a spreadsheet formula", names.str.match(r"^[=+\-@]"), locations),
+        ("contains a control character", names.str.contains(r"[\x00-\x1f\x7f]"), locations),
+    ):
+        bad = np.flatnonzero(wrong.to_numpy()[codes])
+        if bad.size:
+            raise fail("Location", bad[0], shown.iat[bad[0]], problem)
     result = pd.DataFrame({"Date": dates, "Location": locations})
     for column in NUMERIC_COLUMNS:
-        text = frame[column].str.strip()
-        values = pd.to_numeric(text.where(~text.isin(MISSING_MARKERS)), errors="coerce")
-        not_numeric = values.isna() & ~text.isin(MISSING_MARKERS)
-        bad = np.flatnonzero((not_numeric | np.isinf(values)).to_numpy())
+        values, given = _numbers(frame[column])
+        bad = np.flatnonzero(given & ~np.isfinite(values))
         if bad.size:
             raise fail(column, bad[0], frame[column].iat[bad[0]], "not a finite number")
-        result[column] = values.astype(float)
+        result[column] = values
     if "Latitude" in frame:
         _add_positions(result, frame, fail)
     duplicated = result.duplicated(["Date", "Location"])
@@ -213,15 +312,25 @@ def _validate_daily(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return result
 
 
+def _numbers(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's number (NaN when missing or unreadable) and whether it is given (not a
+    missing marker), spaces stripped; each distinct text is parsed once."""
+    codes, texts = pd.factorize(cells)
+    stripped = pd.Series(texts, dtype=object).str.strip()
+    given = ~stripped.isin(MISSING_MARKERS).to_numpy()
+    values = pd.to_numeric(stripped.where(given), errors="coerce").to_numpy(dtype=float)
+    return values[codes], given[codes]
+
+
 def _add_positions(
     result: pd.DataFrame, frame: pd.DataFrame, fail: Callable[[str, int, object, str], DataError]
 ) -> None:
     """Add checked Latitude and Longitude columns: in range, both or neither, one per station."""
-    cells = {column: frame[column].str.strip() for column in POSITION_COLUMNS}
-    given = {column: ~text.isin(MISSING_MARKERS) for column, text in cells.items()}
+    parsed = {column: _numbers(frame[column]) for column in POSITION_COLUMNS}
+    given = {column: parsed[column][1] for column in POSITION_COLUMNS}
     for column, (_, limit) in POSITION_COLUMNS.items():
-        values = pd.to_numeric(cells[column].where(given[column]), errors="coerce")
-        bad = np.flatnonzero((given[column] & ~values.between(-limit, limit)).to_numpy())
+        values = parsed[column][0]
+        bad = np.flatnonzero(given[column] & ~(np.abs(values) <= limit))
         if bad.size:
             raise fail(
                 column,
@@ -229,9 +338,9 @@ def _add_positions(
                 frame[column].iat[bad[0]],
                 f"not a number from {-limit:g} to {limit:g}",
             )
-        result[column] = values.astype(float)
+        result[column] = values
     for column, other in (("Latitude", "Longitude"), ("Longitude", "Latitude")):
-        bad = np.flatnonzero((given[column] & ~given[other]).to_numpy())
+        bad = np.flatnonzero(given[column] & ~given[other])
         if bad.size:
             raise fail(other, bad[0], frame[other].iat[bad[0]], f"empty while {column} is given")
     placed = result.dropna(subset=list(POSITION_COLUMNS))

@@ -250,6 +250,14 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
         lambda: b"Date,Location,MinTemp,MaxTemp,Rainfall,MinTemp\n" + b"2010-01-01,Alpha,1,2,3,4\n",
         ("column(s) MinTemp appear more than once",),
     ),
+    "too_many_columns": (
+        lambda: (HEADER.strip() + "".join(f",c{i}" for i in range(200_000)) + "\n").encode(),
+        ("the header has 200005 columns", "at most 1000"),
+    ),
+    "blank_first_line": (
+        lambda: ("\n" + HEADER + days(3)).encode(),
+        ("line 1 is blank", "header must be the first line"),
+    ),
     "formula_location": (
         lambda: with_row(f"2010-02-01,{INJECTION},1,2,3"),
         ("column Location, row 5", "spreadsheet formula", INJECTION),
@@ -285,6 +293,10 @@ CORPUS: dict[str, tuple[Callable[[], bytes], tuple[str, ...]]] = {
     "unclosed_quote": (
         lambda: with_row('2010-02-01,"Alpha,1,2,3'),
         ("has 2 fields; the header has 5",),
+    ),
+    "quote_runs_on": (
+        lambda: with_row('2010-02-01,"Alpha,1,2,3') + days(1200, start="2012-01-01").encode(),
+        ("the row that starts on line 5 runs over more than 1000 lines", "closing quote"),
     ),
     "huge_cell": (
         lambda: with_row("2010-02-01,Alpha,1,2," + "9" * 200_000),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model import DataError, aggregate_monthly, fingerprint, load_monthly, read_daily_csv
 from model.data import (
     EMBEDDED_MONTHLY,
+    _check_rows,
     build_embedded,
     fill_short_gaps,
     positions_of,
@@ -225,3 +230,111 @@ def test_a_latitude_without_a_longitude_column_is_refused(tmp_path):
     header = "Date,Location,MinTemp,MaxTemp,Rainfall,Latitude\n"
     with pytest.raises(DataError, match="column Latitude needs a column Longitude"):
         read_daily_csv(daily_csv(tmp_path, "2010-01-01,A,10,20,0,-33\n", header))
+
+
+# Adversarial shapes: each is refused (or read) by checks linear in the file's size; their
+# CPU cost is measured in benchmarks/upload_cpu.py, never here.
+
+
+def test_a_header_of_200k_columns_is_refused_as_too_wide():
+    header = "Date,Location,MinTemp,MaxTemp,Rainfall" + "".join(f",c{i}" for i in range(199_995))
+    raw = f"{header}\n2010-01-01,Alpha,1,2,3{',1' * 199_995}\n".encode()
+    with pytest.raises(DataError) as raised:
+        read_daily_csv(raw, name="wide.csv")
+    message = str(raised.value)
+    assert message.startswith("wide.csv: the header has 200000 columns")
+    assert "at most 1000" in message and len(message) < 200
+
+
+def test_every_repeated_column_name_is_counted_and_the_first_are_named():
+    names = [f"col{i}" for i in range(10)]
+    header = "Date,Location,MinTemp,MaxTemp,Rainfall," + ",".join(names + names + ["", ""])
+    raw = f"{header}\n2010-01-01,Alpha,1,2,3{',1' * 22}\n".encode()
+    with pytest.raises(DataError) as raised:
+        read_daily_csv(raw, name="twice.csv")
+    assert str(raised.value) == (
+        "twice.csv: column(s) (blank), col0, col1, col2, col3, col4 and 5 more "
+        "appear more than once in the header"
+    )
+
+
+ROWS = [
+    "Date,Location,MinTemp,MaxTemp,Rainfall",
+    "2010-01-01,Alpha,1,2,3",
+    "",
+    "",
+    "2010-01-02,Alpha,1,2,3",
+    "2010-01-03,Alpha,1,2",
+    "2010-01-04,Alpha,1,2,3",
+]
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda text: text,
+        lambda text: text.replace("\n", "\r\n"),
+        lambda text: text.replace("Alpha", '"Alpha"'),
+        lambda text: text.replace("Alpha,1,2,3", "Alpha,1,2,3,4", 1),
+    ],
+    ids=["plain", "crlf", "quoted", "long_first"],
+)
+def test_a_row_of_another_width_is_named_by_its_line_in_every_kind_of_file(variant):
+    """Rows a regex vouches for and rows the csv module reads are told apart by the same line
+    numbers, blank lines and quoted fields counted."""
+    raw = variant("\n".join(ROWS) + "\n").encode()
+    first_bad = 2 if b"3,4" in raw else 6
+    fields = 6 if first_bad == 2 else 4
+    with pytest.raises(DataError, match=f"row {first_bad} has {fields} fields; the header has 5"):
+        read_daily_csv(raw, name="rows.csv")
+
+
+@pytest.mark.parametrize("quote", ["", '"'], ids=["plain", "quoted"])
+def test_the_csv_field_limit_counts_characters_not_bytes(quote):
+    """A station name of 70,000 two-byte characters is under the CSV field limit (131,072)
+    though its bytes are over it; 140,000 characters are over it."""
+    days = pd.date_range("2010-01-01", periods=12)
+
+    def file(length: int) -> bytes:
+        name = f"{quote}{'é' * length}{quote}"
+        body = "".join(f"{day:%Y-%m-%d},{name},1,2,3\n" for day in days)
+        return ("Date,Location,MinTemp,MaxTemp,Rainfall\n" + body).encode()
+
+    daily = read_daily_csv(file(70_000), name="long.csv")
+    assert daily["Location"].str.len().unique().tolist() == [70_000]
+    with pytest.raises(DataError, match="row 2: field larger than field limit"):
+        read_daily_csv(file(140_000), name="long.csv")
+
+
+def csv_module_verdict(text: str) -> str:
+    """What reading every row with the csv module says of a file: the header or the problem."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        for row in reader:
+            if row and len(row) != len(header):
+                return f"row {reader.line_num} has {len(row)} fields"
+    except csv.Error as error:
+        return f"row {reader.line_num}: {error}"
+    return repr([column.strip() for column in header])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.text(alphabet='aé,"\r\n ', max_size=40).map(lambda body: "x,y,z\n" + body),
+    limit=st.sampled_from([3, csv.field_size_limit()]),
+)
+def test_rows_are_judged_as_the_csv_module_judges_them(text, limit):
+    """The regex only vouches for rows the csv module reads with the header's width (fields
+    within its field limit, here also a tiny one); every other row is read by it."""
+    default = csv.field_size_limit(limit)
+    try:
+        expected = csv_module_verdict(text)
+        try:
+            found = repr(_check_rows(text.encode(), "f.csv"))
+        except DataError as error:
+            found = str(error).removeprefix("f.csv: ").removeprefix("not a readable CSV file (")
+            found = found.removesuffix(")").split("; the header")[0]
+    finally:
+        csv.field_size_limit(default)
+    assert found == expected
