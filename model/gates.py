@@ -83,6 +83,7 @@ def replay(weights: CellWeights, inputs: np.ndarray, backward: bool = False) -> 
     names = GRU_GATES if weights.cell == "gru" else LSTM_GATES
     gates = {name: np.zeros((len(inputs), units)) for name in names}
     states = np.zeros((len(inputs), units))
+    values: tuple[np.ndarray, ...]
     for step in order:
         x = inputs[step] @ weights.kernel
         if weights.cell == "gru":

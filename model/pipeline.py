@@ -21,7 +21,7 @@ from .evaluate import (
     target_rows,
 )
 from .record import CURVE, NETWORK, SERVED, Record
-from .training import EpochReport, ProgressCallback, Trained, predict, train
+from .training import EpochReport, Networks, ProgressCallback, Trained, predict, train
 from .windows import (
     Prepared,
     Windows,
@@ -102,7 +102,8 @@ def train_and_evaluate(
     seconds = trained.seconds
     sample = None
     if config.calibration == "cross_fit":
-        sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress)
+        with trained.networks.lent() as networks:
+            sample, fold_seconds = cross_fit_sample(config, monthly, prepared, progress, networks)
         seconds += fold_seconds
     if sample is None:
         sample = validation_sample(prepared, config, windows, trained)
@@ -202,6 +203,7 @@ def cross_fit_sample(
     monthly: pd.DataFrame,
     prepared: Prepared,
     progress: ProgressCallback | None,
+    networks: Networks,
 ) -> tuple[Sample | None, float]:
     """Out-of-fold forecasts from config.folds earlier cutoffs a year apart, and their seconds.
 
@@ -210,6 +212,7 @@ def cross_fit_sample(
     holdout's situation, repeated. Folds stop at the first cutoff that leaves no training
     window; with none, the sample is None and the validation windows set the intervals alone
     (no damping factor is fitted on them: they chose the epoch, so they flatter the network).
+    Each fold fits `networks` again from their initial state: the same architecture, one trace.
     """
     last_origin = prepared.cutoff_index - config.horizon + 1  # its targets end at the cutoff
     samples, seconds = [], 0.0
@@ -226,6 +229,7 @@ def cross_fit_sample(
             inner,
             training_windows(fold_prepared, inner),
             _staged(progress, f"calibration {fold} of {config.folds}"),
+            networks,
         )
         seconds += trained.seconds
         windows = origin_windows(fold_prepared, inner, fold_cutoff, MIN_ORIGINS)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -31,14 +32,59 @@ class EpochReport:
 ProgressCallback = Callable[[EpochReport], None]
 
 
+class Networks:
+    """A built and compiled trainer with its forecaster, which several fits of one config share.
+
+    TensorFlow traces a Keras model's training, validation and prediction steps once per model,
+    and for these small networks the trace costs far more than the fit (the default: about 13 s
+    for its first epoch, under 1 s for a second fit of the same model). So the refit and the
+    cross-fitting folds, which fit the same architecture on other windows, start again from
+    this model's initial state rather than from a new model.
+    """
+
+    def __init__(self, config: TrainConfig, features: int) -> None:
+        keras = import_keras()
+        keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
+        self.trainer, self.forecaster = build_networks(config, features)
+        self._initial = self.trainer.get_weights()
+        self._config = config
+        self._fitted = False
+
+    def restart(self) -> None:
+        """Before a fit: after an earlier one, the weights and the optimizer as built, reseeded."""
+        if not self._fitted:
+            self._fitted = True  # the first fit goes on from the seed as the build left it
+            return
+        keras = import_keras()
+        keras.utils.set_random_seed(self._config.seed)
+        self.trainer.set_weights(self._initial)
+        optimizer = self.trainer.optimizer
+        for variable in optimizer.variables:  # the step count and Adam's moments
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+        optimizer.learning_rate = self._config.learning_rate
+
+    @contextmanager
+    def lent(self) -> Iterator[Networks]:
+        """Lend the networks to other fits, then put back the weights they have now."""
+        weights = self.trainer.get_weights()
+        try:
+            yield self
+        finally:
+            self.trainer.set_weights(weights)
+
+
 @dataclass
 class Trained:
-    """A fitted forecaster and how it got there."""
+    """Fitted networks and how they got there."""
 
-    forecaster: keras.Model
+    networks: Networks
     validation_rows: np.ndarray  # the windows that validated it (the latest ones)
     history: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def forecaster(self) -> keras.Model:
+        return self.networks.forecaster
 
 
 def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -50,41 +96,47 @@ def split_validation(windows: Windows, fraction: float) -> tuple[np.ndarray, np.
 
 
 def train(
-    config: TrainConfig, windows: Windows, progress: ProgressCallback | None = None
+    config: TrainConfig,
+    windows: Windows,
+    progress: ProgressCallback | None = None,
+    networks: Networks | None = None,
 ) -> Trained:
-    """Fit a fresh network on the windows and report each epoch.
+    """Fit networks from their initial state on the windows and report each epoch.
 
     With config.refit, a second fit from the same seed on every window follows, for the number
     of epochs at which the first fit's validation loss was lowest.
+
+    Args:
+        networks: built networks of the same config to fit (new ones when None).
     """
     import_keras()
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()  # process-wide, so set by a training only
     started = time.perf_counter()
+    networks = networks or Networks(config, windows.history.shape[-1])
     fit_rows, validation_rows = split_validation(windows, config.validation_fraction)
-    forecaster, history = _fit(config, windows, fit_rows, validation_rows, config.epochs, progress)
+    history = _fit(config, networks, windows, fit_rows, validation_rows, config.epochs, progress)
     if config.refit and len(validation_rows) and history.get("val_loss"):
         best = int(np.argmin(history["val_loss"])) + 1
-        forecaster, refit_history = _fit(
-            config, windows, np.arange(len(windows)), np.empty(0, dtype=int), best, progress
-        )
+        every, none = np.arange(len(windows)), np.empty(0, dtype=int)
+        refit_history = _fit(config, networks, windows, every, none, best, progress)
         history = {**history, "refit_loss": refit_history["loss"]}
-    return Trained(forecaster, validation_rows, history, time.perf_counter() - started)
+    return Trained(networks, validation_rows, history, time.perf_counter() - started)
 
 
 def _fit(
     config: TrainConfig,
+    networks: Networks,
     windows: Windows,
     fit_rows: np.ndarray,
     validation_rows: np.ndarray,
     epochs: int,
     progress: ProgressCallback | None,
-) -> tuple[keras.Model, dict[str, list[float]]]:
-    """One seeded fit of fresh networks; early stopping only when there is validation data."""
+) -> dict[str, list[float]]:
+    """One seeded fit from the initial state; early stopping only when there is validation data."""
     keras = import_keras()
-    keras.utils.set_random_seed(config.seed)  # Python, NumPy and TensorFlow
-    trainer, forecaster = build_networks(config, windows.history.shape[-1])
+    networks.restart()
 
     def arrays(rows: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         inputs = [array[rows] for array in windows.inputs(config)]
@@ -111,7 +163,7 @@ def _fit(
             keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)
         )
     x_fit, y_fit = arrays(fit_rows)
-    fit = trainer.fit(
+    fit = networks.trainer.fit(
         x_fit,
         y_fit,
         validation_data=arrays(validation_rows) if len(validation_rows) else None,
@@ -121,12 +173,11 @@ def _fit(
         callbacks=callbacks,
         verbose=0,
     )
-    history = {
+    return {
         name: [float(value) / config.ensemble for value in fit.history[name]]
         for name in ("loss", "val_loss")
         if name in fit.history
     }
-    return forecaster, history
 
 
 def predict(forecaster: keras.Model, windows: Windows, config: TrainConfig) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 from model import EpochReport, TrainConfig, prepare
 from model.network import build_networks
 from model.pipeline import train_and_evaluate
-from model.training import split_validation, train
+from model.training import predict, split_validation, train
 from model.windows import training_windows
 
 
@@ -57,3 +57,26 @@ def test_same_seed_gives_the_same_forecast(small_monthly, tiny_config):
     assert first["forecast"]["model"] == second["forecast"]["model"]
     assert first["predictions"]["model"] == second["predictions"]["model"]
     assert not np.allclose(first["forecast"]["model"], other["forecast"]["model"])
+
+
+@pytest.mark.slow
+def test_networks_fitted_again_forecast_as_new_ones_would(small_monthly, tiny_config):
+    """The cross-fitting folds reuse one model: a fit on it is the fit new networks would make."""
+    config = tiny_config
+    windows = training_windows(prepare(small_monthly, config), config)
+    earlier = config.replace(cutoff="2013-12")
+    used = train(earlier, training_windows(prepare(small_monthly, earlier), earlier)).networks
+    again = train(config, windows, networks=used)
+    new = train(config, windows)
+    np.testing.assert_allclose(
+        predict(again.forecaster, windows, config), predict(new.forecaster, windows, config)
+    )
+    assert again.history == new.history
+
+
+@pytest.mark.slow
+def test_a_refit_trains_every_window_for_the_best_epoch_count(small_monthly, tiny_config):
+    config = tiny_config.replace(epochs=4, patience=4, refit=True)
+    trained = train(config, training_windows(prepare(small_monthly, config), config))
+    best = int(np.argmin(trained.history["val_loss"])) + 1
+    assert len(trained.history["refit_loss"]) == best
