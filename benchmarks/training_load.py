@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             "goes silent while its admitted training runs; session C posts one tiny training a "
             "second after B and polls it. A bystander GETs `/` every 0.5 s. "
             "Waiting time: from the post to the first progress that is not a queue place. "
-            "Before this change (issue 14) every post was a process of its own: 16 at once "
+            "Before the training slots and queue every post was a process of its own: 16 at once "
             "used 11.2 GB, and a 5-second job waited 136 s behind an abandoned flood.",
             "",
             markdown_table(["measure", "value"], rows),

@@ -123,7 +123,7 @@ def _refuse_unknown_callbacks(app: Dash) -> None:
 
     Dash itself fails such a request with a bare 500 and a logged traceback.
     """
-    endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
+    endpoint = session.callback_path(app)
 
     @app.server.before_request
     def _check_callback_request() -> tuple[str, int] | None:

@@ -1,6 +1,6 @@
 """Uploads on a shared server: a station cap, state entries, a quota and the removal of unused ones.
 
-Issue 14, findings 8 and 9: each test reproduces one observation with the callback functions.
+Each test reproduces one observation with the callback functions.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def months_of(stations: list[str]) -> pd.DataFrame:
     return frame.assign(temp=15.0, MinTemp=10.0, MaxTemp=20.0, Rainfall=1.0)
 
 
-# Finding 9: the number of stations ------------------------------------------------------------
+# The number of stations ----------------------------------------------------------------------
 
 
 def test_an_upload_over_the_station_cap_is_refused_naming_count_and_cap(settings):
@@ -101,7 +101,7 @@ def test_a_station_named_like_a_state_entry_is_refused(settings):
     assert "states.csv: column Location, station 'state:QLD' starts with 'state:'" in text(message)
 
 
-# Finding 8: a quota and the removal of unused uploads -----------------------------------------
+# A quota and the removal of unused uploads ---------------------------------------------------
 
 
 def upload(settings: Settings, station: str) -> str:
