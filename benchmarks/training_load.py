@@ -96,27 +96,31 @@ class User:
 
     def keep_polling(self, posted: list, answers: dict[int, str | None], open_: threading.Event):
         """Poll every posted job like an open page, noting answers, until `open_` is cleared."""
+        reports: dict[int, Any] = {}
         while open_.is_set() and len(answers) < len(posted):
             for number, (body, job) in enumerate(posted):
                 if number not in answers:
                     reply = self.poll(body, job)
+                    reports[number] = _report(reply, reports.get(number))
                     if reply is None or "response" in reply:
-                        answers[number] = _message(reply)
+                        answers[number] = _message(reply, reports[number])
             time.sleep(0.5)
 
     def follow(self, body: dict[str, Any], job: dict[str, str]) -> dict[str, Any]:
         """Poll until the answer; note when the first non-queue progress came."""
-        started = None
+        started, report = None, None
         deadline = time.perf_counter() + LIMIT
         while time.perf_counter() < deadline:
             reply = self.poll(body, job)
             if reply is None:
                 return {"started": started, "ended": time.perf_counter(), "answer": None}
-            label = reply.get("progress", {}).get("progress.label")
+            report = _report(reply, report)
+            label = (report or {}).get("label")
             if started is None and label and not label.startswith("queued"):
                 started = time.perf_counter()
             if "response" in reply:
-                return {"started": started, "ended": time.perf_counter(), "answer": _message(reply)}
+                answer = _message(reply, report)
+                return {"started": started, "ended": time.perf_counter(), "answer": answer}
             time.sleep(0.5)
         raise TimeoutError("a training gave no answer in time")
 
@@ -297,9 +301,17 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
     ]
 
 
-def _message(reply: dict[str, Any] | None) -> str | None:
-    """The Retrain message of a job's answer; None for a job that ended without one."""
-    return None if reply is None else str(reply["response"].get("train-message", ""))
+def _report(reply: dict[str, Any] | None, last: Any) -> Any:
+    """The job's last progress report: this poll's, else the one before (the page keeps it)."""
+    return (reply or {}).get("progress", {}).get("job-progress.data", last)
+
+
+def _message(reply: dict[str, Any] | None, report: Any) -> str | None:
+    """The Retrain message of a job that answered (in its last report); None for one that ended
+    without an answer."""
+    if reply is None:
+        return None
+    return str(((report or {}).get("message") or {}).get("text", ""))
 
 
 def _span(result: dict[str, Any], posted: float) -> str:

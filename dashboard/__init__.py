@@ -14,8 +14,7 @@ from dash import Dash, Output
 
 from model import short_repr
 
-from .page.layout import build_layout
-from .page.wiring import register
+from .page.frame import build_layout, register
 from .server import jobs, session
 from .server.background import make_manager
 from .server.health import HEALTH_PATH, find_problem
