@@ -35,7 +35,7 @@ def outputs(result: type[tuple], **specs: Output) -> list[Output]:
     return [specs[name] for name in fields]
 
 
-def duplicate(declared: list[Output]) -> list[Output]:
+def duplicate(*declared: Output) -> list[Output]:
     """The same outputs, for a second callback that may also write them."""
     return [Output(o.component_id, o.component_property, allow_duplicate=True) for o in declared]
 

@@ -136,7 +136,7 @@ CHART_OUTPUTS = outputs(
 DOWNLOAD_OUTPUTS = outputs(
     Download,
     file=Output(ids.DOWNLOAD, "data"),
-    notice=duplicate([Output(ids.NOTICE, "children")])[0],  # the view's notice line
+    notice=duplicate(Output(ids.NOTICE, "children"))[0],  # the view's notice line
 )
 
 

@@ -110,7 +110,7 @@ PANEL_OUTPUTS = outputs(
     watch_off=Output(ids.JOB_WATCH, "disabled"),
     state=Output(ids.TRAINING, "data"),
 )
-REPORT_OUTPUTS = duplicate([PANEL_OUTPUTS[Panel._fields.index(name)] for name in Report._fields])
+REPORT_OUTPUTS = duplicate(*(PANEL_OUTPUTS[Panel._fields.index(name)] for name in Report._fields))
 
 
 def layout() -> list[Component]:

@@ -143,7 +143,7 @@ def register(app: Dash, settings: Settings) -> None:
     app.clientside_callback(
         upload_size_check(settings.max_upload_bytes),
         Output(ids.UPLOAD_READY, "data"),
-        duplicate([UPLOAD_OUTPUTS[1]])[0],
+        *duplicate(Output(ids.UPLOAD_MESSAGE, "children")),
         Input(ids.UPLOAD, "contents"),
         State(ids.UPLOAD, "filename"),
         prevent_initial_call=True,
