@@ -24,6 +24,7 @@ class Field:
     Args:
         choices: a "choice" field's values and their labels, in the order shown.
         switch: a "bool" field's words beside its switch.
+        wide: the field takes the form's whole row (a choice's labels one a line).
     """
 
     name: str
@@ -32,6 +33,7 @@ class Field:
     unit: str = ""
     choices: dict[str, str] = field(default_factory=dict)
     switch: str = ""
+    wide: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS or (self.kind == "int") != (self.name in INT_RANGES):
@@ -75,7 +77,7 @@ class Field:
 # The field that is not a config field: which recipe's config the others edit.
 RECIPE = "recipe"
 RECIPE_FIELD = Field(
-    RECIPE, "Recipe", "choice", choices={name: r.label for name, r in RECIPES.items()}
+    RECIPE, "Recipe", "choice", choices={name: r.label for name, r in RECIPES.items()}, wide=True
 )
 FIELDS = (
     Field("window", "Window", "int", "months"),

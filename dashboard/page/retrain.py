@@ -46,13 +46,12 @@ def _control(field: form.Field, value: Any) -> tuple[Any, Any]:
     if field.kind == "bool":
         return dbc.Switch(id=field.name, label=field.switch, value=value), None
     options = [{"label": label, "value": choice} for choice, label in field.choices.items()]
-    inline = field.name != form.RECIPE  # the recipes' labels are long: one a line
     return dbc.RadioItems(
-        id=field.name, name=field.name, inline=inline, value=value, options=options
+        id=field.name, name=field.name, inline=not field.wide, value=value, options=options
     ), None
 
 
-def _form_field(field: form.Field, value: Any, width: int = 6) -> dbc.Col:
+def _form_field(field: form.Field, value: Any) -> dbc.Col:
     """One retrain field, built from its spec: label, control, hint, error line."""
     control, hint = _control(field, value)
     html_for = field.name if field.kind != "choice" else None
@@ -63,7 +62,7 @@ def _form_field(field: form.Field, value: Any, width: int = 6) -> dbc.Col:
             hint,
             html.Div(id=form.feedback_id(field.name), className="field-error"),
         ],
-        xs=width,
+        xs=12 if field.wide else 6,
         className="mb-2",
     )
 
@@ -72,7 +71,7 @@ def layout(base: TrainConfig) -> dbc.Card:
     """The card: the form at the base recipe, its hint, Train and Cancel, and the panel."""
     form_row = dbc.Row(
         [
-            _form_field(form.RECIPE_FIELD, "default", width=12),
+            _form_field(form.RECIPE_FIELD, "default"),
             *(_form_field(field, getattr(base, field.name)) for field in form.FIELDS),
         ]
     )

@@ -250,17 +250,14 @@ def update_panel(settings: Settings, sent: Sent, state: Any) -> Panel:
         panel_state = panel_state._replace(cancels=cancels)
         if panel_state.phase == RUNNING:
             log.info("training cancelled from the page; its background job is stopped")
-            message = alert("Training cancelled; nothing was saved.", "warning")
-            return Panel(
-                0,
-                "",
-                _idle_loss(),
-                message,
-                False,
-                True,
-                panel.box,
-                panel.watch_off,
-                panel_state._replace(phase=IDLE)._asdict(),
+            return panel._replace(
+                percent=0,
+                label="",
+                loss=_idle_loss(),
+                message=alert("Training cancelled; nothing was saved.", "warning"),
+                train_off=False,
+                cancel_off=True,
+                state=panel_state._replace(phase=IDLE)._asdict(),
             )
     if panel_state.phase == RUNNING:
         panel, panel_state = _running(panel, panel_state, sent)
