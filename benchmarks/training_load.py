@@ -113,7 +113,8 @@ class User:
         while time.perf_counter() < deadline:
             reply = self.poll(body, job)
             if reply is None:
-                return {"started": started, "ended": time.perf_counter(), "answer": None}
+                answer = _message(reply, report)
+                return {"started": started, "ended": time.perf_counter(), "answer": answer}
             report = _report(reply, report)
             label = (report or {}).get("label")
             if started is None and label and not label.startswith("queued"):
@@ -302,16 +303,17 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
 
 
 def _report(reply: dict[str, Any] | None, last: Any) -> Any:
-    """The job's last progress report: this poll's, else the one before (the page keeps it)."""
-    return (reply or {}).get("progress", {}).get("job-progress.data", last)
+    """The job's last report: this poll's (with the answer, a side update), else the one before."""
+    reply = reply or {}
+    side = reply.get("sideUpdate", {}).get("job-progress", {}).get("data")
+    return side or reply.get("progress", {}).get("job-progress.data", last)
 
 
 def _message(reply: dict[str, Any] | None, report: Any) -> str | None:
     """The Retrain message of a job that answered (in its last report); None for one that ended
-    without an answer."""
-    if reply is None:
-        return None
-    return str(((report or {}).get("message") or {}).get("text", ""))
+    without an answer (cancelled, stopped with its page)."""
+    message = (report or {}).get("message") if reply is not None else None
+    return None if message is None else str(message.get("text", ""))
 
 
 def _span(result: dict[str, Any], posted: float) -> str:

@@ -253,6 +253,8 @@ def wait_for_answer(url: str, body: dict, job: dict, marker: str) -> dict | None
         assert status == 200, text
         answer = json.loads(text)
         progress.update(answer.get("progress", {}))
+        if "job-progress" in answer.get("sideUpdate", {}):  # the last report, with the answer
+            progress["job-progress.data"] = answer["sideUpdate"]["job-progress"]["data"]
         if "response" in answer:
             return {**answer["response"], "progress": progress}
         time.sleep(0.5)

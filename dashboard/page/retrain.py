@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, html, no_update
+from dash import Dash, Input, Output, State, html, no_update, set_props
 
 from model import NETWORK, RECIPES, SERVED, DataError, TrainConfig
 
@@ -148,11 +148,17 @@ def register(app: Dash, settings: Settings) -> None:
     )
     def _train(set_progress: Callable, run: Any, *values: Any) -> list[Any]:
         *fields_sent, shown = values
+        last: dict[str, Any] = {}
 
-        def report(event: dict[str, Any]) -> None:  # the Train click it answers
-            set_progress({**event, "run": run})
+        def report(event: dict[str, Any]) -> None:
+            last.update(event, run=run)  # the Train click it answers
+            set_progress(dict(last))
 
-        return [train_model(settings, report, form_values(tuple(fields_sent)), shown)]
+        key = train_model(settings, report, form_values(tuple(fields_sent)), shown)
+        # The last report once more, with the answer: a job that shows no model answers with
+        # no output, which Dash sends as an empty 204, dropping the progress read with it.
+        set_props(ids.JOB_PROGRESS, {"data": dict(last)})
+        return [key]
 
     training_panel.register(app, settings)
 
