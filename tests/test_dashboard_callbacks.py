@@ -39,6 +39,7 @@ from dashboard.page.forecast import download_csv, update_chart
 from dashboard.page.frame import data_badge, page_words
 from dashboard.page.models import ask_or_delete, delete_model, remember_trained, update_models
 from dashboard.page.retrain import check_form, recipe_values, train_model
+from dashboard.page.retrain import layout as retrain_layout
 from dashboard.page.scores import unscored_note, update_scores
 from dashboard.page.state import station_options, update_view
 from dashboard.page.stations import update_map
@@ -1142,3 +1143,24 @@ def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
     ]
     drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}
     assert drawn and drawn <= BUNDLED_TRACES  # another trace type would draw nothing
+
+
+def test_a_form_field_is_drawn_and_read_by_its_kind():
+    """A new knob is one Field: its control, its check and its range follow from its kind."""
+    drawn = {
+        component.id: type(component).__name__
+        for component in retrain_layout(DEFAULT)._traverse()
+        if isinstance(getattr(component, "id", None), str)
+    }
+    assert [drawn[name] for name in ("recipe", "window", "cell", "bidirectional")] == [
+        "RadioItems",
+        "Input",
+        "RadioItems",
+        "Switch",
+    ]
+    highway = form.Field("highway", "Highway", "bool", switch="Linear skip path")
+    assert highway.read(True) is True
+    with pytest.raises(ValueError, match="highway must be true or false"):
+        highway.read("on")
+    with pytest.raises(ValueError, match="does not fit its config"):
+        form.Field("bidirectional", "Direction", "int")
