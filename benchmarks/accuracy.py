@@ -1,4 +1,4 @@
-"""Accuracy benchmark: the default config, the seed preset and three baselines on the same cells.
+"""Accuracy benchmark: the default, the article's recipe and three baselines on the same cells.
 
 Run from the repository root:
 
@@ -8,9 +8,9 @@ Every method is scored on exactly the same (station, month) cells: the intersect
 where the observation and every method's forecast exist. Seasonal naive and climatology come from
 model/evaluate.py; AutoETS(season_length=12) from statsforecast is fitted per station on the
 gap-filled months up to the cutoff (its latest unbroken run). Networks are trained through the
-store (cached in --cache-dir, so a rerun only trains what changed). The seed preset (batch 1 x 50
-epochs, about 10 minutes a fit) runs on the default holdout only. The default is also checked at
-earlier origins and at origins 3 months off the backtest grid. Prints tables, writes the
+store (cached in --cache-dir, so a rerun only trains what changed). The article's recipe (batch
+1 x 50 epochs, about 10 minutes a fit) runs on the default holdout only. The default is also
+checked at earlier origins and at origins 3 months off the backtest grid. Prints tables, writes the
 accuracy section of benchmarks/RESULTS.md, benchmarks/accuracy.json and
 benchmarks/accuracy_by_step.png. `--figure-only` redraws that figure from the saved JSON.
 """
@@ -37,7 +37,7 @@ from benchmarks.common import (
 )
 from model import (
     CLIMATOLOGY,
-    PRESETS,
+    RECIPES,
     SEASONAL_NAIVE,
     SHARED,
     Record,
@@ -62,7 +62,7 @@ NETWORK = "default_network"  # the default's network on its own, before damping
 LABELS = {
     "default": "default config (served)",
     NETWORK: "default's network, own forecast",
-    "seed": "seed preset (batch 1, 50 epochs)",
+    "article": "article's recipe (batch 1, 50 epochs)",
     SEASONAL_NAIVE: "seasonal naive",
     CLIMATOLOGY: "climatology",
     "autoets": "AutoETS (season 12)",
@@ -343,7 +343,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "",
         "Every method is scored on exactly the same (station, month) cells. Rolling origin: the "
         "default cutoff and the 5 earlier ones, every 6 months, each with a full H-month holdout. "
-        "The seed preset (about 10 minutes a fit) is run on the H = 18 default holdout only.",
+        "The article's recipe (about 10 minutes a fit) is run on the H = 18 default holdout only.",
     ]
     for horizon in results["horizons"]:
         block = results["by_horizon"][str(horizon)]
@@ -493,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--horizons", type=int, nargs="+", default=[18, 6])
     parser.add_argument("--cutoffs", type=int, default=6, help="rolling-origin cutoffs (>= 2)")
-    parser.add_argument("--no-seed", action="store_true", help="skip the seed preset")
+    parser.add_argument("--no-article", action="store_true", help="skip the article's recipe")
     parser.add_argument("--config", help="JSON of TrainConfig changes applied to DEFAULT")
     parser.add_argument("--cache-dir", default=str(DEFAULT_CACHE))
     parser.add_argument("--out", default=str(BENCHMARKS / "RESULTS.md"))
@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     monthly = read_monthly()
     store = Store(args.cache_dir)
-    default = PRESETS["default"].replace(**json.loads(args.config or "{}"))
+    default = RECIPES["default"].config.replace(**json.loads(args.config or "{}"))
     results: dict[str, Any] = {
         "horizons": args.horizons,
         "default_config": default.to_dict(),
@@ -531,11 +531,11 @@ def main(argv: list[str] | None = None) -> int:
         cutoffs = backtest_cutoffs(monthly, horizon, args.cutoffs)
         backtest = default_at(horizon, cutoffs)
         holdout = backtest[cutoffs[0]]
-        if not args.no_seed and horizon == PRESETS["seed"].horizon:
+        if not args.no_article and horizon == RECIPES["article"].config.horizon:
             holdout = evaluate_cutoff(
                 monthly,
                 store,
-                {"default": default, "seed": PRESETS["seed"]},
+                {"default": default, "article": RECIPES["article"].config},
                 horizon,
                 cutoffs[0],
                 results["log"],

@@ -96,27 +96,32 @@ class User:
 
     def keep_polling(self, posted: list, answers: dict[int, str | None], open_: threading.Event):
         """Poll every posted job like an open page, noting answers, until `open_` is cleared."""
+        reports: dict[int, Any] = {}
         while open_.is_set() and len(answers) < len(posted):
             for number, (body, job) in enumerate(posted):
                 if number not in answers:
                     reply = self.poll(body, job)
+                    reports[number] = _report(reply, reports.get(number))
                     if reply is None or "response" in reply:
-                        answers[number] = _message(reply)
+                        answers[number] = _message(reply, reports[number])
             time.sleep(0.5)
 
     def follow(self, body: dict[str, Any], job: dict[str, str]) -> dict[str, Any]:
         """Poll until the answer; note when the first non-queue progress came."""
-        started = None
+        started, report = None, None
         deadline = time.perf_counter() + LIMIT
         while time.perf_counter() < deadline:
             reply = self.poll(body, job)
             if reply is None:
-                return {"started": started, "ended": time.perf_counter(), "answer": None}
-            label = reply.get("progress", {}).get("progress.label")
+                answer = _message(reply, report)
+                return {"started": started, "ended": time.perf_counter(), "answer": answer}
+            report = _report(reply, report)
+            label = (report or {}).get("label")
             if started is None and label and not label.startswith("queued"):
                 started = time.perf_counter()
             if "response" in reply:
-                return {"started": started, "ended": time.perf_counter(), "answer": _message(reply)}
+                answer = _message(reply, report)
+                return {"started": started, "ended": time.perf_counter(), "answer": answer}
             time.sleep(0.5)
         raise TimeoutError("a training gave no answer in time")
 
@@ -184,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             "goes silent while its admitted training runs; session C posts one tiny training a "
             "second after B and polls it. A bystander GETs `/` every 0.5 s. "
             "Waiting time: from the post to the first progress that is not a queue place. "
-            "Before this change (issue 14) every post was a process of its own: 16 at once "
+            "Before the training slots and queue every post was a process of its own: 16 at once "
             "used 11.2 GB, and a 5-second job waited 136 s behind an abandoned flood.",
             "",
             markdown_table(["measure", "value"], rows),
@@ -297,9 +302,18 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
     ]
 
 
-def _message(reply: dict[str, Any] | None) -> str | None:
-    """The Retrain message of a job's answer; None for a job that ended without one."""
-    return None if reply is None else str(reply["response"].get("train-message", ""))
+def _report(reply: dict[str, Any] | None, last: Any) -> Any:
+    """The job's last report: this poll's (with the answer, a side update), else the one before."""
+    reply = reply or {}
+    side = reply.get("sideUpdate", {}).get("job-progress", {}).get("data")
+    return side or reply.get("progress", {}).get("job-progress.data", last)
+
+
+def _message(reply: dict[str, Any] | None, report: Any) -> str | None:
+    """The Retrain message of a job that answered (in its last report); None for one that ended
+    without an answer (cancelled, stopped with its page)."""
+    message = (report or {}).get("message") if reply is not None else None
+    return None if message is None else str(message.get("text", ""))
 
 
 def _span(result: dict[str, Any], posted: float) -> str:

@@ -1,4 +1,4 @@
-"""Training speed benchmark: default config from an empty cache, seed preset per epoch, cache hit.
+"""Training speed benchmark: the default from an empty cache, the article's recipe, a cache hit.
 
 Run from the repository root:
 
@@ -9,8 +9,8 @@ Everything is measured in child processes of this one, in the same run:
   child's peak RSS (from wait4's rusage);
 - the same command again (cache hit), and `python -c pass` (interpreter start-up alone), each the
   median of --repeats runs; the hit's cost net of start-up is their difference;
-- the seed preset (batch 1) trained for --seed-epochs epochs only (not its 50), with the time of
-  every epoch; the first includes graph tracing, so the 50-epoch estimate is
+- the article's recipe (batch 1) trained for --article-epochs epochs only (not its 50), with the
+  time of every epoch; the first includes graph tracing, so the 50-epoch estimate is
   first + 49 x mean(later epochs).
 Writes the training-speed section of benchmarks/RESULTS.md.
 """
@@ -57,13 +57,13 @@ def run_with_peak(command: list[str]) -> dict[str, Any]:
     }
 
 
-def seed_epochs_worker(epochs: int) -> None:
-    """(In a child) train the seed preset for a few epochs; print per-epoch seconds as JSON."""
-    from model import PRESETS, read_monthly
+def article_epochs_worker(epochs: int) -> None:
+    """(In a child) train the article's recipe for a few epochs; print per-epoch seconds as JSON."""
+    from model import RECIPES, read_monthly
     from model.training import train
     from model.windows import prepare, training_windows
 
-    config = PRESETS["seed"].replace(epochs=epochs)
+    config = RECIPES["article"].config.replace(epochs=epochs)
     prepared = prepare(read_monthly(), config)
     windows = training_windows(prepared, config)
     times: list[float] = []
@@ -80,13 +80,13 @@ def seed_epochs_worker(epochs: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed-epochs", type=int, default=3)
+    parser.add_argument("--article-epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(RESULTS))
-    parser.add_argument("--seed-epochs-worker", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--article-epochs-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.seed_epochs_worker:
-        seed_epochs_worker(args.seed_epochs_worker)
+    if args.article_epochs_worker:
+        article_epochs_worker(args.article_epochs_worker)
         return 0
     python = sys.executable
     load_before = os.getloadavg()[0]
@@ -99,12 +99,18 @@ def main(argv: list[str] | None = None) -> int:
         assert all(json.loads(hit["stdout"])["cache_hit"] for hit in hits)
     startups = [run_with_peak([python, "-c", "pass"]) for _ in range(args.repeats)]
     imports = [run_with_peak([python, "-c", "import model"]) for _ in range(args.repeats)]
-    seed = run_with_peak(
-        [python, "-m", "benchmarks.training_speed", "--seed-epochs-worker", str(args.seed_epochs)]
+    article = run_with_peak(
+        [
+            python,
+            "-m",
+            "benchmarks.training_speed",
+            "--article-epochs-worker",
+            str(args.article_epochs),
+        ]
     )
-    epoch_seconds = json.loads(seed["stdout"].strip().splitlines()[-1])["epoch_seconds"]
+    epoch_seconds = json.loads(article["stdout"].strip().splitlines()[-1])["epoch_seconds"]
     later = epoch_seconds[1:] or epoch_seconds
-    seed_fifty = epoch_seconds[0] + 49 * statistics.mean(later)
+    article_fifty = epoch_seconds[0] + 49 * statistics.mean(later)
 
     hit_wall = statistics.median(h["wall"] for h in hits)
     startup = statistics.median(s["wall"] for s in startups)
@@ -123,12 +129,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{fmt(metrics['model']['mae'])} / {fmt(metrics['climatology']['mae'])}",
         ],
         [
-            f"seed preset (batch 1), {args.seed_epochs} epochs only: seconds per epoch",
+            f"article's recipe (batch 1), {args.article_epochs} epochs only: seconds per epoch",
             ", ".join(fmt(s, 1) for s in epoch_seconds) + " (first includes tracing)",
         ],
         [
-            "seed preset, 50 epochs, estimated (first + 49 x mean of later epochs)",
-            fmt(seed_fifty, 0) + " s",
+            "article's recipe, 50 epochs, estimated (first + 49 x mean of later epochs)",
+            fmt(article_fifty, 0) + " s",
         ],
         [f"cache hit through the CLI, median of {args.repeats}", fmt(hit_wall, 2) + " s"],
         ["interpreter start-up alone (`python -c pass`)", fmt(startup, 3) + " s"],
@@ -136,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         ["cache hit minus interpreter start-up", fmt(hit_wall - startup, 2) + " s"],
         ["peak RSS of a cache-hit process", fmt(max(h["peak_rss_mb"] for h in hits), 0) + " MB"],
         [
-            "ratio: seed 50 epochs (estimated) / default from empty cache",
-            fmt(seed_fifty / miss["wall"], 1) + "x",
+            "ratio: article's 50 epochs (estimated) / default from empty cache",
+            fmt(article_fifty / miss["wall"], 1) + "x",
         ],
         [
             "1-minute load average before / after (2 cores; other work shares them)",

@@ -49,28 +49,39 @@ class Settings:
     def from_env(cls) -> Settings:
         """Settings from the environment, the one road to every process (web, worker).
 
-        TEMPERATURE_FORECAST_CACHE: the store folder (default: the per-user cache folder).
-        REDIS_URL: Celery's broker and result backend (default: none, diskcache jobs).
-        TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (default 20).
-        TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB: the uploads folder's quota in MB (default 500).
+        An unset variable leaves the field's default above.
+        TEMPERATURE_FORECAST_CACHE: the store folder (cache_dir).
+        REDIS_URL: Celery's broker and result backend (redis_url).
+        TEMPERATURE_FORECAST_MAX_UPLOAD_MB: the upload limit in MB (max_upload_mb).
+        TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB: the uploads folder's quota (uploads_quota_mb).
         TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS: days after which an unused upload is removed
-            (default 30).
-        TEMPERATURE_FORECAST_LOG_LEVEL: the log level (default INFO).
-        TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (default: the number of cores).
-        TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (default 60).
-        TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (default: none).
+            (upload_max_age_days).
+        TEMPERATURE_FORECAST_LOG_LEVEL: the log level (log_level).
+        TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (max_trainings).
+        TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (job_grace_seconds).
+        TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (operator_token).
         """
-        level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", "INFO")
+        default = cls()
+        level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", default.log_level)
         return cls(
-            cache_dir=default_cache_dir(),
-            redis_url=os.environ.get("REDIS_URL") or None,
-            max_upload_mb=_positive("TEMPERATURE_FORECAST_MAX_UPLOAD_MB", 20, "MB"),
-            uploads_quota_mb=_positive("TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", 500, "MB"),
-            upload_max_age_days=_positive("TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", 30, "days"),
+            cache_dir=default.cache_dir,
+            redis_url=os.environ.get("REDIS_URL") or default.redis_url,
+            max_upload_mb=_positive(
+                "TEMPERATURE_FORECAST_MAX_UPLOAD_MB", default.max_upload_mb, "MB"
+            ),
+            uploads_quota_mb=_positive(
+                "TEMPERATURE_FORECAST_UPLOADS_QUOTA_MB", default.uploads_quota_mb, "MB"
+            ),
+            upload_max_age_days=_positive(
+                "TEMPERATURE_FORECAST_UPLOAD_MAX_AGE_DAYS", default.upload_max_age_days, "days"
+            ),
             log_level=check_log_level(level, "TEMPERATURE_FORECAST_LOG_LEVEL"),
-            max_trainings=_count("TEMPERATURE_FORECAST_MAX_TRAININGS", os.cpu_count() or 1),
-            job_grace_seconds=_positive("TEMPERATURE_FORECAST_JOB_GRACE_S", 60, "seconds"),
-            operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN") or None,
+            max_trainings=_count("TEMPERATURE_FORECAST_MAX_TRAININGS", default.max_trainings),
+            job_grace_seconds=_positive(
+                "TEMPERATURE_FORECAST_JOB_GRACE_S", default.job_grace_seconds, "seconds"
+            ),
+            operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN")
+            or default.operator_token,
         )
 
     @property
@@ -92,7 +103,7 @@ class Settings:
 
 def _positive(variable: str, default: float, unit: str) -> float:
     """A positive finite number from an environment variable, or ValueError naming it."""
-    text = os.environ.get(variable, str(default))
+    text = os.environ.get(variable, f"{default:g}")
     try:
         number = float(text)
     except ValueError:

@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _HOMES = {
-    "config": ("DEFAULT", "PRESETS", "ConfigError", "TrainConfig"),
+    "config": ("DEFAULT", "RECIPES", "ConfigError", "Recipe", "TrainConfig"),
     "schema": ("VARIABLE_LABELS", "DataError", "short_repr"),
     "record": (
         "BASELINES",

@@ -16,7 +16,7 @@ from .config import (
     CELLS,
     FLOAT_RANGES,
     INT_RANGES,
-    PRESETS,
+    RECIPES,
     ConfigError,
     TrainConfig,
 )
@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train", parents=[common], help="train a config, or reuse it from the cache"
     )
     train.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
+        "--recipe",
+        choices=sorted(RECIPES),
         default="default",
         help="start from a named config; the options below override it",
     )
@@ -105,13 +105,13 @@ def _option(name: str) -> dict[str, Any]:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The preset with every given option applied."""
+    """The recipe's config with every given option applied."""
     changes = {
         field.name: getattr(args, field.name)
         for field in dataclasses.fields(TrainConfig)
         if getattr(args, field.name) is not None
     }
-    return PRESETS[args.preset].replace(**changes)
+    return RECIPES[args.recipe].config.replace(**changes)
 
 
 def _progress_bar(report: EpochReport) -> None:

@@ -12,7 +12,7 @@ import pytest
 from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, TINY, require
 
 from dashboard.data.shipped import SHIPPED_FOLDER
-from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
+from model import DEFAULT, RECIPES, Record, Store, TrainConfig, read_monthly
 
 
 @pytest.fixture(autouse=True)
@@ -82,8 +82,8 @@ def default_record(built_in, monthly) -> Record:
 
 @pytest.fixture(scope="session")
 def article_record(built_in, monthly) -> Record:
-    """The built-in record of the article's network (the seed preset)."""
-    return built_in.lookup(PRESETS["seed"], monthly)
+    """The built-in record of the article's network (its recipe)."""
+    return built_in.lookup(RECIPES["article"].config, monthly)
 
 
 @pytest.fixture(scope="session")

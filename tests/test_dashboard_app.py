@@ -18,7 +18,8 @@ from helpers import REPO, free_port
 from dashboard import create_app
 from dashboard.__main__ import build_parser, warn_if_public
 from dashboard.data.shipped import BUILT_IN, shipped_store
-from dashboard.page.callbacks import update_chart, update_models
+from dashboard.page.forecast import update_chart
+from dashboard.page.models import update_models
 from dashboard.server import session
 from dashboard.server.background import HealingCache
 from dashboard.settings import Settings
@@ -29,16 +30,23 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
     import base64, sys
     from dashboard import create_app
     from dashboard.page import form, ids
-    from dashboard.page.callbacks import *
+    from dashboard.page.compare import update_compare
+    from dashboard.page.forecast import download_csv, update_chart
+    from dashboard.page.frame import data_badge
+    from dashboard.page.models import delete_model, update_models
+    from dashboard.page.retrain import check_form
+    from dashboard.page.scores import update_scores
     from dashboard.page.state import update_view
+    from dashboard.page.stations import update_map
+    from dashboard.page.your_data import upload_data
     from dashboard.settings import Settings
 
     settings = Settings(cache_dir=sys.argv[1])
     create_app(settings)
-    shown, search, stations, *_ = update_view(settings, None, None, None, "")
-    key = shown["model"]
-    shown = update_view(settings, ids.STATIONS, stations + ["state:TAS"], shown, search)[0]
-    shown = update_view(settings, ids.COMPARE, [key, key], shown, search)[0]
+    opened = update_view(settings, None, None, None, "")
+    shown, search, key = opened.view, opened.search, opened.view["model"]
+    shown = update_view(settings, ids.STATIONS, opened.stations + ["state:TAS"], shown, search).view
+    shown = update_view(settings, ids.COMPARE, [key, key], shown, search).view
     update_compare(settings, shown, ["model", "network"])
     update_view(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, shown, search)
     update_view(settings, ids.SELECT_ALL, 1, shown, search)

@@ -34,26 +34,23 @@ from dashboard.data.sources import (
 )
 from dashboard.data.validate import parse_form
 from dashboard.page import form, ids
-from dashboard.page.callbacks import (
-    ask_or_delete,
-    check_form,
-    data_badge,
-    delete_model,
-    download_csv,
-    page_words,
-    remember_trained,
-    train_model,
-    training_panel,
-    unscored_note,
-    update_chart,
-    update_compare,
-    update_map,
-    update_models,
-    update_scores,
-    update_sharing,
-    upload_data,
-)
+from dashboard.page.compare import update_compare
+from dashboard.page.forecast import download_csv, update_chart
+from dashboard.page.frame import data_badge, page_words
+from dashboard.page.models import ask_or_delete, delete_model, remember_trained, update_models
+from dashboard.page.retrain import check_form, recipe_values, train_model
+from dashboard.page.retrain import layout as retrain_layout
+from dashboard.page.scores import unscored_note, update_scores
 from dashboard.page.state import station_options, update_view
+from dashboard.page.stations import update_map
+from dashboard.page.training_panel import (
+    PanelState,
+    Sent,
+    after_view,
+    progress_event,
+    update_panel,
+)
+from dashboard.page.your_data import update_sharing, upload_data
 from dashboard.present.figures import BUNDLED_TRACES, loss_figure
 from dashboard.present.grids import DIFFERS
 from dashboard.server import access, jobs
@@ -111,9 +108,9 @@ def sent(**changes):
     }
 
 
-def form_message(checked: tuple, input_id: str):
+def form_message(checked: dict, input_id: str):
     """The message check_form puts under one input."""
-    return checked[len(form.NUMBERS) + form.INPUT_IDS.index(input_id)]
+    return checked["messages"][form.INPUT_IDS.index(input_id)]
 
 
 def as_view(stations, key=None, dataset=None, compare=None):
@@ -142,25 +139,25 @@ def text(component) -> str:
 
 def test_url_decides_on_load_and_selection_writes_it(settings, dataset, key, article_record):
     link = f"?stations=Darwin,Atlantis&model={key}"
-    view, search, stations, options, compare, models, notice = update_view(
-        settings, None, None, on(dataset), link
+    loaded = update_view(settings, None, None, on(dataset), link)
+    assert loaded.view == as_view(["Darwin"], key, dataset)
+    assert loaded.stations == ["Darwin"] and loaded.compare == []
+    assert sorted(option["value"] for option in loaded.compare_options) == sorted(
+        [key, article_record.key]
     )
-    assert view == as_view(["Darwin"], key, dataset) and stations == ["Darwin"] and compare == []
-    assert sorted(option["value"] for option in models) == sorted([key, article_record.key])
-    assert "Atlantis" in text(notice)
-    assert search == f"?stations=Darwin&model={key}"
+    assert "Atlantis" in text(loaded.notice)
+    assert loaded.search == f"?stations=Darwin&model={key}"
+    options = loaded.station_options
     assert {"label": "Norfolk Island: its only station", "value": "state:NF"} in options
     assert {"label": "Tasmania: all 2 stations", "value": "state:TAS"} in options
-    view, search, stations, *_ = update_view(
-        settings, ids.STATIONS, ["Darwin", "state:TAS"], view, search
-    )
-    assert stations == ["Darwin", "Hobart", "Launceston"] == view["stations"]
-    assert search == f"?stations=Darwin,Hobart,Launceston&model={key}"
+    picked = update_view(settings, ids.STATIONS, ["Darwin", "state:TAS"], loaded.view, link)
+    assert picked.stations == ["Darwin", "Hobart", "Launceston"] == picked.view["stations"]
+    assert picked.search == f"?stations=Darwin,Hobart,Launceston&model={key}"
 
 
 def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset, monthly):
     def after(event, value, stations):
-        return update_view(settings, event, value, as_view(stations, dataset=dataset), "")[0]
+        return update_view(settings, event, value, as_view(stations, dataset=dataset), "").view
 
     click = {"points": [{"customdata": "Hobart"}]}
     assert after(ids.MAP, click, STATIONS)["stations"] == [*STATIONS, "Hobart"]
@@ -171,18 +168,20 @@ def test_map_click_toggles_and_buttons_select_all_or_clear(settings, dataset, mo
 
 def test_view_button_and_finished_training_show_that_model(settings, dataset, key):
     for event in (ids.VIEW_MODEL, ids.TRAINED):
-        view, search, *_, notice = update_view(
-            settings, event, key, as_view(STATIONS, dataset=dataset), ""
-        )
-        assert view["model"] == key and f"model={key}" in search and notice is None
-        *unchanged, notice = update_view(settings, event, "abc123", view, search)
-        assert unchanged == [no_update] * 6 and "not in the store" in text(notice)
+        shown = update_view(settings, event, key, as_view(STATIONS, dataset=dataset), "")
+        assert shown.view["model"] == key and f"model={key}" in shown.search
+        assert shown.notice is None
+        refused = update_view(settings, event, "abc123", shown.view, shown.search)
+        assert refused._replace(notice=no_update) == (no_update,) * 7
+        assert "not in the store" in text(refused.notice)
 
 
 def test_a_forged_view_is_refused_by_every_reader(settings, dataset):
     forged = {"stations": ["Cairns"]}
-    assert "view must map dataset" in text(update_chart(settings, forged, [], "auto", ["model"])[2])
-    assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "")[-1])
+    assert "view must map dataset" in text(
+        update_chart(settings, forged, [], "auto", ["model"]).note
+    )
+    assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "").notice)
 
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, default_record):
@@ -227,8 +226,7 @@ def test_scores_say_how_far_ahead_the_network_correction_is_used(
 ):
     store = user_store(settings)
     store.write_record(dataclasses.replace(store.record(key), shrinkage=factors))
-    _, note, _, _ = update_scores(settings, as_view(STATIONS, key, dataset))
-    assert expected in note
+    assert expected in update_scores(settings, as_view(STATIONS, key, dataset)).note
 
 
 def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset, key):
@@ -238,7 +236,7 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
         return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns served")
 
     before = network_line(
-        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"]).figure
     )
     store = user_store(settings)
     record = store.record(key)
@@ -247,7 +245,7 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
         dataclasses.replace(record, predictions={**record.predictions, "model": served})
     )
     after = network_line(
-        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"]).figure
     )
     assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
@@ -299,13 +297,13 @@ def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key
 
 def test_forged_chart_options_are_refused(settings, dataset):
     def note(*options):
-        return text(update_chart(settings, as_view(STATIONS, None, dataset), *options)[2])
+        return text(update_chart(settings, as_view(STATIONS, None, dataset), *options).note)
 
     assert "chart mode" in note([], "3d", ["model"])
     assert "baselines" in note(["ets"], "auto", ["model"])
     assert "forecasts" in note([], "auto", "model")
     assert "forecasts" in note([], "auto", ["model", "<script>"])
-    assert "map click" in text(update_view(settings, ids.MAP, {"x": 1}, on(dataset), "")[-1])
+    assert "map click" in text(update_view(settings, ids.MAP, {"x": 1}, on(dataset), "").notice)
 
 
 HUGE = "x" * 2**20  # a 1 MB value in a forged request
@@ -314,19 +312,23 @@ HUGE = "x" * 2**20  # a 1 MB value in a forged request
 @pytest.mark.parametrize(
     "send",
     [
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE])[2],
-        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"])[2],
-        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"])[3],
-        lambda s, d: update_view(
-            s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, as_view([], dataset=d), ""
-        )[-1],
-        lambda s, d: update_view(s, ids.MAP, {"x": HUGE}, as_view([], dataset=d), "")[-1],
-        lambda s, d: update_view(s, None, None, as_view([], dataset=d), f"?stations={HUGE}")[-1],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE]).note,
+        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"]).note,
+        lambda s, d: (
+            update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"]).note
+        ),
+        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"]).note,
+        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"]).note,
+        lambda s, d: (
+            update_view(
+                s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, as_view([], dataset=d), ""
+            ).notice
+        ),
+        lambda s, d: update_view(s, ids.MAP, {"x": HUGE}, as_view([], dataset=d), "").notice,
+        lambda s, d: update_view(s, None, None, as_view([], dataset=d), f"?stations={HUGE}").notice,
         lambda s, d: form_message(check_form(s, sent(recipe=HUGE), on(d)), "recipe"),
         lambda s, d: form_message(check_form(s, sent(window=HUGE), on(d)), "window"),
         lambda s, d: form_message(check_form(s, sent(cell=HUGE), on(d)), "cell"),
@@ -378,26 +380,27 @@ def test_forged_or_wrong_training_settings_train_nothing(
     values = form_values(DEFAULT, **changes)
     checked = check_form(settings, values, on(dataset))
     assert expected in (
-        text(checked[-1]) if field == ids.FORM_HINT else form_message(checked, field)
+        text(checked["hint"]) if field == ids.FORM_HINT else form_message(checked, field)
     )
-    invalid = {number.name for number, flag in zip(form.NUMBERS, checked, strict=False) if flag}
+    invalid = {n.name for n, flag in zip(form.NUMBERS, checked["invalid"], strict=True) if flag}
     assert invalid == (
         {"window", "horizon"}
         if field == ids.FORM_HINT
         else {field} & {number.name for number in form.NUMBERS}
     )
     progress = []
-    shown, message = train_model(settings, progress.append, values, on(dataset))
-    assert shown is no_update and expected in text(message) and not progress
+    assert train_model(settings, progress.append, values, on(dataset)) is no_update
+    [ended] = progress  # no progress, only the word on why nothing was trained
+    assert expected in ended["message"]["text"] and ended["message"]["color"] == "danger"
     assert {entry.key for entry in user_store(settings).entries()} == before
 
 
 def test_cached_settings_return_at_once_labelled_cached(settings, dataset, key):
-    assert "In the cache" in text(check_form(settings, form_values(DEFAULT), on(dataset))[-1])
+    assert "In the cache" in text(check_form(settings, form_values(DEFAULT), on(dataset))["hint"])
     progress = []
-    shown, message = train_model(settings, progress.append, form_values(DEFAULT), on(dataset))
-    assert shown == key and "Cached" in text(message)
-    assert progress[-1][:2] == (100, "cached")
+    assert train_model(settings, progress.append, form_values(DEFAULT), on(dataset)) == key
+    assert "Cached" in progress[-1]["message"]["text"] and progress[-1]["key"] == key
+    assert (progress[-1]["percent"], progress[-1]["label"]) == (100, "cached")
 
 
 @pytest.mark.slow
@@ -405,17 +408,17 @@ def test_training_reports_every_epoch_and_shows_the_new_model(tmp_path, small_mo
     settings = Settings(cache_dir=tmp_path / "cache", base_config=tiny_config, use_shipped=False)
     dataset = save_upload(settings, Dataset.of(small_monthly, VARIABLE))
     values = form_values(tiny_config, units=3, bidirectional=False)
-    assert "Not trained yet" in text(check_form(settings, values, on(dataset))[-1])
+    assert "Not trained yet" in text(check_form(settings, values, on(dataset))["hint"])
     progress = []
     jobs.record_request(settings, BROWSER_SESSION)  # the page's post of Train
-    shown, message = train_model(settings, progress.append, values, on(dataset))
-    assert shown is not no_update and "Trained" in text(message)
+    shown = train_model(settings, progress.append, values, on(dataset))
+    assert shown is not no_update and "Trained" in progress[-1]["message"]["text"]
     record_path = user_store(settings).record_path(shown)
     assert stat.S_IMODE(record_path.stat().st_mode) == 0o600  # owner-only, as uploads are
-    labels = [label for _, label, _ in progress]
+    labels = [event["label"] for event in progress]
     assert labels[0] == "starting..." and "epoch 1 of 2" in labels
     assert labels[-1].startswith("epoch 2 of 2")
-    assert len(go.Figure(progress[-1][2]).data) == 2  # loss and val_loss curves
+    assert len(go.Figure(loss_figure(progress[-1]["history"])).data) == 2  # loss and val_loss
     listed = update_models(settings, as_view([], shown, dataset))
     assert "window 6, horizon 3, 3 units" in text(listed) and "Delete" in text(listed)
     assert access.owns_model(settings, shown, BROWSER_SESSION)  # the trainer may delete it
@@ -426,58 +429,53 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(
 ):
     other = article_record
     pair = [key, other.key]
-    figure, rows, columns, _ = update_compare(
+    compared = update_compare(
         settings, as_view(["Cairns", "Darwin"], key, dataset, pair), ["network"]
     )
-    traces = go.Figure(figure).data
+    traces = go.Figure(compared.figure).data
     assert {"observed", "Model 1: network's own", "Model 2: network's own"} <= {
         trace.name for trace in traces
     }
     assert len({trace.xaxis for trace in traces}) == 2  # a panel per station
     lines = {trace.name: list(trace.y) for trace in traces if trace.xaxis == "x"}
     assert lines["Model 1: network's own"] != lines["Model 2: network's own"]
-    assert [(row["model"], row["direction"], row["units"]) for row in rows] == [
+    assert [(row["model"], row["direction"], row["units"]) for row in compared.rows] == [
         ("Model 1", "forward", 16),
         ("Model 2", "bidirectional", 32),
     ]
-    assert {column["field"] for column in columns if column.get("cellStyle") == DIFFERS} == {
+    highlighted = {c["field"] for c in compared.columns if c.get("cellStyle") == DIFFERS}
+    assert highlighted == {
         "recipe",
         "direction",
         "units",
         "epochs",
     }
-    view, search, *_ = update_view(
-        settings, ids.COMPARE, pair, as_view(["Cairns"], key, dataset), ""
-    )
+    picked = update_view(settings, ids.COMPARE, pair, as_view(["Cairns"], key, dataset), "")
+    search = picked.search
     assert search == f"?stations=Cairns&model={key}&compare={key},{other.key}"
-    *_, compared, models, _ = update_view(settings, None, None, on(dataset), search)
-    assert compared == pair and {option["value"] for option in models} == set(pair)
+    opened = update_view(settings, None, None, on(dataset), search)
+    assert opened.compare == pair
+    assert {option["value"] for option in opened.compare_options} == set(pair)
     user_store(settings).delete(other.key)  # the list and the link drop a deleted model
-    view, search, *_, compared, models, _ = update_view(
-        settings, ids.STORE_VERSION, 1, view, search
-    )
-    assert compared == [key] == view["compare"] and other.key not in search
-    _, _, note = update_chart(
+    after = update_view(settings, ids.STORE_VERSION, 1, picked.view, search)
+    assert after.compare == [key] == after.view["compare"] and other.key not in after.search
+    note = update_chart(
         settings, as_view(["Cairns"], other.key, dataset), [], "auto", ["model"]
-    )  # a tab still showing the deleted model
+    ).note  # a tab still showing the deleted model
     assert "Show the default model" in text(note) and key in str(note)
 
 
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     def note(compare):
-        figure, _, _, message = update_compare(
-            settings, as_view(STATIONS, None, dataset, compare), ["model"]
-        )
-        return text(message) + go.Figure(figure).layout.annotations[0].text
+        compared = update_compare(settings, as_view(STATIONS, None, dataset, compare), ["model"])
+        return text(compared.note) + go.Figure(compared.figure).layout.annotations[0].text
 
     assert "Pick 2 to 4 models" in note([key])
     assert "at most 4 models" in note([key] * 5)
     assert "not in the store" in note([key, "abc123"])
     assert "at most 4 models" in note("abc")
-    *_, compared, _, notice = update_view(
-        settings, None, None, on(dataset), f"?compare={key},abc123"
-    )
-    assert compared == [key] and "compared models" in text(notice)
+    opened = update_view(settings, None, None, on(dataset), f"?compare={key},abc123")
+    assert opened.compare == [key] and "compared models" in text(opened.notice)
 
 
 def claim(settings, *keys):
@@ -490,21 +488,23 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     settings, dataset, key, article_record
 ):
     claim(settings, key, article_record.key)
-    *_, pending, is_open, question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
-    assert pending == key and is_open and "Delete GRU, window 18" in question
-    assert ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)[2:4] == (None, False)
+    asked = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)
+    assert asked.pending == key and asked.asking and "Delete GRU, window 18" in asked.question
+    kept = ask_or_delete(settings, ids.DELETE_NO, 1, key, [], 3)
+    assert (kept.pending, kept.asking) == (None, False)
     assert user_store(settings).record_path(key).is_file()
-    version, message, pending, is_open, _ = ask_or_delete(settings, ids.DELETE_YES, 1, key, [], 3)
-    assert version == 4 and "Deleted" in text(message) and (pending, is_open) == (None, False)
+    deleted = ask_or_delete(settings, ids.DELETE_YES, 1, key, [], 3)
+    assert deleted.version == 4 and "Deleted" in text(deleted.message)
+    assert (deleted.pending, deleted.asking) == (None, False)
     assert not user_store(settings).record_path(key).is_file()
-    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"]).note
     assert "Show the default model" in text(note) and article_record.key in str(note)
-    view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "")[0]
+    view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "").view
     assert view["model"] == article_record.key
     ask_or_delete(settings, ids.DELETE_YES, 1, article_record.key, [], 4)
-    view = update_view(settings, ids.STORE_VERSION, 5, view, "")[0]
+    view = update_view(settings, ids.STORE_VERSION, 5, view, "").view
     assert view["model"] is None and "No models" in text(update_models(settings, view))
-    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"]).note
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
 
@@ -529,7 +529,7 @@ def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, da
     claim(settings, key)  # who trained it may delete it
     listed = update_models(settings, as_view(STATIONS, None, dataset))
     assert f"Model {key} damaged" in text(listed) and reason in text(listed)
-    question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3)[-1]
+    question = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 3).question
     assert question.startswith(f"Delete the damaged model {key}?")
     version, message = delete_model(settings, key, 3)
     assert version == 4 and text(message) == f"Deleted the damaged model {key}."
@@ -569,9 +569,11 @@ def test_a_training_on_a_full_disk_says_so_and_keeps_nothing(
     jobs.record_request(settings, BROWSER_SESSION)  # the page's post of Train
     before = files()  # the upload, from before the disk filled
     fill_disk(small_disk)
-    shown, message = train_model(settings, [].append, form_values(tiny_config), on(dataset))
-    assert shown is no_update
-    assert text(message) == (
+    progress = []
+    assert (
+        train_model(settings, progress.append, form_values(tiny_config), on(dataset)) is no_update
+    )
+    assert progress[-1]["message"]["text"] == (
         "The server's disk is full: the trained model could not be written, so nothing was saved."
     )
     assert files() == sorted([*before, "filler"])
@@ -614,7 +616,7 @@ def test_upload_becomes_the_session_data_set(settings):
     event, message = upload_data(
         settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "alpha.csv"
     )
-    view = update_view(settings, ids.UPLOADED, event, as_view(STATIONS, "abc123"), "")[0]
+    view = update_view(settings, ids.UPLOADED, event, as_view(STATIONS, "abc123"), "").view
     assert view == as_view(["Alpha"], None, event["dataset"]) and len(view["dataset"]) == 16
     dataset = view["dataset"]
     assert "Using alpha.csv: 1 station, Jan 2015 to Dec 2015" in text(message)
@@ -624,7 +626,7 @@ def test_upload_becomes_the_session_data_set(settings):
     )
     assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
-    assert upload_data(settings, ids.RESET_DATA, None, None)[0] == {"dataset": None}
+    assert upload_data(settings, ids.RESET_DATA, None, None).event == {"dataset": None}
 
 
 def test_station_names_that_look_missing_survive_an_upload(settings):
@@ -638,10 +640,10 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
         for d in range(1, 13)
     ]
     event, _ = upload_data(settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
-    view, _, stations, options, *_ = update_view(settings, ids.UPLOADED, event, None, "")
-    dataset = view["dataset"]
-    assert sorted(stations) == sorted(names)
-    assert {option["value"] for option in options} >= set(names)
+    adopted = update_view(settings, ids.UPLOADED, event, None, "")
+    dataset = adopted.view["dataset"]
+    assert sorted(adopted.stations) == sorted(names)
+    assert {option["value"] for option in adopted.station_options} >= set(names)
     figure, _, note = update_chart(
         settings, as_view(["NA", "None"], None, dataset), [], "auto", ["model"]
     )
@@ -679,9 +681,11 @@ def test_bad_uploads_change_nothing(settings, contents, expected, caplog):
     assert line.startswith("upload refused: ") and expected in line
 
 
-def test_a_cancel_from_the_page_is_logged(caplog):
+def test_a_cancel_from_the_page_is_logged(settings, caplog):
+    running = PanelState(phase="running", trains=1)._asdict()
     with caplog.at_level(logging.INFO, logger="dashboard"):
-        assert "nothing was saved" in text(training_panel(ids.CANCEL, None, None, False)[0])
+        cancelled = update_panel(settings, Sent(1, 1, None, True, None), running)
+    assert "nothing was saved" in text(cancelled.message)
     assert [entry.getMessage() for entry in caplog.records] == [
         "training cancelled from the page; its background job is stopped"
     ]
@@ -809,24 +813,87 @@ def test_the_data_fit_message_states_the_true_limit(window, horizon, fits):
         assert "window + 2 × horizon must be at most 116" in errors[ids.FORM_HINT]
 
 
+def _event(run, percent, label, message=None, key=None):
+    """A progress event of the job started by Train click `run`, as it reaches the panel."""
+    history = {"loss": [0.5, 0.4], "val_loss": [0.6]}
+    return {**progress_event(percent, label, history, message, key), "run": run}
+
+
+def test_the_panel_follows_its_job_from_train_to_its_last_word(settings, key):
+    panel = update_panel(settings, Sent(1, None, None, None, None), PanelState()._asdict())
+    assert (panel.percent, panel.label, panel.message) == (0, "", None)
+    assert (panel.train_off, panel.cancel_off, panel.watch_off) == (True, False, True)
+    assert panel.state["phase"] == "running"
+    stale = _event(0, 100, "cached", ("Cached: an older job's word", "info"), key)
+    panel = update_panel(settings, Sent(1, None, stale, True, None), panel.state)
+    assert panel.percent is no_update and panel.state["phase"] == "running"  # not this click's
+    panel = update_panel(
+        settings, Sent(1, None, _event(1, 50, "epoch 1 of 2"), True, 1), panel.state
+    )
+    assert (panel.percent, panel.label) == (50, "epoch 1 of 2") and panel.message is no_update
+    assert len(go.Figure(panel.loss).data) == 2
+    done = _event(1, 100, "epoch 2 of 2, done", ("Trained it.", "success"), key)
+    panel = update_panel(settings, Sent(1, None, done, True, 1), panel.state)
+    assert "Trained it." in text(panel.message) and panel.label == "epoch 2 of 2, done"
+    assert (panel.train_off, panel.cancel_off) == (False, True)
+    assert panel.state["phase"] == "idle" and panel.state["about"] == key
+    unchanged = update_panel(settings, Sent(1, None, done, False, 1), panel.state)
+    assert unchanged._replace(state=no_update) == (no_update,) * 9  # the job's end: said already
+
+
+def test_a_job_that_ends_without_a_word_gives_train_back(settings):
+    running = update_panel(settings, Sent(1, None, None, True, None), None).state
+    panel = update_panel(settings, Sent(1, None, None, False, None), running)
+    assert (panel.train_off, panel.cancel_off, panel.state["phase"]) == (False, True, "idle")
+
+
+def test_cancel_empties_the_panel_even_when_dash_dropped_its_request(settings):
+    """The Cancel click's own request may be dropped: the job's end comes with the count."""
+    running = update_panel(
+        settings, Sent(1, None, _event(1, 40, "epoch 4 of 10"), True, None), None
+    )
+    panel = update_panel(
+        settings, Sent(1, 1, _event(1, 40, "epoch 4 of 10"), False, None), running.state
+    )
+    assert "cancelled" in text(panel.message) and (panel.percent, panel.label) == (0, "")
+    assert (panel.train_off, panel.cancel_off, panel.state["phase"]) == (False, True, "idle")
+    again = update_panel(
+        settings, Sent(1, 1, _event(1, 40, "epoch 4 of 10"), False, None), panel.state
+    )
+    assert again.label is no_update  # the cancelled job's last epoch is not shown again
+
+
 def test_training_messages_go_with_their_job_or_model(key):
-    shown = as_view(STATIONS, key)
-    message, percent, label, _ = training_panel(ids.CANCEL, shown, None, False)
-    assert "cancelled" in text(message) and (percent, label) == (0, "")
-    assert training_panel(ids.TRAIN, shown, None, False)[:3] == (None, 0, "")
-    assert training_panel(ids.VIEW, shown, key, False) == (no_update,) * 4  # still its model
-    assert training_panel(ids.VIEW, as_view(STATIONS, "other"), key, True) == (no_update,) * 4
-    assert training_panel(ids.VIEW, as_view(STATIONS, "other"), key, False)[:3] == (None, 0, "")
+    idle = PanelState(about=key)._asdict()
+    assert after_view(as_view(STATIONS, key), idle) == (no_update,) * 4  # still its model
+    running = PanelState(phase="running", trains=1, about=key)._asdict()
+    assert after_view(as_view(STATIONS, "other"), running) == (no_update,) * 4
+    moved = after_view(as_view(STATIONS, "other"), idle)
+    assert (moved.message, moved.percent, moved.label) == (None, 0, "")
+
+
+@pytest.mark.parametrize("forged", [7, "running", {"phase": "launch"}, {"trains": -1}, [1]])
+def test_a_forged_panel_state_is_the_initial_state(settings, forged):
+    panel = update_panel(settings, Sent(1, None, None, None, None), forged)
+    assert panel.state == PanelState(phase="running", trains=1, looked=True)._asdict()
+
+
+def test_picking_a_recipe_sets_the_form_to_its_settings(settings):
+    article = recipe_values(settings, "article")
+    assert article == dict(
+        window=18, horizon=18, epochs=50, units=32, cell="gru", bidirectional=True
+    )
+    ours = {k: v for k, v in form_values(settings.base_config).items() if k != form.RECIPE}
+    assert recipe_values(settings, "default") == ours
+    assert set(recipe_values(settings, "transformer").values()) == {no_update}
 
 
 def test_a_model_trained_in_this_session_is_deleted_without_asking(settings, key):
     claim(settings, key)
     trained_here = remember_trained(key, remember_trained("abc", None))
     assert trained_here == ["abc", key]
-    version, message, _, is_open, _ = ask_or_delete(
-        settings, ids.DELETE_MODEL, key, None, trained_here, 0
-    )
-    assert version == 1 and "Deleted" in text(message) and not is_open
+    deleted = ask_or_delete(settings, ids.DELETE_MODEL, key, None, trained_here, 0)
+    assert deleted.version == 1 and "Deleted" in text(deleted.message) and not deleted.asking
 
 
 def test_stations_the_model_could_not_score_are_named_with_the_reason():
@@ -889,7 +956,7 @@ def test_an_upload_places_the_stations_it_gives_a_position_and_lists_the_others(
     csv = _placed_upload({"Seattle": "47.6062,-122.3321", "Sydney": ",", "Nowhere": ","})
     event, message = upload_data(settings, ids.UPLOAD, _data_url(csv), "placed.csv")
     assert "Using placed.csv: 3 stations" in text(message)
-    view = update_view(settings, ids.UPLOADED, event, None, "")[0]
+    view = update_view(settings, ids.UPLOADED, event, None, "").view
     figure, note = update_map(settings, view)  # read back from the saved upload
     go.Figure(figure)
     assert _map_points(figure) == {"Seattle": (47.606, -122.332), "Sydney": (-33.87, 151.21)}
@@ -909,11 +976,13 @@ def test_an_upload_without_positions_lists_its_stations_under_the_map(settings):
     event, _ = upload_data(
         settings, ids.UPLOAD, _data_url(csv.replace(b",Latitude,Longitude", b"")), "a.csv"
     )
-    view = update_view(settings, ids.UPLOADED, event, None, "")[0]
+    view = update_view(settings, ids.UPLOADED, event, None, "").view
     figure, note = update_map(settings, view)
     assert "No positions to show" in str(figure)
     assert note.startswith("Not on the map (no position): Alpha, Beta.")
-    assert update_map(settings, as_view(STATIONS))[1] is None  # every built-in station is placed
+    assert (
+        update_map(settings, as_view(STATIONS)).unplaced is None
+    )  # every built-in station is placed
 
 
 def test_a_bad_position_in_an_upload_changes_nothing(settings):
@@ -928,8 +997,9 @@ def test_a_bad_position_in_an_upload_changes_nothing(settings):
 
 def test_the_station_list_marks_stations_without_a_forecast(settings, key, monthly):
     """Melbourne (gaps before the cutoff) says why before it is picked; other stations do not."""
-    view, _, _, options, *_ = update_view(settings, None, None, None, "")
-    labels = {option["value"]: option["label"] for option in options}
+    opened = update_view(settings, None, None, None, "")
+    view = opened.view
+    labels = {option["value"]: option["label"] for option in opened.station_options}
     cutoff = find_record(settings, view["model"]).cutoff
     assert labels["Melbourne"] == (
         f"Melbourne (VIC) - no forecast: too many missing months in the 18 months up to {cutoff}"
@@ -952,10 +1022,11 @@ def test_the_station_list_marks_stations_without_a_forecast(settings, key, month
 def test_the_station_marks_follow_the_model_shown(settings, key, monthly):
     """Showing another model rewrites the station list (and its value, which it would drop)."""
     view = as_view(STATIONS, None)
-    _, _, stations, options, *_ = update_view(settings, ids.VIEW_MODEL, key, view, "")
-    assert stations == STATIONS and any("no forecast" in o["label"] for o in options)
+    shown = update_view(settings, ids.VIEW_MODEL, key, view, "")
+    assert shown.stations == STATIONS
+    assert any("no forecast" in o["label"] for o in shown.station_options)
     unchanged = update_view(settings, ids.STATIONS, ["Darwin"], as_view(STATIONS, key), "")
-    assert unchanged[3] is no_update
+    assert unchanged.station_options is no_update
 
 
 def test_only_its_trainer_or_the_operator_deletes_a_model_others_hide_it(
@@ -968,16 +1039,16 @@ def test_only_its_trainer_or_the_operator_deletes_a_model_others_hide_it(
     assert user_store(settings).record_path(key).is_file()
     listed = str(update_models(settings, as_view(STATIONS, key, dataset)))
     assert "Hide" in listed and "'Delete'" not in listed
-    version, message, *_ = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 0)
-    assert version == 1 and "Hidden from your lists" in text(message)
-    view = update_view(settings, ids.STORE_VERSION, 1, as_view(STATIONS, key, dataset), "")[0]
+    hidden = ask_or_delete(settings, ids.DELETE_MODEL, key, None, [], 0)
+    assert hidden.version == 1 and "Hidden from your lists" in text(hidden.message)
+    view = update_view(settings, ids.STORE_VERSION, 1, as_view(STATIONS, key, dataset), "").view
     assert view["model"] == article_record.key  # the tab moved off the hidden model
     assert (
         key not in str(update_models(settings, view))
         and user_store(settings).record_path(key).is_file()
     )
     assert "Show 1 hidden model" in text(update_models(settings, view))
-    assert ask_or_delete(settings, ids.SHOW_HIDDEN, "all", None, [], 1)[0] == 2
+    assert ask_or_delete(settings, ids.SHOW_HIDDEN, "all", None, [], 1).version == 2
     assert key in str(update_models(settings, view))
     flask.g.session_id = BROWSER_SESSION  # the trainer may
     assert "Deleted" in text(delete_model(settings, key, 2)[1])
@@ -1011,12 +1082,12 @@ def test_an_upload_is_private_until_its_uploader_shares_it_and_revoking_takes_it
     hidden, link, _, _ = update_sharing(settings, None, on(uploaded), page)
     assert not hidden and link == ""  # the uploader sees the controls, nothing shared yet
     flask.g.session_id = OTHER_SESSION
-    assert update_sharing(settings, None, on(uploaded), page)[0]  # no controls for others
+    assert update_sharing(settings, None, on(uploaded), page).hidden  # no controls for others
     with pytest.raises(InputError, match="not shared with you"):
         load_dataset(settings, uploaded)
     assert "not shared with you" in text(update_models(settings, on(uploaded)))
-    view, *_, notice = update_view(settings, None, None, on(uploaded), "")
-    assert view["dataset"] is None and "not shared with you" in text(notice)
+    opened = update_view(settings, None, None, on(uploaded), "")
+    assert opened.view["dataset"] is None and "not shared with you" in text(opened.notice)
 
     flask.g.session_id = BROWSER_SESSION
     _, link, stop_disabled, note = update_sharing(settings, ids.SHARE, on(uploaded), page)
@@ -1025,21 +1096,23 @@ def test_an_upload_is_private_until_its_uploader_shares_it_and_revoking_takes_it
     search = "?" + link.split("?", 1)[1]
 
     flask.g.session_id = OTHER_SESSION
-    view, url, *_, notice = update_view(settings, None, None, None, search)
-    assert view["dataset"] == uploaded and notice is None and "share" not in url
+    opened = update_view(settings, None, None, None, search)
+    assert opened.view["dataset"] == uploaded and opened.notice is None
+    assert "share" not in opened.search
     assert load_dataset(settings, uploaded).fingerprint == uploaded
     forged = search[:-3] + "xyz"
     flask.g.session_id = "a-third-browser-session-00000000"
-    view, *_, notice = update_view(settings, None, None, None, forged)
-    assert view["dataset"] is None and "does not open a data set" in text(notice)
+    opened = update_view(settings, None, None, None, forged)
+    assert opened.view["dataset"] is None and "does not open a data set" in text(opened.notice)
 
     flask.g.session_id = BROWSER_SESSION
-    assert update_sharing(settings, ids.STOP_SHARING, on(uploaded), page)[1:3] == ("", True)
+    stopped = update_sharing(settings, ids.STOP_SHARING, on(uploaded), page)
+    assert (stopped.link, stopped.stop_disabled) == ("", True)
     flask.g.session_id = OTHER_SESSION
     with pytest.raises(InputError, match="not shared with you"):
         load_dataset(settings, uploaded)  # access taken back
-    view, *_, notice = update_view(settings, None, None, None, search)
-    assert view["dataset"] is None and "stopped sharing" in text(notice)
+    opened = update_view(settings, None, None, None, search)
+    assert opened.view["dataset"] is None and "stopped sharing" in text(opened.notice)
 
 
 def test_a_link_to_a_model_on_an_unshared_upload_says_it_is_not_shared(settings, uploaded, trained):
@@ -1047,12 +1120,13 @@ def test_a_link_to_a_model_on_an_unshared_upload_says_it_is_not_shared(settings,
     for path in store.folder.glob(f"{record.key}.*"):
         shutil.copy(path, settings.cache_dir)
     flask.g.session_id = OTHER_SESSION
-    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
-    assert view["model"] != record.key and view["dataset"] is None
-    assert "trained on uploaded data that is not shared with you" in text(notice)
+    opened = update_view(settings, None, None, None, f"?model={record.key}")
+    assert opened.view["model"] != record.key and opened.view["dataset"] is None
+    assert "trained on uploaded data that is not shared with you" in text(opened.notice)
     flask.g.session_id = BROWSER_SESSION  # the uploader opens it
-    view, *_, notice = update_view(settings, None, None, None, f"?model={record.key}")
-    assert (view["model"], view["dataset"], notice) == (record.key, uploaded, None)
+    opened = update_view(settings, None, None, None, f"?model={record.key}")
+    assert (opened.view["model"], opened.view["dataset"]) == (record.key, uploaded)
+    assert opened.notice is None
 
 
 def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
@@ -1060,12 +1134,33 @@ def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
 ):
     view = as_view(STATIONS, key, None, [key, article_record.key])
     figures = [
-        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
-        update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
-        update_map(settings, view)[0],
-        update_scores(settings, view)[3],
-        update_compare(settings, view, ["model", "network"])[0],
+        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"]).figure,
+        update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"]).figure,
+        update_map(settings, view).figure,
+        update_scores(settings, view).steps,
+        update_compare(settings, view, ["model", "network"]).figure,
         loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
     ]
     drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}
     assert drawn and drawn <= BUNDLED_TRACES  # another trace type would draw nothing
+
+
+def test_a_form_field_is_drawn_and_read_by_its_kind():
+    """A new knob is one Field: its control, its check and its range follow from its kind."""
+    drawn = {
+        component.id: type(component).__name__
+        for component in retrain_layout(DEFAULT)._traverse()
+        if isinstance(getattr(component, "id", None), str)
+    }
+    assert [drawn[name] for name in ("recipe", "window", "cell", "bidirectional")] == [
+        "RadioItems",
+        "Input",
+        "RadioItems",
+        "Switch",
+    ]
+    highway = form.Field("highway", "Highway", "bool", switch="Linear skip path")
+    assert highway.read(True) is True
+    with pytest.raises(ValueError, match="highway must be true or false"):
+        highway.read("on")
+    with pytest.raises(ValueError, match="does not fit its config"):
+        form.Field("bidirectional", "Direction", "int")

@@ -11,7 +11,6 @@ import fcntl
 import os
 import threading
 import time
-from functools import partial
 
 import pytest
 from dash import no_update
@@ -19,7 +18,8 @@ from helpers import as_session, wait_for
 from test_dashboard_callbacks import _request as callback_request
 
 from dashboard import create_app
-from dashboard.page import callbacks, ids
+from dashboard.page import ids
+from dashboard.page.training_panel import PanelState, Sent, update_panel
 from dashboard.server import jobs, session
 from dashboard.settings import Settings
 
@@ -142,33 +142,45 @@ def test_the_web_process_notes_a_sessions_callback_requests(tmp_path):
 def test_a_page_loaded_during_a_training_shows_it_and_its_cancel_stops_it(tmp_path):
     settings = Settings(cache_dir=tmp_path)
     jobs.record_request(settings, "a" * 32)
-    follow = partial(callbacks.follow_earlier_training, settings)
+
+    def look(state, cancels=None):
+        """The panel at a tick of the reloaded page's watch."""
+        return update_panel(settings, Sent(None, cancels, None, None, 1), state)
+
     with as_session("a" * 32):
-        assert follow(None, False, False) == (*(no_update,) * 6, True)  # nothing: stop watching
+        nothing = look(None)  # nothing running: stop watching
+        assert nothing._replace(state=no_update) == (*(no_update,) * 7, True, no_update)
+        assert nothing.state["looked"] and nothing.state["phase"] == "idle"
         with jobs.admit(settings, print) as still_wanted:
             jobs.note_progress(settings, 40, "epoch 2 of 5")
-            shown = follow(None, False, False)  # the reloaded page's first look
-            assert shown == (
-                *(40, "epoch 2 of 5 (started before this page loaded)", True, False, VISIBLE),
-                *(no_update, False),
+            shown = look(None)  # the reloaded page's first look
+            assert shown._replace(state=no_update) == (
+                *(40, "epoch 2 of 5 (started before this page loaded)", no_update, no_update),
+                *(True, False, VISIBLE, False, no_update),
             )
+            assert shown.state["phase"] == "following"
             still_wanted()  # the page follows it: it goes on
-            follow(ids.CANCEL, True, False)
+            stopping = look(shown.state, cancels=1)
             with pytest.raises(jobs.Stopped, match="cancelled from the page"):
                 still_wanted()
             jobs.note_progress(settings, 0, "stopped, nothing saved")
-        ended = follow(None, True, False)
-        assert ended[1:5] == ("stopped, nothing saved", False, True, no_update)
-        assert "ended: stopped, nothing saved" in str(ended[5]) and ended[6] is True
+        ended = look(stopping.state, cancels=1)
+        assert (ended.label, ended.train_off, ended.cancel_off) == (
+            "stopped, nothing saved",
+            False,
+            True,
+        )
+        assert "ended: stopped, nothing saved" in str(ended.message) and ended.watch_off is True
+        assert ended.state["phase"] == "idle"
 
 
 def test_cancel_of_the_pages_own_training_asks_no_other_training_to_stop(tmp_path):
     settings = Settings(cache_dir=tmp_path)
     jobs.record_request(settings, "a" * 32)
+    own = PanelState(phase="running", trains=1, looked=True)._asdict()
     with as_session("a" * 32), jobs.admit(settings, print) as still_wanted:
-        assert callbacks.follow_earlier_training(settings, ids.CANCEL, False, True) == (
-            (no_update,) * 7
-        )
+        cancelled = update_panel(settings, Sent(1, 1, None, True, None), own)
+        assert "cancelled" in str(cancelled.message)
         still_wanted()
 
 
@@ -197,7 +209,7 @@ def test_a_forged_tick_count_for_the_reload_watch_is_no_server_error(tmp_path):
     app = create_app(Settings(cache_dir=tmp_path / "cache"))
     client = app.server.test_client()
     body = callback_request(app, ids.JOB_WATCH, changedPropIds=[f"{ids.JOB_WATCH}.n_intervals"])
-    for value, dependency in zip(["0", None], body["inputs"], strict=True):
-        dependency["value"] = value
+    for dependency in body["inputs"]:
+        dependency["value"] = "0" if dependency["id"] == ids.JOB_WATCH else None
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code < 500, response.get_data(as_text=True)[:300]

@@ -1,6 +1,6 @@
 """Uploads on a shared server: a station cap, state entries, a quota and the removal of unused ones.
 
-Issue 14, findings 8 and 9: each test reproduces one observation with the callback functions.
+Each test reproduces one observation with the callback functions.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from test_dashboard_callbacks import as_view, text
 from dashboard.data.sources import VARIABLE, InputError, load_dataset, save_upload, upload_path
 from dashboard.data.validate import MAX_STATIONS
 from dashboard.page import ids
-from dashboard.page.callbacks import update_chart, upload_data
+from dashboard.page.forecast import update_chart
 from dashboard.page.state import update_view
+from dashboard.page.your_data import upload_data
 from dashboard.settings import Settings
 from model import Dataset, read_daily_csv
 
@@ -58,7 +59,7 @@ def months_of(stations: list[str]) -> pd.DataFrame:
     return frame.assign(temp=15.0, MinTemp=10.0, MaxTemp=20.0, Rainfall=1.0)
 
 
-# Finding 9: the number of stations ------------------------------------------------------------
+# The number of stations ----------------------------------------------------------------------
 
 
 def test_an_upload_over_the_station_cap_is_refused_naming_count_and_cap(settings):
@@ -74,9 +75,9 @@ def test_an_upload_over_the_station_cap_is_refused_naming_count_and_cap(settings
 
 def test_an_upload_at_the_station_cap_can_select_all(settings):
     event, _ = upload_data(settings, ids.UPLOAD, daily_csv(names(MAX_STATIONS)), "cap.csv")
-    view = update_view(settings, ids.UPLOADED, event, None, "")[0]
+    view = update_view(settings, ids.UPLOADED, event, None, "").view
     selected = update_view(settings, ids.SELECT_ALL, 1, view, "")
-    assert len(selected[0]["stations"]) == MAX_STATIONS and selected[-1] is None
+    assert len(selected.view["stations"]) == MAX_STATIONS and selected.notice is None
 
 
 def test_a_state_entry_or_select_all_over_the_cap_says_so_and_changes_nothing(settings):
@@ -84,9 +85,10 @@ def test_a_state_entry_or_select_all_over_the_cap_says_so_and_changes_nothing(se
     dataset = save_upload(settings, Dataset.of(months_of(names(MAX_STATIONS + 1)), VARIABLE))
     view = as_view(names(2), dataset=dataset)
     for event, value in [(ids.STATIONS, ["state:Other"]), (ids.SELECT_ALL, 1)]:
-        *unchanged, notice = update_view(settings, event, value, view, "")
-        assert unchanged == [no_update] * 6
-        assert f"{MAX_STATIONS + 1} stations selected; the page shows at most 200" in text(notice)
+        refused = update_view(settings, event, value, view, "")
+        assert refused._replace(notice=no_update) == (no_update,) * 7
+        expected = f"{MAX_STATIONS + 1} stations selected; the page shows at most 200"
+        assert expected in text(refused.notice)
     figure, _, note = update_chart(
         settings, as_view(["state:Other"], None, dataset), [], "auto", ["model"]
     )
@@ -101,7 +103,7 @@ def test_a_station_named_like_a_state_entry_is_refused(settings):
     assert "states.csv: column Location, station 'state:QLD' starts with 'state:'" in text(message)
 
 
-# Finding 8: a quota and the removal of unused uploads -----------------------------------------
+# A quota and the removal of unused uploads ---------------------------------------------------
 
 
 def upload(settings: Settings, station: str) -> str:
@@ -161,8 +163,9 @@ def test_unused_uploads_expire_with_every_file_and_the_session_is_told(settings)
     message = f"data set '{old}' is not on this server (uploads unused for 30 days"
     with pytest.raises(InputError, match=re.escape(message)):
         load_dataset(settings, old)
-    view, *_, notice = update_view(settings, None, None, as_view(["Alpha"], None, old), "")
-    assert view["dataset"] is None and "upload it again, or reload the page" in text(notice)
+    opened = update_view(settings, None, None, as_view(["Alpha"], None, old), "")
+    assert opened.view["dataset"] is None
+    assert "upload it again, or reload the page" in text(opened.notice)
 
 
 def test_a_read_records_a_use_at_most_once_an_hour_and_keeps_the_cached_data(settings):

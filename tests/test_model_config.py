@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model import DEFAULT, PRESETS, ConfigError, TrainConfig, key_for
+from model import DEFAULT, RECIPES, ConfigError, TrainConfig, key_for
 from model.config import months_before
 
 
@@ -39,17 +39,17 @@ def test_from_dict_round_trips_and_rejects_unknown_fields():
         TrainConfig.from_dict({"window": 12, "layers": 9})
 
 
-def test_seed_preset_is_the_published_recipe():
-    seed = PRESETS["seed"]
-    assert (seed.window, seed.horizon, seed.units, seed.batch_size, seed.epochs) == (
+def test_the_article_recipe_is_the_published_one():
+    article = RECIPES["article"].config
+    assert (article.window, article.horizon, article.units, article.batch_size, article.epochs) == (
         18,
         18,
         32,
         1,
         50,
     )
-    assert seed.bidirectional and seed.cell == "gru"
-    assert not seed.anomalies and not seed.calendar and seed.patience == 0
+    assert article.bidirectional and article.cell == "gru"
+    assert not article.anomalies and not article.calendar and article.patience == 0
 
 
 def test_cache_key_depends_on_config_and_data(small_monthly):

@@ -33,7 +33,7 @@ def poll(user: User, body: dict, job: dict) -> dict:
 
 
 def label_of(reply: dict) -> str:
-    return str(reply.get("progress", {}).get("progress.label", ""))
+    return str(reply.get("progress", {}).get("job-progress.data", {}).get("label", ""))
 
 
 def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server):
@@ -54,7 +54,7 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
         120,
         "the same session's second training to be answered",
     )
-    assert "already running" in str(replies[-1]["response"])
+    assert "already running" in str(replies)  # the job's last report says why
     # Another session waits for the one slot, and sees its place, while the first page is open.
     first_open = threading.Event()
     first_open.set()
@@ -93,7 +93,7 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
         300,
         "the waiting training to run and finish",
     )
-    assert "Trained" in str(answer["response"])
+    assert "Trained" in str(answer["progress"])  # the job's last report, its word
     assert len(list(server["store"].glob("*.json"))) == 1  # only the polled one was saved
     requests.get(server["url"], timeout=60)  # any request reaps the ended job processes
     tree = psutil.Process(server["process"].pid)

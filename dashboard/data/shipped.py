@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model import DEFAULT, PRESETS, Record, Store, TrainConfig, read_monthly
+from model import RECIPES, Record, Store, TrainConfig, read_monthly
 
 SHIPPED_FOLDER = Path(__file__).with_name("shipped")
 # Our default, and the article's network as published (about 15-20 minutes to train here),
 # so the first page can compare the two without any training.
-BUILT_IN: dict[str, TrainConfig] = {"default": DEFAULT, "article": PRESETS["seed"]}
+BUILT_IN: dict[str, TrainConfig] = {name: recipe.config for name, recipe in RECIPES.items()}
 
 
 def shipped_store() -> Store:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 
-from model import PRESETS, ConfigError, DataError, TrainConfig, prepare, short_repr
+from model import RECIPES, ConfigError, DataError, TrainConfig, prepare, short_repr
 
 from ..page import form, ids
 from .sources import STATE_NAMES, InputError, is_store_key
@@ -109,27 +109,10 @@ def build_query(stations: list[str], key: str | None, compare: Sequence[str] = (
     return "?" + urlencode(values, safe=",")
 
 
-def _field_value(field: form.Field, value: Any) -> Any:
-    """Coerce what a form control sends to the config field's type, or raise ConfigError."""
-    if field.name == "bidirectional":
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"bidirectional must be true or false, got {short_repr(value)}")
-    if not field.is_number:
-        return value
-    if value is None or value == "":
-        low, high = field.bounds
-        raise ConfigError(f"{field.name} is required: a whole number from {low} to {high}")
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def recipe_base(recipe: Any, default: TrainConfig) -> TrainConfig:
-    """The config a recipe choice starts from; ConfigError for anything but a known recipe."""
-    if not isinstance(recipe, str) or recipe not in form.RECIPES:
-        raise ConfigError(f"recipe ({short_repr(recipe)}) must be one of {', '.join(form.RECIPES)}")
-    return default if recipe == "default" else PRESETS["seed"]
+    """The config a recipe choice starts from (the settings' base for "default")."""
+    name = form.RECIPE_FIELD.read(recipe)
+    return default if name == "default" else RECIPES[name].config
 
 
 def parse_form(
@@ -149,7 +132,7 @@ def parse_form(
     changes: dict[str, Any] = {}
     for field in form.FIELDS:
         try:
-            value = _field_value(field, values.get(field.name))
+            value = field.read(values.get(field.name))
             base.replace(**{field.name: value})
         except ConfigError as error:
             errors[field.name] = str(error)

@@ -8,7 +8,7 @@ DATA_BADGE = "data-badge"
 TITLE = "title"  # names the data set's place
 FOOTER = "footer"  # credits the data set's source
 
-# Session state kept in the browser: only names, never data (see view.py).
+# Session state kept in the browser: only names, never data (see state.py).
 VIEW = "view"  # data set, stations, model and compared models; written by one callback
 TRAINED = "trained"  # event: the key of the model a training just stored
 UPLOADED = "uploaded"  # event: {"dataset": id} of an upload just adopted (None: built-in data)
@@ -47,6 +47,9 @@ PROGRESS_BOX = "progress-box"
 LOSS_CHART = "loss-chart"
 TRAIN_MESSAGE = "train-message"
 JOB_WATCH = "job-watch"  # an interval: follows a training this page did not start (a reload)
+TRAINING = "training"  # the panel's state: idle, running or following, and what it has seen
+JOB_PROGRESS = "job-progress"  # the page's training job's last report (Dash's progress)
+JOB_RUNNING = "job-running"  # whether that job runs (Dash's running)
 
 # Compare
 COMPARE = "compare"  # keys of the models on the comparison chart (2 to 4)

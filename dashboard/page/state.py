@@ -24,10 +24,10 @@ stations the shown model has no forecast for, so they follow the model too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
-from dash import no_update
+from dash import ALL, Dash, Input, Output, State, no_update
 
 from model import Dataset, Record, short_repr
 
@@ -35,8 +35,10 @@ from ..data.sources import (
     STATE_NAMES,
     InputError,
     NotShared,
+    ShownModel,
     default_key,
     entries,
+    find_model,
     find_record,
     load_dataset,
     stations_of,
@@ -56,9 +58,58 @@ from ..present.tables import unscored
 from ..server import access, session
 from ..settings import Settings
 from . import ids
+from .common import fired, outputs, unchanged
 
 FIELDS = ("dataset", "stations", "model", "compare")
 STATION_EVENTS = (ids.STATIONS, ids.SELECT_ALL, ids.CLEAR, ids.MAP)
+
+
+class ViewUpdate(NamedTuple):
+    """What an event changes: the view, and the URL and dropdowns rewritten from it."""
+
+    view: Any
+    search: Any  # the URL's query string
+    stations: Any  # the stations dropdown's value
+    station_options: Any
+    compare: Any  # the compare dropdown's value
+    compare_options: Any
+    notice: Any
+
+
+VIEW_OUTPUTS = outputs(
+    ViewUpdate,
+    view=Output(ids.VIEW, "data"),
+    search=Output(ids.URL, "search"),
+    stations=Output(ids.STATIONS, "value"),
+    station_options=Output(ids.STATIONS, "options"),
+    compare=Output(ids.COMPARE, "value"),
+    compare_options=Output(ids.COMPARE, "options"),
+    notice=Output(ids.NOTICE, "children"),
+)
+EVENTS = [  # every input that may change the view; the URL's first
+    Input(ids.URL, "search"),
+    Input(ids.STATIONS, "value"),
+    Input(ids.SELECT_ALL, "n_clicks"),
+    Input(ids.CLEAR, "n_clicks"),
+    Input(ids.MAP, "clickData"),
+    Input(ids.COMPARE, "value"),
+    Input({"type": ids.VIEW_MODEL, "key": ALL}, "n_clicks"),
+    Input({"type": ids.SHOW_DEFAULT, "key": ALL}, "n_clicks"),
+    Input(ids.TRAINED, "data"),
+    Input(ids.UPLOADED, "data"),
+    Input(ids.STORE_VERSION, "data"),
+]
+
+
+def register(app: Dash, settings: Settings) -> None:
+    """Register the view's one writer, `update_view`, on app."""
+
+    @app.callback(*VIEW_OUTPUTS, *EVENTS, State(ids.VIEW, "data"))
+    def _view(search: Any, *_inputs_and_view: Any) -> ViewUpdate:
+        event, value = fired()
+        if event in (ids.VIEW_MODEL, ids.SHOW_DEFAULT) and value is None:
+            return unchanged(ViewUpdate)  # the model list was redrawn, nothing was clicked
+        return update_view(settings, event, value, _inputs_and_view[-1], search)
 
 
 def unpack(view: Any) -> tuple[Any, Any, Any, Any]:
@@ -70,17 +121,41 @@ def unpack(view: Any) -> tuple[Any, Any, Any, Any]:
     return view["dataset"], view["stations"], view["model"], view["compare"]
 
 
+class OpenView(NamedTuple):
+    """A view checked against the server: its data, stations and the model it shows."""
+
+    monthly: pd.DataFrame
+    table: pd.DataFrame  # the data set's stations (stations_of)
+    chosen: list[str]
+    shown: ShownModel | None
+
+
+def open_view(settings: Settings, view: Any) -> OpenView:
+    """The view the browser sent, every part checked (InputError names the bad one)."""
+    dataset, stations, key, _ = unpack(view)
+    data = load_dataset(settings, dataset)
+    table = stations_of(data.monthly)
+    chosen = parse_stations(stations, table)
+    if key is None:
+        return OpenView(data.monthly, table, chosen, None)
+    shown = find_model(settings, key)
+    if shown.record.data_fingerprint != data.fingerprint:
+        raise InputError(f"model {key} was trained on another data set")
+    return OpenView(data.monthly, table, chosen, shown)
+
+
 def _packed(
     dataset: Any, stations: list[str], model: str | None, compare: list[str]
 ) -> dict[str, Any]:
     return {"dataset": dataset, "stations": stations, "model": model, "compare": compare}
 
 
-def update_view(settings: Settings, event: str | None, value: Any, view: Any, search: Any) -> tuple:
+def update_view(
+    settings: Settings, event: str | None, value: Any, view: Any, search: Any
+) -> ViewUpdate:
     """Apply one event to the view.
 
-    `value` is what the event's input sent. Returns (view, URL search, stations, station
-    options, compare, compare options, notice); options are sent only when they may have
+    `value` is what the event's input sent. Options are sent only when they may have
     changed, with their values (a dropdown drops a value it has no option for).
     """
     if event in (None, ids.URL):
@@ -104,7 +179,7 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any, se
             listed = {entry.record.key for entry in entries(settings, data)}
             model = model if model in listed else default_key(settings, data)
     except InputError as error:
-        return (no_update,) * 6 + (alert(str(error)),)
+        return ViewUpdate(*(no_update,) * 6, notice=alert(str(error)))
     options = compare_options(settings, data) if event in STORE_EVENTS else no_update
     if isinstance(options, list):  # the options were rebuilt
         compared = _listed(compared, options)
@@ -112,14 +187,14 @@ def update_view(settings: Settings, event: str | None, value: Any, view: Any, se
     new = _packed(dataset, chosen, model, compared)
     shown_stations = value if event == ids.STATIONS else stations
     shown_compare = value if event == ids.COMPARE else compare
-    return (
-        new,
-        _query(new, search),
-        chosen if chosen != shown_stations or isinstance(marks, list) else no_update,
-        marks,
-        compared if compared != shown_compare else no_update,
-        options,
-        None,
+    return ViewUpdate(
+        view=new,
+        search=_query(new, search),
+        stations=chosen if chosen != shown_stations or isinstance(marks, list) else no_update,
+        station_options=marks,
+        compare=compared if compared != shown_compare else no_update,
+        compare_options=options,
+        notice=None,
     )
 
 
@@ -167,22 +242,22 @@ def _uploaded(event: Any) -> Any:
     return event["dataset"]
 
 
-def _fresh(settings: Settings, dataset: Any, search: Any) -> tuple:
+def _fresh(settings: Settings, dataset: Any, search: Any) -> ViewUpdate:
     """A view of a data set just adopted: default stations and model, nothing compared."""
     data = load_dataset(settings, dataset)
     new = _packed(dataset, first_stations(settings, data.monthly), default_key(settings, data), [])
-    return (
-        new,
-        _query(new, search),
-        new["stations"],
-        _station_choices(settings, data, new["model"]),
-        [],
-        compare_options(settings, data),
-        None,
+    return ViewUpdate(
+        view=new,
+        search=_query(new, search),
+        stations=new["stations"],
+        station_options=_station_choices(settings, data, new["model"]),
+        compare=[],
+        compare_options=compare_options(settings, data),
+        notice=None,
     )
 
 
-def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
+def _from_url(settings: Settings, search: Any, view: Any) -> ViewUpdate:
     """The view a link asks for, on the session's data set or the linked model's."""
     dataset, data, notices = _shared_or_own(settings, search, view)
     wanted, key, compare = parse_query(search)
@@ -214,14 +289,14 @@ def _from_url(settings: Settings, search: Any, view: Any) -> tuple:
         )
     new = _packed(dataset, chosen, key, compared)
     notice = alert(" ".join(notices), "warning") if notices else None
-    return (
-        new,
-        _query(new, search),
-        chosen,
-        _station_choices(settings, data, key),
-        compared,
-        models,
-        notice,
+    return ViewUpdate(
+        view=new,
+        search=_query(new, search),
+        stations=chosen,
+        station_options=_station_choices(settings, data, key),
+        compare=compared,
+        compare_options=models,
+        notice=notice,
     )
 
 

@@ -106,7 +106,7 @@ def seconds_since_request(settings: Settings, session_id: str) -> float:
 
 def install(app: Dash, settings: Settings) -> None:
     """Record each session's callback requests; forget the diskcache job processes that ended."""
-    endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
+    endpoint = session.callback_path(app)
 
     @app.server.before_request
     def _note_poll() -> None:

@@ -26,6 +26,11 @@ OPERATOR_FORM = """<!doctype html><title>Operator sign-in</title>
 autocomplete="off" autofocus></label> <button>Sign in</button></form><p>{}</p>"""
 
 
+def callback_path(app: Dash) -> str:
+    """The path every callback request of the page is posted to."""
+    return app.config.routes_pathname_prefix + "_dash-update-component"
+
+
 def install(app: Dash, operator_token: str | None = None) -> None:
     """Give every request a session id: the cookie's, or a new one set on the response.
 
