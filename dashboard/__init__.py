@@ -6,11 +6,13 @@ runs as a background job in another process.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import flask
 from dash import Dash, Output
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from model import short_repr
 
@@ -19,10 +21,11 @@ from .page.wiring import register
 from .server import jobs, session
 from .server.background import make_manager
 from .server.health import HEALTH_PATH, find_problem
-from .server.serving import COMPRESSION, cache_versioned_assets
+from .server.serving import COMPRESSION, cache_versioned_assets, forbid_storing, hide_versions
 from .settings import Settings
 
 UPLOAD_OVERHEAD = 2  # base64 and JSON framing of an upload, before the server refuses it
+PLAIN_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")  # what a refused callback output may echo
 
 __all__ = ["ForecastDash", "Settings", "create_app"]
 
@@ -47,6 +50,10 @@ class ForecastDash(Dash):
             health_endpoint=HEALTH_PATH,
             **kwargs,
         )
+
+    def _config(self) -> dict[str, Any]:
+        """The page's Dash config, without the library and Python versions (dev tools show them)."""
+        return hide_versions(super()._config(), shown=self._dev_tools.ui)
 
     def serve_health(self) -> flask.Response:
         """200 OK, or 503 with the reason the store folder or Redis cannot be used."""
@@ -80,9 +87,12 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
     register(app, settings)
     _refuse_unknown_callbacks(app)
     _send_security_headers(app)
-    session.install(app, settings.operator_token)
+    session.install(app, settings)
     jobs.install(app, settings)  # after session: it reads the request's session
     cache_versioned_assets(app)
+    forbid_storing(app)
+    if settings.behind_proxy:  # the client's address and scheme, as the one proxy saw them
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     return app
 
 
@@ -126,22 +136,33 @@ def _refuse_unknown_callbacks(app: Dash) -> None:
     endpoint = app.config.routes_pathname_prefix + "_dash-update-component"
 
     @app.server.before_request
-    def _check_callback_request() -> tuple[str, int] | None:
+    def _check_callback_request() -> flask.Response | None:
         if flask.request.method != "POST" or flask.request.path != endpoint:
             return None
         try:
             body = flask.request.get_json(silent=True)
         except RecursionError:
-            return "callback request: the JSON is nested too deeply", 400
+            return _refused("callback request: the JSON is nested too deeply")
         if not isinstance(body, dict):
-            return "callback request: the body is not a JSON object", 400
+            return _refused("callback request: the body is not a JSON object")
         output = body.get("output")
         if not isinstance(output, str) or "callback" not in app.callback_map.get(output, {}):
-            return f"callback request: no callback has the output {short_repr(output, 80)}", 400
+            named = short_repr(output, 80) if _is_plain(output) else "given (not shown)"
+            return _refused(f"callback request: no callback has the output {named}")
         problem = _body_problem(body, app.callback_map[output])
-        if problem:
-            return f"callback request for {short_repr(output, 80)}: {problem}", 400
+        if problem:  # the output is one of the app's own
+            return _refused(f"callback request for {short_repr(output, 80)}: {problem}")
         return None
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether a value sent by a client may be quoted back: None, or a short id without markup."""
+    return value is None or (isinstance(value, str) and PLAIN_ID.match(value) is not None)
+
+
+def _refused(message: str) -> flask.Response:
+    """A 400 answer as plain text, which no browser renders as a page."""
+    return flask.Response(message, status=400, mimetype="text/plain")
 
 
 def _body_problem(body: dict[str, Any], callback: dict[str, Any]) -> str | None:
