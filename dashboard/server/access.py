@@ -22,6 +22,7 @@ from __future__ import annotations
 import fcntl
 import hmac
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from model import PRIVATE, write_atomic
 from ..settings import Settings
 from . import session
 
+log = logging.getLogger(__name__)
 SHARE_PATTERN = re.compile(r"^(?P<dataset>[0-9a-f]{16})-(?P<token>[A-Za-z0-9_-]{22})$")
 
 
@@ -231,7 +233,10 @@ def note_asked(settings: Settings, dataset: str, key: str, session_id: str | Non
         keys = [known for known in access["asked"].get(hashed, []) if known != key]
         access["asked"][hashed] = [*keys, key][-MAX_ASKED:]
 
-    _change(settings, dataset, add)
+    try:
+        _change(settings, dataset, add)
+    except OSError as error:  # removed meanwhile, or a full disk: the model stays unlisted
+        log.warning("could not note a model asked for on upload %s: %s", dataset, error)
 
 
 def share_link(settings: Settings, dataset: str) -> str | None:

@@ -24,8 +24,6 @@ from dash.exceptions import MissingCallbackContextException
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from model import PRIVATE
-
 from ..settings import Settings
 from . import lockout
 
@@ -124,10 +122,10 @@ def session_key(settings: Settings) -> bytes:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{KEY_FILE}.")
         try:
-            os.write(handle, secrets.token_hex(32).encode())
-            os.fchmod(handle, PRIVATE)
-            os.fsync(handle)
-            os.close(handle)
+            with os.fdopen(handle, "wb") as written:  # mkstemp makes it owner-only
+                written.write(secrets.token_hex(32).encode())
+                written.flush()
+                os.fsync(written.fileno())
             os.link(temporary, path)
         except FileExistsError:  # another process made it first
             pass
