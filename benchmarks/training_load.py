@@ -79,7 +79,7 @@ class User:
 
     @property
     def session_id(self) -> str:
-        return str(self.http.cookies[session.COOKIE])
+        return str(self.http.cookies[session.COOKIE]).partition(".")[0]  # the id, not its signature
 
     def poll(self, body: dict[str, Any], job: dict[str, str]) -> dict[str, Any] | None:
         """One poll of a job as the page sends it; None when the job ended with no answer."""

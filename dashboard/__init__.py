@@ -11,12 +11,13 @@ from typing import Any
 
 import flask
 from dash import Dash
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .page.frame import build_layout, register
 from .server import guard, jobs, session
 from .server.background import make_manager
 from .server.health import HEALTH_PATH, find_problem
-from .server.serving import COMPRESSION, cache_versioned_assets
+from .server.serving import COMPRESSION, cache_versioned_assets, forbid_storing, hide_versions
 from .settings import Settings
 
 UPLOAD_OVERHEAD = 2  # base64 and JSON framing of an upload, before the server refuses it
@@ -44,6 +45,10 @@ class ForecastDash(Dash):
             health_endpoint=HEALTH_PATH,
             **kwargs,
         )
+
+    def _config(self) -> dict[str, Any]:
+        """The page's Dash config, without the library and Python versions (dev tools show them)."""
+        return hide_versions(super()._config(), shown=self._dev_tools.ui)
 
     def serve_health(self) -> flask.Response:
         """200 OK, or 503 with the reason the store folder or Redis cannot be used."""
@@ -76,7 +81,10 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
     app.layout = build_layout(settings)
     register(app, settings)
     guard.install(app)  # after every callback: the script policy hashes the clientside ones
-    session.install(app, settings.operator_token)
+    session.install(app, settings)
     jobs.install(app, settings)  # after session: it reads the request's session
     cache_versioned_assets(app)
+    forbid_storing(app)
+    if settings.behind_proxy:  # the client's address and scheme, as the one proxy saw them
+        app.server.wsgi_app = ProxyFix(app.server.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     return app

@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         return 0
     from . import create_app
+    from .server.serving import QuietHandler
 
     warn_if_public(args.host)
     log.info(
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         settings.cache_dir,
         "Celery" if settings.redis_url else "diskcache",
     )
-    create_app(settings).run(host=args.host, port=args.port, debug=args.debug)
+    app = create_app(settings)
+    app.run(host=args.host, port=args.port, debug=args.debug, request_handler=QuietHandler)
     return 0
 
 

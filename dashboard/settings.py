@@ -30,6 +30,9 @@ class Settings:
         job_grace_seconds: a training whose page has sent nothing for this long is stopped.
         operator_token: signs a browser in as the operator at /operator, who may delete any
             model from the page; None: only the command line deletes others' models.
+        secret_key: signs the session cookies; None: a key made once in the store folder.
+        behind_proxy: trust the X-Forwarded-For and X-Forwarded-Proto headers of one reverse
+            proxy in front (the client's address, https); never set it without such a proxy.
     """
 
     cache_dir: Path = field(default_factory=default_cache_dir)
@@ -44,6 +47,8 @@ class Settings:
     max_trainings: int = field(default_factory=lambda: os.cpu_count() or 1)
     job_grace_seconds: float = 60.0
     operator_token: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    behind_proxy: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,6 +65,8 @@ class Settings:
         TEMPERATURE_FORECAST_MAX_TRAININGS: trainings at once (max_trainings).
         TEMPERATURE_FORECAST_JOB_GRACE_S: seconds a training runs on unpolled (job_grace_seconds).
         TEMPERATURE_FORECAST_OPERATOR_TOKEN: the operator's token (operator_token).
+        TEMPERATURE_FORECAST_SECRET_KEY: the session cookies' key (secret_key).
+        TEMPERATURE_FORECAST_BEHIND_PROXY: 1 behind a reverse proxy (behind_proxy).
         """
         default = cls()
         level = os.environ.get("TEMPERATURE_FORECAST_LOG_LEVEL", default.log_level)
@@ -82,6 +89,8 @@ class Settings:
             ),
             operator_token=os.environ.get("TEMPERATURE_FORECAST_OPERATOR_TOKEN")
             or default.operator_token,
+            secret_key=os.environ.get("TEMPERATURE_FORECAST_SECRET_KEY") or default.secret_key,
+            behind_proxy=_flag("TEMPERATURE_FORECAST_BEHIND_PROXY"),
         )
 
     @property
@@ -119,3 +128,13 @@ def _count(variable: str, default: int) -> int:
     if not number.is_integer():
         raise ValueError(f"{variable} ({os.environ[variable]!r}) is not a whole number")
     return int(number)
+
+
+def _flag(variable: str) -> bool:
+    """Yes or no from an environment variable (1, true, yes; 0, false, no, unset)."""
+    text = os.environ.get(variable, "0")
+    if text.strip().lower() in ("1", "true", "yes"):
+        return True
+    if text.strip().lower() in ("0", "false", "no", ""):
+        return False
+    raise ValueError(f"{variable} ({text!r}) is not 1 or 0")

@@ -37,7 +37,9 @@ from model import Store
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(420)]
 PR_SET_PDEATHSIG = 1
-SESSION_COOKIE = f"{session.COOKIE}={'p' * 32}"  # one browser session: trainings need one
+SECRET_KEY = "production-test-key"  # the deployment's TEMPERATURE_FORECAST_SECRET_KEY
+# one browser session, signed as the server signs its own: trainings need one
+SESSION_COOKIE = f"{session.COOKIE}={session.signed(SECRET_KEY.encode(), 'p' * 32)}"
 FORM = {
     "recipe": "default",
     "window": 3,
@@ -116,6 +118,7 @@ def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
     env_file.write_text(
         f"REDIS_PORT={free_port()}\nWEB_PORT={web_port}\nWEB_WORKERS=2\n"
         f"TEMPERATURE_FORECAST_CACHE={folder / 'store'}\n"
+        f"TEMPERATURE_FORECAST_SECRET_KEY={SECRET_KEY}\n"
     )
     access = (
         f"--access-logfile {folder / 'access.log'} "

@@ -42,10 +42,13 @@ def test_default_server_listens_on_loopback_only_with_debug_off(tmp_path):
         assert listening == {("127.0.0.1", port)}, listening
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             page = response.read().decode()
+            named = response.headers["Server"]
+        assert named == "dashboard"  # not Werkzeug's and Python's versions
         config = json.loads(
             re.search(r'<script id="_dash-config"[^>]*>(.*?)</script>', page, re.DOTALL).group(1)
         )
         assert not config.get("ui") and not config.get("props_check")
+        assert "python_version" not in config and "dash_version" not in config
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}/_dash-update-component",
             data=b'{"output": "nothing.children", "inputs": 7}',
@@ -55,6 +58,7 @@ def test_default_server_listens_on_loopback_only_with_debug_off(tmp_path):
             urllib.request.urlopen(request, timeout=30)
         body = refused.value.read().decode()
         assert "Traceback" not in body and 'File "' not in body
+        assert refused.value.headers["Server"] == "dashboard"
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,17 +213,27 @@ def is_store_key(key: object) -> bool:
 
 
 def find_model(settings: Settings, key: object) -> ShownModel:
-    """A key's record and frames from any store; InputError when malformed or unknown."""
+    """A key's record and frames from any store; InputError when malformed or unknown.
+
+    NotShared for a model of an upload that this session does not see (`_sees`).
+    """
     if not is_store_key(key):
         raise InputError(f"model key {short_repr(key)} is not a store key")
     refused: Exception | None = None
     for store in stores(settings):
         try:
-            return _read_model(store.folder, key, _file_version(store.record_path(key)))
+            shown = _read_model(store.folder, key, _file_version(store.record_path(key)))
         except FileNotFoundError:
             continue
         except (OSError, StoreError) as error:
             refused = refused or error
+            continue
+        if not _sees(settings, shown.record.data_fingerprint)(shown.record.key):
+            raise NotShared(
+                f"model {key} was trained on uploaded data by another browser session: "
+                "it is not shared with you"
+            )
+        return shown
     if refused is not None:
         raise ModelGone(f"model {key} cannot be used: {refused}")
     raise ModelGone(f"model {key} is not in the store (deleted?)")
@@ -248,22 +259,51 @@ def record_rows(columns: dict[str, list]) -> pd.DataFrame:
     return frame.assign(month=pd.to_datetime(frame["month"], format="%Y-%m"))
 
 
+def _sees(settings: Settings, fingerprint: str) -> Callable[[str], bool]:
+    """Which models trained on a data set this session sees, as a test of a model key.
+
+    Every model of the embedded data; of an upload, those `access.sees_models` names, or all
+    of them for the operator.
+    """
+    if fingerprint == _embedded().fingerprint or session.is_operator(settings.operator_token):
+        return lambda key: True
+    if not DATASET_PATTERN.match(fingerprint):
+        return lambda key: False
+    return access.sees_models(settings, fingerprint, session.current())
+
+
 def lookup(settings: Settings, config: TrainConfig, data: Dataset) -> Record | None:
-    """The verified record of a config on this data from any store, or None."""
+    """The verified record of a config on this data from any store, or None.
+
+    Asking for a config on an upload this session reads makes its model one it sees: it holds
+    the data and the config, so training would make the same model.
+    """
     for store in stores(settings):
         record = store.lookup(config, data.monthly, data.fingerprint)
-        if record is not None:
-            return record
+        if record is None:
+            continue
+        dataset = dataset_id(data)
+        if dataset is not None and not _sees(settings, dataset)(record.key):
+            access.note_asked(settings, dataset, record.key, session.current())
+        return record
     return None
 
 
 def entries(settings: Settings, data: Dataset) -> list[Entry]:
-    """Store entries trained on this data set and not hidden by this session, newest first."""
+    """Store entries trained on this data set that this session sees and did not hide.
+
+    Newest first.
+    """
     seen: dict[str, Entry] = {}
     hidden = set(access.hidden(settings, session.current()))
+    sees = _sees(settings, data.fingerprint)
     for store in stores(settings):
         for record in store.entries():
-            if record.data_fingerprint != data.fingerprint or record.key in hidden:
+            if (
+                record.data_fingerprint != data.fingerprint
+                or record.key in hidden
+                or not sees(record.key)
+            ):
                 continue
             if record.key not in seen:
                 seen[record.key] = Entry(record, store.folder == SHIPPED_FOLDER)

@@ -6,6 +6,7 @@ callbacks by hash, and the checks compare each request with the callback it name
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import flask
@@ -14,6 +15,8 @@ from dash import Dash, Output
 from model import short_repr
 
 from . import session
+
+PLAIN_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,80}$")  # what a refused callback output may echo
 
 
 def install(app: Dash) -> None:
@@ -62,22 +65,33 @@ def _refuse_unknown_callbacks(app: Dash) -> None:
     endpoint = session.callback_path(app)
 
     @app.server.before_request
-    def _check_callback_request() -> tuple[str, int] | None:
+    def _check_callback_request() -> flask.Response | None:
         if flask.request.method != "POST" or flask.request.path != endpoint:
             return None
         try:
             body = flask.request.get_json(silent=True)
         except RecursionError:
-            return "callback request: the JSON is nested too deeply", 400
+            return _refused("callback request: the JSON is nested too deeply")
         if not isinstance(body, dict):
-            return "callback request: the body is not a JSON object", 400
+            return _refused("callback request: the body is not a JSON object")
         output = body.get("output")
         if not isinstance(output, str) or "callback" not in app.callback_map.get(output, {}):
-            return f"callback request: no callback has the output {short_repr(output, 80)}", 400
+            named = short_repr(output, 80) if _is_plain(output) else "given (not shown)"
+            return _refused(f"callback request: no callback has the output {named}")
         problem = _body_problem(body, app.callback_map[output])
         if problem:
-            return f"callback request for {short_repr(output, 80)}: {problem}", 400
+            return _refused(f"callback request for {short_repr(output, 80)}: {problem}")
         return None
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether a value sent by a client may be quoted back: None, or a short id without markup."""
+    return value is None or (isinstance(value, str) and PLAIN_ID.match(value) is not None)
+
+
+def _refused(message: str) -> flask.Response:
+    """A 400 answer as plain text, which no browser renders as a page."""
+    return flask.Response(message, status=400, mimetype="text/plain")
 
 
 def _body_problem(body: dict[str, Any], callback: dict[str, Any]) -> str | None:

@@ -1,9 +1,11 @@
-"""How the page's files travel: compressed, and kept by browsers when their URL names a version.
+"""How the page's files travel: compressed, kept by browsers only when their URL names a version.
 
 Dash's `compress=True` hands every response to flask-compress, which reads `COMPRESSION` when
 the app is built. Callback answers and the page are compressed per request at fast levels;
 the JavaScript files Dash serves from Python packages (dash-ag-grid's alone is 1.3 MB) are
-compressed once per process at stronger levels and kept (`PackageFiles`).
+compressed once per process at stronger levels and kept (`PackageFiles`). Everything else
+(the page, callback answers, the operator's sign-in) is `no-store`, and nothing names the
+versions of the libraries or of Python the server runs.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import gzip
 import pkgutil
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import brotli
 import flask
 from dash import Dash
 from dash.fingerprint import check_fingerprint
+from werkzeug.serving import WSGIRequestHandler
 
 try:
     from compression import zstd  # Python 3.14
@@ -28,6 +32,16 @@ ONE_YEAR = 31536000  # seconds: what Dash gives its fingerprinted component suit
 # still matches: Flask's own static folder and Dash's assets blueprint ("_dash_assets" under
 # the default "/" prefix). Without this a revisit downloads the CSS and the map again.
 STATIC_ENDPOINTS = ["static", "_dash_assets.static"]
+# Dash's component suites: fingerprinted URLs that Dash itself lets browsers keep for a year
+PACKAGE_ENDPOINT = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+VERSION_KEYS = (
+    "dash_version",
+    "python_version",
+    "dash_version_url",
+    "ddk_version",
+    "plotly_version",
+)
+SERVER_NAME = "dashboard"  # the Server header of `python -m dashboard`, with no versions
 # Levels for the package files, compressed once per process: about 0.7 s of CPU for the full
 # plotly.min.js at zstd 9 (1.29 MB, against 1.44 MB at flask-compress's per-request level 3),
 # which the page no longer loads (assets/plotly-geo.min.js replaces it).
@@ -101,3 +115,30 @@ def cache_versioned_assets(app: Dash) -> None:
             response.cache_control.no_cache = None
             response.cache_control.max_age = ONE_YEAR
         return response
+
+
+def forbid_storing(app: Dash) -> None:
+    """Tell browsers and proxies to keep no copy of anything but the static files.
+
+    The page and the callback answers hold a session's data and models; static files keep the
+    caching above (versioned: a year; the rest revalidated).
+    """
+    static = {*STATIC_ENDPOINTS, PACKAGE_ENDPOINT}
+
+    @app.server.after_request
+    def _no_store(response: flask.Response) -> flask.Response:
+        if flask.request.endpoint not in static:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def hide_versions(config: dict[str, Any], shown: bool) -> dict[str, Any]:
+    """Dash's page config without the versions it names, unless dev tools show them."""
+    return config if shown else {k: v for k, v in config.items() if k not in VERSION_KEYS}
+
+
+class QuietHandler(WSGIRequestHandler):
+    """The development server's request handler, naming no versions in its Server header."""
+
+    def version_string(self) -> str:
+        return SERVER_NAME
