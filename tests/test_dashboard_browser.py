@@ -813,3 +813,32 @@ def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
         "a descending sort from the keyboard",
     )
     assert header.get_attribute("aria-sort") == "descending"
+
+
+# Each drawn chart's id and whether plotly.js would offer to send it to a cloud.
+CHART_CONFIGS = (
+    "return Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot => ["
+    "plot.closest('.dash-graph') && plot.closest('.dash-graph').id,"
+    " !!(plot._context && plot._context.showSendToCloud),"
+    " !!(plot._context && plot._context.showLink)]);"
+)
+SHARE_BUTTONS = (
+    "return Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.dataset.title)"
+    ".filter(title => /share|cloud|chart studio/i.test(title || ''));"
+)
+
+
+def test_no_chart_offers_to_send_its_data_anywhere(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
+    graphs = {element.get_attribute("id") for element in duo.find_elements(".dash-graph")}
+    wait_for(
+        lambda: len(duo.driver.execute_script(CHART_CONFIGS)) >= len(graphs), 30, "every chart"
+    )
+    configs = duo.driver.execute_script(CHART_CONFIGS)
+    assert {ids.CHART, ids.MAP, ids.STEP_CHART} <= {chart for chart, *_ in configs}
+    assert [chart for chart, cloud, link in configs if cloud or link] == []
+    duo.driver.execute_script("arguments[0].scrollIntoView();", duo.find_element(f"#{ids.MAP}"))
+    ActionChains(duo.driver).move_to_element(duo.find_element(f"#{ids.CHART}")).perform()
+    assert duo.driver.execute_script(SHARE_BUTTONS) == []
