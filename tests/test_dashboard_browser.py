@@ -842,3 +842,30 @@ def test_no_chart_offers_to_send_its_data_anywhere(dash_duo):
     duo.driver.execute_script("arguments[0].scrollIntoView();", duo.find_element(f"#{ids.MAP}"))
     ActionChains(duo.driver).move_to_element(duo.find_element(f"#{ids.CHART}")).perform()
     assert duo.driver.execute_script(SHARE_BUTTONS) == []
+
+
+def _monthly_upload(path: Path, months: int) -> Path:
+    """A daily file of one station, Alpha, over `months` months from January 2010."""
+    rows = [
+        f"{2010 + m // 12}-{m % 12 + 1:02d}-{d:02d},Alpha,{m % 12},{m % 12 + 10},0\n"
+        for m in range(months)
+        for d in range(1, 29)
+    ]
+    path.write_text("Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(rows))
+    return path
+
+
+def test_an_upload_and_the_way_back_leave_the_models_card_without_an_error(fresh_duo, tmp_path):
+    duo = fresh_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    upload = _monthly_upload(tmp_path / "alpha.csv", 72)
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(upload))
+    duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
+    duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "No models for this data yet", timeout=20)
+    time.sleep(1)  # every callback the upload fired has answered
+    assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""
+    _click(duo, ids.RESET_DATA)
+    duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Built-in data", timeout=20)
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    time.sleep(1)
+    assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""

@@ -105,8 +105,8 @@ def register(app: Dash, settings: Settings) -> None:
         _clicks: Any, _yes: Any, _no: Any, _show: Any, pending: Any, trained_here: Any, version: Any
     ) -> Deletion:
         event, key = fired()
-        if event in (ids.DELETE_MODEL, ids.SHOW_HIDDEN) and key is None:
-            return unchanged(Deletion)  # the model list was redrawn, nothing was clicked
+        if event is None or (event in (ids.DELETE_MODEL, ids.SHOW_HIDDEN) and key is None):
+            return unchanged(Deletion)  # the model list was redrawn (emptied), nothing clicked
         return ask_or_delete(settings, event, key, pending, trained_here, version)
 
     @app.callback(
