@@ -855,12 +855,23 @@ def _monthly_upload(path: Path, months: int) -> Path:
     return path
 
 
-def test_an_upload_and_the_way_back_leave_the_models_card_without_an_error(fresh_duo, tmp_path):
+def test_an_upload_says_what_it_allows_and_leaves_the_models_card_without_an_error(
+    fresh_duo, tmp_path
+):
     duo = fresh_duo
     wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    short = _monthly_upload(tmp_path / "short.csv", 3)  # too short to train on: refused
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(short))
+    duo.wait_for_contains_text(
+        f"#{ids.UPLOAD_MESSAGE}", "short.csv spans 3 months; training needs at least 5", timeout=20
+    )
+    assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
     upload = _monthly_upload(tmp_path / "alpha.csv", 72)
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(upload))
     duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
+    duo.wait_for_contains_text(
+        f"#{ids.UPLOAD_MESSAGE}", "a window of up to 60 months (at horizon 1)", timeout=20
+    )
     duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "No models for this data yet", timeout=20)
     time.sleep(1)  # every callback the upload fired has answered
     assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""
