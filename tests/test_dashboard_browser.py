@@ -880,3 +880,22 @@ def test_an_upload_says_what_it_allows_and_leaves_the_models_card_without_an_err
     wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
     time.sleep(1)
     assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""
+
+
+def test_the_models_list_shows_every_item_whole_and_no_delete_for_built_in_ones(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 60, "the model list")
+    listed = duo.find_element(f"#{ids.MODEL_LIST}")
+    scroller = duo.driver.execute_script(
+        "const s = getComputedStyle(arguments[0]);"
+        "return [s.overflowY, arguments[0].scrollHeight - arguments[0].clientHeight];",
+        listed,
+    )
+    assert scroller[0] == "visible" and scroller[1] <= 1  # no inner scroller cuts an item off
+    items = duo.find_elements(f"#{ids.MODEL_LIST} .model-item")
+    assert items and all("built-in" in item.text for item in items)
+    buttons = [
+        button.text for item in items for button in item.find_elements("css selector", "button")
+    ]
+    assert "Delete" not in buttons and "Hide" not in buttons  # not even disabled
+    assert buttons.count("View") == len(items)
