@@ -899,3 +899,19 @@ def test_the_models_list_shows_every_item_whole_and_no_delete_for_built_in_ones(
     ]
     assert "Delete" not in buttons and "Hide" not in buttons  # not even disabled
     assert buttons.count("View") == len(items)
+
+
+def test_the_station_list_offers_only_the_page_s_select_all_and_clear(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 60, "the station map")
+    _into_view(duo, duo.find_element(f"#{ids.STATIONS}"))
+    duo.find_element(f"#{ids.STATIONS}").click()
+    wait_for(lambda: duo.find_elements(".dash-dropdown-content"), 10, "the open station list")
+    shown = [
+        button.text
+        for button in duo.find_elements(".dash-dropdown-content button")
+        if button.is_displayed()
+    ]
+    assert "Select All" not in shown and "Deselect All" not in shown
+    page = [button.text for button in duo.find_elements(f"#{ids.SELECT_ALL}, #{ids.CLEAR}")]
+    assert page == ["Select all", "Clear"]
