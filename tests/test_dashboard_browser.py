@@ -915,3 +915,16 @@ def test_the_station_list_offers_only_the_page_s_select_all_and_clear(dash_duo):
     assert "Select All" not in shown and "Deselect All" not in shown
     page = [button.text for button in duo.find_elements(f"#{ids.SELECT_ALL}, #{ids.CLEAR}")]
     assert page == ["Select all", "Clear"]
+
+
+def test_compare_starts_as_a_line_of_text_and_names_our_default(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 60, "the model list")
+    chart = duo.find_element(f"#{ids.COMPARE_CHART}")
+    duo.wait_for_contains_text(f"#{ids.COMPARE_CHART}", "Pick 2 to 4 models", timeout=20)
+    assert chart.size["height"] <= 100  # not 300 px of blank chart
+    _into_view(duo, duo.find_element(f"#{ids.COMPARE}"))
+    duo.find_element(f"#{ids.COMPARE}").click()
+    wait_for(lambda: duo.find_elements(".dash-dropdown-content"), 10, "the open compare list")
+    options = [option.text for option in duo.find_elements(".dash-dropdown-content [role=option]")]
+    assert any(option.startswith("Our default: ") for option in options), options
