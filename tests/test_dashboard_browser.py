@@ -928,3 +928,20 @@ def test_compare_starts_as_a_line_of_text_and_names_our_default(dash_duo):
     wait_for(lambda: duo.find_elements(".dash-dropdown-content"), 10, "the open compare list")
     options = [option.text for option in duo.find_elements(".dash-dropdown-content [role=option]")]
     assert any(option.startswith("Our default: ") for option in options), options
+
+
+def _map_hover_text(duo) -> str:
+    return " ".join(label.text for label in duo.find_elements(f"#{ids.MAP} .hoverlayer .hovertext"))
+
+
+def test_the_map_s_tooltip_does_not_say_click_to_add_after_the_click(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: len(_markers(duo)) == 49, 60, "49 stations on the map")
+    _into_view(duo, duo.find_element(f"#{ids.MAP}"))
+    grey = duo.find_elements(f"#{ids.MAP} .scattergeo:first-child path.point")[0]
+    ActionChains(duo.driver).move_to_element(grey).perform()
+    wait_for(lambda: "click to add" in _map_hover_text(duo), 10, "the tooltip over a station")
+    ActionChains(duo.driver).click().perform()
+    wait_for(lambda: len(_stations_shown(duo)) == 6, 20, "a sixth station after the click")
+    time.sleep(1)  # the map redrawn with the new selection
+    assert "click to add" not in _map_hover_text(duo)
