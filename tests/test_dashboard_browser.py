@@ -813,3 +813,135 @@ def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
         "a descending sort from the keyboard",
     )
     assert header.get_attribute("aria-sort") == "descending"
+
+
+# Each drawn chart's id and whether plotly.js would offer to send it to a cloud.
+CHART_CONFIGS = (
+    "return Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot => ["
+    "plot.closest('.dash-graph') && plot.closest('.dash-graph').id,"
+    " !!(plot._context && plot._context.showSendToCloud),"
+    " !!(plot._context && plot._context.showLink)]);"
+)
+SHARE_BUTTONS = (
+    "return Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.dataset.title)"
+    ".filter(title => /share|cloud|chart studio/i.test(title || ''));"
+)
+
+
+def test_no_chart_offers_to_send_its_data_anywhere(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
+    graphs = {element.get_attribute("id") for element in duo.find_elements(".dash-graph")}
+    wait_for(
+        lambda: len(duo.driver.execute_script(CHART_CONFIGS)) >= len(graphs), 30, "every chart"
+    )
+    configs = duo.driver.execute_script(CHART_CONFIGS)
+    assert {ids.CHART, ids.MAP, ids.STEP_CHART} <= {chart for chart, *_ in configs}
+    assert [chart for chart, cloud, link in configs if cloud or link] == []
+    duo.driver.execute_script("arguments[0].scrollIntoView();", duo.find_element(f"#{ids.MAP}"))
+    ActionChains(duo.driver).move_to_element(duo.find_element(f"#{ids.CHART}")).perform()
+    assert duo.driver.execute_script(SHARE_BUTTONS) == []
+
+
+def _monthly_upload(path: Path, months: int) -> Path:
+    """A daily file of one station, Alpha, over `months` months from January 2010."""
+    rows = [
+        f"{2010 + m // 12}-{m % 12 + 1:02d}-{d:02d},Alpha,{m % 12},{m % 12 + 10},0\n"
+        for m in range(months)
+        for d in range(1, 29)
+    ]
+    path.write_text("Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(rows))
+    return path
+
+
+def test_an_upload_says_what_it_allows_and_leaves_the_models_card_without_an_error(
+    fresh_duo, tmp_path
+):
+    duo = fresh_duo
+    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    short = _monthly_upload(tmp_path / "short.csv", 3)  # too short to train on: refused
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(short))
+    duo.wait_for_contains_text(
+        f"#{ids.UPLOAD_MESSAGE}", "short.csv spans 3 months; training needs at least 5", timeout=20
+    )
+    assert "Built-in data" in duo.find_element(f"#{ids.DATA_BADGE}").text
+    upload = _monthly_upload(tmp_path / "alpha.csv", 72)
+    duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(upload))
+    duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
+    duo.wait_for_contains_text(
+        f"#{ids.UPLOAD_MESSAGE}", "a window of up to 60 months (at horizon 1)", timeout=20
+    )
+    duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "No models for this data yet", timeout=20)
+    time.sleep(1)  # every callback the upload fired has answered
+    assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""
+    _click(duo, ids.RESET_DATA)
+    duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Built-in data", timeout=20)
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
+    time.sleep(1)
+    assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""
+
+
+def test_the_models_list_shows_every_item_whole_and_no_delete_for_built_in_ones(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 60, "the model list")
+    listed = duo.find_element(f"#{ids.MODEL_LIST}")
+    scroller = duo.driver.execute_script(
+        "const s = getComputedStyle(arguments[0]);"
+        "return [s.overflowY, arguments[0].scrollHeight - arguments[0].clientHeight];",
+        listed,
+    )
+    assert scroller[0] == "visible" and scroller[1] <= 1  # no inner scroller cuts an item off
+    items = duo.find_elements(f"#{ids.MODEL_LIST} .model-item")
+    assert items and all("built-in" in item.text for item in items)
+    buttons = [
+        button.text for item in items for button in item.find_elements("css selector", "button")
+    ]
+    assert "Delete" not in buttons and "Hide" not in buttons  # not even disabled
+    assert buttons.count("View") == len(items)
+
+
+def test_the_station_list_offers_only_the_page_s_select_all_and_clear(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 60, "the station map")
+    _into_view(duo, duo.find_element(f"#{ids.STATIONS}"))
+    duo.find_element(f"#{ids.STATIONS}").click()
+    wait_for(lambda: duo.find_elements(".dash-dropdown-content"), 10, "the open station list")
+    shown = [
+        button.text
+        for button in duo.find_elements(".dash-dropdown-content button")
+        if button.is_displayed()
+    ]
+    assert "Select All" not in shown and "Deselect All" not in shown
+    page = [button.text for button in duo.find_elements(f"#{ids.SELECT_ALL}, #{ids.CLEAR}")]
+    assert page == ["Select all", "Clear"]
+
+
+def test_compare_starts_as_a_line_of_text_and_names_our_default(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 60, "the model list")
+    chart = duo.find_element(f"#{ids.COMPARE_CHART}")
+    duo.wait_for_contains_text(f"#{ids.COMPARE_CHART}", "Pick 2 to 4 models", timeout=20)
+    assert chart.size["height"] <= 100  # not 300 px of blank chart
+    _into_view(duo, duo.find_element(f"#{ids.COMPARE}"))
+    duo.find_element(f"#{ids.COMPARE}").click()
+    wait_for(lambda: duo.find_elements(".dash-dropdown-content"), 10, "the open compare list")
+    options = [option.text for option in duo.find_elements(".dash-dropdown-content [role=option]")]
+    assert any(option.startswith("Our default: ") for option in options), options
+
+
+def _map_hover_text(duo) -> str:
+    return " ".join(label.text for label in duo.find_elements(f"#{ids.MAP} .hoverlayer .hovertext"))
+
+
+def test_the_map_s_tooltip_does_not_say_click_to_add_after_the_click(dash_duo):
+    duo = dash_duo
+    wait_for(lambda: len(_markers(duo)) == 49, 60, "49 stations on the map")
+    _into_view(duo, duo.find_element(f"#{ids.MAP}"))
+    grey = duo.find_elements(f"#{ids.MAP} .scattergeo:first-child path.point")[0]
+    ActionChains(duo.driver).move_to_element(grey).perform()
+    wait_for(lambda: "click to add" in _map_hover_text(duo), 10, "the tooltip over a station")
+    ActionChains(duo.driver).click().perform()
+    wait_for(lambda: len(_stations_shown(duo)) == 6, 20, "a sixth station after the click")
+    time.sleep(1)  # the map redrawn with the new selection
+    assert "click to add" not in _map_hover_text(duo)

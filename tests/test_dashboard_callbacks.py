@@ -636,7 +636,7 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     rows += [
         f"2015-{m:02d}-{d:02d},{name},{10 + m},{20 + m},0"
         for name in names
-        for m in range(1, 4)
+        for m in range(1, 6)  # 5 months: the fewest a training fits in
         for d in range(1, 13)
     ]
     event, _ = upload_data(settings, ids.UPLOAD, _data_url("\n".join(rows).encode()), "na.csv")
@@ -649,6 +649,24 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     )
     assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
     assert "No model trained on this data yet" in note
+
+
+def test_an_upload_says_the_longest_settings_it_allows_or_why_it_cannot_train(settings):
+    def upload(months: int) -> tuple[object, str]:
+        rows = "Date,Location,MinTemp,MaxTemp,Rainfall\n" + "".join(
+            f"{2015 + m // 12}-{m % 12 + 1:02d}-{d:02d},Alpha,{m % 12},{m % 12 + 10},0\n"
+            for m in range(months)
+            for d in range(1, 11)
+        )
+        event, message = upload_data(settings, ids.UPLOAD, _data_url(rows.encode()), "a.csv")
+        return event, text(message)
+
+    event, message = upload(3)
+    assert event is no_update
+    assert "Not used: a.csv spans 3 months; training needs at least 5" in message
+    event, message = upload(24)
+    assert isinstance(event, dict)
+    assert "a window of up to 22 months (at horizon 1) and a horizon of up to 10" in message
 
 
 def test_an_upload_with_an_empty_station_name_is_refused_naming_the_row(settings):

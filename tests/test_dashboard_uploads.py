@@ -34,11 +34,13 @@ def settings(tmp_path):
     return Settings(cache_dir=tmp_path / "cache", use_shipped=False, max_upload_mb=2)
 
 
-def daily_csv(stations: list[str], month: str = "2015-01") -> str:
-    """A data URL of a daily file: 10 days of one month for each station (a monthly value each)."""
+def daily_csv(stations: list[str], year: str = "2015") -> str:
+    """A data URL of a daily file: 10 days of 5 months (the fewest a training fits in) for each
+    station, a monthly value each."""
     rows = [
-        f"{month}-{day:02d},{station},{10 + day},{20 + day},0"
+        f"{year}-{month:02d}-{day:02d},{station},{10 + day},{20 + day},0"
         for station in stations
+        for month in range(1, 6)
         for day in range(1, 11)
     ]
     payload = (HEADER + "\n".join(rows)).encode()
@@ -148,7 +150,7 @@ def test_an_upload_larger_than_the_whole_quota_is_refused_and_removes_nothing(se
     with caplog.at_level(logging.INFO, logger="dashboard"):
         event, message = upload_data(small, ids.UPLOAD, daily_csv(names(30)), "many.csv")
     assert event is no_update
-    assert "the data set takes 0.00 MB on the server, more than the 0.001 MB kept" in text(message)
+    assert "the data set takes 0.01 MB on the server, more than the 0.001 MB kept" in text(message)
     assert kept(settings) == {f"{first}.{end}" for end in FILES}
     assert "upload refused" in caplog.text
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode
 import pandas as pd
 
 from model import RECIPES, ConfigError, DataError, TrainConfig, prepare, short_repr
+from model.config import INT_RANGES
 
 from ..page import form, ids
 from .sources import STATE_NAMES, InputError, is_store_key
@@ -148,13 +149,40 @@ def parse_form(
     return config, {}
 
 
+def months_of(monthly: pd.DataFrame) -> int:
+    """How many calendar months a data set spans, first to last."""
+    first, last = monthly["month"].min(), monthly["month"].max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def what_fits(monthly: pd.DataFrame) -> str:
     """The settings a data set has room for: the held-out horizon plus a training window of
     window + horizon months must fit in its months."""
-    first, last = monthly["month"].min(), monthly["month"].max()
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    months = months_of(monthly)
     return (
         f"For this data ({months} months), window + 2 × horizon must be at most {months}: "
         "the last horizon months are held out, and each training example needs window + "
         "horizon months before them."
+    )
+
+
+def longest_settings(monthly: pd.DataFrame, name: str) -> str:
+    """The longest window and horizon an upload allows, in words; InputError when it allows
+    no training at all (window + 2 × horizon must fit in its months)."""
+    months = months_of(monthly)
+    (low_window, high_window), (low_horizon, high_horizon) = (
+        INT_RANGES["window"],
+        INT_RANGES["horizon"],
+    )
+    if months < low_window + 2 * low_horizon:
+        raise InputError(
+            f"{name} spans {months} months; training needs at least "
+            f"{low_window + 2 * low_horizon} (a window of {low_window} months and a horizon of "
+            f"{low_horizon}, the horizon held out and needed again for each training example)"
+        )
+    window = min(high_window, months - 2 * low_horizon)
+    horizon = min(high_horizon, (months - low_window) // 2)
+    return (
+        f"It allows a window of up to {window} months (at horizon {low_horizon}) and a horizon "
+        f"of up to {horizon} (at window {low_window}): window + 2 × horizon at most {months}."
     )

@@ -14,7 +14,17 @@ from ..data.sources import InputError
 from ..present.tables import mae_of
 from . import ids
 
-GRAPH_CONFIG: dcc.Graph.Config = {  # every chart's; the map adds its zoom tools
+# No chart may offer to send its data anywhere: plotly.js's default adds "Share chart...",
+# which uploads the figure (an upload's data too) to Plotly Cloud.
+LOCAL_ONLY: dcc.Graph.Config = {
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "showLink": False,
+    "plotlyServerURL": "",
+}
+STATIC_CONFIG: dcc.Graph.Config = {**LOCAL_ONLY, "displayModeBar": False}  # a chart without tools
+GRAPH_CONFIG: dcc.Graph.Config = {  # every chart's with tools; the map adds its zoom tools
+    **LOCAL_ONLY,
     "displaylogo": False,
     "topojsonURL": "/assets/topojson/",
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],

@@ -27,6 +27,9 @@ from .common import GRAPH_CONFIG, card, check_choices, outputs
 from .forecast import FORECAST_CHOICES, PICK
 from .state import unpack
 
+PICK_MODELS = "Pick 2 to 4 models above to compare their held-out predictions."
+EMPTY_HEIGHT = 90  # a line of text, not a blank chart, until two models are picked
+
 
 def layout() -> dbc.Card:
     """The card: the models picked (a part of the view), the chart, the grid and a note."""
@@ -36,12 +39,12 @@ def layout() -> dbc.Card:
             dcc.Dropdown(
                 id=ids.COMPARE,
                 multi=True,
-                placeholder="Pick 2 to 4 models to compare",
+                placeholder="Pick models",  # short: a phone shows it whole
                 className="mb-2",
             ),
             dcc.Graph(
                 id=ids.COMPARE_CHART,
-                figure=message_figure("", height=300),
+                figure=message_figure(PICK_MODELS, height=EMPTY_HEIGHT),
                 config=GRAPH_CONFIG,
                 className="modebar-above",
             ),
@@ -77,7 +80,7 @@ def register(app: Dash, settings: Settings) -> None:
 
 
 def _empty(text: str, note: Any = None) -> Comparison:
-    return Comparison(message_figure(text, height=300), [], compare_columns([]), note)
+    return Comparison(message_figure(text, height=EMPTY_HEIGHT), [], compare_columns([]), note)
 
 
 def update_compare(settings: Settings, view: Any, forecasts: Any) -> Comparison:
@@ -96,7 +99,7 @@ def update_compare(settings: Settings, view: Any, forecasts: Any) -> Comparison:
     except InputError as error:
         return _empty(str(error), alert(str(error)))
     if len(keys) < 2:
-        return _empty("Pick 2 to 4 models above to compare their held-out predictions.")
+        return _empty(PICK_MODELS)
     if not chosen:
         return _empty(PICK)
     drawn = chosen[:COMPARE_PANELS]

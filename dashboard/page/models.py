@@ -50,7 +50,8 @@ def layout() -> dbc.Card:
         "Models",
         [
             html.Div(id=ids.MODEL_MESSAGE),
-            html.Div(id=ids.MODEL_LIST, className="model-list"),
+            # the list grows with the page: no inner scroller to hide its last buttons
+            html.Div(id=ids.MODEL_LIST),
             dialog,
             dcc.Store(id=ids.DELETE_PENDING),
             dcc.Store(id=ids.TRAINED_HERE, storage_type="session", data=[]),
@@ -105,8 +106,8 @@ def register(app: Dash, settings: Settings) -> None:
         _clicks: Any, _yes: Any, _no: Any, _show: Any, pending: Any, trained_here: Any, version: Any
     ) -> Deletion:
         event, key = fired()
-        if event in (ids.DELETE_MODEL, ids.SHOW_HIDDEN) and key is None:
-            return unchanged(Deletion)  # the model list was redrawn, nothing was clicked
+        if event is None or (event in (ids.DELETE_MODEL, ids.SHOW_HIDDEN) and key is None):
+            return unchanged(Deletion)  # the model list was redrawn (emptied), nothing clicked
         return ask_or_delete(settings, event, key, pending, trained_here, version)
 
     @app.callback(
@@ -140,12 +141,12 @@ def update_models(settings: Settings, view: Any) -> Any:
     }
     if not listed and not damaged:
         empty = html.P("No models for this data yet.", className="text-muted small")
-        return [empty, show] if hidden else empty
+        return [show, empty] if hidden else empty
     items = [
         _model_item(entry, entry.record.key == key, may_delete(settings, entry.record.key))
         for entry in listed
     ] + [_damaged_item(key, reason) for key, reason in sorted(damaged.items())]
-    return [dbc.ListGroup(items, flush=True), show] if hidden else dbc.ListGroup(items, flush=True)
+    return [show, dbc.ListGroup(items, flush=True)] if hidden else dbc.ListGroup(items, flush=True)
 
 
 def may_delete(settings: Settings, key: str) -> bool:
@@ -183,7 +184,8 @@ def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupIt
                         outline=True,
                         disabled=showing,
                     ),
-                    _delete_button(record.key, deletable or entry.shipped, entry.shipped),
+                    # a built-in model cannot be deleted or hidden: it offers neither
+                    *([] if entry.shipped else [_delete_button(record.key, deletable)]),
                 ],
                 className="button-row mt-1",
             ),
@@ -209,15 +211,14 @@ def _damaged_item(key: str, reason: str) -> dbc.ListGroupItem:
     )
 
 
-def _delete_button(key: str, deletable: bool = True, disabled: bool = False) -> dbc.Button:
-    """Delete, for a model this session may delete (or a built-in one, disabled); else Hide."""
+def _delete_button(key: str, deletable: bool = True) -> dbc.Button:
+    """Delete, for a model this session may delete; else Hide."""
     return dbc.Button(
         "Delete" if deletable else "Hide",
         id={"type": ids.DELETE_MODEL, "key": key},
         size="sm",
         color="danger" if deletable else "secondary",
         outline=True,
-        disabled=disabled,
         title=None if deletable else "Trained by another session: hide it from your own lists",
     )
 

@@ -23,7 +23,7 @@ from ..present.tables import (
 )
 from ..settings import Settings
 from . import ids
-from .common import card, outputs
+from .common import STATIC_CONFIG, card, outputs
 from .state import open_view
 
 
@@ -51,7 +51,7 @@ def layout() -> dbc.Card:
                             html.H3(
                                 "Error by months ahead (all stations)", className="section-title"
                             ),
-                            dcc.Graph(id=ids.STEP_CHART, config={"displayModeBar": False}),
+                            dcc.Graph(id=ids.STEP_CHART, config=STATIC_CONFIG),
                         ],
                         lg=4,
                     ),

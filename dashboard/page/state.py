@@ -33,6 +33,7 @@ from model import Dataset, Record, short_repr
 
 from ..data.sources import (
     STATE_NAMES,
+    Entry,
     InputError,
     NotShared,
     ShownModel,
@@ -339,14 +340,16 @@ def _dataset_of(settings: Settings, record: Record, dataset: Any) -> Any:
 
 
 def compare_options(settings: Settings, data: Dataset) -> list[dict[str, str]]:
-    """The comparison picker's options: every stored model trained on this data."""
-    return [
-        {
-            "label": describe(entry.record.config) + (" (built in)" if entry.shipped else ""),
-            "value": entry.record.key,
-        }
-        for entry in entries(settings, data)
-    ]
+    """The comparison picker's options: every stored model trained on this data, the
+    default one named as ours."""
+    default = default_key(settings, data)
+
+    def label(entry: Entry) -> str:
+        if entry.record.key == default:
+            return f"Our default: {describe(entry.record.config)}"
+        return describe(entry.record.config) + (" (built in)" if entry.shipped else "")
+
+    return [{"label": label(entry), "value": entry.record.key} for entry in entries(settings, data)]
 
 
 def _listed(keys: list[str], options: list[dict[str, str]]) -> list[str]:

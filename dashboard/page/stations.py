@@ -111,6 +111,8 @@ KEEP_MAP_VIEW = """
 function (figure) {
     const plot = document.querySelector("#MAP .js-plotly-plot");
     const shown = plot && plot._fullLayout && plot._fullLayout.geo;
+    // the label drawn before a click would still say "click to add": the next hover redraws it
+    if (plot && window.Plotly) { window.Plotly.Fx.unhover(plot); }
     if (!figure || !figure.layout.geo || !shown || !plot.layout
             || plot.layout.uirevision !== figure.layout.uirevision) {
         return figure;

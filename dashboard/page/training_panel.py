@@ -46,7 +46,7 @@ from ..present.messages import alert
 from ..server import jobs, session
 from ..settings import Settings
 from . import ids
-from .common import duplicate, outputs, unchanged
+from .common import STATIC_CONFIG, duplicate, outputs, unchanged
 from .state import unpack
 
 IDLE, RUNNING, FOLLOWING = "idle", "running", "following"
@@ -126,7 +126,7 @@ def layout() -> list[Component]:
                     animated=True,
                     className="mb-2",
                 ),
-                dcc.Graph(id=ids.LOSS_CHART, config={"displayModeBar": False}),
+                dcc.Graph(id=ids.LOSS_CHART, config=STATIC_CONFIG),
             ],
             id=ids.PROGRESS_BOX,
             style={"display": "none"},

@@ -13,7 +13,7 @@ from model import DataError, Dataset
 
 from ..data.sources import VARIABLE, InputError, save_upload
 from ..data.uploads import read_upload
-from ..data.validate import check_upload_stations
+from ..data.validate import check_upload_stations, longest_settings
 from ..present.messages import alert, counted, not_saved
 from ..server import access, session
 from ..settings import Settings
@@ -183,6 +183,7 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     try:
         monthly = read_upload(contents, name, settings.max_upload_bytes)
         check_upload_stations(monthly, name)
+        room = longest_settings(monthly, name)
         data = Dataset.of(monthly, VARIABLE)
         dataset = save_upload(settings, data)
     except (InputError, DataError) as error:
@@ -195,7 +196,7 @@ def upload_data(settings: Settings, trigger: str | None, contents: Any, filename
     stations = monthly["location"].nunique()
     text = (
         f"Using {name}: {counted(stations, 'station')}, {monthly['month'].min():%b %Y} to "
-        f"{monthly['month'].max():%b %Y}. Models you train now are cached for this data."
+        f"{monthly['month'].max():%b %Y}. {room} Models you train now are cached for this data."
     )
     return Upload({"dataset": dataset}, alert(text, "success"))
 
