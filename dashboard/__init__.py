@@ -16,6 +16,7 @@ from model import short_repr
 
 from .page.layout import build_layout
 from .page.wiring import register
+from .present.theme import css_variables
 from .server import jobs, session
 from .server.background import make_manager
 from .server.health import HEALTH_PATH, find_problem
@@ -75,7 +76,9 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
         update_title="",  # no "Updating..." title while a callback runs
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1).replace(
+        "{%css%}", f"<style>{css_variables()}</style>{{%css%}}", 1
+    )
     app.layout = build_layout(settings)
     register(app, settings)
     _refuse_unknown_callbacks(app)

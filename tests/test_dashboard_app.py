@@ -39,13 +39,13 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
     key = shown["model"]
     shown = update_view(settings, ids.STATIONS, stations + ["state:TAS"], shown, search)[0]
     shown = update_view(settings, ids.COMPARE, [key, key], shown, search)[0]
-    update_compare(settings, shown, ["model", "network"])
+    update_compare(settings, shown, ["served", "network"])
     update_view(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, shown, search)
     update_view(settings, ids.SELECT_ALL, 1, shown, search)
     data_badge(settings, shown)
     update_map(settings, shown)
     update_chart(settings, shown, ["climatology", "seasonal_naive"], "auto",
-                 ["model", "network"])
+                 ["served", "network"])
     update_chart(settings, shown, [], "panels", ["network"])
     update_scores(settings, shown)
     download_csv(settings, shown)
@@ -130,7 +130,7 @@ def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
         "model": key,
         "compare": [],
     }
-    figure, caption, _ = update_chart(settings, view, [], "auto", ["model", "network"])
+    figure, caption, _ = update_chart(settings, view, [], "auto", ["served", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
     assert {f"{name} network" for name in ("Cairns", "Canberra", "Darwin")} <= names

@@ -181,13 +181,15 @@ def test_view_button_and_finished_training_show_that_model(settings, dataset, ke
 
 def test_a_forged_view_is_refused_by_every_reader(settings, dataset):
     forged = {"stations": ["Cairns"]}
-    assert "view must map dataset" in text(update_chart(settings, forged, [], "auto", ["model"])[2])
+    assert "view must map dataset" in text(
+        update_chart(settings, forged, [], "auto", ["served"])[2]
+    )
     assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "")[-1])
 
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, default_record):
     figure, caption, note = update_chart(
-        settings, as_view(STATIONS, key, dataset), ["climatology"], "auto", ["model", "network"]
+        settings, as_view(STATIONS, key, dataset), ["climatology"], "auto", ["served", "network"]
     )
     names = {trace.name for trace in go.Figure(figure).data}
     assert {
@@ -200,7 +202,7 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
     assert default_record.cutoff in note
     assert "GRU, window 18, horizon 18, 16 units, up to 40 epochs (cached)" in text(caption)
     cards, score_note, rows, steps = update_scores(settings, as_view(STATIONS, key, dataset))
-    assert "Served skill vs the better baseline" in text(cards)
+    assert "Served skill vs the best baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
     assert len(go.Figure(steps).data) == 5  # with the seasonal curve
@@ -238,16 +240,16 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
         return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns served")
 
     before = network_line(
-        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["served"])[0]
     )
     store = user_store(settings)
     record = store.record(key)
-    served = [value + 5 for value in record.predictions["model"]]
+    served = [value + 5 for value in record.predictions["served"]]
     store.write_record(  # another file, so another version of it
-        dataclasses.replace(record, predictions={**record.predictions, "model": served})
+        dataclasses.replace(record, predictions={**record.predictions, "served": served})
     )
     after = network_line(
-        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"])[0]
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["served"])[0]
     )
     assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
@@ -270,6 +272,7 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
         "lower_80",
         "upper_80",
         "network",
+        "seasonal_curve",
         "climatology",
         "seasonal_naive",
     ]
@@ -291,7 +294,11 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
 )
 def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data, expected):
     figure, _, note = update_chart(
-        settings, as_view(stations, key, dataset if data == "good" else data), [], "auto", ["model"]
+        settings,
+        as_view(stations, key, dataset if data == "good" else data),
+        [],
+        "auto",
+        ["served"],
     )
     assert expected in text(note)
     assert expected in go.Figure(figure).layout.annotations[0].text
@@ -301,10 +308,10 @@ def test_forged_chart_options_are_refused(settings, dataset):
     def note(*options):
         return text(update_chart(settings, as_view(STATIONS, None, dataset), *options)[2])
 
-    assert "chart mode" in note([], "3d", ["model"])
-    assert "baselines" in note(["ets"], "auto", ["model"])
-    assert "forecasts" in note([], "auto", "model")
-    assert "forecasts" in note([], "auto", ["model", "<script>"])
+    assert "chart mode" in note([], "3d", ["served"])
+    assert "baselines" in note(["ets"], "auto", ["served"])
+    assert "forecasts" in note([], "auto", "served")
+    assert "forecasts" in note([], "auto", ["served", "<script>"])
     assert "map click" in text(update_view(settings, ids.MAP, {"x": 1}, on(dataset), "")[-1])
 
 
@@ -314,14 +321,16 @@ HUGE = "x" * 2**20  # a 1 MB value in a forged request
 @pytest.mark.parametrize(
     "send",
     [
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["served"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["served"])[2],
         lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE])[2],
-        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"])[2],
-        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"])[2],
-        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"])[3],
+        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["served"])[2],
+        lambda s, d: update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["served"])[
+            2
+        ],
+        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["served"])[2],
+        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["served"])[2],
+        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["served"])[3],
         lambda s, d: update_view(
             s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, as_view([], dataset=d), ""
         )[-1],
@@ -458,7 +467,7 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(
     )
     assert compared == [key] == view["compare"] and other.key not in search
     _, _, note = update_chart(
-        settings, as_view(["Cairns"], other.key, dataset), [], "auto", ["model"]
+        settings, as_view(["Cairns"], other.key, dataset), [], "auto", ["served"]
     )  # a tab still showing the deleted model
     assert "Show the default model" in text(note) and key in str(note)
 
@@ -466,7 +475,7 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     def note(compare):
         figure, _, _, message = update_compare(
-            settings, as_view(STATIONS, None, dataset, compare), ["model"]
+            settings, as_view(STATIONS, None, dataset, compare), ["served"]
         )
         return text(message) + go.Figure(figure).layout.annotations[0].text
 
@@ -497,14 +506,14 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     version, message, pending, is_open, _ = ask_or_delete(settings, ids.DELETE_YES, 1, key, [], 3)
     assert version == 4 and "Deleted" in text(message) and (pending, is_open) == (None, False)
     assert not user_store(settings).record_path(key).is_file()
-    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["served"])
     assert "Show the default model" in text(note) and article_record.key in str(note)
     view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "")[0]
     assert view["model"] == article_record.key
     ask_or_delete(settings, ids.DELETE_YES, 1, article_record.key, [], 4)
     view = update_view(settings, ids.STORE_VERSION, 5, view, "")[0]
     assert view["model"] is None and "No models" in text(update_models(settings, view))
-    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    _, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["served"])
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
 
@@ -514,13 +523,15 @@ def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, da
     record_file = user_store(settings).record_path(key)
     if damage == "better metric":
         data = json.loads(record_file.read_text())
-        data["metrics"]["model"]["mae"] = 0.01  # flattering, and never computed
+        data["metrics"]["served"]["mae"] = 0.01  # flattering, and never computed
         record_file.write_text(json.dumps(data))
         reason = "record does not match its recorded record_sha256 (edited or damaged)"
     else:
         record_file.write_text(record_file.read_text()[:500])
         reason = "unreadable record"
-    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    figure, _, note = update_chart(
+        settings, as_view(STATIONS, key, dataset), [], "auto", ["served"]
+    )
     assert f"model {key} cannot be used" in text(note) and reason in text(note)
     assert "0.01" not in json.dumps(figure)
     flask.g.session_id = "another-session-0123456789abcdefg"
@@ -620,7 +631,7 @@ def test_upload_becomes_the_session_data_set(settings):
     assert "Using alpha.csv: 1 station, Jan 2015 to Dec 2015" in text(message)
     assert "1 station," in text(data_badge(settings, view))
     figure, caption, note = update_chart(
-        settings, as_view(["Alpha"], None, dataset), [], "auto", ["model", "network"]
+        settings, as_view(["Alpha"], None, dataset), [], "auto", ["served", "network"]
     )
     assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
@@ -643,7 +654,7 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     assert sorted(stations) == sorted(names)
     assert {option["value"] for option in options} >= set(names)
     figure, _, note = update_chart(
-        settings, as_view(["NA", "None"], None, dataset), [], "auto", ["model"]
+        settings, as_view(["NA", "None"], None, dataset), [], "auto", ["served"]
     )
     assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
     assert "No model trained on this data yet" in note
@@ -786,7 +797,7 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
         assert "nested too deeply" in response.get_data(as_text=True)
     chart = _request(app, ids.CHART)
     for dependency, value in zip(
-        chart["inputs"], (as_view(["Cairns"], None, dataset), [], "auto", ["model"]), strict=True
+        chart["inputs"], (as_view(["Cairns"], None, dataset), [], "auto", ["served"]), strict=True
     ):
         dependency["value"] = value
     assert client.post("/_dash-update-component", json=chart).status_code == 200
@@ -1060,11 +1071,11 @@ def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
 ):
     view = as_view(STATIONS, key, None, [key, article_record.key])
     figures = [
-        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"])[0],
+        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["served"])[0],
         update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"])[0],
         update_map(settings, view)[0],
         update_scores(settings, view)[3],
-        update_compare(settings, view, ["model", "network"])[0],
+        update_compare(settings, view, ["served", "network"])[0],
         loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
     ]
     drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}

@@ -24,6 +24,8 @@ from dash import html, no_update
 from model import (
     BASELINES,
     CURVE,
+    FORECASTS,
+    METHOD_KEYS,
     NETWORK,
     SERVED,
     VARIABLE_LABELS,
@@ -34,6 +36,7 @@ from model import (
     aggregate_monthly,
     read_daily_csv,
     short_repr,
+    skill_vs_best,
 )
 
 from ..data.sources import (
@@ -81,7 +84,6 @@ from ..present.tables import (
     export_frame,
     mae_of,
     rows_of,
-    skill_vs_better,
     station_scores,
     step_errors,
     unscored,
@@ -92,7 +94,7 @@ from . import form, ids
 from .state import unpack
 
 BASELINE_CHOICES = BASELINES
-FORECAST_CHOICES = (SERVED, NETWORK)
+FORECAST_CHOICES = FORECASTS
 CHART_MODES = ("auto", "overlay", "panels")
 Progress = Callable[[tuple], None]
 log = logging.getLogger(__name__)
@@ -280,26 +282,26 @@ def update_scores(settings: Settings, view: Any) -> tuple:
         return html.P(text, className="text-muted"), None, [], message_figure(text, height=260)
     record = shown.record
     metrics = record.metrics
-    gain, baseline = skill_vs_better(metrics)
+    gain, baseline = skill_vs_best(metrics)
     cards = [
         _score(
             METHOD_LABELS[method], metrics[method], "primary" if method == SERVED else "secondary"
         )
-        for method in (SERVED, NETWORK, CURVE, *BASELINES)
+        for method in METHOD_KEYS
         if method in metrics
     ]
     cards.append(
         dbc.Col(
             html.Div(
                 [
-                    html.Div("Served skill vs the better baseline", className="score-label"),
+                    html.Div("Served skill vs the best baseline", className="score-label"),
                     html.Div(
                         "n/a" if gain is None else f"{gain:+.1f}%",
                         className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}",
                     ),
                     html.Div(
                         ("better than " if (gain or 0) > 0 else "worse than ")
-                        + (METHOD_LABELS[baseline].lower() if baseline else "either baseline"),
+                        + (METHOD_LABELS[baseline].lower() if baseline else "any baseline"),
                         className="score-sub",
                     ),
                 ],
@@ -531,7 +533,7 @@ def may_delete(settings: Settings, key: str) -> bool:
 
 def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
-    gain, baseline = skill_vs_better(record.metrics)
+    gain, baseline = skill_vs_best(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
         f"{label} MAE {_mae(record.metrics, method)}"

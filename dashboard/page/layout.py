@@ -8,8 +8,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from model import CLIMATOLOGY, NETWORK, SEASONAL_NAIVE, SERVED, TrainConfig
+from model import TrainConfig
 
+from ..present.chart_controls import chart_key, method_options, shown_methods
 from ..present.figures import message_figure
 from ..present.grids import compare_grid, station_grid
 from ..settings import Settings
@@ -142,21 +143,15 @@ def _chart_card() -> dbc.Card:
                 id=ids.FORECASTS,
                 inline=True,
                 switch=True,
-                value=[SERVED, NETWORK],
-                options=[
-                    {"label": "Served forecast", "value": SERVED},
-                    {"label": "Network's own", "value": NETWORK},
-                ],
+                value=shown_methods(baseline=False),
+                options=method_options(baseline=False),
             ),
             dbc.Checklist(
                 id=ids.BASELINES,
                 inline=True,
                 switch=True,
-                value=[],
-                options=[
-                    {"label": "Climatology", "value": CLIMATOLOGY},
-                    {"label": "Seasonal naive", "value": SEASONAL_NAIVE},
-                ],
+                value=shown_methods(baseline=True),
+                options=method_options(baseline=True),
             ),
             dbc.RadioItems(
                 id=ids.CHART_MODE,
@@ -175,16 +170,7 @@ def _chart_card() -> dbc.Card:
         ],
         className="chart-controls",
     )
-    legend = html.Div(
-        [
-            html.Span([html.I(className="key key-solid"), "observed"]),
-            html.Span([html.I(className="key key-dash"), "served forecast on held-out months"]),
-            html.Span([html.I(className="key key-dot"), "served forecast ahead, 80% interval"]),
-            html.Span([html.I(className="key key-network"), "network's own forecast"]),
-            html.Span([html.I(className="key key-thin"), "baselines (when switched on)"]),
-        ],
-        className="chart-key",
-    )
+    legend = chart_key()
     return _card(
         "Forecast",
         [
