@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
-from .methods import CLIMATOLOGY, SEASONAL_NAIVE, SERVED
+from .methods import CLIMATOLOGY, PERSISTENCE, SEASONAL_NAIVE, SERVED
 from .record import Scores
-from .windows import Prepared, Windows
+from .windows import Prepared, Windows, seasonal_level
 
 INTERVAL_LEVEL = 0.8
 # Fewer forecast origins (months) than a year cannot tell a network's skill from one season's
@@ -47,11 +47,36 @@ def climatology(prepared: Prepared, windows: Windows, horizon: int) -> np.ndarra
     return prepared.climatology[prepared.calendar_month(rows), windows.location[:, None]]
 
 
+def persistence(prepared: Prepared, windows: Windows, horizon: int) -> np.ndarray:
+    """The 2-harmonic seasonal curve plus phi^h times the anomaly at the forecast origin.
+
+    The curve is fitted per station on the training months; phi is the lag-1 regression
+    coefficient of the anomalies of consecutive observed (not interpolated) training months,
+    all stations pooled, so h months ahead the anomaly has decayed by phi^h.
+    """
+    months = prepared.cutoff_index + 1
+    training = prepared.actual[:months]
+    curve = seasonal_level(training, prepared.months[:months], 2, prepared.climatology)
+    assert curve is not None  # two harmonics always give a curve
+    anomaly = training - curve[prepared.calendar_month(np.arange(months))]
+    before, after = anomaly[:-1], anomaly[1:]
+    pairs = np.isfinite(before) & np.isfinite(after)
+    power = (before[pairs] ** 2).sum()
+    phi = (before[pairs] * after[pairs]).sum() / power if power else 0.0
+    origin = windows.start - 1  # the last input month: the holdout's is the cutoff
+    level = curve[prepared.calendar_month(origin), windows.location]
+    last = prepared.filled[origin, windows.location] - level
+    rows = target_rows(windows, horizon)
+    decay = phi ** np.arange(1, horizon + 1)
+    return curve[prepared.calendar_month(rows), windows.location[:, None]] + decay * last[:, None]
+
+
 # Each baseline's forecast of a window's target months, (n, horizon), by its key in
 # model/methods.py: every one is scored on the holdout beside the network's forecasts.
 BASELINE_FORECASTS: dict[str, Callable[[Prepared, Windows, int], np.ndarray]] = {
     CLIMATOLOGY: climatology,
     SEASONAL_NAIVE: seasonal_naive,
+    PERSISTENCE: persistence,
 }
 
 

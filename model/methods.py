@@ -41,7 +41,7 @@ class Method:
 
 
 SERVED, NETWORK, CURVE = "served", "network", "seasonal_curve"
-CLIMATOLOGY, SEASONAL_NAIVE = "climatology", "seasonal_naive"
+CLIMATOLOGY, SEASONAL_NAIVE, PERSISTENCE = "climatology", "seasonal_naive", "persistence"
 
 # In the order the page lists them. The served forecast is the calibrated blend the product
 # recommends (every record has it); the network's own is the trained network before damping;
@@ -95,6 +95,16 @@ METHODS: tuple[Method, ...] = (
         dash="dashdot",
         width=1.2,
         csv="seasonal_naive",
+        baseline=True,
+    ),
+    Method(
+        key=PERSISTENCE,
+        label="Anomaly persistence",
+        short="anomaly persistence",
+        colour="#9467bd",
+        dash="8px,3px,2px,3px,2px,3px",
+        width=1.2,
+        csv="persistence",
         baseline=True,
     ),
 )

@@ -205,7 +205,7 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
     assert "Served skill vs the best baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
-    assert len(go.Figure(steps).data) == 5  # with the seasonal curve
+    assert len(go.Figure(steps).data) == 6  # with the seasonal curve and persistence
     listed = text(update_models(settings, as_view([], key, dataset)))
     assert "window 18, horizon 18, 16 units" in listed and "showing" in listed
     assert "served MAE" in listed and "network MAE" in listed
@@ -275,6 +275,7 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     ]
     assert set(table["station_id"]) == set(STATIONS) and set(table["state"]) == {"QLD", "NT"}
     assert set(table["part"]) == {"observed", "holdout", "forecast"}

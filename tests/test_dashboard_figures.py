@@ -240,8 +240,9 @@ def test_small_figures(view):
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     }
-    assert len(go.Figure(step_figure(steps)).data) == 5
+    assert len(go.Figure(step_figure(steps)).data) == 6
     assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text
 

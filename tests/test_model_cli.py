@@ -70,6 +70,7 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     }
     assert set(result["metrics"]["climatology"]) == {"mae", "rmse"}
     assert set(result["per_step_mae"]) == set(result["metrics"])

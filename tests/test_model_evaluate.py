@@ -14,6 +14,7 @@ from model.evaluate import (
     climatology,
     conformal_halfwidths,
     errors,
+    persistence,
     score_holdout,
     seasonal_naive,
     shrinkage_factors,
@@ -66,6 +67,18 @@ def test_climatology_is_the_calendar_month_mean_of_training_years(holdout):
     assert predicted[1, 0] == pytest.approx(first_month + 5)
 
 
+def test_persistence_decays_the_anomaly_at_the_cutoff_by_the_pooled_lag_one_slope(holdout):
+    prepared, windows, config = holdout
+    predicted = persistence(prepared, windows, config.horizon)
+    # Training years 2010-2014 add steps 0..4 to the cycle: the fitted curve is the cycle + 2
+    # (the climatology here), the anomalies -2..2 by year, the cutoff's +2. Consecutive pairs:
+    # 11 a year within years (sum of a^2: 10 each) and 4 across them (sum 4), over 116.
+    phi = (11 * 10 + 4) / (12 * 10 - 4)
+    decay = phi ** np.arange(1, config.horizon + 1)
+    curve = climatology(prepared, windows, config.horizon)
+    np.testing.assert_allclose(predicted, curve + 2 * decay[None, :], atol=1e-9)
+
+
 def test_scores_use_the_same_cells_for_every_method(holdout):
     prepared, windows, config = holdout
     model = climatology(prepared, windows, config.horizon) + 0.5
@@ -74,7 +87,7 @@ def test_scores_use_the_same_cells_for_every_method(holdout):
         prepared, windows, {"served": model}, np.full(config.horizon, 1.0), config.horizon
     )
     cells = {method: values.cells for method, values in scores.metrics.items()}
-    assert cells == {"served": 11, "seasonal_naive": 11, "climatology": 11}
+    assert cells == {"served": 11, "seasonal_naive": 11, "climatology": 11, "persistence": 11}
     # The model is climatology + 0.5, and the actuals are climatology + 3 (the yearly step).
     assert scores.metrics["served"].mae == pytest.approx(2.5)
     assert scores.metrics["climatology"].mae == pytest.approx(3.0)

@@ -37,7 +37,13 @@ def test_second_request_is_a_cache_hit_with_the_same_record(trained, tiny_config
 def test_record_holds_everything_a_chart_needs(trained, tiny_config):
     _, record = trained
     assert record.config == tiny_config
-    assert set(record.metrics) == {"served", "network", "seasonal_naive", "climatology"}
+    assert set(record.metrics) == {
+        "served",
+        "network",
+        "seasonal_naive",
+        "climatology",
+        "persistence",
+    }
     assert set(record.per_location) == {"Cairns", "Canberra", "Darwin", "Hobart"}
     predictions, forecast = record.predictions, record.forecast
     assert len(predictions["month"]) == 4 * tiny_config.horizon
@@ -287,6 +293,7 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     }
     assert record.metrics["network"].mae != record.metrics["seasonal_curve"].mae
 
