@@ -18,6 +18,7 @@ benchmarks/accuracy_by_step.png. `--figure-only` redraws that figure from the sa
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -39,6 +40,7 @@ from model import (
     CLIMATOLOGY,
     RECIPES,
     SEASONAL_NAIVE,
+    SERVED,
     SHARED,
     Record,
     Store,
@@ -147,7 +149,7 @@ def baseline_cells(monthly: pd.DataFrame, config: TrainConfig) -> pd.DataFrame:
 def network_cells(record: Record) -> pd.DataFrame:
     """The served, network, lower and upper columns of a record, indexed by (location, step)."""
     table = pd.DataFrame(record.predictions).set_index(["location", "step"])
-    return table[["model", "network", "lower", "upper"]].astype(float)
+    return table[[SERVED, "network", "lower", "upper"]].astype(float)
 
 
 def score(cells: pd.DataFrame, methods: list[str]) -> dict[str, Any]:
@@ -159,9 +161,9 @@ def score(cells: pd.DataFrame, methods: list[str]) -> dict[str, Any]:
     scored: dict[str, Any] = {"cells": len(common), "methods": {}}
     for method in methods:
         values = common[method].to_numpy()
-        entry = errors(values, actual)
+        entry: dict[str, Any] = dataclasses.asdict(errors(values, actual))
         entry["per_step_mae"] = [
-            errors(values[steps == s], actual[steps == s])["mae"] for s in range(1, horizon + 1)
+            errors(values[steps == s], actual[steps == s]).mae for s in range(1, horizon + 1)
         ]
         if f"{method}_lower" in common:
             inside = (common[f"{method}_lower"] <= common["actual"]) & (
@@ -188,7 +190,7 @@ def evaluate_cutoff(
         started = time.perf_counter()
         record, hit = store.get_or_train(config, monthly)
         network = network_cells(record)
-        cells[name] = network["model"]
+        cells[name] = network[SERVED]
         if name == "default":
             cells[NETWORK] = network["network"]
         cells[f"{name}_lower"], cells[f"{name}_upper"] = network["lower"], network["upper"]

@@ -48,6 +48,7 @@ from benchmarks.common import (
     stop,
     write_section,
 )
+from model import NETWORK, SERVED
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # never any other address
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                             [[], ["climatology"], ["climatology", "seasonal_naive"]]
                         ),
                         "chart-mode.value": rng.choice(["auto", "overlay", "panels"]),
-                        "forecasts.value": rng.choice([["model"], ["model", "network"]]),
+                        "forecasts.value": rng.choice([[SERVED], [SERVED, NETWORK]]),
                     }
                     body = payload(spec, values)
                     began = time.perf_counter()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import RESULTS, fmt, markdown_table, write_section
+from model import SERVED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         ["  peak RSS of that process", fmt(miss["peak_rss_mb"], 0) + " MB"],
         [
             "  holdout MAE default / climatology",
-            f"{fmt(metrics['model']['mae'])} / {fmt(metrics['climatology']['mae'])}",
+            f"{fmt(metrics[SERVED]['mae'])} / {fmt(metrics['climatology']['mae'])}",
         ],
         [
             f"article's recipe (batch 1), {args.article_epochs} epochs only: seconds per epoch",

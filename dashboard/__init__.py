@@ -14,6 +14,7 @@ from dash import Dash
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .page.frame import build_layout, register
+from .present.theme import css_variables
 from .server import guard, jobs, session
 from .server.background import make_manager
 from .server.health import HEALTH_PATH, find_problem
@@ -77,7 +78,9 @@ def create_app(settings: Settings | None = None) -> ForecastDash:
         update_title="",  # no "Updating..." title while a callback runs
     )
     app.server.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes * UPLOAD_OVERHEAD
-    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)
+    app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1).replace(
+        "{%css%}", f"<style>{css_variables()}</style>{{%css%}}", 1
+    )
     app.layout = build_layout(settings)
     register(app, settings)
     guard.install(app)  # after every callback: the script policy hashes the clientside ones

@@ -9,7 +9,7 @@ import dataclasses
 import ipaddress
 import logging
 
-from model import LOG_LEVELS, configure_logging
+from model import LOG_LEVELS, NETWORK, SERVED, configure_logging
 
 from .settings import Settings
 
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         from .data.shipped import build_default
 
         for record in build_default():
-            served, network = (record.metrics[method].mae for method in ("model", "network"))
+            served, network = (record.metrics[method].mae for method in (SERVED, NETWORK))
             print(
                 f"shipped {record.key}: served MAE {served:.3f}, network {network:.3f}, "
                 f"trained in {record.train_seconds:.0f} s"

@@ -21,7 +21,8 @@ from .config import (
     TrainConfig,
 )
 from .logs import LOG_LEVELS, configure_logging
-from .record import METHODS, SERVED, Record
+from .methods import METHOD_KEYS, SERVED, skill_vs_best
+from .record import Record
 from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
 from .store import Store, StoreError
 
@@ -156,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
         f"{len(record.per_location)} stations"
     )
     print(f"{'method':<16}{'MAE':>8}{'RMSE':>8}")
-    for method in METHODS:
+    for method in METHOD_KEYS:
         if method in record.metrics:
             scores = record.metrics[method]
             print(f"{method:<16}{_fmt(scores.mae):>8}{_fmt(scores.rmse):>8}")
@@ -181,6 +182,7 @@ def summary_json(record: Record, hit: bool) -> dict[str, Any]:
             method: {"mae": scores.mae, "rmse": scores.rmse}
             for method, scores in record.metrics.items()
         },
+        "skill": dict(zip(("percent", "baseline"), skill_vs_best(record.metrics), strict=True)),
         "per_location": data["per_location"],
         "per_step_mae": record.per_step_mae,
         "interval_coverage": record.interval_coverage,

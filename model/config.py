@@ -11,7 +11,7 @@ from typing import Any
 
 from .schema import VARIABLES, short_repr
 
-FORMAT_VERSION = 3  # bump when the code would turn the same config and data into another record
+FORMAT_VERSION = 5  # bump when the code would turn the same config and data into another record
 CELLS = ("gru", "lstm")
 INT_RANGES = {
     "window": (3, 60),

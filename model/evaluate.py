@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
 
-from .record import CLIMATOLOGY, SEASONAL_NAIVE, SERVED
-from .windows import Prepared, Windows
+from .methods import CLIMATOLOGY, PERSISTENCE, SEASONAL_NAIVE, SERVED
+from .record import Scores
+from .windows import Prepared, Windows, seasonal_level
 
 INTERVAL_LEVEL = 0.8
 # Fewer forecast origins (months) than a year cannot tell a network's skill from one season's
@@ -45,16 +47,49 @@ def climatology(prepared: Prepared, windows: Windows, horizon: int) -> np.ndarra
     return prepared.climatology[prepared.calendar_month(rows), windows.location[:, None]]
 
 
-def errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float | None]:
+def persistence(prepared: Prepared, windows: Windows, horizon: int) -> np.ndarray:
+    """The 2-harmonic seasonal curve plus phi^h times the anomaly at the forecast origin.
+
+    The curve is fitted per station on the training months; phi is the lag-1 regression
+    coefficient of the anomalies of consecutive observed (not interpolated) training months,
+    all stations pooled, so h months ahead the anomaly has decayed by phi^h.
+    """
+    months = prepared.cutoff_index + 1
+    training = prepared.actual[:months]
+    curve = seasonal_level(training, prepared.months[:months], 2, prepared.climatology)
+    assert curve is not None  # two harmonics always give a curve
+    anomaly = training - curve[prepared.calendar_month(np.arange(months))]
+    before, after = anomaly[:-1], anomaly[1:]
+    pairs = np.isfinite(before) & np.isfinite(after)
+    power = (before[pairs] ** 2).sum()
+    phi = (before[pairs] * after[pairs]).sum() / power if power else 0.0
+    origin = windows.start - 1  # the last input month: the holdout's is the cutoff
+    level = curve[prepared.calendar_month(origin), windows.location]
+    last = prepared.filled[origin, windows.location] - level
+    rows = target_rows(windows, horizon)
+    decay = phi ** np.arange(1, horizon + 1)
+    return curve[prepared.calendar_month(rows), windows.location[:, None]] + decay * last[:, None]
+
+
+# Each baseline's forecast of a window's target months, (n, horizon), by its key in
+# model/methods.py: every one is scored on the holdout beside the network's forecasts.
+BASELINE_FORECASTS: dict[str, Callable[[Prepared, Windows, int], np.ndarray]] = {
+    CLIMATOLOGY: climatology,
+    SEASONAL_NAIVE: seasonal_naive,
+    PERSISTENCE: persistence,
+}
+
+
+def errors(predicted: np.ndarray, actual: np.ndarray) -> Scores:
     """MAE and RMSE over the finite cells (None when there are none)."""
     difference = (predicted - actual)[np.isfinite(predicted - actual)]
     if not difference.size:
-        return {"mae": None, "rmse": None, "cells": 0}
-    return {
-        "mae": float(np.mean(np.abs(difference))),
-        "rmse": float(np.sqrt(np.mean(difference**2))),
-        "cells": int(difference.size),
-    }
+        return Scores(None, None, 0)
+    return Scores(
+        float(np.mean(np.abs(difference))),
+        float(np.sqrt(np.mean(difference**2))),
+        int(difference.size),
+    )
 
 
 def conformal_halfwidths(residuals: np.ndarray, level: float = INTERVAL_LEVEL) -> np.ndarray:
@@ -101,14 +136,25 @@ def damp(network: np.ndarray, level: np.ndarray, factors: np.ndarray) -> np.ndar
     return level + factors[None, :] * (network - level)
 
 
+@dataclass(frozen=True)
+class Holdout:
+    """The scores of every method on the held-out cells, and the cells as columns."""
+
+    metrics: dict[str, Scores]
+    per_location: dict[str, dict[str, Scores]]
+    per_step_mae: dict[str, list[float | None]]
+    interval_coverage: float | None
+    predictions: dict[str, list]
+
+
 def score_holdout(
     prepared: Prepared,
     windows: Windows,
     forecasts: dict[str, np.ndarray],
     halfwidths: np.ndarray,
     horizon: int,
-) -> dict[str, Any]:
-    """Metrics of the forecasts and both baselines on exactly the same holdout cells.
+) -> Holdout:
+    """Scores of the forecasts and every baseline on exactly the same holdout cells.
 
     Args:
         forecasts: (n, horizon) values by method; SERVED is required and gets the intervals.
@@ -116,8 +162,10 @@ def score_holdout(
     actual = observed(prepared, target_rows(windows, horizon), windows.location)
     predictions = {
         **forecasts,
-        CLIMATOLOGY: climatology(prepared, windows, horizon),
-        SEASONAL_NAIVE: seasonal_naive(prepared, windows, horizon),
+        **{
+            key: forecast(prepared, windows, horizon)
+            for key, forecast in BASELINE_FORECASTS.items()
+        },
     }
     usable = np.isfinite(actual)
     for values in predictions.values():
@@ -130,17 +178,17 @@ def score_holdout(
             method: errors(values[row], actual[row]) for method, values in masked.items()
         }
     per_step = {
-        method: [errors(values[:, step], actual[:, step])["mae"] for step in range(horizon)]
+        method: [errors(values[:, step], actual[:, step]).mae for step in range(horizon)]
         for method, values in masked.items()
     }
     served = forecasts[SERVED]
     inside = np.abs(masked[SERVED] - actual) <= halfwidths[None, :]
-    return {
-        "metrics": {method: errors(values, actual) for method, values in masked.items()},
-        "per_location": per_location,
-        "per_step_mae": per_step,
-        "interval_coverage": float(inside[usable].mean()) if usable.any() else None,
-        "predictions": _table(
+    return Holdout(
+        metrics={method: errors(values, actual) for method, values in masked.items()},
+        per_location=per_location,
+        per_step_mae=per_step,
+        interval_coverage=float(inside[usable].mean()) if usable.any() else None,
+        predictions=_table(
             prepared,
             windows,
             horizon,
@@ -149,7 +197,7 @@ def score_holdout(
             lower=served - halfwidths,
             upper=served + halfwidths,
         ),
-    }
+    )
 
 
 def forecast_table(

@@ -11,6 +11,16 @@ PRIVATE = 0o600  # store entries and uploaded data: their owner's only
 SHARED = 0o644  # files for everyone to read: the embedded data, benchmark results
 
 
+def file_version(status: os.stat_result, mtime: bool = True) -> tuple[int, ...]:
+    """A file's version, for caches of what was read from it: (inode, size, mtime in ns).
+
+    Every write is a rename (write_atomic), which gives the file a new inode. Pass
+    mtime=False for files whose mtime records their uses rather than their writes (uploads).
+    """
+    version = (status.st_ino, status.st_size)
+    return (*version, status.st_mtime_ns) if mtime else version
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], object], mode: int = PRIVATE) -> None:
     """Write `path` through a uniquely named temporary file in its folder, then rename it in place.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,8 @@ from .evaluate import (
     shrinkage_factors,
     target_rows,
 )
-from .record import CURVE, NETWORK, SERVED, Record
+from .methods import CURVE, NETWORK, SERVED
+from .record import Evaluation, Record
 from .training import EpochReport, Networks, ProgressCallback, Trained, predict, train
 from .windows import (
     Prepared,
@@ -90,7 +91,7 @@ def train_and_evaluate(
     config: TrainConfig,
     monthly: pd.DataFrame,
     progress: ProgressCallback | None = None,
-) -> tuple[dict[str, Any], keras.Model]:
+) -> tuple[Evaluation, keras.Model]:
     """Train on windows up to the cutoff, calibrate, score the holdout and forecast past the data.
 
     The record keeps the network's own forecast beside the served one (the network's anomaly
@@ -121,21 +122,25 @@ def train_and_evaluate(
 
     holdout = forecast_inputs(prepared, config, prepared.cutoff_index)
     latest = forecast_inputs(prepared, config, None)
-    record = score_holdout(prepared, holdout, forecasts(holdout), halfwidths, config.horizon)
-    record.update(
+    scored = score_holdout(prepared, holdout, forecasts(holdout), halfwidths, config.horizon)
+    evaluation = Evaluation(
         cutoff=prepared.cutoff,
+        metrics=scored.metrics,
+        per_location=scored.per_location,
+        per_step_mae=scored.per_step_mae,
         interval_level=INTERVAL_LEVEL,
         interval_halfwidths=[round(float(w), 4) for w in halfwidths],
+        interval_coverage=scored.interval_coverage,
         calibration_origins=sample.origins,
+        predictions=scored.predictions,
         forecast=forecast_table(prepared, latest, forecasts(latest), halfwidths, config.horizon),
         history=trained.history,
         epochs_run=len(trained.history.get("loss", [])),
         train_seconds=round(seconds, 3),
         training_windows=len(windows),
+        shrinkage=[round(float(f), 4) for f in factors] if config.damped else None,
     )
-    if config.damped:
-        record["shrinkage"] = [round(float(f), 4) for f in factors]
-    return record, trained.forecaster
+    return evaluation, trained.forecaster
 
 
 def forecast_columns(

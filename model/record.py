@@ -10,14 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import ConfigError, TrainConfig
-
-# Every forecast a record scores, on the same cells: the served forecast (the calibrated blend
-# the product recommends), the network's own, the seasonal curve the network's anomalies are
-# measured from (only for configs with harmonic anomalies), and the two baselines.
-SERVED, NETWORK, CURVE = "model", "network", "seasonal_curve"
-CLIMATOLOGY, SEASONAL_NAIVE = "climatology", "seasonal_naive"
-BASELINES = (CLIMATOLOGY, SEASONAL_NAIVE)
-METHODS = (SERVED, NETWORK, CURVE, *BASELINES)
+from .methods import SERVED
 
 
 class RecordError(ValueError):
@@ -44,34 +37,26 @@ class Scores:
         return cls(mae, rmse, cells)
 
 
-@dataclass(frozen=True)
-class Record:
-    """What the store keeps about one trained network, field for field as its JSON.
+@dataclass(frozen=True, kw_only=True)
+class Evaluation:
+    """What training and scoring one configuration found: the pipeline's result.
 
     Args:
-        key: the store key (config + data fingerprint + format version).
-        config: the training configuration; cutoff: its last training month (YYYY-MM).
-        network_sha256: checksum of the saved network, verified before the record is used.
-        metrics: method (see METHODS) -> scores over every held-out (station, month) cell.
-        per_location: station -> method -> scores; per_step_mae: method -> MAE per step ahead.
+        cutoff: the last training month (YYYY-MM).
+        metrics: method key (model/methods.py) -> scores over every held-out (station, month)
+            cell; per_location: station -> method -> scores; per_step_mae: method -> MAE per
+            step ahead. Every method is scored on the same cells.
         interval_level, interval_halfwidths, interval_coverage: the served forecast's conformal
             interval (e.g. 0.8), its half-width per step, and its coverage on the holdout.
         calibration_origins: distinct forecast origins the damping and intervals were fitted on.
-        shrinkage: per-step weight of the network's anomaly in the served forecast, or None.
         predictions: held-out columns (location, month, step, actual, one per method, lower,
             upper); forecast: the same past the data's end, without actual and baselines.
         history: loss per epoch; epochs_run; train_seconds (every fit, calibration included);
         training_windows: windows the network was fitted on.
+        shrinkage: per-step weight of the network's anomaly in the served forecast, or None.
     """
 
-    key: str
-    format_version: int
-    config: TrainConfig
     cutoff: str
-    data_fingerprint: str
-    network_sha256: str
-    created: str
-    versions: dict[str, str]
     metrics: dict[str, Scores]
     per_location: dict[str, dict[str, Scores]]
     per_step_mae: dict[str, list[float | None]]
@@ -86,6 +71,32 @@ class Record:
     train_seconds: float
     training_windows: int
     shrinkage: list[float] | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The evaluation's fields by name, as they are (a Record is built from them)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(Evaluation)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record(Evaluation):
+    """What the store keeps about one trained network, field for field as its JSON.
+
+    The fields of its Evaluation, and where it came from:
+
+    Args:
+        key: the store key (config + data fingerprint + format version).
+        config: the training configuration.
+        network_sha256: checksum of the saved network, verified before the record is used.
+        created: when it was written (ISO, UTC); versions: the libraries that trained it.
+    """
+
+    key: str
+    format_version: int
+    config: TrainConfig
+    data_fingerprint: str
+    network_sha256: str
+    created: str
+    versions: dict[str, str]
 
     def to_json(self) -> dict[str, Any]:
         """The record as the plain JSON object the store writes."""

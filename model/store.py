@@ -19,8 +19,9 @@ import platformdirs
 from filelock import FileLock, Timeout
 
 from .config import FORMAT_VERSION, TrainConfig, cache_key, months_before
-from .files import write_atomic
-from .record import SERVED, Record, RecordError
+from .files import file_version, write_atomic
+from .methods import SERVED
+from .record import Record, RecordError
 from .schema import short_repr
 
 if TYPE_CHECKING:  # heavy modules load only when a network is trained or data is read
@@ -102,11 +103,6 @@ def _library_versions() -> dict[str, str]:
     return versions
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    status = path.stat()
-    return status.st_ino, status.st_size, status.st_mtime_ns
-
-
 @functools.lru_cache(maxsize=512)
 def _verified(folder: Path, key: str, stamps: tuple) -> Record:
     """A verified record per version of its two files (`stamps`); shared, so never modified."""
@@ -179,7 +175,7 @@ class Store:
         """
         record_path, network_path = self._paths(key)
         try:
-            stamps = (_stamp(record_path), _stamp(network_path))
+            stamps = (file_version(record_path.stat()), file_version(network_path.stat()))
         except OSError:  # a file is missing: read it to say which
             return self._read_and_check(key)
         return _verified(self.folder, key, stamps)
@@ -300,20 +296,18 @@ class Store:
         from .pipeline import train_and_evaluate
 
         log.info("training %s started", key)
-        results, forecaster = train_and_evaluate(config, monthly, progress)
+        evaluation, forecaster = train_and_evaluate(config, monthly, progress)
         network_path = self._paths(key)[1]
         write_atomic(network_path, lambda path: forecaster.save(path))
-        record = Record.from_json(
-            {
-                "key": key,
-                "format_version": FORMAT_VERSION,
-                "config": config.to_dict(),
-                "data_fingerprint": data_print,
-                "network_sha256": sha256_of(network_path),
-                "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "versions": _library_versions(),
-                **results,
-            }
+        record = Record(
+            **evaluation.fields(),
+            key=key,
+            format_version=FORMAT_VERSION,
+            config=config,
+            data_fingerprint=data_print,
+            network_sha256=sha256_of(network_path),
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            versions=_library_versions(),
         )
         self.write_record(record)
         log.info(

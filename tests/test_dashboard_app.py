@@ -44,16 +44,16 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
     settings = Settings(cache_dir=sys.argv[1])
     create_app(settings)
     opened = update_view(settings, None, None, None, "")
-    shown, search, key = opened.view, opened.search, opened.view["model"]
+    shown, search, key = opened.view, opened.search, opened.view["served"]
     shown = update_view(settings, ids.STATIONS, opened.stations + ["state:TAS"], shown, search).view
     shown = update_view(settings, ids.COMPARE, [key, key], shown, search).view
-    update_compare(settings, shown, ["model", "network"])
+    update_compare(settings, shown, ["served", "network"])
     update_view(settings, ids.MAP, {"points": [{"customdata": "Hobart"}]}, shown, search)
     update_view(settings, ids.SELECT_ALL, 1, shown, search)
     data_badge(settings, shown)
     update_map(settings, shown)
     update_chart(settings, shown, ["climatology", "seasonal_naive"], "auto",
-                 ["model", "network"])
+                 ["served", "network"])
     update_chart(settings, shown, [], "panels", ["network"])
     update_scores(settings, shown)
     download_csv(settings, shown)
@@ -138,7 +138,7 @@ def test_first_page_shows_the_shipped_forecast_with_an_empty_cache(tmp_path):
         "model": key,
         "compare": [],
     }
-    figure, caption, _ = update_chart(settings, view, [], "auto", ["model", "network"])
+    figure, caption, _ = update_chart(settings, view, [], "auto", ["served", "network"])
     names = {trace.name for trace in go.Figure(figure).data}
     assert {f"{name} forecast" for name in ("Cairns", "Canberra", "Darwin")} <= names
     assert {f"{name} network" for name in ("Cairns", "Canberra", "Darwin")} <= names

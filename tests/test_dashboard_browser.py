@@ -20,8 +20,8 @@ from selenium.webdriver.common.keys import Keys
 
 from dashboard.data.shipped import BUILT_IN, shipped_store
 from dashboard.page import ids
-from dashboard.present.figures import MODEL_PALETTE
-from dashboard.present.grids import BAD, DIFFERS, GOOD
+from dashboard.present.grids import DIFFERS
+from dashboard.present.theme import BAD, GOOD, MODEL_PALETTE
 
 TRACE_NAMES = (
     "return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
@@ -427,16 +427,16 @@ def test_score_and_compare_grids_format_and_highlight(dash_duo):
     keys = {record.config: record.key for record in shipped_store().entries()}
     default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
     duo.driver.get(
-        f"{duo.server_url}/?stations=Cairns,Canberra,Darwin&model={default}"
+        f"{duo.server_url}/?stations=Albury,Cairns,Darwin&model={default}"
         f"&compare={default},{article}"
     )
-    stations = ["Cairns", "Canberra", "Darwin"]
+    stations = ["Albury", "Cairns", "Darwin"]  # the served forecast beats persistence at Albury
     wait_for(
         lambda: _grid_text(duo, ids.STATION_TABLE, "station") == stations,
         60,
         "the per-station grid",
     )
-    shown = _grid_text(duo, ids.STATION_TABLE, "model_mae")
+    shown = _grid_text(duo, ids.STATION_TABLE, "served_mae")
     assert all(re.fullmatch(r"\d+\.\d\d", text) for text in shown)  # 2 decimals
     skills = _grid(duo, ids.STATION_TABLE, "skill")  # '+7.9', '−2.3' (d3's minus sign)
     assert all(re.fullmatch(r"[+−]\d+\.\d", text) for text, _, _ in skills)
@@ -729,7 +729,7 @@ def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
         (ids.STATION_TABLE, "months", ".scroll-grid"),  # the box around the grid scrolls
         (ids.COMPARE_TABLE, "train_seconds", f"#{ids.COMPARE_TABLE} .ag-center-cols-viewport"),
     ):
-        wait_for(lambda g=grid: _grid_text(duo, g, "model_mae"), 30, f"rows in {grid}")
+        wait_for(lambda g=grid: _grid_text(duo, g, "served_mae"), 30, f"rows in {grid}")
         header = duo.find_element(f"#{grid} .ag-header-cell[col-id='{last}']")
         top = _box(duo, header)["top"]
         duo.driver.execute_script("window.scrollBy(0, arguments[0]);", top - height / 2)
@@ -790,7 +790,7 @@ def _settled(duo) -> bool:
 
 
 def _served_maes(duo) -> list[float]:
-    return [float(text) for text in _grid_text(duo, ids.STATION_TABLE, "model_mae")]
+    return [float(text) for text in _grid_text(duo, ids.STATION_TABLE, "served_mae")]
 
 
 def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
@@ -800,7 +800,7 @@ def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
     wait_for(lambda: _settled(duo), 30, "the page's callbacks to finish")
     served = _served_maes(duo)
     assert served != sorted(served)  # in station order, not already sorted
-    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='model_mae']")
+    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='served_mae']")
     _into_view(duo, header)
     ActionChains(duo.driver).move_to_element(header).click().perform()
     wait_for(lambda: _served_maes(duo) == sorted(served), 20, "an ascending sort by served MAE")

@@ -179,14 +179,14 @@ def test_view_button_and_finished_training_show_that_model(settings, dataset, ke
 def test_a_forged_view_is_refused_by_every_reader(settings, dataset):
     forged = {"stations": ["Cairns"]}
     assert "view must map dataset" in text(
-        update_chart(settings, forged, [], "auto", ["model"]).note
+        update_chart(settings, forged, [], "auto", ["served"]).note
     )
     assert "view must map dataset" in text(update_view(settings, ids.CLEAR, 1, forged, "").notice)
 
 
 def test_chart_scores_and_models_show_the_record(settings, dataset, key, default_record):
     figure, caption, note = update_chart(
-        settings, as_view(STATIONS, key, dataset), ["climatology"], "auto", ["model", "network"]
+        settings, as_view(STATIONS, key, dataset), ["climatology"], "auto", ["served", "network"]
     )
     names = {trace.name for trace in go.Figure(figure).data}
     assert {
@@ -199,10 +199,10 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
     assert default_record.cutoff in note
     assert "GRU, window 18, horizon 18, 16 units, up to 40 epochs (cached)" in text(caption)
     cards, score_note, rows, steps = update_scores(settings, as_view(STATIONS, key, dataset))
-    assert "Served skill vs the better baseline" in text(cards)
+    assert "Served skill vs the best baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)
     assert [row["station"] for row in rows] == ["Cairns", "Darwin"]
-    assert len(go.Figure(steps).data) == 5  # with the seasonal curve
+    assert len(go.Figure(steps).data) == 6  # with the seasonal curve and persistence
     listed = text(update_models(settings, as_view([], key, dataset)))
     assert "window 18, horizon 18, 16 units" in listed and "showing" in listed
     assert "served MAE" in listed and "network MAE" in listed
@@ -236,16 +236,16 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
         return next(trace for trace in go.Figure(figure).data if trace.name == "Cairns served")
 
     before = network_line(
-        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"]).figure
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["served"]).figure
     )
     store = user_store(settings)
     record = store.record(key)
-    served = [value + 5 for value in record.predictions["model"]]
+    served = [value + 5 for value in record.predictions["served"]]
     store.write_record(  # another file, so another version of it
-        dataclasses.replace(record, predictions={**record.predictions, "model": served})
+        dataclasses.replace(record, predictions={**record.predictions, "served": served})
     )
     after = network_line(
-        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["model"]).figure
+        update_chart(settings, as_view(["Cairns"], key, dataset), [], "auto", ["served"]).figure
     )
     assert list(after.y) == pytest.approx([value + 5 for value in before.y])
 
@@ -268,8 +268,10 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
         "lower_80",
         "upper_80",
         "network",
+        "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     ]
     assert set(table["station_id"]) == set(STATIONS) and set(table["state"]) == {"QLD", "NT"}
     assert set(table["part"]) == {"observed", "holdout", "forecast"}
@@ -289,7 +291,11 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
 )
 def test_forged_view_requests_get_a_clear_error(settings, dataset, stations, key, data, expected):
     figure, _, note = update_chart(
-        settings, as_view(stations, key, dataset if data == "good" else data), [], "auto", ["model"]
+        settings,
+        as_view(stations, key, dataset if data == "good" else data),
+        [],
+        "auto",
+        ["served"],
     )
     assert expected in text(note)
     assert expected in go.Figure(figure).layout.annotations[0].text
@@ -299,10 +305,10 @@ def test_forged_chart_options_are_refused(settings, dataset):
     def note(*options):
         return text(update_chart(settings, as_view(STATIONS, None, dataset), *options).note)
 
-    assert "chart mode" in note([], "3d", ["model"])
-    assert "baselines" in note(["ets"], "auto", ["model"])
-    assert "forecasts" in note([], "auto", "model")
-    assert "forecasts" in note([], "auto", ["model", "<script>"])
+    assert "chart mode" in note([], "3d", ["served"])
+    assert "baselines" in note(["ets"], "auto", ["served"])
+    assert "forecasts" in note([], "auto", "served")
+    assert "forecasts" in note([], "auto", ["served", "<script>"])
     assert "map click" in text(update_view(settings, ids.MAP, {"x": 1}, on(dataset), "").notice)
 
 
@@ -312,16 +318,16 @@ HUGE = "x" * 2**20  # a 1 MB value in a forged request
 @pytest.mark.parametrize(
     "send",
     [
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["model"]).note,
-        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["model"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], HUGE, ["served"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, None, d), [HUGE], "auto", ["served"]).note,
         lambda s, d: update_chart(s, as_view(STATIONS, None, d), [], "auto", [HUGE]).note,
-        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["model"]).note,
+        lambda s, d: update_chart(s, as_view([HUGE], None, d), [], "auto", ["served"]).note,
         lambda s, d: (
-            update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["model"]).note
+            update_chart(s, as_view(["state:" + HUGE], None, d), [], "auto", ["served"]).note
         ),
-        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["model"]).note,
-        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["model"]).note,
-        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["model"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, HUGE, d), [], "auto", ["served"]).note,
+        lambda s, d: update_chart(s, as_view(STATIONS, None, HUGE), [], "auto", ["served"]).note,
+        lambda s, d: update_compare(s, as_view(STATIONS, None, d, [HUGE]), ["served"]).note,
         lambda s, d: (
             update_view(
                 s, ids.MAP, {"points": [{"customdata": [HUGE]}]}, as_view([], dataset=d), ""
@@ -460,14 +466,14 @@ def test_models_are_compared_on_one_chart_with_their_differences_named(
     after = update_view(settings, ids.STORE_VERSION, 1, picked.view, search)
     assert after.compare == [key] == after.view["compare"] and other.key not in after.search
     note = update_chart(
-        settings, as_view(["Cairns"], other.key, dataset), [], "auto", ["model"]
+        settings, as_view(["Cairns"], other.key, dataset), [], "auto", ["served"]
     ).note  # a tab still showing the deleted model
     assert "Show the default model" in text(note) and key in str(note)
 
 
 def test_comparison_needs_two_to_four_known_models(settings, dataset, key):
     def note(compare):
-        compared = update_compare(settings, as_view(STATIONS, None, dataset, compare), ["model"])
+        compared = update_compare(settings, as_view(STATIONS, None, dataset, compare), ["served"])
         return text(compared.note) + go.Figure(compared.figure).layout.annotations[0].text
 
     assert "Pick 2 to 4 models" in note([key])
@@ -497,14 +503,14 @@ def test_delete_asks_first_then_removes_the_entry_and_falls_back(
     assert deleted.version == 4 and "Deleted" in text(deleted.message)
     assert (deleted.pending, deleted.asking) == (None, False)
     assert not user_store(settings).record_path(key).is_file()
-    note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"]).note
+    note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["served"]).note
     assert "Show the default model" in text(note) and article_record.key in str(note)
     view = update_view(settings, ids.STORE_VERSION, 4, as_view(STATIONS, key, dataset), "").view
     assert view["model"] == article_record.key
     ask_or_delete(settings, ids.DELETE_YES, 1, article_record.key, [], 4)
     view = update_view(settings, ids.STORE_VERSION, 5, view, "").view
     assert view["model"] is None and "No models" in text(update_models(settings, view))
-    note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"]).note
+    note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["served"]).note
     assert "not in the store" in text(note)  # no model left to offer
     assert "not in the store" in text(delete_model(settings, key, 4)[1])
 
@@ -514,13 +520,15 @@ def test_a_damaged_record_is_refused_on_the_page_listed_and_deleted(settings, da
     record_file = user_store(settings).record_path(key)
     if damage == "better metric":
         data = json.loads(record_file.read_text())
-        data["metrics"]["model"]["mae"] = 0.01  # flattering, and never computed
+        data["metrics"]["served"]["mae"] = 0.01  # flattering, and never computed
         record_file.write_text(json.dumps(data))
         reason = "record does not match its recorded record_sha256 (edited or damaged)"
     else:
         record_file.write_text(record_file.read_text()[:500])
         reason = "unreadable record"
-    figure, _, note = update_chart(settings, as_view(STATIONS, key, dataset), [], "auto", ["model"])
+    figure, _, note = update_chart(
+        settings, as_view(STATIONS, key, dataset), [], "auto", ["served"]
+    )
     assert f"model {key} cannot be used" in text(note) and reason in text(note)
     assert "0.01" not in json.dumps(figure)
     flask.g.session_id = "another-session-0123456789abcdefg"
@@ -622,7 +630,7 @@ def test_upload_becomes_the_session_data_set(settings):
     assert "Using alpha.csv: 1 station, Jan 2015 to Dec 2015" in text(message)
     assert "1 station," in text(data_badge(settings, view))
     figure, caption, note = update_chart(
-        settings, as_view(["Alpha"], None, dataset), [], "auto", ["model", "network"]
+        settings, as_view(["Alpha"], None, dataset), [], "auto", ["served", "network"]
     )
     assert "No model trained on this data yet" in note and caption == "No model shown."
     assert [trace.name for trace in go.Figure(figure).data] == ["Alpha"]
@@ -645,7 +653,7 @@ def test_station_names_that_look_missing_survive_an_upload(settings):
     assert sorted(adopted.stations) == sorted(names)
     assert {option["value"] for option in adopted.station_options} >= set(names)
     figure, _, note = update_chart(
-        settings, as_view(["NA", "None"], None, dataset), [], "auto", ["model"]
+        settings, as_view(["NA", "None"], None, dataset), [], "auto", ["served"]
     )
     assert [trace.name for trace in go.Figure(figure).data] == ["NA", "None"]
     assert "No model trained on this data yet" in note
@@ -808,7 +816,7 @@ def test_deeply_nested_json_gets_400_and_well_formed_requests_still_work(setting
         assert "nested too deeply" in response.get_data(as_text=True)
     chart = _request(app, ids.CHART)
     for dependency, value in zip(
-        chart["inputs"], (as_view(["Cairns"], None, dataset), [], "auto", ["model"]), strict=True
+        chart["inputs"], (as_view(["Cairns"], None, dataset), [], "auto", ["served"]), strict=True
     ):
         dependency["value"] = value
     assert client.post("/_dash-update-component", json=chart).status_code == 200
@@ -1152,11 +1160,11 @@ def test_every_figure_draws_with_the_partial_plotly_bundle_the_page_loads(
 ):
     view = as_view(STATIONS, key, None, [key, article_record.key])
     figures = [
-        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["model"]).figure,
+        update_chart(settings, view, ["climatology", "seasonal_naive"], "auto", ["served"]).figure,
         update_chart(settings, as_view(STATIONS * 4, key), [], "panels", ["network"]).figure,
         update_map(settings, view).figure,
         update_scores(settings, view).steps,
-        update_compare(settings, view, ["model", "network"]).figure,
+        update_compare(settings, view, ["served", "network"]).figure,
         loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6, 0.5]}),
     ]
     drawn = {trace.get("type", "scatter") for figure in figures for trace in figure["data"]}

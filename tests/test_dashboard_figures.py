@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from dashboard import create_app
 from dashboard.data.sources import record_rows, stations_of
+from dashboard.present.chart_controls import chart_key
 from dashboard.present.figures import (
+    BUNDLED_TRACES,
     forecast_figure,
     loss_figure,
     message_figure,
-    station_colours,
     station_map,
     step_figure,
     use_small_multiples,
@@ -22,12 +27,20 @@ from dashboard.present.tables import (
     actuals_frame,
     export_frame,
     rows_of,
-    skill,
-    skill_vs_better,
     station_scores,
     step_errors,
 )
-from model import Scores
+from dashboard.present.theme import (
+    CSS_VARIABLES,
+    GOOD,
+    css_variables,
+    dash_pattern,
+    station_colours,
+)
+from dashboard.settings import Settings
+from model import METHODS, Scores, skill, skill_vs_best
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +98,7 @@ def test_the_network_line_is_drawn_alone_or_beside_the_served_one(view):
     assert alone["Cairns network"].line.dash == "longdashdot"
     held_out = view["predictions"][view["predictions"]["location"] == "Cairns"]
     assert list(alone["Cairns network"].y) == pytest.approx(held_out["network"].tolist())
-    both = {trace.name for trace in _figure(view, ["Cairns"], forecasts=("model", "network")).data}
+    both = {trace.name for trace in _figure(view, ["Cairns"], forecasts=("served", "network")).data}
     assert {"Cairns served", "Cairns network", "Cairns forecast"} <= both
 
 
@@ -98,7 +111,7 @@ def test_predictions_cover_the_holdout_after_the_cutoff(view):
 def test_a_gap_in_the_observations_breaks_the_line():
     months = pd.to_datetime(["2015-01-01", "2015-02-01", "2015-06-01"])
     actuals = pd.DataFrame({"location": "A", "month": months, "actual": [1.0, 2.0, 3.0]})
-    empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
+    empty = pd.DataFrame(columns=["location", "month", "actual", "served", "lower", "upper"])
     line = go.Figure(forecast_figure(actuals, empty, empty, ["A"], {"A": "A"}, None, "°C")).data[0]
     assert len(line.x) == 6 and pd.isna(list(line.y)).sum() == 3
 
@@ -118,7 +131,7 @@ def test_many_stations_get_one_panel_each():
     actuals = pd.DataFrame(
         [(s, m, 20.0) for s in stations for m in months], columns=["location", "month", "actual"]
     )
-    empty = pd.DataFrame(columns=["location", "month", "actual", "model", "lower", "upper"])
+    empty = pd.DataFrame(columns=["location", "month", "actual", "served", "lower", "upper"])
     figure = go.Figure(
         forecast_figure(
             actuals, empty, empty, stations, {s: s for s in stations}, None, "°C", panels=True
@@ -189,7 +202,7 @@ def test_station_scores_skill_and_export(view, monthly):
     assert list(scores["station"]) == stations
     row = scores.iloc[0]
     better = min(row["climatology_mae"], row["seasonal_naive_mae"])
-    assert row["skill"] == pytest.approx(skill(row["model_mae"], better), abs=0.5)
+    assert row["skill"] == pytest.approx(skill(row["served_mae"], better), abs=0.5)
     assert row["network_mae"] is not None
     assert skill(0.9, 1.0) == 10.0 and skill(1.1, 1.0) == -10.0 and skill(None, 1.0) is None
     table = export_frame(view["actuals"], view["predictions"], view["forecast"])
@@ -200,20 +213,20 @@ def test_station_scores_skill_and_export(view, monthly):
     assert table[table["part"] == "forecast"]["lower_80"].notna().all()
 
 
-def test_skill_is_against_the_better_baseline_and_names_it():
+def test_skill_is_against_the_best_baseline_and_names_it():
     """A station where seasonal naive wins must not look better than the baselines."""
     scores = {
-        "model": Scores(0.9, 1.0, 10),
+        "served": Scores(0.9, 1.0, 10),
         "climatology": Scores(1.0, 1.1, 10),
         "seasonal_naive": Scores(0.8, 0.9, 10),
     }
-    assert skill_vs_better(scores) == (-12.5, "seasonal_naive")
+    assert skill_vs_best(scores) == (-12.5, "seasonal_naive")
     scores["seasonal_naive"] = Scores(None, None, 0)
-    assert skill_vs_better(scores) == (10.0, "climatology")
+    assert skill_vs_best(scores) == (10.0, "climatology")
 
 
 def test_export_without_a_model_keeps_the_observed_values(view):
-    empty = pd.DataFrame(columns=["location", "month", "model", "lower", "upper", "actual"])
+    empty = pd.DataFrame(columns=["location", "month", "served", "lower", "upper", "actual"])
     table = export_frame(view["actuals"], empty, empty)
     assert set(table["part"]) == {"observed"}
     assert table["actual"].notna().all() and len(table) == len(view["actuals"])
@@ -222,13 +235,14 @@ def test_export_without_a_model_keeps_the_observed_values(view):
 def test_small_figures(view):
     steps = step_errors(view["record"])
     assert set(steps["method"]) == {
-        "model",
+        "served",
         "network",
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     }
-    assert len(go.Figure(step_figure(steps)).data) == 5
+    assert len(go.Figure(step_figure(steps)).data) == 6
     assert len(go.Figure(loss_figure({"loss": [0.5, 0.4], "val_loss": [0.6]})).data) == 2
     assert "nothing" in go.Figure(message_figure("nothing here")).layout.annotations[0].text
 
@@ -247,3 +261,28 @@ def test_station_map_frames_every_station_in_a_square_that_keeps_a_zoom(monthly)
     assert tall == pytest.approx(math.radians(east - west))
     assert figure["layout"]["uirevision"] == "None" and figure["layout"]["dragmode"] == "pan"
     go.Figure(figure)
+
+
+def test_bundled_traces_are_the_trace_types_of_the_loaded_bundle():
+    bundle = (ASSETS / "plotly-geo.min.js").read_text(encoding="utf-8")
+    assert set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle)) == BUNDLED_TRACES
+
+
+def test_the_stylesheet_reads_the_theme_colours_from_the_page_head(tmp_path):
+    css = (ASSETS / "dashboard.css").read_text(encoding="utf-8")
+    used = set(re.findall(r"var\(--([\w-]+)\)", css))
+    own = set(re.findall(r"--([\w-]+):", css))
+    assert used <= own | set(CSS_VARIABLES) and not own & set(CSS_VARIABLES)  # one home each
+    page = create_app(Settings(cache_dir=tmp_path)).index_string
+    assert css_variables() in page and page.index(css_variables()) < page.index("{%css%}")
+    assert f"--good: {GOOD};" in css_variables()
+
+
+def test_the_chart_key_names_every_method_in_its_line_style():
+    items = chart_key().children
+    words = [item.children[1] for item in items]
+    assert words[0] == "observed" and len(items) == len(METHODS) + 2  # and the served ahead
+    assert {entry.label.lower() for entry in METHODS} <= {w.split(" on ")[0] for w in words}
+    served = unquote(items[1].children[0].src)
+    assert 'stroke-dasharray="9,9"' in served  # plotly's "dash" at width 2
+    assert dash_pattern("longdashdot", 1.4) == "15,6,3,6" and dash_pattern("2px,4px", 1) == "2,4"

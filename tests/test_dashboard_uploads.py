@@ -92,7 +92,7 @@ def test_a_state_entry_or_select_all_over_the_cap_says_so_and_changes_nothing(se
         expected = f"{MAX_STATIONS + 1} stations selected; the page shows at most 200"
         assert expected in text(refused.notice)
     figure, _, note = update_chart(
-        settings, as_view(["state:Other"], None, dataset), [], "auto", ["model"]
+        settings, as_view(["state:Other"], None, dataset), [], "auto", ["served"]
     )
     assert f"{MAX_STATIONS + 1} stations selected" in text(note)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from model import Store
+from model import BASELINES, Store
 from model.data import write_monthly
 
 TINY = [
@@ -73,17 +73,22 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
         "config",
         "cutoff",
         "metrics",
+        "skill",
         "per_location",
         "per_step_mae",
         "interval_coverage",
     }
     assert result["cache_hit"] is False and result["cutoff"] == "2017-03"
+    best = min(BASELINES, key=lambda name: result["metrics"][name]["mae"])
+    assert result["skill"]["baseline"] == best  # against the best baseline, named
+    assert isinstance(result["skill"]["percent"], float)
     assert set(result["metrics"]) == {
-        "model",
+        "served",
         "network",
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     }
     assert set(result["metrics"]["climatology"]) == {"mae", "rmse"}
     assert set(result["per_step_mae"]) == set(result["metrics"])
@@ -102,7 +107,7 @@ def test_train_json_then_cache_hit(small_csv, tmp_path):
     assert [(row["location"], row["month"]) for row in rows] == list(
         zip(recorded["location"], recorded["month"], strict=True)
     )
-    assert [float(row["model"]) for row in rows] == pytest.approx(recorded["model"], abs=1e-3)
+    assert [float(row["served"]) for row in rows] == pytest.approx(recorded["served"], abs=1e-3)
 
     listed = run_cli("list", "--cache-dir", str(tmp_path / "c"), "--json")
     assert [entry["key"] for entry in json.loads(listed.stdout)] == [result["key"]]

@@ -14,6 +14,7 @@ from model.evaluate import (
     climatology,
     conformal_halfwidths,
     errors,
+    persistence,
     score_holdout,
     seasonal_naive,
     shrinkage_factors,
@@ -66,28 +67,40 @@ def test_climatology_is_the_calendar_month_mean_of_training_years(holdout):
     assert predicted[1, 0] == pytest.approx(first_month + 5)
 
 
+def test_persistence_decays_the_anomaly_at_the_cutoff_by_the_pooled_lag_one_slope(holdout):
+    prepared, windows, config = holdout
+    predicted = persistence(prepared, windows, config.horizon)
+    # Training years 2010-2014 add steps 0..4 to the cycle: the fitted curve is the cycle + 2
+    # (the climatology here), the anomalies -2..2 by year, the cutoff's +2. Consecutive pairs:
+    # 11 a year within years (sum of a^2: 10 each) and 4 across them (sum 4), over 116.
+    phi = (11 * 10 + 4) / (12 * 10 - 4)
+    decay = phi ** np.arange(1, config.horizon + 1)
+    curve = climatology(prepared, windows, config.horizon)
+    np.testing.assert_allclose(predicted, curve + 2 * decay[None, :], atol=1e-9)
+
+
 def test_scores_use_the_same_cells_for_every_method(holdout):
     prepared, windows, config = holdout
     model = climatology(prepared, windows, config.horizon) + 0.5
     model[0, 2] = np.nan  # a cell the model cannot predict is dropped for every method
     scores = score_holdout(
-        prepared, windows, {"model": model}, np.full(config.horizon, 1.0), config.horizon
+        prepared, windows, {"served": model}, np.full(config.horizon, 1.0), config.horizon
     )
-    cells = {method: values["cells"] for method, values in scores["metrics"].items()}
-    assert cells == {"model": 11, "seasonal_naive": 11, "climatology": 11}
+    cells = {method: values.cells for method, values in scores.metrics.items()}
+    assert cells == {"served": 11, "seasonal_naive": 11, "climatology": 11, "persistence": 11}
     # The model is climatology + 0.5, and the actuals are climatology + 3 (the yearly step).
-    assert scores["metrics"]["model"]["mae"] == pytest.approx(2.5)
-    assert scores["metrics"]["climatology"]["mae"] == pytest.approx(3.0)
-    assert scores["per_location"]["Beta"]["model"]["mae"] == pytest.approx(2.5)
-    assert scores["interval_coverage"] == 0.0
-    assert len(scores["predictions"]["month"]) == 12
-    assert scores["predictions"]["month"][:2] == ["2015-01", "2015-02"]
+    assert scores.metrics["served"].mae == pytest.approx(2.5)
+    assert scores.metrics["climatology"].mae == pytest.approx(3.0)
+    assert scores.per_location["Beta"]["served"].mae == pytest.approx(2.5)
+    assert scores.interval_coverage == 0.0
+    assert len(scores.predictions["month"]) == 12
+    assert scores.predictions["month"][:2] == ["2015-01", "2015-02"]
 
 
 def test_errors_are_mae_and_rmse_over_finite_cells():
     result = errors(np.array([1.0, 2.0, np.nan]), np.array([0.0, 4.0, 1.0]))
-    assert result == {"mae": 1.5, "rmse": pytest.approx(np.sqrt(2.5)), "cells": 2}
-    assert errors(np.array([np.nan]), np.array([1.0]))["mae"] is None
+    assert (result.mae, result.rmse, result.cells) == (1.5, pytest.approx(np.sqrt(2.5)), 2)
+    assert errors(np.array([np.nan]), np.array([1.0])).mae is None
 
 
 def test_conformal_halfwidth_covers_the_requested_share():

@@ -14,17 +14,17 @@ def test_a_record_round_trips_through_its_json(default_record):
     record = default_record
     again = Record.from_json(copy.deepcopy(record.to_json()))
     assert again == record
-    assert isinstance(again.metrics["model"], Scores) and again.config.window == 18
+    assert isinstance(again.metrics["served"], Scores) and again.config.window == 18
     assert set(record.summary()) >= {"key", "config", "metrics", "created"}
 
 
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("metrics", "model", "mae"), "0.9", "metrics.model.mae must be a number, got '0.9'"),
-        (("metrics", "model", "cells"), -1, "metrics.model.cells must be a count"),
+        (("metrics", "served", "mae"), "0.9", "metrics.served.mae must be a number, got '0.9'"),
+        (("metrics", "served", "cells"), -1, "metrics.served.cells must be a count"),
         (("config", "window"), 0, "record config: window must be between 3 and 60 (got 0)"),
-        (("per_step_mae", "model"), "fast", "per_step_mae.model must be a list of numbers"),
+        (("per_step_mae", "served"), "fast", "per_step_mae.served must be a list of numbers"),
         (("predictions", "month"), [], "predictions columns must be lists of one length"),
         (("cutoff",), 2015, "cutoff must be text, got 2015"),
     ],
@@ -43,5 +43,5 @@ def test_a_missing_field_or_served_score_is_refused(default_record):
     data = default_record.to_json()
     with pytest.raises(RecordError, match="record lacks forecast"):
         Record.from_json({name: value for name, value in data.items() if name != "forecast"})
-    with pytest.raises(RecordError, match="metrics lacks 'model'"):
+    with pytest.raises(RecordError, match="metrics lacks 'served'"):
         Record.from_json({**data, "metrics": {}})

@@ -38,17 +38,23 @@ def test_second_request_is_a_cache_hit_with_the_same_record(trained, tiny_config
 def test_record_holds_everything_a_chart_needs(trained, tiny_config):
     _, record = trained
     assert record.config == tiny_config
-    assert set(record.metrics) == {"model", "network", "seasonal_naive", "climatology"}
+    assert set(record.metrics) == {
+        "served",
+        "network",
+        "seasonal_naive",
+        "climatology",
+        "persistence",
+    }
     assert set(record.per_location) == {"Cairns", "Canberra", "Darwin", "Hobart"}
     predictions, forecast = record.predictions, record.forecast
     assert len(predictions["month"]) == 4 * tiny_config.horizon
-    assert {"actual", "model", "network", "lower", "upper", "climatology"} <= set(predictions)
-    assert {"model", "network", "lower", "upper"} <= set(forecast)
+    assert {"actual", "served", "network", "lower", "upper", "climatology"} <= set(predictions)
+    assert {"served", "network", "lower", "upper"} <= set(forecast)
     assert forecast["month"][: tiny_config.horizon] == ["2017-07", "2017-08", "2017-09"]
     assert all(
         low < mid < high
         for low, mid, high in zip(
-            forecast["lower"], forecast["model"], forecast["upper"], strict=True
+            forecast["lower"], forecast["served"], forecast["upper"], strict=True
         )
     )
     assert len(record.history["loss"]) == tiny_config.epochs
@@ -77,7 +83,7 @@ def test_loaded_network_reproduces_the_recorded_forecast(trained, small_monthly)
     assert set(forecast) == set(record.forecast)
     for column in ("location", "month", "step"):
         assert forecast[column] == record.forecast[column]
-    for column in ("model", "network", "lower", "upper"):
+    for column in ("served", "network", "lower", "upper"):
         np.testing.assert_allclose(forecast[column], record.forecast[column], atol=1e-3)
 
 
@@ -98,7 +104,7 @@ def test_damaged_entry_is_logged_and_retrained(copied, tiny_config, small_monthl
         record_file.write_text(record_file.read_text()[:200])
     elif damage == "metric as text":
         data = json.loads(record_file.read_text())
-        data["metrics"]["model"]["mae"] = "0.1"
+        data["metrics"]["served"]["mae"] = "0.1"
         record_file.write_text(json.dumps(data))
     else:
         record_file.write_text(json.dumps({"key": key}))
@@ -185,11 +191,11 @@ def test_a_record_edited_by_hand_is_refused_and_not_listed(shipped_copy, edit):
     key = record_file.stem
     data = json.loads(record_file.read_text())
     if edit == "better metric":
-        data["metrics"]["model"]["mae"] = 0.1
+        data["metrics"]["served"]["mae"] = 0.1
     elif edit == "digest removed":
         del data["record_sha256"]
     else:
-        data["per_step_mae"]["model"][0] = 0.2
+        data["per_step_mae"]["served"][0] = 0.2
     record_file.write_text(json.dumps(data))
     with pytest.raises(StoreError, match=f"store entry {key}: record does not match its recorded"):
         store.record(key)
@@ -270,18 +276,19 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
     assert len(factors) == 18 and np.all(np.diff(factors) <= 0) and np.all(factors <= 1)
     predictions = {
         name: np.array(record.predictions[name], dtype=float).reshape(-1, 18)
-        for name in ("model", "network", "seasonal_curve")
+        for name in ("served", "network", "seasonal_curve")
     }
     damped = predictions["seasonal_curve"] + factors * (
         predictions["network"] - predictions["seasonal_curve"]
     )
-    np.testing.assert_allclose(predictions["model"], damped, atol=2e-4)
+    np.testing.assert_allclose(predictions["served"], damped, atol=2e-4)
     assert set(record.metrics) == {
-        "model",
+        "served",
         "network",
         "seasonal_curve",
         "climatology",
         "seasonal_naive",
+        "persistence",
     }
     assert record.metrics["network"].mae != record.metrics["seasonal_curve"].mae
 
@@ -292,7 +299,7 @@ def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(sm
     config = EARLY_CUTOFF.replace(harmonics=2, shrinkage=True, calibration="cross_fit")
     record, _ = store.get_or_train(config, small_monthly)
     assert record.calibration_origins == 0 and record.shrinkage == [0.0] * 18
-    assert record.predictions["model"] == record.predictions["seasonal_curve"]
+    assert record.predictions["served"] == record.predictions["seasonal_curve"]
     assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
 
 
@@ -305,7 +312,7 @@ def test_a_training_logs_one_line_when_it_starts_and_one_when_it_ends(
     with caplog.at_level(logging.INFO, logger="model.store"):
         record, _ = store.get_or_train(config, small_monthly)
         store.get_or_train(config, small_monthly)  # a cache hit trains nothing and logs nothing
-    served = record.metrics["model"].mae
+    served = record.metrics["served"].mae
     assert [entry.getMessage() for entry in caplog.records] == [
         f"training {key} started",
         f"training {key} finished in {record.train_seconds:.1f} s, served MAE {served:.3f}",

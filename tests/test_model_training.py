@@ -54,9 +54,9 @@ def test_same_seed_gives_the_same_forecast(small_monthly, tiny_config):
     first, _ = train_and_evaluate(tiny_config, small_monthly)
     second, _ = train_and_evaluate(tiny_config, small_monthly)
     other, _ = train_and_evaluate(tiny_config.replace(seed=8), small_monthly)
-    assert first["forecast"]["model"] == second["forecast"]["model"]
-    assert first["predictions"]["model"] == second["predictions"]["model"]
-    assert not np.allclose(first["forecast"]["model"], other["forecast"]["model"])
+    assert first.forecast["served"] == second.forecast["served"]
+    assert first.predictions["served"] == second.predictions["served"]
+    assert not np.allclose(first.forecast["served"], other.forecast["served"])
 
 
 @pytest.mark.slow

@@ -164,7 +164,7 @@ def test_the_model_script_trains_a_tiny_config_on_the_shipped_data(installed):
     summary = json.loads(result.stdout)
     assert summary["cache_hit"] is False and summary["config"]["window"] == 3
     assert len(summary["per_location"]) == 49
-    assert summary["metrics"]["model"]["mae"] > 0
+    assert summary["metrics"]["served"]["mae"] > 0
     assert re.search(
         rf"INFO model\.store \[pid \d+\] training {summary['key']} finished in "
         rf"{summary['train_seconds']:.1f} s",

@@ -18,6 +18,7 @@ from model import (
     Store,
     StoreError,
     TrainConfig,
+    file_version,
     key_for,
     positions_of,
     read_monthly,
@@ -95,7 +96,7 @@ def _embedded() -> Dataset:
 
 
 @functools.lru_cache(maxsize=8)
-def _read_upload(path: Path, stamp: tuple[int, int]) -> Dataset:
+def _read_upload(path: Path, stamp: tuple[int, ...]) -> Dataset:
     """Read an uploaded data set once per version of its file (`stamp`: inode and size).
 
     Not its mtime, which records the uses: an upload is only ever replaced by a rename.
@@ -124,13 +125,7 @@ def load_dataset(settings: Settings, dataset: object) -> Dataset:
             f"data set {path.stem} is not shared with you: its uploader can send you a share link"
         )
     note_use(settings, path, status.st_mtime)
-    return _read_upload(path, (status.st_ino, status.st_size))
-
-
-def _file_version(path: Path) -> tuple[int, int]:
-    """A file's (mtime, size): a cached read of it is reused only while both stay the same."""
-    status = path.stat()
-    return status.st_mtime_ns, status.st_size
+    return _read_upload(path, file_version(status, mtime=False))
 
 
 def dataset_id(data: Dataset) -> str | None:
@@ -222,7 +217,7 @@ def find_model(settings: Settings, key: object) -> ShownModel:
     refused: Exception | None = None
     for store in stores(settings):
         try:
-            shown = _read_model(store.folder, key, _file_version(store.record_path(key)))
+            shown = _read_model(store.folder, key, file_version(store.record_path(key).stat()))
         except FileNotFoundError:
             continue
         except (OSError, StoreError) as error:
@@ -245,8 +240,8 @@ def find_record(settings: Settings, key: object) -> Record:
 
 
 @functools.lru_cache(maxsize=16)
-def _read_model(folder: Path, key: str, stamp: tuple[int, int]) -> ShownModel:
-    """Read and parse a record once per version of its file (`stamp`: mtime and size)."""
+def _read_model(folder: Path, key: str, stamp: tuple[int, ...]) -> ShownModel:
+    """Read and parse a record once per version of its file (`stamp`: model.file_version)."""
     record = Store(folder).record(key)
     return ShownModel(record, record_rows(record.predictions), record_rows(record.forecast))
 

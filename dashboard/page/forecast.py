@@ -11,9 +11,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from model import (
     BASELINES,
-    CLIMATOLOGY,
-    NETWORK,
-    SEASONAL_NAIVE,
+    FORECASTS,
     SERVED,
     VARIABLE_LABELS,
     Record,
@@ -29,6 +27,7 @@ from ..data.sources import (
     is_shipped,
     load_dataset,
 )
+from ..present.chart_controls import chart_key, method_options, shown_methods
 from ..present.figures import forecast_figure, message_figure, use_small_multiples
 from ..present.messages import alert, describe
 from ..present.tables import actuals_frame, export_frame, rows_of
@@ -38,7 +37,7 @@ from .common import GRAPH_CONFIG, card, check_choices, duplicate, outputs
 from .state import open_view, unpack
 
 BASELINE_CHOICES = BASELINES
-FORECAST_CHOICES = (SERVED, NETWORK)
+FORECAST_CHOICES = FORECASTS
 CHART_MODES = ("auto", "overlay", "panels")
 PICK = "Pick one or more stations, in the list or on the map."
 
@@ -51,21 +50,15 @@ def layout() -> dbc.Card:
                 id=ids.FORECASTS,
                 inline=True,
                 switch=True,
-                value=[SERVED, NETWORK],
-                options=[
-                    {"label": "Served forecast", "value": SERVED},
-                    {"label": "Network's own", "value": NETWORK},
-                ],
+                value=shown_methods(baseline=False),
+                options=method_options(baseline=False),
             ),
             dbc.Checklist(
                 id=ids.BASELINES,
                 inline=True,
                 switch=True,
-                value=[],
-                options=[
-                    {"label": "Climatology", "value": CLIMATOLOGY},
-                    {"label": "Seasonal naive", "value": SEASONAL_NAIVE},
-                ],
+                value=shown_methods(baseline=True),
+                options=method_options(baseline=True),
             ),
             dbc.RadioItems(
                 id=ids.CHART_MODE,
@@ -84,16 +77,7 @@ def layout() -> dbc.Card:
         ],
         className="chart-controls",
     )
-    legend = html.Div(
-        [
-            html.Span([html.I(className="key key-solid"), "observed"]),
-            html.Span([html.I(className="key key-dash"), "served forecast on held-out months"]),
-            html.Span([html.I(className="key key-dot"), "served forecast ahead, 80% interval"]),
-            html.Span([html.I(className="key key-network"), "network's own forecast"]),
-            html.Span([html.I(className="key key-thin"), "baselines (when switched on)"]),
-        ],
-        className="chart-key",
-    )
+    legend = chart_key()
     return card(
         "Forecast",
         [

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 import dash_bootstrap_components as dbc
 from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 
-from model import NETWORK, SERVED
+from model import NETWORK, SERVED, skill_vs_best
 
 from ..data.sources import (
     Entry,
@@ -22,7 +22,7 @@ from ..data.sources import (
     user_store,
 )
 from ..present.messages import alert, counted, describe
-from ..present.tables import METHOD_LABELS, skill_vs_better
+from ..present.tables import METHOD_LABELS
 from ..server import access, session
 from ..settings import Settings
 from . import ids
@@ -158,7 +158,7 @@ def may_delete(settings: Settings, key: str) -> bool:
 
 def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
-    gain, baseline = skill_vs_better(record.metrics)
+    gain, baseline = skill_vs_best(record.metrics)
     created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
         f"{label} MAE {mae_text(record.metrics, method)}"

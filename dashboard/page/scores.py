@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Input, Output, dcc, html
 
-from model import BASELINES, CURVE, NETWORK, SERVED, Record, Scores
+from model import CURVE, METHOD_KEYS, NETWORK, SERVED, Record, Scores, skill_vs_best
 
 from ..data.sources import InputError
 from ..present.figures import message_figure, step_figure
@@ -16,7 +16,6 @@ from ..present.grids import station_grid
 from ..present.messages import alert, counted
 from ..present.tables import (
     METHOD_LABELS,
-    skill_vs_better,
     station_scores,
     step_errors,
     unscored,
@@ -103,7 +102,7 @@ def update_scores(settings: Settings, view: Any) -> ScoreParts:
         _score(
             METHOD_LABELS[method], metrics[method], "primary" if method == SERVED else "secondary"
         )
-        for method in (SERVED, NETWORK, CURVE, *BASELINES)
+        for method in METHOD_KEYS
         if method in metrics
     ]
     cards.append(_skill(metrics))
@@ -208,19 +207,19 @@ def _score(label: str, scores: Scores, color: str) -> dbc.Col:
 
 
 def _skill(metrics: dict[str, Scores]) -> dbc.Col:
-    """The card of the served forecast's skill against the better baseline."""
-    gain, baseline = skill_vs_better(metrics)
+    """The card of the served forecast's skill against the best baseline."""
+    gain, baseline = skill_vs_best(metrics)
     return dbc.Col(
         html.Div(
             [
-                html.Div("Served skill vs the better baseline", className="score-label"),
+                html.Div("Served skill vs the best baseline", className="score-label"),
                 html.Div(
                     "n/a" if gain is None else f"{gain:+.1f}%",
                     className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}",
                 ),
                 html.Div(
                     ("better than " if (gain or 0) > 0 else "worse than ")
-                    + (METHOD_LABELS[baseline].lower() if baseline else "either baseline"),
+                    + (METHOD_LABELS[baseline].lower() if baseline else "any baseline"),
                     className="score-sub",
                 ),
             ],

@@ -8,12 +8,13 @@ from typing import Any
 import dash_ag_grid as dag
 from dash import html
 
-from ..page import ids
-from .figures import MODEL_PALETTE
-from .tables import COMPARE_SETTINGS, differing_settings
+from model import METHODS
 
-GOOD, BAD = "#1b7f3b", "#b02a37"
-DIFFERS = {"backgroundColor": "#fff3cd", "fontWeight": 600}
+from ..page import ids
+from .tables import COMPARE_SETTINGS, SERVED_RMSE, differing_settings, mae_column
+from .theme import BAD, GOOD, HEADER, HIGHLIGHT, MODEL_PALETTE
+
+DIFFERS = {"backgroundColor": HIGHLIGHT, "fontWeight": 600}
 SETTING_LABELS = {
     "recipe": "Recipe",
     "cell": "Cell",
@@ -28,7 +29,7 @@ DEFAULT_COLUMN = {"wrapHeaderText": True, "autoHeaderHeight": True}
 # AG Grid's Quartz theme, compact, with the page's font and Bootstrap's table header colour
 THEME = {
     "function": "themeQuartz.withParams({fontFamily: 'inherit', fontSize: 14, spacing: 6, "
-    "headerFontSize: 13, headerBackgroundColor: '#f8f9fa', "
+    f"headerFontSize: 13, headerBackgroundColor: '{HEADER}', "
     "headerFontWeight: 600})"
 }
 # Small grids: every row and column in the page (the browser's find sees them), rows sized
@@ -59,7 +60,7 @@ def _number(
 
 
 SKILL = {
-    **_number("skill", "Skill vs better baseline (%)", "+.1f"),
+    **_number("skill", "Skill vs best baseline (%)", "+.1f"),
     "cellStyle": {
         "styleConditions": [
             {"condition": "params.value > 0", "style": {"color": GOOD}},
@@ -67,16 +68,20 @@ SKILL = {
         ]
     },
 }
+# One MAE column per registered method ("Served MAE", "Seasonal naive MAE", ...)
+MAE_COLUMNS = [
+    _number(mae_column(entry.key), f"{entry.short.capitalize()} MAE", ".2f", width=115)
+    for entry in METHODS
+]
+SERVED_RMSE_COLUMN = _number(SERVED_RMSE, "Served RMSE", ".2f")
+BASELINE_COLUMN = _text("baseline", "Best baseline", 140)
 STATION_COLUMNS = [
     _text("station", "Station", 170),
     _text("state", "State", 70),
-    _number("model_mae", "Served MAE", ".2f"),
-    _number("network_mae", "Network MAE", ".2f"),
-    _number("climatology_mae", "Climatology MAE", ".2f", width=115),
-    _number("seasonal_naive_mae", "Seasonal naive MAE", ".2f"),
-    _number("model_rmse", "Served RMSE", ".2f"),
+    *MAE_COLUMNS,
+    SERVED_RMSE_COLUMN,
     SKILL,
-    _text("baseline", "Better baseline", 140),
+    BASELINE_COLUMN,
     _number("months", "Months"),
 ]
 
@@ -123,11 +128,10 @@ def compare_columns(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {**column, "cellStyle": DIFFERS} if column["field"] in differing else column
             for column in settings
         ),
-        _number("network_mae", "Network MAE", ".2f"),
-        _number("model_mae", "Served MAE", ".2f"),
-        _number("model_rmse", "Served RMSE", ".2f"),
+        *MAE_COLUMNS,
+        SERVED_RMSE_COLUMN,
         SKILL,
-        _text("baseline", "Better baseline", 140),
+        BASELINE_COLUMN,
         _number("coverage", "80% coverage (%)"),
         _number("train_seconds", "Training (s)"),
     ]

@@ -6,26 +6,11 @@ from typing import Any
 
 import pandas as pd
 
-from model import (
-    BASELINES,
-    CLIMATOLOGY,
-    CURVE,
-    NETWORK,
-    SEASONAL_NAIVE,
-    SERVED,
-    Record,
-    Scores,
-)
+from model import METHODS, SERVED, Record, Scores, method, skill_vs_best
 
 from ..data.sources import VARIABLE
 
-METHOD_LABELS = {
-    SERVED: "Served forecast",
-    NETWORK: "Network's own",
-    CURVE: "Seasonal curve",
-    CLIMATOLOGY: "Climatology",
-    SEASONAL_NAIVE: "Seasonal naive",
-}
+METHOD_LABELS = {entry.key: entry.label for entry in METHODS}
 
 
 def actuals_frame(monthly: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
@@ -45,66 +30,54 @@ def rows_of(frame: pd.DataFrame, stations: list[str]) -> pd.DataFrame:
     return frame[frame["location"].isin(stations)].reset_index(drop=True)
 
 
-def skill(model_mae: float | None, baseline_mae: float | None) -> float | None:
-    """Percent by which a forecast's MAE beats a baseline's (negative: worse)."""
-    if model_mae is None or not baseline_mae:
-        return None
-    return round(100 * (1 - model_mae / baseline_mae), 1)
-
-
-def mae_of(scores: dict[str, Scores], method: str) -> float | None:
+def mae_of(scores: dict[str, Scores], key: str) -> float | None:
     """A method's MAE in a method -> scores mapping; None when it was not scored."""
-    return scores[method].mae if method in scores else None
+    return scores[key].mae if key in scores else None
 
 
-def better_baseline(scores: dict[str, Scores]) -> str | None:
-    """The baseline with the lower MAE in a method -> scores mapping (None if neither scored)."""
-    scored = [name for name in BASELINES if mae_of(scores, name) is not None]
-    return min(scored, key=lambda name: scores[name].mae) if scored else None
+def mae_column(key: str) -> str:
+    """The station and comparison rows' field holding a method's MAE."""
+    return f"{key}_mae"
 
 
-def skill_vs_better(scores: dict[str, Scores]) -> tuple[float | None, str | None]:
-    """The served forecast's skill against the better baseline, and that baseline's name."""
-    baseline = better_baseline(scores)
-    if baseline is None:
-        return None, None
-    return skill(mae_of(scores, SERVED), scores[baseline].mae), baseline
-
-
+SERVED_RMSE = f"{SERVED}_rmse"
 STATION_COLUMNS = [
     "station",
     "state",
-    "model_mae",
-    "network_mae",
-    "climatology_mae",
-    "seasonal_naive_mae",
-    "model_rmse",
+    *(mae_column(entry.key) for entry in METHODS),
+    SERVED_RMSE,
     "skill",
     "baseline",
     "months",
 ]
 
 
+def _maes(scores: dict[str, Scores]) -> dict[str, float | None]:
+    return {mae_column(entry.key): _round(mae_of(scores, entry.key)) for entry in METHODS}
+
+
+def baseline_words(baseline: str | None) -> str | None:
+    """How a row names the best baseline ("seasonal naive")."""
+    return method(baseline).short if baseline else None
+
+
 def station_scores(record: Record, stations: pd.DataFrame, selected: list[str]) -> pd.DataFrame:
-    """One row per selected station: holdout errors of each method, skill vs the better baseline."""
+    """One row per selected station: holdout errors of each method, skill vs the best baseline."""
     rows = []
     for location in selected:
         scores = record.per_location.get(location)
         if scores is None:
             continue
         meta = stations.loc[stations["location"] == location].iloc[0]
-        gain, baseline = skill_vs_better(scores)
+        gain, baseline = skill_vs_best(scores)
         rows.append(
             {
                 "station": meta["name"],
                 "state": meta["state"],
-                **{
-                    f"{method}_mae": _round(mae_of(scores, method))
-                    for method in (SERVED, NETWORK, *BASELINES)
-                },
-                "model_rmse": _round(scores[SERVED].rmse),
+                **_maes(scores),
+                SERVED_RMSE: _round(scores[SERVED].rmse),
                 "skill": gain,
-                "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
+                "baseline": baseline_words(baseline),
                 "months": scores[SERVED].cells,
             }
         )
@@ -142,6 +115,16 @@ def step_errors(record: Record) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["step", "method", "mae"])
 
 
+INTERVAL_COLUMNS = {"lower": "lower_80", "upper": "upper_80"}  # the served forecast's band
+
+
+def export_columns() -> list[str]:
+    """The CSV export's columns: the served forecast with its band first, then every method."""
+    served = method(SERVED).csv
+    others = [entry.csv for entry in METHODS if entry.key != SERVED]
+    return ["location", "month", "part", "actual", served, *INTERVAL_COLUMNS.values(), *others]
+
+
 def export_frame(
     actuals: pd.DataFrame, predictions: pd.DataFrame, forecast: pd.DataFrame
 ) -> pd.DataFrame:
@@ -150,23 +133,14 @@ def export_frame(
     held_out = predictions.drop(columns=["actual"], errors="ignore").assign(part="holdout")
     ahead = forecast.drop(columns=["actual"], errors="ignore").assign(part="forecast")
     modelled = pd.concat([held_out, ahead], ignore_index=True).rename(
-        columns={SERVED: "served", NETWORK: "network", "lower": "lower_80", "upper": "upper_80"}
+        columns={**{entry.key: entry.csv for entry in METHODS}, **INTERVAL_COLUMNS}
     )
     table = observed.drop(columns="part").merge(modelled, on=["location", "month"], how="outer")
     table["part"] = table["part"].fillna("observed")
     table["month"] = table["month"].dt.strftime("%Y-%m")
-    columns = [
-        "location",
-        "month",
-        "part",
-        "actual",
-        "served",
-        "lower_80",
-        "upper_80",
-        "network",
-        *BASELINES,
-    ]
-    return table.reindex(columns=columns).sort_values(["location", "month"], ignore_index=True)
+    return table.reindex(columns=export_columns()).sort_values(
+        ["location", "month"], ignore_index=True
+    )
 
 
 def _round(value: float | None) -> float | None:
@@ -181,7 +155,7 @@ def compare_rows(records: list[Record]) -> list[dict[str, Any]]:
     rows = []
     for number, record in enumerate(records, start=1):
         config, metrics = record.config, record.metrics
-        gain, baseline = skill_vs_better(metrics)
+        gain, baseline = skill_vs_best(metrics)
         coverage = record.interval_coverage
         rows.append(
             {
@@ -192,11 +166,10 @@ def compare_rows(records: list[Record]) -> list[dict[str, Any]]:
                 **{
                     name: getattr(config, name) for name in ("window", "horizon", "units", "epochs")
                 },
-                "network_mae": _round(mae_of(metrics, NETWORK)),
-                "model_mae": _round(metrics[SERVED].mae),
-                "model_rmse": _round(metrics[SERVED].rmse),
+                **_maes(metrics),
+                SERVED_RMSE: _round(metrics[SERVED].rmse),
                 "skill": gain,
-                "baseline": METHOD_LABELS[baseline].lower() if baseline else None,
+                "baseline": baseline_words(baseline),
                 "coverage": None if coverage is None else round(100 * coverage, 1),
                 "train_seconds": round(record.train_seconds, 1),
             }
