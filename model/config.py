@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .methods import METHOD_KEYS
 from .schema import VARIABLES, short_repr
 
 FORMAT_VERSION = 5  # bump when the code would turn the same config and data into another record
@@ -229,11 +230,13 @@ def months_before(month: str, count: int) -> str:
 
 
 def cache_key(config: TrainConfig, cutoff: str, data_fingerprint: str) -> str:
-    """Hash the config (with its resolved cutoff), the data fingerprint and the format version."""
+    """Hash the config (with its resolved cutoff), the data fingerprint, the format version and
+    the methods a record scores (a newly registered one changes every key by itself)."""
     payload = {
         "config": config.replace(cutoff=cutoff).to_dict(),
         "data": data_fingerprint,
         "format": FORMAT_VERSION,
+        "methods": list(METHOD_KEYS),
     }
     text = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
