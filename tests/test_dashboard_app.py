@@ -44,7 +44,7 @@ NON_TRAINING_CALLBACKS = textwrap.dedent("""
     settings = Settings(cache_dir=sys.argv[1])
     create_app(settings)
     opened = update_view(settings, None, None, None, "")
-    shown, search, key = opened.view, opened.search, opened.view["served"]
+    shown, search, key = opened.view, opened.search, opened.view["model"]
     shown = update_view(settings, ids.STATIONS, opened.stations + ["state:TAS"], shown, search).view
     shown = update_view(settings, ids.COMPARE, [key, key], shown, search).view
     update_compare(settings, shown, ["served", "network"])
