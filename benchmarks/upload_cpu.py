@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     text = "\n".join(
         [
-            "## Upload CPU (issue 22, finding 1)",
+            "## Upload CPU",
             "",
             "Command: `python -m benchmarks.upload_cpu --label after`, and `--label before "
             "--timeout 400` on the code before the fix. CPU seconds of one process reading, "

@@ -1,4 +1,4 @@
-"""The server under attack and faults (issue 22, items 3 and 7), through the real Flask app.
+"""The server under attack and faults, through the real Flask app.
 
 Each test reproduces one finding of an attack on the running server: a health check that said
 OK on a full disk, an operator sign-in open to guessing and never expiring, cookies sent over

@@ -1,6 +1,6 @@
 """An upload belongs to the session that uploaded it, even when another uploads the same file.
 
-Issue 22, item 6: a session that uploaded the same monthly content became an uploader of the
+Before, a session that uploaded the same monthly content became an uploader of the
 same data set, saw the first uploader's models and could void or make its share link.
 """
 
