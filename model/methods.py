@@ -3,8 +3,9 @@
 A method is defined once, here: its key (in the record's scores and columns), its words, how its
 line is drawn and its CSV column. Adding a baseline is its computation in `evaluate.py`
 (`BASELINE_FORECASTS`) and one entry below (the cache key hashes the registered keys, so every
-stored record, which lacks the new method, is trained again); the record, the command line, and the page's chart switches and key, score cards, grids,
-comparison and CSV export list whatever is registered.
+stored record, which lacks the new method, is trained again); the record, the command line,
+and the page's chart switches and key, score cards, grids, comparison and CSV export list
+whatever is registered.
 """
 
 from __future__ import annotations
