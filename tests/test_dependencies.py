@@ -96,3 +96,15 @@ def test_a_dependency_left_out_of_pyproject_is_named():
     problems = undeclared(["model"], declared(without_scikit_learn))
     assert problems and all("scikit-learn" in problem for problem in problems)
     assert any(problem.startswith("sklearn (imported at model/") for problem in problems)
+
+
+def test_every_package_folder_is_installed_by_pyproject():
+    listed = set(
+        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    folders = {
+        ".".join(init.parent.relative_to(REPO).parts)
+        for top in ("model", "dashboard")
+        for init in (REPO / top).rglob("__init__.py")
+    }
+    assert folders - listed == set(), "not in [tool.setuptools] packages"
