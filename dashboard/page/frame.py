@@ -12,6 +12,8 @@ from typing import Any, NamedTuple
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, dcc, html
 
+from model import BASELINES, method
+
 from ..data.sources import InputError, load_dataset
 from ..present.messages import counted
 from ..settings import Settings
@@ -69,8 +71,9 @@ def _header() -> html.Header:
                     [
                         html.H1(id=ids.TITLE, className="title"),
                         html.P(
-                            "A GRU encoder-decoder network, scored against climatology and "
-                            "seasonal-naive baselines on held-out months.",
+                            "A GRU encoder-decoder network, scored against "
+                            + ", ".join(method(key).short for key in BASELINES)
+                            + " on held-out months.",
                             className="subtitle",
                         ),
                     ]
