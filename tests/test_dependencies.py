@@ -11,7 +11,8 @@ import tomllib
 from helpers import REPO
 from packaging.requirements import Requirement
 
-PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+PROJECT = PYPROJECT["project"]
 OUR_MODULES = {"model", "dashboard", "benchmarks", "helpers", "conftest"}
 
 
@@ -99,9 +100,7 @@ def test_a_dependency_left_out_of_pyproject_is_named():
 
 
 def test_every_package_folder_is_installed_by_pyproject():
-    listed = set(
-        tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    )
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
     folders = {
         ".".join(init.parent.relative_to(REPO).parts)
         for top in ("model", "dashboard")
