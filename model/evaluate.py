@@ -131,9 +131,10 @@ def shrinkage_factors(predicted: np.ndarray, actual: np.ndarray, origins: int) -
     return isotonic.fit(steps, slopes, sample_weight=power).predict(steps)
 
 
-def damp(network: np.ndarray, level: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """The served forecast: the level plus each step's factor times the network's anomaly."""
-    return level + factors[None, :] * (network - level)
+def damp(network: np.ndarray, anchor: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """The served forecast: the anchor plus each step's factor times the network's departure
+    from it (the anchor: the seasonal level or anomaly persistence, TrainConfig.anchor)."""
+    return anchor + factors[None, :] * (network - anchor)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from .evaluate import (
     damp,
     forecast_table,
     observed,
+    persistence,
     score_holdout,
     shrinkage_factors,
     target_rows,
@@ -41,12 +42,13 @@ if TYPE_CHECKING:
 class Sample:
     """Forecasts of windows the network was not fitted on, with the level and the actuals.
 
-    All arrays are (n, horizon) in the variable's units; `origins` counts distinct forecast
-    origins (months), the number that decides whether damping factors can be trusted.
+    All arrays are (n, horizon) in the variable's units; `anchor` is what the served forecast is
+    damped toward (`anchor_forecast`); `origins` counts distinct forecast origins (months), the
+    number that decides whether damping factors can be trusted.
     """
 
     network: np.ndarray
-    level: np.ndarray
+    anchor: np.ndarray
     actual: np.ndarray
     origins: int
 
@@ -60,10 +62,9 @@ class Sample:
         origins: int,
     ) -> Sample:
         rows = target_rows(windows, config.horizon)
-        location = windows.location[:, None]
         return cls(
             forecast_values(forecaster, prepared, windows, config),
-            prepared.level(rows, location),
+            anchor_forecast(prepared, windows, config),
             observed(prepared, rows, windows.location),
             origins,
         )
@@ -72,7 +73,7 @@ class Sample:
     def pooled(cls, samples: list[Sample]) -> Sample:
         network, level, actual = (
             np.concatenate([getattr(s, name) for s in samples])
-            for name in ("network", "level", "actual")
+            for name in ("network", "anchor", "actual")
         )
         return cls(network, level, actual, sum(s.origins for s in samples))
 
@@ -87,6 +88,13 @@ def forecast_values(
     )
 
 
+def anchor_forecast(prepared: Prepared, windows: Windows, config: TrainConfig) -> np.ndarray:
+    """What the served forecast is damped toward (config.anchor), (n, horizon)."""
+    if config.anchor == "persistence":
+        return persistence(prepared, windows, config.horizon)
+    return prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
+
+
 def train_and_evaluate(
     config: TrainConfig,
     monthly: pd.DataFrame,
@@ -94,8 +102,8 @@ def train_and_evaluate(
 ) -> tuple[Evaluation, keras.Model]:
     """Train on windows up to the cutoff, calibrate, score the holdout and forecast past the data.
 
-    The record keeps the network's own forecast beside the served one (the network's anomaly
-    damped toward the seasonal level by per-step factors fitted on the calibration sample).
+    The record keeps the network's own forecast beside the served one (the network's forecast
+    damped toward its anchor by per-step factors fitted on the calibration sample).
     """
     prepared = prepare(monthly, config)
     windows = training_windows(prepared, config)
@@ -110,12 +118,12 @@ def train_and_evaluate(
         sample = validation_sample(prepared, config, windows, trained)
     factors = (
         shrinkage_factors(
-            sample.network - sample.level, sample.actual - sample.level, sample.origins
+            sample.network - sample.anchor, sample.actual - sample.anchor, sample.origins
         )
         if config.damped
         else np.ones(config.horizon)
     )
-    halfwidths = conformal_halfwidths(damp(sample.network, sample.level, factors) - sample.actual)
+    halfwidths = conformal_halfwidths(damp(sample.network, sample.anchor, factors) - sample.actual)
 
     def forecasts(windows: Windows) -> dict[str, np.ndarray]:
         return forecast_columns(trained.forecaster, prepared, windows, config, factors)
@@ -153,12 +161,17 @@ def forecast_columns(
     """The served forecast, the network's own and (with a harmonic level) the curve, (n, horizon).
 
     Args:
-        factors: per-step weight of the network's anomaly in the served forecast.
+        factors: per-step weight of the network's departure from the anchor in the served one.
     """
     network = forecast_values(forecaster, prepared, windows, config)
-    level = prepared.level(target_rows(windows, config.horizon), windows.location[:, None])
-    values = {SERVED: damp(network, level, factors), NETWORK: network}
-    return {**values, CURVE: level} if config.anomalies and config.harmonics else values
+    served = damp(network, anchor_forecast(prepared, windows, config), factors)
+    values = {SERVED: served, NETWORK: network}
+    if not (config.anomalies and config.harmonics):
+        return values
+    return {
+        **values,
+        CURVE: prepared.level(target_rows(windows, config.horizon), windows.location[:, None]),
+    }
 
 
 def forecast_from(

@@ -249,9 +249,17 @@ def test_a_month_missing_at_every_station_still_gets_intervals(small_monthly, st
     assert store.lookup(config, small_monthly) == record
 
 
+# What the served forecast is damped toward (TrainConfig.anchor), by the column that holds it.
+ANCHOR_COLUMNS = [("level", "seasonal_curve"), ("persistence", "persistence")]
+
+
 @pytest.mark.slow
-def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_monthly, store):
-    """Two earlier cutoffs give two years of out-of-fold origins; served = curve + f x anomaly."""
+@pytest.mark.parametrize(("anchor", "column"), ANCHOR_COLUMNS)
+def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(
+    small_monthly, store, anchor, column
+):
+    """Two earlier cutoffs give two years of out-of-fold origins; served = anchor + f x the
+    network's departure from it."""
     config = TINY.replace(
         window=12,
         horizon=18,
@@ -260,6 +268,7 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
         shrinkage=True,
         calibration="cross_fit",
         folds=2,
+        anchor=anchor,
     )
     reports = []
     record, _ = store.get_or_train(config, small_monthly, progress=reports.append)
@@ -276,11 +285,9 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
     assert len(factors) == 18 and np.all(np.diff(factors) <= 0) and np.all(factors <= 1)
     predictions = {
         name: np.array(record.predictions[name], dtype=float).reshape(-1, 18)
-        for name in ("served", "network", "seasonal_curve")
+        for name in ("served", "network", column)
     }
-    damped = predictions["seasonal_curve"] + factors * (
-        predictions["network"] - predictions["seasonal_curve"]
-    )
+    damped = predictions[column] + factors * (predictions["network"] - predictions[column])
     np.testing.assert_allclose(predictions["served"], damped, atol=2e-4)
     assert set(record.metrics) == {
         "served",
@@ -294,12 +301,21 @@ def test_cross_fitting_calibrates_the_served_forecast_at_any_horizon(small_month
 
 
 @pytest.mark.slow
-def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_curve(small_monthly, store):
+@pytest.mark.parametrize(("anchor", "column"), ANCHOR_COLUMNS)
+def test_with_no_earlier_cutoff_to_cross_fit_the_served_forecast_is_the_anchor(
+    small_monthly, store, anchor, column
+):
     """Cutoff 2011-12, H = 18: a year before the first origin leaves no training window."""
-    config = EARLY_CUTOFF.replace(harmonics=2, shrinkage=True, calibration="cross_fit")
+    config = EARLY_CUTOFF.replace(
+        harmonics=2, shrinkage=True, calibration="cross_fit", anchor=anchor
+    )
     record, _ = store.get_or_train(config, small_monthly)
     assert record.calibration_origins == 0 and record.shrinkage == [0.0] * 18
-    assert record.predictions["served"] == record.predictions["seasonal_curve"]
+    np.testing.assert_allclose(
+        np.array(record.predictions["served"], dtype=float),
+        np.array(record.predictions[column], dtype=float),
+        atol=1e-4,
+    )
     assert all(np.isfinite(width) and width > 0 for width in record.interval_halfwidths)
 
 

@@ -119,7 +119,7 @@ def update_scores(settings: Settings, view: Any) -> ScoreParts:
         note += (
             f" The {record.interval_level:.0%} interval held {coverage:.0%} of the held-out values."
         )
-    note += damping_note(record.shrinkage, record.calibration_origins)
+    note += damping_note(record.shrinkage, record.calibration_origins, record.config.anchor)
     note += step_note(record.per_step_mae)
     note += unscored_note(
         monthly, record, chosen, dict(zip(table["location"], table["name"], strict=True))
@@ -157,12 +157,19 @@ def step_note(per_step: dict[str, list]) -> str:
     )
 
 
-def damping_note(factors: list[float] | None, origins: int | None = None) -> str:
+ANCHOR_WORDS = {
+    "level": "each station's smooth seasonal curve",
+    "persistence": "anomaly persistence (each station's seasonal curve plus its last anomaly, "
+    "fading month by month)",
+}
+
+
+def damping_note(factors: list[float] | None, origins: int | None, anchor: str) -> str:
     """In words: for how many months ahead the network's own correction is used, and how much."""
     if not factors:
         return ""
     used = sum(factor > 0 for factor in factors)  # the factors never rise with the step
-    curve = "each station's smooth seasonal curve"
+    curve = ANCHOR_WORDS[anchor]
     sample = (
         f" The weights were fitted on forecasts from {origins} origins the network was "
         "not fitted on."
