@@ -1,7 +1,9 @@
 """Replay a trained encoder's recurrent cell in NumPy: its gates and states, month by month.
 
-Training writes the encoder's weights as plain arrays (`encoder_weights`), so the web process can
-show what happens inside the cell without TensorFlow. The equations are Keras 3's:
+Training writes the encoder's weights as plain arrays beside the network (`<key>.gates.json`,
+`write_gates`), so the web process can rebuild a station's input window as the network is fed
+it (`encoder_window`) and show what happens inside the cell without TensorFlow
+(`replay_encoder`). The equations are Keras 3's:
 
 GRU (reset_after=True; kernel columns ordered update z, reset r, candidate):
     z = sigmoid(x Wz + bz + h Uz + b'z)          how much of the old state is kept
@@ -14,13 +16,28 @@ LSTM (kernel columns ordered input i, forget f, candidate g, output o):
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .files import write_atomic
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .config import TrainConfig
+    from .store import Store
+
 GRU_GATES = ("update", "reset", "candidate")
 LSTM_GATES = ("input", "forget", "candidate", "output")
+GATES_SUFFIX = ".gates.json"  # beside <key>.keras; not an entry's record (its stem has a dot)
+
+
+class GatesError(ValueError):
+    """A gates file that is missing, unreadable or not of its network, in words."""
 
 
 @dataclass(frozen=True)
@@ -34,9 +51,33 @@ class CellWeights:
     recurrent_kernel: np.ndarray
     bias: np.ndarray
 
+    def __post_init__(self) -> None:
+        gates = {"gru": 3, "lstm": 4}.get(self.cell)
+        if gates is None:
+            raise ValueError(f"cell {self.cell!r} is not gru or lstm")
+        units = self.recurrent_kernel.shape[0] if self.recurrent_kernel.ndim == 2 else 0
+        bias = (2, 3 * units) if self.cell == "gru" else (4 * units,)
+        shapes = (self.kernel.shape, self.recurrent_kernel.shape, self.bias.shape)
+        fits = (
+            units > 0
+            and self.kernel.ndim == 2
+            and self.kernel.shape[1] == gates * units
+            and self.recurrent_kernel.shape == (units, gates * units)
+            and self.bias.shape == bias
+        )
+        if not fits:
+            raise ValueError(f"{self.cell} weights of shapes {shapes} do not fit one cell")
+        if not all(np.isfinite(a).all() for a in (self.kernel, self.recurrent_kernel, self.bias)):
+            raise ValueError(f"{self.cell} weights hold values that are not finite")
+
     @property
     def units(self) -> int:
         return self.recurrent_kernel.shape[0]
+
+    @property
+    def features(self) -> int:
+        """How many input channels the cell reads each month."""
+        return self.kernel.shape[0]
 
     def to_json(self) -> dict[str, Any]:
         """Plain lists, for a JSON file beside the network."""
@@ -121,3 +162,92 @@ def encoder_weights(forecaster: Any, cell: str) -> list[CellWeights]:
         )
         weights.append(CellWeights(cell, kernel, recurrent_kernel, bias))
     return weights
+
+
+def gates_path(folder: Path, key: str) -> Path:
+    """Where a store entry's encoder weights live: `<key>.gates.json` beside its network."""
+    return folder / f"{key}{GATES_SUFFIX}"
+
+
+def write_gates(path: Path, directions: list[CellWeights], network_sha256: str) -> None:
+    """Write the encoder's weights (forward first) with the sha256 of the network they are of."""
+    text = json.dumps(
+        {"network_sha256": network_sha256, "directions": [w.to_json() for w in directions]}
+    )
+    write_atomic(path, lambda temporary: temporary.write_text(text, "utf-8"))
+
+
+def export_gates(store: Store, key: str) -> Path:
+    """Write a stored entry's gates file from its verified network file (imports TensorFlow)."""
+    record = store.verify(key)
+    directions = encoder_weights(store.load_network(key), record.config.cell)
+    path = gates_path(store.folder, key)
+    write_gates(path, directions, record.network_sha256)
+    return path
+
+
+def read_gates(path: Path, network_sha256: str) -> list[CellWeights]:
+    """The encoder's weights of the network whose sha256 is given; GatesError says what is off."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GatesError(
+            f"this model has no gates file ({path.name}): it was stored before training wrote "
+            "one; `python -m dashboard export-gates` on the server writes it from the network"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise GatesError(f"the gates file {path.name} cannot be read ({error})") from None
+    if not isinstance(data, dict) or data.get("network_sha256") != network_sha256:
+        raise GatesError(f"the gates file {path.name} is not of this model's network")
+    try:
+        directions = [CellWeights.from_json(values) for values in data["directions"]]
+    except (KeyError, TypeError, ValueError) as error:
+        raise GatesError(f"the gates file {path.name} is damaged ({error})") from None
+    if len(directions) not in (1, 2) or len({(w.cell, w.kernel.shape) for w in directions}) > 1:
+        raise GatesError(f"the gates file {path.name} is damaged (its directions differ)")
+    return directions
+
+
+@dataclass(frozen=True)
+class EncoderWindow:
+    """A station's input window at the forecast origin past the data, as the network reads it.
+
+    months: the window's months; inputs: (window, features) as fed to the encoder (the scaled
+    value, then the month's sine and cosine with the calendar channels); values: the input in
+    the variable's units (the anomaly from the seasonal level, or the value itself).
+    """
+
+    months: pd.DatetimeIndex
+    inputs: np.ndarray
+    values: np.ndarray
+
+
+def encoder_window(
+    config: TrainConfig, cutoff: str, monthly: pd.DataFrame, station: str
+) -> EncoderWindow | None:
+    """The window the encoder read for `station`'s forecast past the data; None if it has none.
+
+    The data are prepared as for the network's training (levels and scale fitted on the months
+    up to `cutoff`), as `pipeline.forecast_from` prepares them.
+    """
+    from .windows import forecast_inputs, prepare
+
+    config = config.replace(cutoff=cutoff)
+    prepared = prepare(monthly, config)
+    latest = forecast_inputs(prepared, config, None)
+    if station not in prepared.locations:
+        return None
+    row = np.flatnonzero(latest.location == prepared.locations.index(station))
+    if not len(row):
+        return None
+    location, start = latest.location[row[0]], latest.start[row[0]]
+    rows = np.arange(start - config.window, start)
+    values = prepared.filled[rows, location] - prepared.level(rows, np.full(len(rows), location))
+    return EncoderWindow(prepared.months[rows], latest.history[row[0]].astype(float), values)
+
+
+def replay_encoder(directions: list[CellWeights], inputs: np.ndarray) -> list[Replay]:
+    """Replay each direction over the window: the forward one, then the backward one if any."""
+    return [
+        replay(weights, inputs, backward=index == 1) for index, weights in enumerate(directions)
+    ]

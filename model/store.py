@@ -285,6 +285,28 @@ class Store:
             finally:
                 lock_path.unlink(missing_ok=True)
 
+    def remove_stale_locks(self, patience: float = 0.0) -> list[str]:
+        """Remove the lock files no training holds (a killed one's); return their keys.
+
+        Waits up to `patience` seconds for each: a killed process's threads close its files
+        a moment after it is reported gone. Safe beside live trainings for the reason
+        `_training_lock` gives: a held lock is left, and a waiter on a removed file locks the
+        new file at the same path.
+        """
+        removed = []
+        for path in self.folder.glob("*.lock"):
+            if not path.stem.isalnum():
+                continue
+            try:
+                with FileLock(str(path), timeout=patience):
+                    path.unlink(missing_ok=True)
+            except Timeout:
+                continue
+            removed.append(path.stem)
+        if removed:
+            log.info("removed lock files no training held: %s", ", ".join(removed))
+        return removed
+
     def _train(
         self,
         key: str,
@@ -293,19 +315,23 @@ class Store:
         data_print: str,
         progress: ProgressCallback | None,
     ) -> Record:
+        from .gates import encoder_weights, gates_path, write_gates
         from .pipeline import train_and_evaluate
 
         log.info("training %s started", key)
         evaluation, forecaster = train_and_evaluate(config, monthly, progress)
         network_path = self._paths(key)[1]
         write_atomic(network_path, lambda path: forecaster.save(path))
+        network_sha256 = sha256_of(network_path)
+        directions = encoder_weights(forecaster, config.cell)  # for the page's look inside
+        write_gates(gates_path(self.folder, key), directions, network_sha256)
         record = Record(
             **evaluation.fields(),
             key=key,
             format_version=FORMAT_VERSION,
             config=config,
             data_fingerprint=data_print,
-            network_sha256=sha256_of(network_path),
+            network_sha256=network_sha256,
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             versions=_library_versions(),
         )
@@ -343,8 +369,10 @@ class Store:
 
         The lock file goes too, unless a training of that key holds it right now.
         """
+        from .gates import gates_path  # not at the top: a cache hit loads no numpy
+
         removed = False
-        for path in self._paths(key):
+        for path in (*self._paths(key), gates_path(self.folder, key)):
             try:
                 path.unlink()
                 removed = True

@@ -99,7 +99,7 @@ def start_cli_train(cache_dir: Path, data: Path, seed: int) -> subprocess.Popen:
 
 
 def entry_files(store: Store) -> list[str]:
-    """Names of the entry files (records and networks, not temporaries or locks)."""
+    """Names of the entry files (records, networks, gates; not temporaries or locks)."""
     return sorted(
         path.name
         for path in store.folder.iterdir()

@@ -42,6 +42,12 @@ HEADER = "#f8f9fa"  # the grids' header row
 GRID_LINES = "#ebf0f8"
 PANEL_GRID = "#eef0f2"
 LOSS = {"loss": PALETTE[0], "val_loss": PALETTE[1]}  # training and validation loss
+# Inside the GRU: each gate's mean line (an LSTM's forget gate keeps, as a GRU's update gate),
+# and the hidden state's colours at -1, 0 and +1.
+GATES = dict(
+    update=PALETTE[0], reset=PALETTE[1], forget=PALETTE[0], input=PALETTE[1], output=PALETTE[2]
+)
+HIDDEN_SCALE = ("#2166ac", "#f7f7f7", "#b2182b")
 
 # How the chart draws parts that are not one method's: the observed line, the served forecast
 # past the data (with its band), the baselines' transparency.
