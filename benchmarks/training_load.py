@@ -269,7 +269,7 @@ def run(base: str, server: subprocess.Popen, args: argparse.Namespace, cache: Pa
         zombies = sum(
             child.status() == psutil.STATUS_ZOMBIE for child in tree.children(recursive=True)
         )
-        saved = len(list(cache.glob("*.json")))
+        saved = len(list(cache.glob("*.keras")))
     finally:
         done.set()
         for watcher in watchers:

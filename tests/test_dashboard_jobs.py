@@ -213,3 +213,45 @@ def test_a_forged_tick_count_for_the_reload_watch_is_no_server_error(tmp_path):
         dependency["value"] = "0" if dependency["id"] == ids.JOB_WATCH else None
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
+
+
+def test_a_post_is_refused_while_the_sessions_training_is_queued_or_running(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    queued = {"job-1"}  # the job ids the manager still runs (queued in Celery, say)
+    with as_session("a" * 32):
+        with jobs.posting(settings, queued.__contains__) as note:
+            note("job-1")
+        with (
+            pytest.raises(jobs.Refused, match="already running"),
+            jobs.posting(settings, queued.__contains__),
+        ):
+            pass
+        queued.clear()  # it ended before it trained (a cached config) or was lost
+        with jobs.posting(settings, queued.__contains__) as note:
+            note("job-2")
+    running = started(settings, "a" * 32)  # job-2 trains: it holds the session lock
+    assert running.running.wait(10)
+    with as_session("a" * 32), pytest.raises(jobs.Refused), jobs.posting(settings, bool):
+        pass
+    running.finish.set()
+    running.join(5)
+    with as_session("a" * 32), jobs.posting(settings, bool) as note:  # its claim went with it
+        note("job-3")
+
+
+def test_a_job_that_died_training_frees_its_session_and_is_told_with_its_lock_removed(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    claim = settings.jobs_dir / "sessions" / f"{session.hashed('a' * 32)}.claim"
+    claim.parent.mkdir(parents=True)
+    claim.write_text('{"job": "job-1", "pid": 999999999, "host": "elsewhere"}')  # no lock held
+    left = tmp_path / "f671f7394f76648db951.lock"  # its training's key lock, as a kill leaves it
+    left.touch()
+    assert jobs.died(settings, "a" * 32, "job-1") and not jobs.died(settings, "a" * 32, "job-2")
+    assert jobs.last_progress(settings, "a" * 32)[1].startswith("stopped unexpectedly")
+    told = jobs.ended_unexpectedly(settings, "a" * 32)
+    assert told == (
+        "The training stopped unexpectedly; nothing was saved (its process was killed)."
+    )
+    assert not left.exists()
+    with as_session("a" * 32), jobs.posting(settings, bool) as note:  # not blocked by it
+        note("job-2")

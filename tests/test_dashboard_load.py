@@ -49,7 +49,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # starts servers and Chrom
 @pytest.fixture(params=list(SERVERS))
 def browser(request, tmp_path):
     """(driver, url): a fresh headless Chromium logging the network, on a server with an empty
-    cache started as users start it (`python -m dashboard`, or gunicorn as in the Procfile)."""
+    cache started as users start it (`python -m dashboard`, or gunicorn as in supervisord.conf)."""
     require(Path(CHROMIUM).is_file(), f"chromium not found (looked for {CHROMIUM})")
     port = free_port()
     env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(tmp_path / "cache")}

@@ -94,7 +94,7 @@ def test_one_slot_queues_refuses_a_second_and_stops_an_unpolled_training(server)
         "the waiting training to run and finish",
     )
     assert "Trained" in str(answer["progress"])  # the job's last report, its word
-    assert len(list(server["store"].glob("*.json"))) == 1  # only the polled one was saved
+    assert len(list(server["store"].glob("*.keras"))) == 1  # only the polled one was saved
     requests.get(server["url"], timeout=60)  # any request reaps the ended job processes
     tree = psutil.Process(server["process"].pid)
     wait_for(

@@ -1,8 +1,9 @@
-"""Production mode end to end: the Procfile's redis-server, Celery worker and gunicorn (2 workers).
+"""Production mode end to end: supervisord's redis-server, Celery worker and gunicorn (2 workers).
 
-`honcho start` runs the Procfile as the README says; every server binds 127.0.0.1 on a free port
-and is stopped by the fixture. A retrain posted to
-one gunicorn worker runs in the Celery worker; the other gunicorn worker serves its result.
+`supervisord -c supervisord.conf` runs the stack as the README says; every server binds 127.0.0.1
+on a free port and is stopped by the fixture. A retrain posted to one gunicorn worker runs in the
+Celery worker; the other gunicorn worker serves its result. Killing Redis or the worker's main
+process, supervisord starts it again and the next training finishes.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from typing import Any
 
 import psutil
 import pytest
-from helpers import AFTER_READING, CORPUS, REPO, entry_files, free_port, require
+from helpers import AFTER_READING, CORPUS, REPO, entry_files, free_port, require, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_reliability_processes import check_a_killed_job_is_told, check_one_training_per_session
 
 from dashboard.server import session
 from model import Store
@@ -72,7 +74,7 @@ def start(command: list[str], log: Path, env: dict[str, str]) -> subprocess.Pope
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM honcho, which stops its processes; then SIGKILL whatever of them lingers."""
+    """SIGTERM supervisord, which stops its processes; then SIGKILL whatever of them lingers."""
     if process.poll() is not None:
         return
     tree = psutil.Process(process.pid).children(recursive=True)
@@ -87,7 +89,7 @@ def stop(process: subprocess.Popen) -> None:
             child.kill()
 
 
-def wait_for(
+def wait_while_up(
     condition, what: str, process: subprocess.Popen, log: Path, timeout: float = 120
 ) -> None:
     deadline = time.monotonic() + timeout
@@ -108,62 +110,57 @@ def answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
-    """`honcho start` of the Procfile: redis-server, the Celery worker and gunicorn -w 2."""
+def start_stack(folder: Path, **variables: str) -> tuple[subprocess.Popen, dict[str, Any]]:
+    """`supervisord -c supervisord.conf` as the README says: Redis, the worker, gunicorn -w 2.
+
+    Returns supervisord and what the tests need: the site's URL, the store, the folder, the log.
+    """
     require(shutil.which("redis-server") is not None, "redis-server is not installed")
-    folder = tmp_path_factory.mktemp("production")
-    env_file = folder / "production.env"  # the settings a deployment puts in .env
     web_port = free_port()
-    env_file.write_text(
-        f"REDIS_PORT={free_port()}\nWEB_PORT={web_port}\nWEB_WORKERS=2\n"
-        f"TEMPERATURE_FORECAST_CACHE={folder / 'store'}\n"
-        f"TEMPERATURE_FORECAST_SECRET_KEY={SECRET_KEY}\n"
-    )
     access = (
         f"--access-logfile {folder / 'access.log'} "
         "--access-logformat '%(p)s %(m)s %(U)s %(q)s %(s)s'"
     )
     env = {
         **os.environ,
+        "REDIS_PORT": str(free_port()),
+        "WEB_PORT": str(web_port),
+        "WEB_WORKERS": "2",
+        "TEMPERATURE_FORECAST_CACHE": str(folder / "store"),
+        "TEMPERATURE_FORECAST_SECRET_KEY": SECRET_KEY,
         "PYTHONPATH": str(REPO),
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "GUNICORN_CMD_ARGS": access,  # which gunicorn worker served each request
-        "XDG_CACHE_HOME": str(folder / "default-cache"),
-    }  # where the store would default to
+        "XDG_CACHE_HOME": str(folder / "default-cache"),  # where the store would default to
+        **variables,
+    }
     env.pop("REDIS_URL", None)
-    log = folder / "honcho.log"
-    honcho = start(
-        [
-            sys.executable,
-            "-m",
-            "honcho",
-            "start",
-            "-f",
-            str(REPO / "Procfile"),
-            "-e",
-            str(env_file),
-            "--no-colour",
-        ],
-        log,
-        env,
-    )
+    log = folder / "supervisord.log"
+    command = [sys.executable, "-m", "supervisor.supervisord", "-c", str(REPO / "supervisord.conf")]
+    supervisor = start([*command, "--pidfile", str(folder / "supervisord.pid")], log, env)
+    url = f"http://127.0.0.1:{web_port}"
     try:
         for ready in (
             lambda: b"Ready to accept" in log.read_bytes(),
             lambda: b"ready." in log.read_bytes(),
-            lambda: answers(f"http://127.0.0.1:{web_port}/"),
+            lambda: answers(f"{url}/"),
         ):
-            wait_for(ready, "honcho start", honcho, log)
-        yield {
-            "url": f"http://127.0.0.1:{web_port}",
-            "store": Store(folder / "store"),
-            "folder": folder,
-            "log": log,
-        }
+            wait_while_up(ready, "supervisord", supervisor, log)
+    except BaseException:
+        stop(supervisor)
+        raise
+    return supervisor, {"url": url, "store": Store(folder / "store"), "folder": folder, "log": log}
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory) -> Iterator[dict[str, Any]]:
+    """The production stack under supervisord, for the module's tests."""
+    supervisor, stack = start_stack(tmp_path_factory.mktemp("production"))
+    try:
+        yield {**stack, "supervisor": supervisor}
     finally:
-        stop(honcho)
+        stop(supervisor)
 
 
 def post(url: str, body: dict, query: str = "") -> tuple[int, str]:
@@ -307,7 +304,7 @@ def test_retrain_runs_in_the_celery_worker_and_another_gunicorn_worker_serves_it
         f"result served by gunicorn worker {other}"
     )
     assert other is not None
-    assert len(entry_files(store)) == 2
+    assert len(entry_files(store)) == 3  # the network, its gates and its record
 
 
 def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
@@ -316,10 +313,11 @@ def test_the_worker_trains_into_the_store_folder_the_settings_name(production):
     key = train_through_app(production, {**FORM, "units": 5}, "folder")["trained"]["data"]
     assert (store.folder / f"{key}.keras").is_file() and store.verify(key).config.units == 5
     assert not list((folder / "default-cache").rglob("*.keras"))
-    # the worker logs in the one format (model/logs.py), not Celery's own; honcho relays it
+    # the worker logs in the one format (model/logs.py), not Celery's own; supervisord relays it
     finished = re.compile(
-        rf"worker\.1 +\| \S+ \S+ INFO model\.store \[pid \d+\] training "
-        rf"{key} finished in [\d.]+ s, served MAE [\d.]+"
+        rf"^\S+ \S+ INFO model\.store \[pid \d+\] training "
+        rf"{key} finished in [\d.]+ s, served MAE [\d.]+",
+        re.M,
     )
     deadline = time.monotonic() + 10
     while not finished.search(production["log"].read_text()) and time.monotonic() < deadline:
@@ -574,3 +572,56 @@ def test_bad_csv_uploads_get_their_message_and_the_app_keeps_serving(production)
         f"uploads: {len(small)} malformed files refused by the running app, each with its "
         "own message; / still answers"
     )
+
+
+def test_one_training_per_session_in_celery_too(production):
+    print("Celery flood:", check_one_training_per_session(production["url"]))
+
+
+def test_a_killed_celery_child_is_told_to_its_page_and_leaves_no_lock(production):
+    print("Celery:", check_a_killed_job_is_told(production["url"], production["store"].folder))
+
+
+def program(supervisor: psutil.Process, name: str) -> psutil.Process | None:
+    """The process supervisord runs for a program, by a word of its command line."""
+    for child in supervisor.children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if any(name in part for part in child.cmdline()[:2]):
+                return child
+    return None
+
+
+def kill_and_see_it_back(production: dict, name: str) -> float:
+    """kill -9 a program of the stack; wait until supervisord runs it again and the site is
+    healthy; return the seconds that took."""
+    supervisor = psutil.Process(production["supervisor"].pid)
+    dead = program(supervisor, name)
+    assert dead is not None, f"no {name} under supervisord"
+    ready = production["log"].read_bytes().count(b"ready.")
+    dead.kill()
+    killed = time.monotonic()
+    wait_for(
+        lambda: (p := program(supervisor, name)) is not None and p.pid != dead.pid,
+        60,
+        f"supervisord to start {name} again",
+    )
+    if name == "celery":  # the new worker has connected to Redis
+        log = production["log"]
+        wait_for(lambda: log.read_bytes().count(b"ready.") > ready, 120, "the new worker")
+    wait_for(lambda: answers(f"{production['url']}/health"), 60, "the site's health")
+    return time.monotonic() - killed
+
+
+def test_supervisord_restarts_redis_and_the_worker_and_the_next_training_finishes(production):
+    """Last in the module: it kills the stack's Redis, then the Celery worker's main process."""
+    figures = []
+    for number, name in enumerate(("redis-server", "celery")):
+        back = kill_and_see_it_back(production, name)
+        begun = time.monotonic()
+        answer = train_through_app(production, {**FORM, "units": 6 + number}, f"after-{name}")
+        assert "Trained" in answer["progress"]["job-progress.data"]["message"]["text"]
+        figures.append(
+            f"{name} killed: back in {back:.1f} s, the next training then took "
+            f"{time.monotonic() - begun:.1f} s"
+        )
+    print("supervisord:", "; ".join(figures))

@@ -11,7 +11,8 @@ page did not start: a reload, another tab). `update_panel` is every output's one
     the job's progress event (of that click)  running       its percent, label and loss curve
     the job's last event (it says how it      idle          the same, and the message; Train
       ended)                                                on, Cancel off
-    the job stopped running without one       idle          Train on, Cancel off
+    the job stopped running without one       idle          "stopped unexpectedly" and why;
+      (its process died)                                    Train on, Cancel off
     a new Cancel click, running               idle          "cancelled", an empty bar and curve
     the watch's first tick, idle              following     the session's training's noted
                                               (or idle)     progress, Train off, Cancel on
@@ -260,11 +261,13 @@ def update_panel(settings: Settings, sent: Sent, state: Any) -> Panel:
                 state=panel_state._replace(phase=IDLE)._asdict(),
             )
     if panel_state.phase == RUNNING:
-        panel, panel_state = _running(panel, panel_state, sent)
+        panel, panel_state = _running(settings, panel, panel_state, sent)
     return panel._replace(state=panel_state._asdict())
 
 
-def _running(panel: Panel, state: PanelState, sent: Sent) -> tuple[Panel, PanelState]:
+def _running(
+    settings: Settings, panel: Panel, state: PanelState, sent: Sent
+) -> tuple[Panel, PanelState]:
     """The panel of a running job of this page, after its latest event."""
     event = _event(sent.progress, state.trains)
     if event is not None:
@@ -279,8 +282,11 @@ def _running(panel: Panel, state: PanelState, sent: Sent) -> tuple[Panel, PanelS
             ), state
     if sent.running is True:
         state = state._replace(seen_running=True)
-    elif sent.running is False and state.seen_running:  # ended with no word (an error)
-        return panel._replace(train_off=False, cancel_off=True), state._replace(phase=IDLE)
+    elif sent.running is False and state.seen_running:  # ended with no word: it died
+        died = alert(jobs.ended_unexpectedly(settings, session.current() or ""), "danger")
+        return panel._replace(message=died, train_off=False, cancel_off=True), state._replace(
+            phase=IDLE
+        )
     return panel, state
 
 

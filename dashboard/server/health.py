@@ -15,8 +15,8 @@ REDIS_TIMEOUT = 2.0  # seconds: a health check answers quickly or fails
 PROBE_BYTES = 256 * 1024
 
 
-def find_problem(settings: Settings) -> str | None:
-    """A short reason the service cannot work, or None when it can."""
+def store_problem(settings: Settings) -> OSError | None:
+    """Why the store folder cannot take a file of a record's size now; None when it can."""
     with contextlib.suppress(OSError):  # made again if it was removed; else said below
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
     try:  # a file with no name, gone with its handle however this process ends
@@ -25,6 +25,14 @@ def find_problem(settings: Settings) -> str | None:
             probe.flush()
             os.fsync(probe.fileno())  # the blocks are taken now, not at a later write-back
     except OSError as error:
+        return error
+    return None
+
+
+def find_problem(settings: Settings) -> str | None:
+    """A short reason the service cannot work, or None when it can."""
+    error = store_problem(settings)
+    if error is not None:
         return f"store folder {settings.cache_dir} is not writable ({error.strerror or error})"
     if settings.redis_url:
         import redis

@@ -10,29 +10,47 @@ silent for `Settings.job_grace_seconds` stops itself (in the queue, or before it
 and nothing is saved. A job also notes its progress for its session (`note_progress`), so a
 page loaded while it runs (after a reload) can show it (`is_running`, `last_progress`) and stop
 it (`request_stop`).
+
+A Celery job waits in Redis before it reaches `admit`, so the web process also claims the
+session when the Train post arrives (`posting`): a second post while the first is queued or
+running is refused at once. The claim names the job; the job adds its pid once it holds the
+session lock and drops the claim when it ends. A claim whose job holds no lock any more died
+(`died`: killed, out of memory, a lost worker), and no longer counts; the page is told so in
+words (`ended_unexpectedly`), which also removes the store's lock files the dead job left.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 import flask
 from dash import Dash
 
-from model import configure_logging, write_atomic
+from model import Store, configure_logging, write_atomic
 
 from ..settings import Settings
-from . import session
+from . import health, session
 
 log = logging.getLogger(__name__)
 WAIT_STEP = 0.5  # seconds between looks at the queue
+NO_JOB = "0"  # the job id of a post refused at once: no job runs (see background.py)
+ALREADY = "a training from this page is already running; wait or cancel it"
+UNEXPECTED = "stopped unexpectedly; nothing was saved"
+STALE_LOCK_PATIENCE = 2.0  # seconds a dead job's lock may stay held by its exiting threads
+# A refused post's job runs in the web process to its refusal, which `admit` raises at once.
+_REFUSAL: ContextVar[str | None] = ContextVar("refusal", default=None)
 
 
 class Refused(Exception):
@@ -64,8 +82,11 @@ def record_request(settings: Settings, session_id: str) -> None:
     Every session that sends requests has such a file, so the folder is swept (at most once an
     hour) of the files of sessions unused for a day: it holds the sessions of the last day.
     """
-    _session_file(settings, session_id, "polled").touch()
-    sweep_sessions(settings)
+    try:
+        _session_file(settings, session_id, "polled").touch()
+        sweep_sessions(settings)
+    except FileNotFoundError:  # the store was removed between two steps: the next request notes it
+        pass
 
 
 def sweep_sessions(settings: Settings, now: float | None = None) -> None:
@@ -130,12 +151,19 @@ def note_progress(settings: Settings, percent: int, label: str) -> None:
 
 
 def last_progress(settings: Settings, session_id: str) -> tuple[int, str]:
-    """(percent, label) the session's last training noted; (0, "starting...") if none."""
+    """(percent, label) the session's last training noted; (0, "starting...") if none.
+
+    The label of a training that died says so (`ended_unexpectedly`), not its last epoch.
+    """
     try:
         noted = json.loads(_session_file(settings, session_id, "progress").read_text("utf-8"))
-        return int(noted["percent"]), str(noted["label"])
+        percent, label = int(noted["percent"]), str(noted["label"])
     except (OSError, ValueError, KeyError, TypeError):
-        return 0, "starting..."
+        percent, label = 0, "starting..."
+    claim = _read_claim(settings, session_id)
+    if claim is not None and died(settings, session_id, str(claim.get("job"))):
+        label = _how_it_died(settings, session_id)
+    return percent, label
 
 
 def is_running(settings: Settings, session_id: str) -> bool:
@@ -153,6 +181,125 @@ def is_running(settings: Settings, session_id: str) -> bool:
 def request_stop(settings: Settings, session_id: str) -> None:
     """Ask this session's running training to stop before its next epoch."""
     _session_file(settings, session_id, "stop").touch()
+
+
+def _read_claim(settings: Settings, session_id: str) -> dict[str, Any] | None:
+    """The session's claim: {"job", "pid", "host", "oom_kills"}; None if it has none."""
+    try:
+        claim = json.loads(_session_file(settings, session_id, "claim").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return claim if isinstance(claim, dict) else None
+
+
+def _write_claim(settings: Settings, session_id: str, claim: dict[str, Any]) -> None:
+    text = json.dumps(claim)
+    path = _session_file(settings, session_id, "claim")
+    write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+@contextmanager
+def posting(
+    settings: Settings, job_running: Callable[[str], bool]
+) -> Iterator[Callable[[str], None]]:
+    """Take a Train post of the current session in the web process; yield `note(job)`.
+
+    Raises Refused at once when a training of the session is queued or running (its claim's
+    job holds the session lock, or `job_running` says it is still queued) or the request has
+    no session. The check and `note`, which claims the session for the new job, hold the
+    session's post lock: of two posts at once, one is refused. A dead claim counts for nothing.
+    """
+    session_id = session.current()
+    if session_id is None:
+        raise Refused("this browser sent no session cookie; reload the page")
+    held = _try_lock(_session_file(settings, session_id, "post.lock"), patience=5.0)
+    if held is None:
+        raise Refused(ALREADY)
+    try:
+        claim = _read_claim(settings, session_id) or {"pid": 0}
+        queued = claim["pid"] is None and job_running(str(claim.get("job")))
+        if queued or is_running(settings, session_id):
+            raise Refused(ALREADY)
+
+        def note(job: str) -> None:
+            try:
+                _write_claim(settings, session_id, {"job": job, "pid": None})
+            except OSError as error:  # a full disk: the job, failing too, is told in words
+                log.warning("training claim not written: %s", error)
+
+        yield note
+    finally:
+        os.close(held)
+
+
+@contextmanager
+def refusing(reason: str) -> Iterator[None]:
+    """Within the block, `admit` raises Refused(reason) at once (a post refused by `posting`)."""
+    token = _REFUSAL.set(reason)
+    try:
+        yield
+    finally:
+        _REFUSAL.reset(token)
+
+
+def release(settings: Settings, session_id: str, job: str) -> None:
+    """Drop the session's claim if it is this job's (the job was cancelled or answered)."""
+    claim = _read_claim(settings, session_id)
+    if claim is not None and str(claim.get("job")) == job:
+        _session_file(settings, session_id, "claim").unlink(missing_ok=True)
+
+
+def died(settings: Settings, session_id: str, job: str) -> bool:
+    """Whether this job of the session started training and its process is gone without a word."""
+    claim = _read_claim(settings, session_id)
+    return (
+        claim is not None
+        and str(claim.get("job")) == job
+        and claim.get("pid") is not None
+        and not is_running(settings, session_id)
+    )
+
+
+def _oom_kills() -> int | None:
+    """How many processes the kernel has killed for want of memory since boot (Linux)."""
+    try:
+        for line in Path("/proc/vmstat").read_text().splitlines():
+            name, _, count = line.partition(" ")
+            if name == "oom_kill":
+                return int(count)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def ended_unexpectedly(settings: Settings, session_id: str) -> str:
+    """The page's words for this session's training that ended without an answer."""
+    return f"The training {_how_it_died(settings, session_id)}."
+
+
+def _how_it_died(settings: Settings, session_id: str) -> str:
+    """ "stopped unexpectedly; nothing was saved (cause)", the cause as far as it is known (a
+    full disk, the kernel's out-of-memory killer); removes the store's lock files that no live
+    training holds."""
+    with contextlib.suppress(OSError):
+        Store(settings.cache_dir).remove_stale_locks(patience=STALE_LOCK_PATIENCE)
+    claim = _read_claim(settings, session_id) or {}
+    problem = health.store_problem(settings)
+    kills, noted = _oom_kills(), claim.get("oom_kills")
+    if problem is not None and problem.errno in (errno.ENOSPC, errno.EDQUOT):
+        cause = "the server's disk is full"
+    elif (
+        claim.get("host") == socket.gethostname()
+        and kills is not None
+        and noted is not None
+        and kills > noted
+    ):
+        cause = "the server ran out of memory and killed it"
+    elif claim.get("pid") is not None:
+        cause = "its process was killed"
+    else:
+        cause = "its process ended before it started training"
+    return f"{UNEXPECTED} ({cause})"
 
 
 def _try_lock(path: Path, patience: float = 0.0) -> int | None:
@@ -254,6 +401,9 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     """
     if not logging.getLogger().handlers:  # a fresh job process (the fork server's child)
         configure_logging(settings.log_level)
+    refusal = _REFUSAL.get()
+    if refusal is not None:
+        raise Refused(refusal)
     session_id = session.current()
     if session_id is None:
         raise Refused("this browser sent no session cookie; reload the page")
@@ -276,8 +426,29 @@ def admit(settings: Settings, on_wait: Callable[[int], None]) -> Iterator[Callab
     with ExitStack() as stack:
         own = _try_lock(_session_file(settings, session_id, "lock"), patience=1.0)
         if own is None:
-            raise Refused("a training from this page is already running; wait or cancel it")
+            raise Refused(ALREADY)
         stack.callback(os.close, own)
+        _claim_process(settings, session_id)
+        stack.callback(_drop_claim, settings, session_id)
         stop.unlink(missing_ok=True)  # a stop asked of an earlier training
         stack.enter_context(_slot(settings, on_wait, check))
+        with contextlib.suppress(OSError):  # left by killed trainings; a full disk is said later
+            Store(settings.cache_dir).remove_stale_locks()
         yield check
+
+
+def _claim_process(settings: Settings, session_id: str) -> None:
+    """Note in the session's claim that this process, holding the session lock, trains it."""
+    claim = _read_claim(settings, session_id) or {"job": None}
+    claim.update(pid=os.getpid(), host=socket.gethostname(), oom_kills=_oom_kills())
+    try:
+        _write_claim(settings, session_id, claim)
+    except OSError as error:
+        log.warning("training claim not written: %s", error)
+
+
+def _drop_claim(settings: Settings, session_id: str) -> None:
+    """Remove the session's claim at this process's training's end (before its lock goes)."""
+    claim = _read_claim(settings, session_id)
+    if claim is not None and claim.get("pid") == os.getpid():
+        _session_file(settings, session_id, "claim").unlink(missing_ok=True)
