@@ -1,4 +1,4 @@
-"""Command line: `python -m model train | forecast | list | delete | build-data`."""
+"""Command line: `python -m model train | backtest | forecast | list | delete | build-data`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .backtest import CUTOFFS, EVERY
 from .config import (
+    ANCHORS,
     BOOL_FIELDS,
     CALIBRATIONS,
     CELLS,
@@ -27,10 +29,16 @@ from .schema import EMBEDDED_MONTHLY, VARIABLES, DataError
 from .store import Store, StoreError
 
 if TYPE_CHECKING:  # pandas, numpy and the training code load only when the data is read
+    from .backtest import BacktestProgress
     from .training import EpochReport
 
 USER_ERRORS = (ConfigError, DataError, StoreError, OSError)
-CHOICES = {"cell": CELLS, "calibration": CALIBRATIONS, "variable": tuple(VARIABLES)}
+CHOICES = {
+    "cell": CELLS,
+    "calibration": CALIBRATIONS,
+    "anchor": ANCHORS,
+    "variable": tuple(VARIABLES),
+}
 CUTOFF_HELP = "last training month, YYYY-MM (default: the data's last month minus horizon)"
 
 
@@ -48,23 +56,30 @@ def build_parser() -> argparse.ArgumentParser:
         "adds a line per training started, finished or cancelled)",
     )
 
-    train = commands.add_parser(
-        "train", parents=[common], help="train a config, or reuse it from the cache"
-    )
-    train.add_argument(
+    configured = argparse.ArgumentParser(add_help=False, parents=[common])
+    configured.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
         default="default",
         help="start from a named config; the options below override it",
     )
     for field in dataclasses.fields(TrainConfig):
-        train.add_argument(f"--{field.name.replace('_', '-')}", **_option(field.name))
-    train.add_argument("--data", help="daily weatherAUS CSV (plain or .gz); default: embedded")
-    train.add_argument(
+        configured.add_argument(f"--{field.name.replace('_', '-')}", **_option(field.name))
+    configured.add_argument("--data", help="daily weatherAUS CSV (plain or .gz); default: embedded")
+    configured.add_argument(
         "--cache-dir",
         help="store folder (default: $TEMPERATURE_FORECAST_CACHE or the per-user cache folder)",
     )
-    train.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    configured.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    commands.add_parser(
+        "train", parents=[configured], help="train a config, or reuse it from the cache"
+    )
+    commands.add_parser(
+        "backtest",
+        parents=[configured],
+        help=f"train a config at {CUTOFFS} cutoffs {EVERY} months apart ending at its own "
+        "(each cached) and score every method at each",
+    )
 
     forecast = commands.add_parser(
         "forecast",
@@ -189,6 +204,49 @@ def summary_json(record: Record, hit: bool) -> dict[str, Any]:
     }
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import run_backtest
+    from .data import load_monthly
+
+    config = config_from_args(args)
+    result = run_backtest(
+        config,
+        load_monthly(args.data),
+        Store(args.cache_dir),
+        None if args.json else _backtest_progress,
+    )
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return 0
+    sys.stderr.write("\n")
+    print(f"{len(result.cutoffs)} cutoffs ({', '.join(result.cutoffs)}), trained {result.trained}")
+    print(
+        f"{'method':<16}"
+        + "".join(f"{cutoff:>9}" for cutoff in result.cutoffs)
+        + f"{'mean':>8}{'min':>8}{'max':>8}{'wins':>6}"
+    )
+    for method in result.methods:
+        print(
+            f"{method:<16}"
+            + "".join(f"{_fmt(mae):>9}" for mae in result.mae[method])
+            + f"{_fmt(result.mean[method]):>8}{_fmt(result.low[method]):>8}"
+            f"{_fmt(result.high[method]):>8}{result.wins[method]:>6}"
+        )
+    return 0
+
+
+def _backtest_progress(report: BacktestProgress) -> None:
+    epoch = report.epoch
+    where = f"cutoff {report.index}/{report.count} ({report.cutoff})"
+    if epoch is None:
+        state = "cached" if report.cached else "starting"
+    else:
+        stage = f"{epoch.stage} " if epoch.stage else ""
+        state = f"{stage}epoch {epoch.epoch}/{epoch.epochs}"
+    sys.stderr.write(f"\r{where}: {state:<40}")
+    sys.stderr.flush()
+
+
 def _forecast(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -243,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level)
     handlers = {
         "train": _train,
+        "backtest": _backtest,
         "forecast": _forecast,
         "list": _list,
         "delete": _delete,

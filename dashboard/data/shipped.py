@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model import RECIPES, Record, Store, TrainConfig, read_monthly
+from model import DEFAULT, RECIPES, Backtest, Record, Store, TrainConfig, read_monthly, run_backtest
 
 SHIPPED_FOLDER = Path(__file__).with_name("shipped")
+# The default's rolling-origin backtest: its cutoffs before its own (the newest is the shipped
+# default itself), in a store of their own so that they are not listed as built-in models.
+BACKTEST_FOLDER = SHIPPED_FOLDER / "backtest"
 # Our default, and the article's network as published (about 15-20 minutes to train here),
 # so the first page can compare the two without any training.
 BUILT_IN: dict[str, TrainConfig] = {name: recipe.config for name, recipe in RECIPES.items()}
@@ -20,6 +23,25 @@ def shipped_store() -> Store:
 def build_default() -> list[Record]:
     """Train the built-in configs on the embedded data into the shipped folder, replacing it."""
     store = shipped_store()
-    for record_path in SHIPPED_FOLDER.glob("*.json"):  # readable or not
-        store.delete(record_path.stem)
+    for record_path in SHIPPED_FOLDER.glob("[!.]*.json"):  # readable or not; gates files too
+        store.delete(record_path.name.split(".")[0])
     return [store.get_or_train(config, read_monthly())[0] for config in BUILT_IN.values()]
+
+
+def shipped_backtest_stores() -> list[Store]:
+    """The read-only stores a backtest of the built-in default reads: the default, its cutoffs."""
+    return [shipped_store(), Store(BACKTEST_FOLDER)]
+
+
+def build_backtest() -> Backtest:
+    """Train the built-in default at its backtest's earlier cutoffs into BACKTEST_FOLDER.
+
+    What is already there and still valid is kept; entries of other keys (stale) are removed.
+    """
+    store = Store(BACKTEST_FOLDER)
+    result = run_backtest(DEFAULT, read_monthly(), store, also=[shipped_store()])
+    for record_path in BACKTEST_FOLDER.glob("[!.]*.json"):  # gates files too
+        key = record_path.name.split(".")[0]
+        if key not in result.keys:
+            store.delete(key)
+    return result

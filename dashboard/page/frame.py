@@ -1,8 +1,8 @@
 """The page's frame: the header, the view's stores and the cards in their grid.
 
 `register` registers every card's callbacks; each card module (stations, forecast, scores,
-compare, retrain, models, your_data) holds its layout and its callbacks side by side, and
-state.py the view they all read.
+compare, inside_gru, retrain, models, your_data) holds its layout and its callbacks side by
+side, and state.py the view they all read.
 """
 
 from __future__ import annotations
@@ -17,11 +17,23 @@ from model import BASELINES, method
 from ..data.sources import InputError, load_dataset
 from ..present.messages import counted
 from ..settings import Settings
-from . import compare, forecast, ids, models, retrain, scores, state, stations, your_data
+from . import (
+    backtest,
+    compare,
+    forecast,
+    ids,
+    inside_gru,
+    models,
+    retrain,
+    scores,
+    state,
+    stations,
+    your_data,
+)
 from .common import outputs
 from .state import unpack
 
-CARDS = (stations, forecast, scores, compare, retrain, models, your_data)
+CARDS = (stations, forecast, scores, compare, backtest, inside_gru, retrain, models, your_data)
 
 
 def build_layout(settings: Settings) -> html.Div:
@@ -46,6 +58,8 @@ def build_layout(settings: Settings) -> html.Div:
                     ),
                     scores.layout(),
                     compare.layout(),
+                    backtest.layout(),
+                    inside_gru.layout(),
                     dbc.Row(
                         [
                             dbc.Col(retrain.layout(settings.base_config), lg=5, className="mb-3"),

@@ -57,6 +57,24 @@ COMPARE_CHART = "compare-chart"
 COMPARE_TABLE = "compare-table"
 COMPARE_NOTE = "compare-note"
 
+# Inside the GRU
+GATES_STATION = "gates-station"  # the one station replayed, of the selected ones
+GATES_KEY = "gates-key"  # the article's words for each part of the cell
+GATES_CHART = "gates-chart"
+GATES_NOTE = "gates-note"
+# Backtest
+BACKTEST_RUN = "backtest-run"
+BACKTEST_CANCEL = "backtest-cancel"
+BACKTEST_PROGRESS = "backtest-progress"
+BACKTEST_PROGRESS_BOX = "backtest-progress-box"
+BACKTEST_STATUS = "backtest-status"
+BACKTEST_MESSAGE = "backtest-message"
+BACKTEST_CHART = "backtest-chart"
+BACKTEST_TABLES = "backtest-tables"
+BACKTEST_SUMMARY = "backtest-summary"  # mean, spread and wins per method
+BACKTEST_STEPS = "backtest-steps"  # mean MAE per step ahead per method
+BACKTEST_DONE = "backtest-done"  # the backtest job's answer: the model's key and how it ended
+
 # Models
 MODEL_LIST = "model-list"
 MODEL_MESSAGE = "model-message"
