@@ -214,11 +214,11 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
         (
             [0.56, 0.17, 0.17, 0.0],
             "used for months 1-3 ahead (weight 0.56 falling to 0.17); further "
-            "ahead the served forecast is each station's smooth seasonal curve.",
+            "ahead the served forecast is anomaly persistence (each station's seasonal curve",
         ),
         ([1.0, 1.0], "used for months 1-2 ahead (weight 1.00)."),
         ([0.4, 0.0], "used for 1 month ahead (weight 0.40); further ahead"),
-        ([0.0, 0.0], "did not validate at any step, so the served forecast is each station's"),
+        ([0.0, 0.0], "did not validate at any step, so the served forecast is anomaly persistence"),
     ],
 )
 def test_scores_say_how_far_ahead_the_network_correction_is_used(
@@ -252,14 +252,13 @@ def test_a_rewritten_record_is_shown_not_the_copy_read_before(settings, dataset,
 
 def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
     download, notice = download_csv(settings, as_view(STATIONS, key, dataset))
-    assert notice is None and download["filename"].endswith(".csv")
-    comments = [line for line in download["content"].splitlines() if line.startswith("#")]
-    assert f"# model {key}: GRU, window 18" in "\n".join(comments)
-    assert json.loads(comments[-1].removeprefix("# settings: "))["window"] == 18
-    table = pd.read_csv(io.StringIO(download["content"]), comment="#")
+    assert notice is None
+    name = download["filename"]  # the model in words, not its internal key
+    assert name.startswith("monthly-temperature-forecast-") and "-window-18-" in name
+    assert name.endswith("-trained-to-2015-12.csv") and key not in name
+    table = pd.read_csv(io.StringIO(download["content"]))  # a plain table: header, then data
     assert list(table.columns) == [
-        "station_id",
-        "name",
+        "station",
         "state",
         "month",
         "part",
@@ -273,7 +272,7 @@ def test_download_has_actuals_predictions_and_intervals(settings, dataset, key):
         "seasonal_naive",
         "persistence",
     ]
-    assert set(table["station_id"]) == set(STATIONS) and set(table["state"]) == {"QLD", "NT"}
+    assert set(table["station"]) == set(STATIONS) and set(table["state"]) == {"QLD", "NT"}
     assert set(table["part"]) == {"observed", "holdout", "forecast"}
 
 

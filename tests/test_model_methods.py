@@ -79,7 +79,7 @@ def test_every_registered_method_is_on_the_toggles_grids_chart_scores_and_csv(
     assert {trace.name for trace in go.Figure(steps).data} == {entry.label for entry in METHODS}
 
     download = download_csv(settings, view).file
-    table = pd.read_csv(io.StringIO(download["content"]), comment="#")
+    table = pd.read_csv(io.StringIO(download["content"]))
     held_out = table[table["part"] == "holdout"]
     for entry in METHODS:
         assert held_out[entry.csv].notna().all(), entry.csv

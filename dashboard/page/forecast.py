@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
@@ -242,26 +242,22 @@ def download_csv(settings: Settings, view: Any) -> Download:
     except InputError as error:
         return Download(no_update, alert(str(error)))
     table = export_frame(actuals_frame(monthly, chosen), *_shown_rows(shown, chosen))
-    named = stations[["location", "name", "state"]].rename(columns={"location": "station_id"})
-    table = named.merge(
-        table.rename(columns={"location": "station_id"}), on="station_id", how="right"
-    )
-    name = f"temperature-forecast-{shown.record.key if shown else 'observed'}.csv"
-    content = _csv_header(shown.record if shown else None) + table.to_csv(index=False)
-    return Download(dict(content=content, filename=name, type="text/csv"), None)
+    named = stations[["location", "name", "state"]].rename(columns={"name": "station"})
+    table = named.merge(table, on="location", how="right").drop(columns="location")
+    name = csv_name(shown.record if shown else None)
+    return Download(dict(content=table.to_csv(index=False), filename=name, type="text/csv"), None)
 
 
-def _csv_header(record: Record | None) -> str:
-    """Comment lines naming what the CSV holds and the model behind it (read with comment='#')."""
-    lines = [
-        f"# {VARIABLE_LABELS[VARIABLE]}, monthly; part: observed, holdout (held-out "
-        "months, scored) or forecast (beyond the data); lower_80/upper_80: 80% interval"
-    ]
+def csv_name(record: Record | None) -> str:
+    """The download's file name: what it holds and the model behind it, in words.
+
+    The file itself is a plain table (one header row, then data) that a spreadsheet or
+    `pandas.read_csv` opens as it is, so the model is described here, not in comment lines.
+    """
+    words = ["monthly temperature"]
     if record is None:
-        lines.append("# no model: observed values only")
+        words.append("observed only")
     else:
-        lines += [
-            f"# model {record.key}: {describe(record.config)}; trained up to {record.cutoff}",
-            f"# settings: {json.dumps(record.config.to_dict())}",
-        ]
-    return "\n".join(lines) + "\n"
+        words += ["forecast", describe(record.config), f"trained to {record.cutoff}"]
+    slug = "-".join(re.findall(r"[a-z0-9]+", " ".join(words).lower()))
+    return f"{slug}.csv"
