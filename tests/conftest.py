@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import flask
 import pytest
+from browsing import browser, dashboard
 from helpers import BROWSER_SESSION, RAW_DATA, SMALL_LOCATIONS, TINY, require
 
 from dashboard.data.shipped import SHIPPED_FOLDER
@@ -100,3 +102,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "trained" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory) -> Iterator[str]:
+    """One server with an empty cache for the tests that train nothing and change no store."""
+    with dashboard(tmp_path_factory.mktemp("shared") / "cache") as url:
+        yield url
+
+
+@pytest.fixture
+def dash_duo(shared_server, tmp_path):
+    """A new browser session on the module's shared server."""
+    with browser(shared_server, tmp_path / "downloads") as duo:
+        yield duo
+
+
+@pytest.fixture
+def fresh_duo(tmp_path):
+    """A new browser on a server of its own whose store is `tmp_path / "cache"`, empty at start:
+    for the tests that train, upload or remove the store."""
+    with dashboard(tmp_path / "cache") as url, browser(url, tmp_path / "downloads") as duo:
+        yield duo

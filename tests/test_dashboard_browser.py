@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from helpers import CHROME_ARGS, CHROMIUM, REPO, free_port, require, wait_for
-from selenium.webdriver import ActionChains, ChromeOptions
+from browsing import click, trace_names, type_number
+from helpers import REPO, require, wait_for
+from selenium.webdriver import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.data.shipped import BUILT_IN, shipped_store
@@ -23,10 +18,6 @@ from dashboard.page import ids
 from dashboard.present.grids import DIFFERS
 from dashboard.present.theme import BAD, GOOD, MODEL_PALETTE
 
-TRACE_NAMES = (
-    "return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
-    ".flatMap(plot => (plot.data || []).map(trace => trace.name));"
-)
 LEGEND_NAMES = (
     "return Array.from(document.querySelectorAll('#forecast-chart .js-plotly-plot'))"
     ".flatMap(plot => (plot.data || []).filter(trace => trace.showlegend !== false)"
@@ -78,128 +69,30 @@ INLINE_PROBE = (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _wait_until_serving(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"python -m dashboard exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"python -m dashboard did not answer on {url} within {timeout} s")
-
-
-@contextmanager
-def _dashboard(cache: Path) -> Iterator[str]:
-    """`python -m dashboard` run as users run it, on the store folder `cache`; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(cache)}
-    env.pop("REDIS_URL", None)
-    with (cache.parent / "server.log").open("ab") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_serving(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@contextmanager
-def _browser(url: str, downloads: Path) -> Iterator:
-    """A dash[testing] browser with a new profile (so a new session) on the server at `url`."""
-    require(Path(CHROMIUM).is_file(), f"chromium not found (looked for {CHROMIUM})")
-    require(shutil.which("chromedriver") is not None, "chromedriver not found on PATH")
-    from dash.testing.composite import DashComposite
-
-    options = ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in CHROME_ARGS:
-        options.add_argument(argument)
-    with DashComposite(
-        None,
-        browser="Chrome",
-        headless=True,
-        options=[options],
-        download_path=str(downloads),
-        percy_run=False,
-        wait_timeout=30,
-    ) as duo:
-        duo.server_url = url
-        yield duo
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory) -> Iterator[str]:
-    """One server with an empty cache for the tests that train nothing and change no store."""
-    with _dashboard(tmp_path_factory.mktemp("shared") / "cache") as url:
-        yield url
-
-
-@pytest.fixture
-def dash_duo(shared_server, tmp_path):
-    """A new browser session on the module's shared server."""
-    with _browser(shared_server, tmp_path / "downloads") as duo:
-        yield duo
-
-
-@pytest.fixture
-def fresh_duo(tmp_path):
-    """A new browser on a server of its own whose store is `tmp_path / "cache"`, empty at start:
-    for the tests that train, upload or remove the store."""
-    with _dashboard(tmp_path / "cache") as url, _browser(url, tmp_path / "downloads") as duo:
-        yield duo
-
-
-def _trace_names(duo) -> list[str]:
-    return duo.driver.execute_script(TRACE_NAMES) or []
-
-
 def _stations_shown(duo) -> list[str]:
     return duo.driver.execute_script(LEGEND_NAMES) or []
 
 
-def _click(duo, element_id: str) -> None:
-    """Click a button even while a growing chart moves it (as a user would, after scrolling)."""
-    script = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
-    duo.driver.execute_script(script, duo.find_element(f"#{element_id}"))
-
-
-def _type_number(duo, field_id: str, value: float) -> None:
-    box = duo.find_element(f"#{field_id}")
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(str(value), Keys.TAB)
-
-
 def test_browse_change_stations_and_train(fresh_duo):
     duo = fresh_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
-    shown = _trace_names(duo)
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
+    shown = trace_names(duo)
     assert {"Cairns", "Canberra", "Darwin", "Gold Coast", "Mount Ginini"} <= set(shown)
     assert "built-in" in duo.find_element(f"#{ids.MODEL_LIST}").text
     assert "stations=Cairns" in duo.driver.current_url
     shipped_key = duo.driver.current_url.split("model=")[1]
 
-    _click(duo, ids.CLEAR)
-    wait_for(lambda: not _trace_names(duo), 20, "the chart to empty after Clear")
-    _click(duo, ids.SELECT_ALL)
-    wait_for(lambda: "Hobart" in _trace_names(duo), 30, "every station after Select all")
+    click(duo, ids.CLEAR)
+    wait_for(lambda: not trace_names(duo), 20, "the chart to empty after Clear")
+    click(duo, ids.SELECT_ALL)
+    wait_for(lambda: "Hobart" in trace_names(duo), 30, "every station after Select all")
     assert "Albury" in duo.driver.current_url
 
     _check_form_messages(duo)
     for field_id, value in (("window", 6), ("horizon", 3), ("epochs", 1), ("units", 4)):
-        _type_number(duo, field_id, value)
+        type_number(duo, field_id, value)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
-    _click(duo, ids.TRAIN)
+    click(duo, ids.TRAIN)
     wait_for(
         lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is not None,
         20,
@@ -236,25 +129,25 @@ def _model_buttons(duo, model: str) -> list[str]:
 def _check_form_messages(duo) -> None:
     """Out-of-range and fractional values are named with the range, which is on show."""
     assert "3 to 60" in duo.find_element("#window").find_element("xpath", "../..").text
-    _type_number(duo, "window", 1000)
+    type_number(duo, "window", 1000)
     duo.wait_for_text_to_equal("#window-feedback", "window must be between 3 and 60 (got 1000)")
-    _type_number(duo, "epochs", 2.5)
+    type_number(duo, "epochs", 2.5)
     duo.wait_for_contains_text("#epochs-feedback", "whole number between 1 and 1000 (got 2.5)")
-    _type_number(duo, "window", 60)
-    _type_number(duo, "horizon", 36)
-    _type_number(duo, "epochs", 1)
+    type_number(duo, "window", 60)
+    type_number(duo, "horizon", 36)
+    type_number(duo, "epochs", 1)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "window + 2 × horizon must be at most 116")
     assert duo.find_element("#window-feedback").text == ""
 
 
 def _cancel_a_long_training(duo) -> None:
     """Start a 300-epoch training, cancel it after the first epoch: nothing is stored."""
-    _type_number(duo, "epochs", 300)
-    _type_number(duo, "units", 8)
+    type_number(duo, "epochs", 300)
+    type_number(duo, "units", 8)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
-    _click(duo, ids.TRAIN)
+    click(duo, ids.TRAIN)
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
-    _click(duo, ids.CANCEL)
+    click(duo, ids.CANCEL)
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "cancelled", timeout=20)
     wait_for(
         lambda: duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None,
@@ -267,19 +160,19 @@ def _cancel_a_long_training(duo) -> None:
         "the progress bar to stop naming the cancelled job's epoch",
     )
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
-    _type_number(duo, "epochs", 1)
-    _type_number(duo, "units", 4)  # the settings trained above: Train fetches them at once
+    type_number(duo, "epochs", 1)
+    type_number(duo, "units", 4)  # the settings trained above: Train fetches them at once
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "In the cache", timeout=20)
-    _click(duo, ids.TRAIN)  # a new job: the cancelled one's message goes
+    click(duo, ids.TRAIN)  # a new job: the cancelled one's message goes
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
 
 
 def test_a_training_after_the_store_folder_was_removed_answers(fresh_duo, tmp_path):
     """The jobs cache is made again: no error on every poll until the server restarts."""
     duo = fresh_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     shutil.rmtree(tmp_path / "cache")
-    _click(duo, ids.TRAIN)  # the default settings: built in, so the job answers at once
+    click(duo, ids.TRAIN)  # the default settings: built in, so the job answers at once
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=120)
     assert (tmp_path / "cache" / "jobs").is_dir()
     assert "Traceback" not in (tmp_path / "server.log").read_text()
@@ -287,7 +180,7 @@ def test_a_training_after_the_store_folder_was_removed_answers(fresh_duo, tmp_pa
 
 def test_map_click_link_and_upload(fresh_duo, tmp_path):
     duo = fresh_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     grey = duo.find_elements(f"#{ids.MAP} .scattergeo:first-child path.point")
     ActionChains(duo.driver).move_to_element(grey[0]).click().perform()
     wait_for(lambda: len(_stations_shown(duo)) == 6, 20, "a sixth station after clicking the map")
@@ -322,7 +215,7 @@ def test_map_click_link_and_upload(fresh_duo, tmp_path):
     )
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(good))
     duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Your uploaded data", timeout=20)
-    wait_for(lambda: _trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
+    wait_for(lambda: trace_names(duo) == ["Alpha"], 20, "the uploaded station alone")
     assert "No models for this data yet" in duo.find_element(f"#{ids.MODEL_LIST}").text
 
 
@@ -336,7 +229,7 @@ def _csp_violations(duo) -> list[str]:
 
 def test_page_draws_under_its_content_security_policy(dash_duo):
     duo = dash_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
     wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
     assert _csp_violations(duo) == []
@@ -367,15 +260,15 @@ def test_direction_changes_the_network_line_and_models_compare(fresh_duo):
     duo = fresh_duo
     wait_for(lambda: _network_line(duo), 60, "the built-in network's line")
     assert "built in" in duo.find_element(f"#{ids.SHOWN_MODEL}").text
-    _type_number(duo, "epochs", 1)
-    _type_number(duo, "units", 4)
+    type_number(duo, "epochs", 1)
+    type_number(duo, "units", 4)
     lines, keys = [], []
     for direction in ("forward", "bidirectional"):
         if direction == "bidirectional":
-            _click(duo, "bidirectional")
+            click(duo, "bidirectional")
         duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
         before = duo.driver.current_url
-        _click(duo, ids.TRAIN)
+        click(duo, ids.TRAIN)
         wait_for(lambda url=before: duo.driver.current_url != url, 300, f"the {direction} model")
         duo.wait_for_contains_text(f"#{ids.SHOWN_MODEL}", "horizon 18, 4 units", timeout=30)
         keys.append(_model_in_url(duo))
@@ -427,10 +320,10 @@ def test_score_and_compare_grids_format_and_highlight(dash_duo):
     keys = {record.config: record.key for record in shipped_store().entries()}
     default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
     duo.driver.get(
-        f"{duo.server_url}/?stations=Albury,Cairns,Darwin&model={default}"
+        f"{duo.server_url}/?stations=Albury,Cairns,Hobart&model={article}"
         f"&compare={default},{article}"
     )
-    stations = ["Albury", "Cairns", "Darwin"]  # the served forecast beats persistence at Albury
+    stations = ["Albury", "Cairns", "Hobart"]  # the article's beats climatology at Hobart
     wait_for(
         lambda: _grid_text(duo, ids.STATION_TABLE, "station") == stations,
         60,
@@ -541,7 +434,7 @@ def test_every_station_can_be_toggled_from_the_map(dash_duo):
     """
     duo = dash_duo
     wait_for(lambda: len(_markers(duo)) == 49, 60, "49 stations on the map")
-    _click(duo, ids.CLEAR)  # one station at a time keeps each redraw of the page short
+    click(duo, ids.CLEAR)  # one station at a time keeps each redraw of the page short
     wait_for(lambda: _on_map(duo) == [], 30, "an empty selection")
     shown = duo.find_element(f"#{ids.MAP} .js-plotly-plot")
     duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", shown)
@@ -579,7 +472,7 @@ def _become(duo, cookies: list[dict]) -> None:
 
 def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(fresh_duo, tmp_path):
     duo = fresh_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     assert not duo.find_element(f"#{ids.SHARING}").is_displayed()  # nothing to share
     data = tmp_path / "alpha.csv"
     data.write_text(
@@ -591,8 +484,8 @@ def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(fresh_du
         )
     )
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(data))
-    wait_for(lambda: _trace_names(duo) == ["Alpha"], 30, "the uploaded station")
-    _click(duo, ids.SHARE)
+    wait_for(lambda: trace_names(duo) == ["Alpha"], 30, "the uploaded station")
+    click(duo, ids.SHARE)
     wait_for(lambda: "?share=" in _share_link(duo), 20, "a share link")
     link = _share_link(duo)
     uploader = duo.driver.get_cookies()
@@ -600,31 +493,31 @@ def test_an_upload_is_shared_by_a_link_until_its_uploader_stops_sharing(fresh_du
     _become(duo, [])  # a stranger's new browser, opening the link
     duo.driver.execute_script("window.sessionStorage.clear();")
     duo.driver.get(link)
-    wait_for(lambda: _trace_names(duo) == ["Alpha"], 30, "the shared station for the stranger")
+    wait_for(lambda: trace_names(duo) == ["Alpha"], 30, "the shared station for the stranger")
     assert "share=" not in duo.driver.current_url  # the link is not kept in the address bar
     assert not duo.find_element(f"#{ids.SHARING}").is_displayed()  # only the uploader shares
     stranger = duo.driver.get_cookies()
 
     _become(duo, uploader)
     duo.driver.get(duo.server_url)
-    wait_for(lambda: _trace_names(duo) == ["Alpha"], 30, "the uploader's own data set")
+    wait_for(lambda: trace_names(duo) == ["Alpha"], 30, "the uploader's own data set")
     wait_for(lambda: "?share=" in _share_link(duo), 20, "the uploader's link")
-    _click(duo, ids.STOP_SHARING)
+    click(duo, ids.STOP_SHARING)
     wait_for(lambda: _share_link(duo) == "", 20, "the link voided")
 
     _become(duo, stranger)
     duo.driver.get(link)
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 30, "the built-in data again")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 30, "the built-in data again")
     duo.wait_for_contains_text(f"#{ids.NOTICE}", "stopped sharing", timeout=20)
 
 
 def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(fresh_duo):
     duo = fresh_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
-    _type_number(duo, "epochs", 300)
-    _type_number(duo, "units", 8)
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
+    type_number(duo, "epochs", 300)
+    type_number(duo, "units", 8)
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
-    _click(duo, ids.TRAIN)
+    click(duo, ids.TRAIN)
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "of 300", timeout=240)
     duo.driver.refresh()
     duo.wait_for_contains_text(f"#{ids.PROGRESS}", "started before this page loaded", timeout=60)
@@ -634,7 +527,7 @@ def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(fresh_duo):
         20,
         "Cancel to be enabled for the training from before the reload",
     )
-    _click(duo, ids.CANCEL)
+    click(duo, ids.CANCEL)
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "stopped, nothing saved", timeout=120)
     assert duo.find_element(f"#{ids.TRAIN}").get_attribute("disabled") is None
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
@@ -657,7 +550,7 @@ def _active(duo) -> tuple[str, str]:
 def test_radio_groups_take_one_tab_stop_and_arrow_keys_choose(dash_duo):
     """Tab enters each radio group once, on its choice; the arrow keys change the choice."""
     duo = dash_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     for group, checked in ((ids.CHART_MODE, "auto"), ("recipe", "default"), ("cell", "gru")):
         radio = duo.find_element(f"#{group} input[value='{checked}']")
         duo.driver.execute_script("arguments[0].focus();", radio)
@@ -707,7 +600,7 @@ def test_phone_screen_shows_the_chart_and_every_column(dash_duo):
     keys = {record.config: record.key for record in shipped_store().entries()}
     default, article = (keys[BUILT_IN[name]] for name in ("default", "article"))
     duo.driver.get(f"{duo.server_url}/?model={default}&compare={default},{article}")
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
     width, height = PHONE["width"], PHONE["height"]
     page = duo.driver.execute_script("return [document.documentElement.scrollWidth, innerWidth];")
@@ -758,14 +651,14 @@ def test_no_serious_accessibility_violations(dash_duo):
     """axe-core finds no serious or critical violation on the first page, nor after a training."""
     require(AXE.is_file(), f"axe-core not installed (no {AXE}): run `npm ci`")
     duo = dash_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     wait_for(lambda: duo.find_elements(f"#{ids.MAP} path.point"), 30, "the station map")
     wait_for(lambda: _grid_text(duo, ids.STATION_TABLE, "station"), 30, "the per-station grid")
     wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
     assert _serious_violations(duo) == []
 
     duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "In the cache", timeout=20)
-    _click(duo, ids.TRAIN)  # the built-in recipe's settings: the shipped model, at once
+    click(duo, ids.TRAIN)  # the built-in recipe's settings: the shipped model, at once
     duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Cached", timeout=60)
     assert _serious_violations(duo) == []
 
@@ -830,7 +723,7 @@ SHARE_BUTTONS = (
 
 def test_no_chart_offers_to_send_its_data_anywhere(dash_duo):
     duo = dash_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     wait_for(lambda: len(duo.find_elements(f"#{ids.MAP} path.point")) > 40, 30, "the station map")
     graphs = {element.get_attribute("id") for element in duo.find_elements(".dash-graph")}
     wait_for(
@@ -859,7 +752,7 @@ def test_an_upload_says_what_it_allows_and_leaves_the_models_card_without_an_err
     fresh_duo, tmp_path
 ):
     duo = fresh_duo
-    wait_for(lambda: "Cairns forecast" in _trace_names(duo), 60, "the default stations' forecast")
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
     short = _monthly_upload(tmp_path / "short.csv", 3)  # too short to train on: refused
     duo.find_element(f"#{ids.UPLOAD} input[type=file]").send_keys(str(short))
     duo.wait_for_contains_text(
@@ -875,7 +768,7 @@ def test_an_upload_says_what_it_allows_and_leaves_the_models_card_without_an_err
     duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "No models for this data yet", timeout=20)
     time.sleep(1)  # every callback the upload fired has answered
     assert duo.find_element(f"#{ids.MODEL_MESSAGE}").text == ""
-    _click(duo, ids.RESET_DATA)
+    click(duo, ids.RESET_DATA)
     duo.wait_for_contains_text(f"#{ids.DATA_BADGE}", "Built-in data", timeout=20)
     wait_for(lambda: duo.find_elements(f"#{ids.MODEL_LIST} .model-item"), 30, "the model list")
     time.sleep(1)

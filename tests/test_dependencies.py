@@ -13,7 +13,10 @@ from packaging.requirements import Requirement
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 PROJECT = PYPROJECT["project"]
-OUR_MODULES = {"model", "dashboard", "benchmarks", "helpers", "conftest"}
+# The project's packages, and the test folder's own modules (tests import each other by name).
+OUR_MODULES = {"model", "dashboard", "benchmarks"} | {
+    path.stem for path in (REPO / "tests").glob("*.py")
+}
 
 
 def normalised(name: str) -> str:
