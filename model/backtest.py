@@ -58,6 +58,7 @@ class Backtest:
         mean, low, high: method -> mean, min and max of its per-cutoff MAE.
         wins: method -> cutoffs at which its MAE is the lowest (ties: the first registered).
         trained: how many cutoffs this call trained (0: all from the cache).
+        records: the record at each cutoff (same order), for a caller that scores them further.
     """
 
     config: TrainConfig
@@ -72,6 +73,7 @@ class Backtest:
     high: dict[str, float | None]
     wins: dict[str, int]
     trained: int = 0
+    records: tuple[Record, ...] = ()
 
     @classmethod
     def of(cls, config: TrainConfig, records: Sequence[Record], trained: int = 0) -> Backtest:
@@ -100,6 +102,7 @@ class Backtest:
             high={m: _extreme(max, mae[m]) for m in methods},
             wins=wins,
             trained=trained,
+            records=tuple(records),
         )
 
     def to_json(self) -> dict[str, Any]:
