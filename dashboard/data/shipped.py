@@ -10,7 +10,7 @@ SHIPPED_FOLDER = Path(__file__).with_name("shipped")
 # The default's rolling-origin backtest: its cutoffs before its own (the newest is the shipped
 # default itself), in a store of their own so that they are not listed as built-in models.
 BACKTEST_FOLDER = SHIPPED_FOLDER / "backtest"
-# Our default, and the article's network as published (about 15-20 minutes to train here),
+# Our default, and the article's network as published (about 45 minutes to train here),
 # so the first page can compare the two without any training.
 BUILT_IN: dict[str, TrainConfig] = {name: recipe.config for name, recipe in RECIPES.items()}
 
@@ -21,11 +21,23 @@ def shipped_store() -> Store:
 
 
 def build_default() -> list[Record]:
-    """Train the built-in configs on the embedded data into the shipped folder, replacing it."""
+    """Train the built-in configs on the embedded data into the shipped folder.
+
+    What is already there and still valid is kept (the article's network takes most of an
+    hour); entries of other keys (stale) are removed.
+    """
     store = shipped_store()
-    for record_path in SHIPPED_FOLDER.glob("[!.]*.json"):  # readable or not; gates files too
-        store.delete(record_path.name.split(".")[0])
-    return [store.get_or_train(config, read_monthly())[0] for config in BUILT_IN.values()]
+    records = [store.get_or_train(config, read_monthly())[0] for config in BUILT_IN.values()]
+    _remove_others(store, {record.key for record in records})
+    return records
+
+
+def _remove_others(store: Store, keep: set[str]) -> None:
+    """Delete every entry of the store whose key is not kept, readable or not, gates included."""
+    for record_path in store.folder.glob("[!.]*.json"):
+        key = record_path.name.split(".")[0]
+        if key not in keep:
+            store.delete(key)
 
 
 def shipped_backtest_stores() -> list[Store]:
@@ -40,8 +52,5 @@ def build_backtest() -> Backtest:
     """
     store = Store(BACKTEST_FOLDER)
     result = run_backtest(DEFAULT, read_monthly(), store, also=[shipped_store()])
-    for record_path in BACKTEST_FOLDER.glob("[!.]*.json"):  # gates files too
-        key = record_path.name.split(".")[0]
-        if key not in result.keys:
-            store.delete(key)
+    _remove_others(store, set(result.keys))
     return result
