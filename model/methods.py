@@ -128,10 +128,11 @@ class _Scored(Protocol):
 
 
 def skill(mae: float | None, baseline_mae: float | None) -> float | None:
-    """Percent by which a forecast's MAE beats a baseline's (negative: worse)."""
+    """Percent by which a forecast's MAE beats a baseline's (negative: worse), to 0.1; a
+    difference under 0.05% is 0.0, never -0.0."""
     if mae is None or not baseline_mae:
         return None
-    return round(100 * (1 - mae / baseline_mae), 1)
+    return round(100 * (1 - mae / baseline_mae), 1) + 0.0  # -0.0 + 0.0 is 0.0
 
 
 def best_baseline(scores: Mapping[str, _Scored]) -> str | None:

@@ -83,3 +83,21 @@ def test_every_registered_method_is_on_the_toggles_grids_chart_scores_and_csv(
     held_out = table[table["part"] == "holdout"]
     for entry in METHODS:
         assert held_out[entry.csv].notna().all(), entry.csv
+
+
+def test_a_tie_with_the_best_baseline_reads_as_a_tie():
+    """Within 0.05% the skill is 0.0, not -0.0 shown in red as 'worse'."""
+    scores = {
+        "served": Scores(0.92992, 1.0, 10),
+        "persistence": Scores(0.92975, 1.0, 10),
+        "climatology": Scores(0.976, 1.1, 10),
+    }
+    gain, baseline = skill_vs_best(scores)
+    assert (gain, baseline) == (0.0, "persistence") and f"{gain:+.1f}" == "+0.0"
+
+
+def test_the_default_ties_persistence_on_its_holdout_and_its_card_says_so(tmp_path, default_record):
+    settings = Settings(cache_dir=tmp_path / "cache", use_shipped=True)
+    cards = repr(update_scores(settings, _view(default_record.key)).cards)
+    assert "Div(children='0.0%', className='score-value ')" in cards
+    assert "ties with anomaly persistence" in cards and "-0.0" not in cards

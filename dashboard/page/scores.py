@@ -216,17 +216,22 @@ def _score(label: str, scores: Scores, color: str) -> dbc.Col:
 def _skill(metrics: dict[str, Scores]) -> dbc.Col:
     """The card of the served forecast's skill against the best baseline."""
     gain, baseline = skill_vs_best(metrics)
+    name = METHOD_LABELS[baseline].lower() if baseline else "any baseline"
+    if gain is None:
+        value, tone, words = "n/a", "", f"not scored against {name}"
+    elif gain == 0:  # within 0.05%
+        value, tone, words = "0.0%", "", f"ties with {name}"
+    elif gain > 0:
+        value, tone, words = f"{gain:+.1f}%", "good", f"better than {name}"
+    else:
+        value, tone, words = f"{gain:+.1f}%", "bad", f"worse than {name}"
     return dbc.Col(
         html.Div(
             [
                 html.Div("Served skill vs the best baseline", className="score-label"),
+                html.Div(value, className=f"score-value {tone}"),
                 html.Div(
-                    "n/a" if gain is None else f"{gain:+.1f}%",
-                    className=f"score-value {'good' if (gain or 0) > 0 else 'bad'}",
-                ),
-                html.Div(
-                    ("better than " if (gain or 0) > 0 else "worse than ")
-                    + (METHOD_LABELS[baseline].lower() if baseline else "any baseline"),
+                    words,
                     className="score-sub",
                 ),
             ],
