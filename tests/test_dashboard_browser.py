@@ -533,6 +533,30 @@ def test_a_training_is_shown_after_a_reload_and_cancel_stops_it(fresh_duo):
     assert "8 units" not in duo.find_element(f"#{ids.MODEL_LIST}").text
 
 
+def test_a_training_that_ends_after_a_reload_is_shown_listed_and_its_curve_drawn(fresh_duo):
+    duo = fresh_duo
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
+    radio = duo.find_element("#recipe input[value='article']")
+    duo.driver.execute_script("arguments[0].click();", radio)  # batch 1: a slow training
+    wait_for(lambda: duo.find_element("#units").get_attribute("value") == "32", 20, "the recipe")
+    type_number(duo, "units", 8)
+    type_number(duo, "epochs", 2)
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
+    click(duo, ids.TRAIN)
+    duo.wait_for_contains_text(f"#{ids.PROGRESS}", "epoch 1 of 2", timeout=240)
+    duo.driver.refresh()
+    duo.wait_for_contains_text(f"#{ids.PROGRESS}", "started before this page loaded", timeout=60)
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Its model is shown now", timeout=240)
+    wait_for(lambda: "8 units" in duo.find_element(f"#{ids.SHOWN_MODEL}").text, 30, "it shown")
+    duo.wait_for_contains_text(f"#{ids.MODEL_LIST}", "8 units", timeout=20)
+    assert "Delete" in _model_buttons(duo, "8 units")  # trained in this session
+    points = duo.driver.execute_script(
+        f"return document.querySelector('#{ids.LOSS_CHART} .js-plotly-plot').data"
+        ".map(trace => trace.y.length);"
+    )
+    assert points == [2, 2]  # its loss and validation loss, both epochs
+
+
 def _box(duo, element) -> dict[str, float]:
     return duo.driver.execute_script(BOX, element)
 

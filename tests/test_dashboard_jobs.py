@@ -19,7 +19,7 @@ from test_dashboard_callbacks import _request as callback_request
 
 from dashboard import create_app
 from dashboard.page import ids
-from dashboard.page.training_panel import PanelState, Sent, update_panel
+from dashboard.page.training_panel import PanelState, Sent, followed_model, update_panel
 from dashboard.server import jobs, session
 from dashboard.settings import Settings
 
@@ -172,6 +172,40 @@ def test_a_page_loaded_during_a_training_shows_it_and_its_cancel_stops_it(tmp_pa
         )
         assert "ended: stopped, nothing saved" in str(ended.message) and ended.watch_off is True
         assert ended.state["phase"] == "idle"
+
+
+def test_a_training_followed_after_a_reload_shows_its_curve_and_then_its_model(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    jobs.record_request(settings, "a" * 32)
+    history = {"loss": [0.9, 0.5], "val_loss": [1.0, 0.7]}
+
+    def look(state):
+        return update_panel(settings, Sent(None, None, None, None, 1), state)
+
+    with as_session("a" * 32):
+        with jobs.admit(settings, print):
+            jobs.note_progress(settings, 40, "epoch 2 of 5", history)
+            following = look(None)
+            assert [list(t["y"]) for t in following.loss["data"]] == [[0.9, 0.5], [1.0, 0.7]]
+            jobs.note_progress(settings, 100, "epoch 5 of 5, done", history, "f" * 20)
+        ended = look(following.state)
+    assert "ended: epoch 5 of 5, done. Its model is shown now." in str(ended.message)
+    assert followed_model(following.state, ended.state) == "f" * 20  # the page shows it
+    assert followed_model(ended.state, look(ended.state).state) is None  # once
+
+
+def test_a_forged_progress_note_shows_no_model_and_no_curve(tmp_path):
+    settings = Settings(cache_dir=tmp_path)
+    jobs.record_request(settings, "a" * 32)
+    with as_session("a" * 32):
+        with jobs.admit(settings, print):
+            jobs.note_progress(settings, 40, "epoch 2", {"loss": ["x"], "val_loss": []})
+            following = update_panel(settings, Sent(None, None, None, None, 1), None)
+            assert following.loss is no_update
+            jobs.note_progress(settings, 100, "done", None, "../../etc/passwd")
+        ended = update_panel(settings, Sent(None, None, None, None, 1), following.state)
+    assert followed_model(following.state, ended.state) is None
+    assert "shown now" not in str(ended.message)
 
 
 def test_cancel_of_the_pages_own_training_asks_no_other_training_to_stop(tmp_path):

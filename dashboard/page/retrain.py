@@ -215,11 +215,12 @@ def train_model(settings: Settings, report: Report, values: dict[str, Any], view
     history: dict[str, list[float]] = {"loss": [], "val_loss": []}
     last: dict[str, Any] = {"percent": 0, "label": ""}
 
-    def show(percent: int, label: str) -> None:
-        """Report to the page, and note it for a page loaded later (after a reload)."""
+    def show(percent: int, label: str, key: str | None = None) -> None:
+        """Report to the page, and note it for a page loaded later (after a reload), which
+        shows the model `key` once the training noted it."""
         last.update(percent=percent, label=label)
         report(training_panel.progress_event(percent, label, history))
-        jobs.note_progress(settings, percent, label)
+        jobs.note_progress(settings, percent, label, history, key)
 
     def end(key: Any, text: str, color: str = "danger") -> Any:
         shown = key if isinstance(key, str) else None
@@ -269,7 +270,9 @@ def train_model(settings: Settings, report: Report, values: dict[str, Any], view
             except jobs.Stopped:
                 show(0, "stopped, nothing saved")
                 raise
-            show(100, f"epoch {record.epochs_run} of {config.epochs}, done")
+            if not cached:  # before the note: a reloaded page shows the model at once
+                access.claim_model(settings, record.key, session.current())
+            show(100, f"epoch {record.epochs_run} of {config.epochs}, done", record.key)
     except DataError as error:
         return end(no_update, f"Not trained: {error}")
     except jobs.Refused as error:
@@ -279,8 +282,6 @@ def train_model(settings: Settings, report: Report, values: dict[str, Any], view
     except OSError as error:
         log.error("training %s not saved: %s", describe(config), error)
         return end(no_update, not_saved(error, "the trained model"))
-    if not cached:
-        access.claim_model(settings, record.key, session.current())
     served, network = (mae_text(record.metrics, m) for m in (SERVED, NETWORK))
     text = (
         f"Trained {describe(record.config)} in {record.train_seconds:.0f} s: served MAE "

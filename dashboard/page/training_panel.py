@@ -17,8 +17,10 @@ page did not start: a reload, another tab). `update_panel` is every output's one
     the watch's first tick, idle              following     the session's training's noted
                                               (or idle)     progress, Train off, Cancel on
                                                             (none running: the watch goes off)
-    a tick, following                         following     its noted progress; once it ended,
-                                              or idle       how, and the watch goes off
+    a tick, following                         following     its noted progress and loss curve;
+                                              or idle       once it ended, how, the model it
+                                                            stored shown (TRAINED), and the
+                                                            watch goes off
     a new Cancel click, following             following     (the training is asked to stop)
     the view moves to another model, idle     idle          no message, an empty bar and curve
 
@@ -38,7 +40,7 @@ import math
 from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html, no_update, set_props
 from dash.development.base_component import Component
 
 from ..data.sources import InputError, is_store_key
@@ -158,7 +160,11 @@ def register(app: Dash, settings: Settings) -> None:
     def _panel(
         trains: Any, cancels: Any, progress: Any, running: Any, ticks: Any, state: Any
     ) -> Panel:
-        return update_panel(settings, Sent(trains, cancels, progress, running, ticks), state)
+        panel = update_panel(settings, Sent(trains, cancels, progress, running, ticks), state)
+        key = followed_model(state, panel.state)
+        if key is not None:  # set_props: an output would hold the chart while this runs
+            set_props(ids.TRAINED, {"data": key})
+        return panel
 
     @app.callback(
         *REPORT_OUTPUTS,
@@ -206,17 +212,25 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+def _is_history(history: Any) -> bool:
+    """Whether a loss history is one a training reports: finite numbers, not too many."""
+    try:
+        values = [*history["loss"], *history["val_loss"]]
+    except (TypeError, KeyError):
+        return False
+    return len(values) <= 2 * MAX_EPOCHS and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )
+
+
 def _event(sent: Any, run: int) -> dict[str, Any] | None:
     """The job's progress event if it is well formed and of the Train click `run`."""
     try:
-        history = sent["history"]
-        values = [*history["loss"], *history["val_loss"]]
         fits = (
             sent["run"] == run
             and isinstance(sent["percent"], int)
             and isinstance(sent["label"], str)
-            and len(values) <= 2 * MAX_EPOCHS
-            and all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+            and _is_history(sent["history"])
             and (sent["key"] is None or is_store_key(sent["key"]))
         )
         message = sent["message"]
@@ -297,18 +311,29 @@ def _follow(settings: Settings, state: PanelState, stop: bool) -> Panel:
     looked = state._replace(looked=True)
     if state.phase != FOLLOWING and not running:  # nothing to follow
         return unchanged(Panel)._replace(watch_off=True, state=looked._asdict())
+    noted = jobs.last_progress(settings, sent) if sent else jobs.Noted(0, "ended")
+    loss = loss_figure(noted.history) if _is_history(noted.history) else no_update
     if not running:
-        percent, label = jobs.last_progress(settings, sent) if sent else (0, "ended")
-        message = alert(f"The training started before this page was loaded ended: {label}.", "info")
-        idle = looked._replace(phase=IDLE)._asdict()
-        return Panel(percent, label, no_update, message, False, True, no_update, True, idle)
+        key = noted.key if noted.key and is_store_key(noted.key) else None
+        text = f"The training started before this page was loaded ended: {noted.label}."
+        message = alert(text + (" Its model is shown now." if key else ""), "info")
+        idle = looked._replace(phase=IDLE, about=key or looked.about)._asdict()
+        return Panel(noted.percent, noted.label, loss, message, False, True, no_update, True, idle)
     if stop:
         jobs.request_stop(settings, sent)
         log.info("training from before a reload: stop asked from the page")
-    percent, label = jobs.last_progress(settings, sent)
-    label = f"{label} (started before this page loaded)"
+    label = f"{noted.label} (started before this page loaded)"
     following = looked._replace(phase=FOLLOWING)._asdict()
-    return Panel(percent, label, no_update, no_update, True, False, SHOWN, False, following)
+    return Panel(noted.percent, label, loss, no_update, True, False, SHOWN, False, following)
+
+
+def followed_model(before: Any, after: Any) -> str | None:
+    """The model a training this page followed (one from before a reload) stored, once it
+    ended: the page shows it, as it shows one it started (`ids.TRAINED`)."""
+    was, now = read_state(before), read_state(after)
+    if was.phase != FOLLOWING or now.phase != IDLE or now.about == was.about:
+        return None
+    return now.about
 
 
 def after_view(view: Any, state: Any) -> Report:

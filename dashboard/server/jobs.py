@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import flask
 from dash import Dash
@@ -141,29 +141,43 @@ def install(app: Dash, settings: Settings) -> None:
             multiprocess.active_children()  # drops ended jobs' handles (and their pipes)
 
 
-def note_progress(settings: Settings, percent: int, label: str) -> None:
+class Noted(NamedTuple):
+    """A session's last training progress, as a page loaded during or after it finds it."""
+
+    percent: int
+    label: str
+    history: Any = None  # the main fit's loss curve so far: {"loss": [...], "val_loss": [...]}
+    key: str | None = None  # the model it stored, once it ended with one
+
+
+def note_progress(
+    settings: Settings, percent: int, label: str, history: Any = None, key: str | None = None
+) -> None:
     """Keep the current session's training progress where a page loaded later finds it."""
     sent = session.current()
     if sent:
-        text = json.dumps({"percent": percent, "label": label})
+        text = json.dumps({"percent": percent, "label": label, "history": history, "key": key})
         path = _session_file(settings, sent, "progress")
         write_atomic(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
-def last_progress(settings: Settings, session_id: str) -> tuple[int, str]:
-    """(percent, label) the session's last training noted; (0, "starting...") if none.
+def last_progress(settings: Settings, session_id: str) -> Noted:
+    """What the session's last training noted; (0, "starting...") if nothing.
 
     The label of a training that died says so (`ended_unexpectedly`), not its last epoch.
+    The history and key are as noted: the page checks them before it shows them.
     """
     try:
         noted = json.loads(_session_file(settings, session_id, "progress").read_text("utf-8"))
-        percent, label = int(noted["percent"]), str(noted["label"])
-    except (OSError, ValueError, KeyError, TypeError):
-        percent, label = 0, "starting..."
+        found = Noted(int(noted["percent"]), str(noted["label"]), noted.get("history"))
+        key = noted.get("key")
+        found = found._replace(key=key if isinstance(key, str) else None)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        found = Noted(0, "starting...")
     claim = _read_claim(settings, session_id)
     if claim is not None and died(settings, session_id, str(claim.get("job"))):
-        label = _how_it_died(settings, session_id)
-    return percent, label
+        found = found._replace(label=_how_it_died(settings, session_id))
+    return found
 
 
 def is_running(settings: Settings, session_id: str) -> bool:
