@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 import logging
+import re
 import shutil
 import stat
 
@@ -197,7 +198,8 @@ def test_chart_scores_and_models_show_the_record(settings, dataset, key, default
         "Cairns climatology",
     } <= names
     assert default_record.cutoff in note
-    assert "GRU, window 18, horizon 18, 16 units, up to 40 epochs (cached)" in text(caption)
+    shown = "GRU, window 18, horizon 18, 16 units, up to 40 epochs (trained "  # not "cached"
+    assert re.search(re.escape(shown) + r"\d\d \w{3} \d{4} \d\d:\d\d UTC\)", text(caption))
     cards, score_note, rows, steps = update_scores(settings, as_view(STATIONS, key, dataset))
     assert "Served skill vs the best baseline" in text(cards)
     assert "Served forecast" in text(cards) and "Network's own" in text(cards)

@@ -29,7 +29,7 @@ from ..data.sources import (
 )
 from ..present.chart_controls import chart_key, method_options, shown_methods
 from ..present.figures import forecast_figure, message_figure, use_small_multiples
-from ..present.messages import alert, describe
+from ..present.messages import alert, describe, when_trained
 from ..present.tables import actuals_frame, export_frame, rows_of
 from ..settings import Settings
 from . import ids
@@ -226,10 +226,14 @@ def _offer_default(settings: Settings, view: Any, error: ModelGone) -> Any:
 
 
 def shown_model(settings: Settings, record: Record | None) -> Any:
-    """Which model the chart shows: its settings, and whether it is built in or cached."""
+    """Which model the chart shows: its settings, and whether it is built in or when trained."""
     if record is None:
         return "No model shown."
-    origin = "built in" if is_shipped(settings, record.key) else "cached"
+    origin = (
+        "built in"
+        if is_shipped(settings, record.key)
+        else f"trained {when_trained(record.created)}"
+    )
     return [html.Strong("Model shown: "), f"{describe(record.config)} ({origin})"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, NamedTuple
 
 import dash_bootstrap_components as dbc
@@ -21,7 +20,7 @@ from ..data.sources import (
     load_dataset,
     user_store,
 )
-from ..present.messages import alert, counted, describe
+from ..present.messages import alert, counted, describe, when_trained
 from ..present.tables import METHOD_LABELS
 from ..server import access, session
 from ..settings import Settings
@@ -159,14 +158,13 @@ def may_delete(settings: Settings, key: str) -> bool:
 def _model_item(entry: Entry, showing: bool, deletable: bool) -> dbc.ListGroupItem:
     record = entry.record
     gain, baseline = skill_vs_best(record.metrics)
-    created = datetime.fromisoformat(record.created).strftime("%d %b %Y %H:%M UTC")
     facts = [
         f"{label} MAE {mae_text(record.metrics, method)}"
         for method, label in ((SERVED, "served"), (NETWORK, "network"))
     ]
     if gain is not None:
         facts.append(f"{gain:+.1f}% vs {METHOD_LABELS[baseline].lower()}")
-    facts += [f"{record.epochs_run} epochs", created]
+    facts += [f"{record.epochs_run} epochs", when_trained(record.created)]
     badges = [dbc.Badge("showing", color="primary", className="me-1")] if showing else []
     if entry.shipped:
         badges.append(dbc.Badge("built-in", color="light", text_color="dark"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from datetime import datetime
 
 import dash_bootstrap_components as dbc
 
@@ -17,6 +18,11 @@ def alert(message: str, color: str = "danger") -> dbc.Alert:
 def counted(count: int, noun: str) -> str:
     """'1 station', '2 stations': a count with its noun in the right number."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def when_trained(created: str) -> str:
+    """A record's creation time (ISO, UTC) as the page writes it: '04 Dec 2026 21:40 UTC'."""
+    return datetime.fromisoformat(created).strftime("%d %b %Y %H:%M UTC")
 
 
 def describe(config: TrainConfig) -> str:
