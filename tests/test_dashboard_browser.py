@@ -557,6 +557,20 @@ def test_a_training_that_ends_after_a_reload_is_shown_listed_and_its_curve_drawn
     assert points == [2, 2]  # its loss and validation loss, both epochs
 
 
+def test_the_keyboard_focus_comes_back_to_train_when_a_training_ends(fresh_duo):
+    duo = fresh_duo
+    wait_for(lambda: "Cairns forecast" in trace_names(duo), 60, "the default stations' forecast")
+    for field_id, value in (("window", 6), ("horizon", 3), ("epochs", 1), ("units", 4)):
+        type_number(duo, field_id, value)
+    duo.wait_for_contains_text(f"#{ids.FORM_HINT}", "Not trained yet", timeout=20)
+    train = duo.find_element(f"#{ids.TRAIN}")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", train)
+    duo.driver.execute_script("arguments[0].focus();", train)
+    ActionChains(duo.driver).send_keys(Keys.ENTER).perform()  # Train, from the keyboard
+    duo.wait_for_contains_text(f"#{ids.TRAIN_MESSAGE}", "Trained", timeout=240)
+    wait_for(lambda: _active(duo)[0] == ids.TRAIN, 10, "the focus back on Train")
+
+
 def _box(duo, element) -> dict[str, float]:
     return duo.driver.execute_script(BOX, element)
 

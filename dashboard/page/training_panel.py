@@ -144,8 +144,17 @@ def layout() -> list[Component]:
     ]
 
 
+# A disabled button loses the focus to the page's body: when Train is enabled again (a training
+# ended), a keyboard user's focus goes back to it rather than to the top of the page.
+REFOCUS_TRAIN = f"""function (disabled) {{
+    const train = document.getElementById("{ids.TRAIN}");
+    if (!disabled && train && document.activeElement === document.body) {{ train.focus(); }}
+}}"""
+
+
 def register(app: Dash, settings: Settings) -> None:
     """The panel's callback, and the reset when the view moves on (see the module's doc)."""
+    app.clientside_callback(REFOCUS_TRAIN, Input(ids.TRAIN, "disabled"), prevent_initial_call=True)
 
     @app.callback(
         *PANEL_OUTPUTS,
