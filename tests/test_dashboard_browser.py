@@ -746,6 +746,26 @@ def test_station_grid_sorts_by_click_and_keyboard(dash_duo):
     assert header.get_attribute("aria-sort") == "descending"
 
 
+def test_tab_leaves_a_grid_at_once_and_reaches_the_retrain_form_in_few_presses(dash_duo):
+    """A grid is one stop on the way down the page, not one per header and cell."""
+    duo = dash_duo
+    wait_for(lambda: len(_grid_text(duo, ids.STATION_TABLE, "station")) == 5, 60, "five rows")
+    wait_for(lambda: _settled(duo), 30, "the page's callbacks to finish")
+    header = duo.find_element(f"#{ids.STATION_TABLE} .ag-header-cell[col-id='station']")
+    duo.driver.execute_script("arguments[0].focus();", header)
+    ActionChains(duo.driver).send_keys(Keys.TAB).perform()
+    inside = "return !!arguments[0].closest('#' + arguments[1]);"
+    left = duo.driver.switch_to.active_element
+    assert not duo.driver.execute_script(inside, left, ids.STATION_TABLE)
+
+    duo.driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+    presses = 0
+    while _active(duo)[0] != "window" and presses < 200:  # the Retrain form's first field
+        ActionChains(duo.driver).send_keys(Keys.TAB).perform()
+        presses += 1
+    assert presses <= 70, f"{presses} Tab presses from the top to the Retrain form"
+
+
 # Each drawn chart's id and whether plotly.js would offer to send it to a cloud.
 CHART_CONFIGS = (
     "return Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot => ["

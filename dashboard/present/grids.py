@@ -33,7 +33,15 @@ THEME = {
     "headerFontWeight: 600})"
 }
 # Small grids: every row and column in the page (the browser's find sees them), rows sized
-OPTIONS = {"theme": THEME, "domLayout": "autoHeight", "suppressColumnVirtualisation": True}
+# Tab leaves a grid rather than walking its every header and cell (false: the browser's Tab);
+# inside, the arrow keys move and Enter on a header sorts.
+OPTIONS = {
+    "theme": THEME,
+    "domLayout": "autoHeight",
+    "suppressColumnVirtualisation": True,
+    "tabToNextCell": {"function": "false"},
+    "tabToNextHeader": {"function": "false"},
+}
 
 
 # Columns share the grid's width (responsiveSizeToFit) but keep a minimum width that fits
