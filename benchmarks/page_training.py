@@ -155,9 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         ["epoch limit", "click to drawn (s)", "fits (train_seconds)", "everything else (s)"], rows
     )
     best = min(r["seconds"] for r in results)
+    command = " ".join(
+        ["python -m benchmarks.page_training", *(argv if argv is not None else sys.argv[1:])]
+    )
     text = (
         "## From the page: Train to the new model drawn\n\n"
-        "`python -m benchmarks.page_training` (the default recipe with a lower epoch limit, so "
+        f"`{command}` (the default recipe with a lower epoch limit, so "
         "each run is a new training of the default's cost: the network and its two "
         f"cross-fitting folds), load average {load[0]:.1f} after the run.\n\n{table}\n\n"
         f"Target: at most 10 s on a quiet machine: fastest run {best:.1f} s, "

@@ -6,7 +6,8 @@ Run from the repository root:
 
 Everything is measured in child processes of this one, in the same run:
 - `python -m model train --json --cache-dir EMPTY` (default config, cache miss): wall time and the
-  child's peak RSS (from wait4's rusage);
+  child's peak RSS (from wait4's rusage); with --cold-runs N, N such trainings, each in a new
+  empty cache, for the median and range of their wall and train_seconds;
 - the same command again (cache hit), and `python -c pass` (interpreter start-up alone), each the
   median of --repeats runs; the hit's cost net of start-up is their difference;
 - the article's recipe (batch 1) trained for --article-epochs epochs only (not its 50), with the
@@ -79,10 +80,25 @@ def article_epochs_worker(epochs: int) -> None:
     print(json.dumps({"epoch_seconds": times, "windows": len(windows)}))
 
 
+def cold_training(python: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One `python -m model train --json` of the default in an empty cache of its own."""
+    with tempfile.TemporaryDirectory(prefix="speed-cache-") as cache:
+        run = run_with_peak([python, "-m", "model", "train", "--json", "--cache-dir", cache])
+    summary = json.loads(run["stdout"])
+    assert not summary["cache_hit"], "the cache was not empty"
+    return run, summary
+
+
+def spread(values: list[float]) -> str:
+    """'4.3 (3.9-5.2)': the median and the range, to 0.1."""
+    return f"{fmt(statistics.median(values), 1)} ({fmt(min(values), 1)}-{fmt(max(values), 1)})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--article-epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cold-runs", type=int, default=3, help="trainings from an empty cache")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--article-epochs-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -98,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         assert not summary["cache_hit"], "the cache was not empty"
         hits = [run_with_peak(train_command) for _ in range(args.repeats)]
         assert all(json.loads(hit["stdout"])["cache_hit"] for hit in hits)
+    colds = [(miss, summary)] + [cold_training(python) for _ in range(args.cold_runs - 1)]
+    cold_walls = [run["wall"] for run, _ in colds]
+    cold_fits = [record["train_seconds"] for _, record in colds]
     startups = [run_with_peak([python, "-c", "pass"]) for _ in range(args.repeats)]
     imports = [run_with_peak([python, "-c", "import model"]) for _ in range(args.repeats)]
     article = run_with_peak(
@@ -124,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         ],
         ["  CPU time of that process (user + system, all threads)", fmt(miss["cpu"], 1) + " s"],
         ["  of which training (record's train_seconds)", fmt(summary["train_seconds"], 1) + " s"],
+        [
+            f"the same from an empty cache, {len(colds)} runs: wall, median (min-max)",
+            f"{spread(cold_walls)} s",
+        ],
+        [f"  train_seconds, median (min-max) of the {len(colds)}", f"{spread(cold_fits)} s"],
         ["  peak RSS of that process", fmt(miss["peak_rss_mb"], 0) + " MB"],
         [
             "  holdout MAE default / climatology",
