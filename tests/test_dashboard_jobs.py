@@ -273,6 +273,23 @@ def test_a_post_is_refused_while_the_sessions_training_is_queued_or_running(tmp_
         note("job-3")
 
 
+def test_a_post_that_replaces_a_stopping_job_waits_for_it_instead_of_being_refused(tmp_path):
+    """The page's new post cancels its old job first (Dash's oldJob); that job's process may
+    hold the session lock a moment longer, as a revoked Celery task does."""
+    settings = Settings(cache_dir=tmp_path)
+    with as_session("a" * 32), jobs.posting(settings, bool) as note:
+        note("job-1")
+    old = started(settings, "a" * 32)
+    assert old.running.wait(10)
+    with as_session("a" * 32):
+        jobs.release(settings, "a" * 32, "job-1")  # what terminate_job does: the claim goes
+        threading.Timer(1.0, old.finish.set).start()  # ...and the process a second later
+        began = time.monotonic()
+        with jobs.posting(settings, bool) as note:  # not refused
+            note("job-2")
+    assert 0.8 < time.monotonic() - began < jobs.STOPPING_PATIENCE
+
+
 def test_a_job_that_died_training_frees_its_session_and_is_told_with_its_lock_removed(tmp_path):
     settings = Settings(cache_dir=tmp_path)
     claim = settings.jobs_dir / "sessions" / f"{session.hashed('a' * 32)}.claim"

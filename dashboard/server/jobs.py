@@ -49,6 +49,7 @@ NO_JOB = "0"  # the job id of a post refused at once: no job runs (see backgroun
 ALREADY = "a training from this page is already running; wait or cancel it"
 UNEXPECTED = "stopped unexpectedly; nothing was saved"
 STALE_LOCK_PATIENCE = 2.0  # seconds a dead job's lock may stay held by its exiting threads
+STOPPING_PATIENCE = 10.0  # seconds a cancelled job (a Celery revoke, say) may take to stop
 # A refused post's job runs in the web process to its refusal, which `admit` raises at once.
 _REFUSAL: ContextVar[str | None] = ContextVar("refusal", default=None)
 
@@ -180,6 +181,13 @@ def last_progress(settings: Settings, session_id: str) -> Noted:
     return found
 
 
+def _wait_until_stopped(settings: Settings, session_id: str, patience: float) -> None:
+    """Wait up to `patience` seconds for the session's training to let go of its lock."""
+    deadline = time.monotonic() + patience
+    while is_running(settings, session_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def is_running(settings: Settings, session_id: str) -> bool:
     """Whether a training of this session runs (holds its session lock) now."""
     descriptor = os.open(_session_file(settings, session_id, "lock"), os.O_RDWR | os.O_CREAT, 0o600)
@@ -222,6 +230,8 @@ def posting(
     job holds the session lock, or `job_running` says it is still queued) or the request has
     no session. The check and `note`, which claims the session for the new job, hold the
     session's post lock: of two posts at once, one is refused. A dead claim counts for nothing.
+    A job that holds the lock with no claim was just cancelled or replaced (the page's new post
+    stops its old job first): the post waits up to STOPPING_PATIENCE seconds for it to go.
     """
     session_id = session.current()
     if session_id is None:
@@ -230,8 +240,12 @@ def posting(
     if held is None:
         raise Refused(ALREADY)
     try:
-        claim = _read_claim(settings, session_id) or {"pid": 0}
-        queued = claim["pid"] is None and job_running(str(claim.get("job")))
+        claim = _read_claim(settings, session_id)
+        if claim is None:
+            _wait_until_stopped(settings, session_id, STOPPING_PATIENCE)
+        queued = (
+            claim is not None and claim.get("pid") is None and job_running(str(claim.get("job")))
+        )
         if queued or is_running(settings, session_id):
             raise Refused(ALREADY)
 
