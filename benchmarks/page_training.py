@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,14 +30,12 @@ from benchmarks.common import (
     RESULTS,
     fmt,
     markdown_table,
-    stop,
     write_section,
 )
-from benchmarks.dashboard_load import free_port, wait_first_ok
+from benchmarks.training_load import dashboard_server
 from dashboard.page import ids
 from model import DEFAULT
 
-HOST = "127.0.0.1"
 REDRAWN = (
     "const plot = document.querySelector('#forecast-chart .js-plotly-plot');"
     "const drawn = plot && plot.data && plot.data.length && plot.querySelector('.main-svg .trace');"
@@ -123,24 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
-    port = free_port()
-    url = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory(prefix="page-training-") as folder:
         cache = Path(folder)
-        env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": str(cache), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        env.pop("REDIS_URL", None)
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_first_ok(url, started, 60)
+        with dashboard_server(cache) as (url, _server, _log):
             results = time_trainings(url, cache, min(args.runs, 10))
-        finally:
-            stop(server)
     load = os.getloadavg()
     rows = [
         [

@@ -12,16 +12,14 @@ the grids, and saves the whole page.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import CHROME_ARGS, CHROMIUM, stop
-from benchmarks.dashboard_load import free_port, wait_first_ok
+from benchmarks.common import CHROME_ARGS, CHROMIUM
 from benchmarks.page_training import wait
+from benchmarks.training_load import dashboard_server
 from dashboard.data.shipped import BUILT_IN, shipped_store
 from model import key_for, read_monthly
 
@@ -42,28 +40,19 @@ def main(argv: list[str] | None = None) -> int:
     monthly = read_monthly()
     keys = {name: key_for(config, monthly) for name, config in BUILT_IN.items()}
     shipped_store().verify(keys["default"])  # the built-in entries are there
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/?model={keys['default']}&compare={keys['default']},{keys['article']}"
-    with tempfile.TemporaryDirectory(prefix="screenshot-") as cache:
-        env = {**os.environ, "TEMPERATURE_FORECAST_CACHE": cache, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        env.pop("REDIS_URL", None)
-        started = time.perf_counter()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "dashboard", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for argument in (*CHROME_ARGS, "--hide-scrollbars"):
-            options.add_argument(argument)
-        driver = None
+    view = f"/?model={keys['default']}&compare={keys['default']},{keys['article']}"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in (*CHROME_ARGS, "--hide-scrollbars"):
+        options.add_argument(argument)
+    with (
+        tempfile.TemporaryDirectory(prefix="screenshot-") as cache,
+        dashboard_server(Path(cache)) as (url, _server, _log),
+    ):
+        driver = webdriver.Chrome(options=options)
         try:
-            wait_first_ok(f"http://127.0.0.1:{port}", started, 60)
-            driver = webdriver.Chrome(options=options)
             driver.set_window_size(1400, 900)
-            driver.get(url)
+            driver.get(url + view)
             wait(lambda: driver.execute_script(DRAWN), 60, "the chart and grids")
             time.sleep(2)  # the map's tiles and the last transitions
             height = driver.execute_script("return document.documentElement.scrollHeight;")
@@ -71,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(1)
             driver.save_screenshot(args.out)
         finally:
-            if driver is not None:
-                driver.quit()
-            stop(server)
+            driver.quit()
     print(f"wrote {args.out}")
     return 0
 
