@@ -98,6 +98,24 @@ def start_cli_train(cache_dir: Path, data: Path, seed: int) -> subprocess.Popen:
     )
 
 
+def runs_without_tensorflow(code: str, *args: str, timeout: float = 120) -> None:
+    """Run `code` in a new Python process (a test process may have loaded TensorFlow already);
+    assert that it succeeds and leaves neither TensorFlow nor Keras imported."""
+    probe = (
+        f"{code}\nimport sys\nprint('LOADED', sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "LOADED []" in result.stdout, result.stdout[-2000:]
+
+
 def entry_files(store: Store) -> list[str]:
     """Names of the entry files (records, networks, gates; not temporaries or locks)."""
     return sorted(

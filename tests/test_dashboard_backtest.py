@@ -10,7 +10,7 @@ import sys
 
 import plotly.graph_objects as go
 import pytest
-from helpers import REPO
+from helpers import REPO, runs_without_tensorflow
 
 from dashboard.data.shipped import BACKTEST_FOLDER, SHIPPED_FOLDER, shipped_backtest_stores
 from dashboard.page import ids
@@ -84,21 +84,12 @@ settings = Settings(cache_dir=tempfile.mkdtemp())
 for record in shipped_store().entries():
     view = {"dataset": None, "stations": ["Cairns"], "model": record.key, "compare": []}
     assert show_backtest(settings, view, None).figure["data"] is not None
-print("LOADED", sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
 """
 
 
 @pytest.mark.slow  # a process of its own: another test in this one may have loaded TensorFlow
 def test_the_card_shows_without_tensorflow():
-    result = subprocess.run(
-        [sys.executable, "-c", CARD_WITHOUT_TENSORFLOW],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "LOADED []" in result.stdout
+    runs_without_tensorflow(CARD_WITHOUT_TENSORFLOW)
 
 
 def test_a_model_not_backtested_says_so_and_offers_the_button(settings, article_record):
